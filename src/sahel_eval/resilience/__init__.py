@@ -1,0 +1,46 @@
+"""CSCOM resilience to shocks (DESIGN §7): shocks, expected volume, indicators.
+
+- :mod:`.shocks` — national and local (chained security events) shock table.
+- :mod:`.expected` — expected volume from a pre-shock quasi-Poisson model, batched.
+- :mod:`.indicators` — exact window indicators and the classification.
+"""
+
+from sahel_eval.resilience.expected import (
+    ExpectedFit,
+    design_matrix,
+    fit_expected,
+    pre_shock_mask,
+)
+from sahel_eval.resilience.indicators import (
+    CLASSES,
+    WindowIndicators,
+    classify,
+    interruption,
+    substitution,
+    window_indicators,
+    window_indicators_many,
+)
+from sahel_eval.resilience.shocks import (
+    SHOCK_COLUMNS,
+    local_shocks,
+    national_shocks,
+    shock_table,
+)
+
+__all__ = [
+    "CLASSES",
+    "SHOCK_COLUMNS",
+    "ExpectedFit",
+    "WindowIndicators",
+    "classify",
+    "design_matrix",
+    "fit_expected",
+    "interruption",
+    "local_shocks",
+    "national_shocks",
+    "pre_shock_mask",
+    "shock_table",
+    "substitution",
+    "window_indicators",
+    "window_indicators_many",
+]

@@ -1,0 +1,321 @@
+"""Synthetic demo raw data in the formats real inputs come in, with a planted truth.
+
+``python -m sahel_eval.synth --out data/raw`` (or ``make demo-data``) writes the demo
+data set; ``--scale national`` writes ≈ 1,400 CSCOMs for benchmarks. The same seed and
+scale give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import dhis2_export, events, facility_model, geography, mutuals, surveys, truth
+from .params import (
+    BASELINE_ROUND,
+    CHAIN_GAP_DAYS,
+    DEFAULT_SEED,
+    ESSENTIAL_SERVICES,
+    FIRST_MONTH,
+    INDICATORS,
+    LAST_MONTH,
+    MIN_FATALITIES,
+    MIN_HISTORY,
+    SCALES,
+    SURVEY_ROUNDS,
+    WINDOW_MONTHS,
+)
+from .writers import write_csv, write_csv_gz, write_dta, write_json, write_sav, write_xlsx
+
+__all__ = ["generate"]
+
+SURVEY_UNITS = {"households": "HR", "women": "IR", "births": "BR", "children": "KR"}
+# Round → (format, Stata version): the baseline is a legacy latin-1 Stata file, the
+# midline came as SPSS, the endline as a current Stata file.
+SURVEY_FORMATS = {2015: ("dta", 114), 2018: ("sav", None), 2021: ("dta", 118)}
+IDENTIFIERS = {
+    "dhis2_datavalues.csv.gz": ["storedby"],
+    "dhis2_completeness.csv": ["storedby"],
+    "HR": ["shnom", "shtel", "gps_lat", "gps_lon"],
+    "IR": ["snom", "stel"],
+    "BR": ["sdob"],
+    "KR": ["sdob"],
+}
+VARIABLE_LABELS = {
+    "hhid": "Identifiant du ménage",
+    "hv001": "Numéro de grappe",
+    "hv002": "Numéro du ménage",
+    "hv005": "Poids ménage (6 décimales)",
+    "hv021": "Unité primaire de sondage",
+    "hv022": "Strate",
+    "hv024": "Région",
+    "hv025": "Milieu de résidence",
+    "shdist": "District sanitaire (cercle ou commune)",
+    "shcomm": "Commune",
+    "hv009": "Nombre de membres du ménage",
+    "hv270": "Quintile de bien-être",
+    "shconso": "Consommation annuelle du ménage (FCFA)",
+    "shoop": "Dépenses de santé directes, 12 derniers mois (FCFA)",
+    "shnom": "Nom du chef de ménage",
+    "shtel": "Téléphone",
+    "gps_lat": "Latitude GPS",
+    "gps_lon": "Longitude GPS",
+    "caseid": "Identifiant de l'enquêtée",
+    "v001": "Numéro de grappe",
+    "v002": "Numéro du ménage",
+    "v003": "Numéro de ligne",
+    "v005": "Poids femme (6 décimales)",
+    "v008": "Date de l'entretien (CMC)",
+    "v021": "Unité primaire de sondage",
+    "v022": "Strate",
+    "v024": "Région",
+    "v025": "Milieu de résidence",
+    "sdist": "District sanitaire",
+    "scomm": "Commune",
+    "v012": "Âge",
+    "v106": "Niveau d'instruction",
+    "v133": "Années d'études",
+    "v190": "Quintile de bien-être",
+    "v201": "Enfants nés vivants",
+    "v481": "Couverte par une assurance maladie",
+    "v481a": "Mutuelle de santé / communautaire",
+    "v481b": "Assurance par l'employeur",
+    "v481c": "Sécurité sociale (AMO)",
+    "v481d": "Assurance privée",
+    "snom": "Nom de l'enquêtée",
+    "stel": "Téléphone",
+    "bidx": "Rang de la naissance",
+    "b3": "Date de naissance (CMC)",
+    "m15": "Lieu de l'accouchement",
+    "sdob": "Date de naissance exacte",
+    "h11": "Diarrhée récente",
+    "h12": "Conseil ou traitement pour la diarrhée",
+    "h22": "Fièvre dans les 2 dernières semaines",
+} | {k: f"Fièvre : soins recherchés - {v}" for k, v in surveys.H32.items()}
+
+
+def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
+    """Write the demo raw data and ``truth.json`` into ``out``; return the truth.
+
+    Parameters
+    ----------
+    out
+        Folder to write (created if needed; existing files of the same names are
+        overwritten).
+    scale
+        ``"demo"`` (≈ 220 CSCOMs, the bundled data) or ``"national"`` (≈ 1,400).
+    seed
+        Seed of every random draw.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {sorted(SCALES)}, got {scale!r}")
+    sc = SCALES[scale]
+    out = Path(out)
+    (out / "survey").mkdir(parents=True, exist_ok=True)
+    (out / "mutuals").mkdir(parents=True, exist_ok=True)
+    # Independent streams per component, so that changing one leaves the others as they are.
+    rng_geo, rng_ev, rng_fac, rng_exp, rng_srv, rng_mut = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    )
+
+    fac = geography.make_facilities(rng_geo, sc)
+    pop = geography.make_population(rng_geo, fac)
+    ev = events.make_events(rng_ev)
+    model = facility_model.build(fac, pop, ev, rng_fac)
+    exp = dhis2_export.build_export(model, rng_exp)
+    progs = events.make_programmes(model.fac)
+
+    master = model.fac[
+        [
+            "orgunit_uid",
+            "orgunit_name",
+            "region",
+            "district",
+            "commune",
+            "aire_de_sante",
+            "type",
+            "opened",
+            "closed",
+        ]
+    ].copy()
+    master["opened"] = master["opened"].dt.strftime("%Y-%m-%d")
+    master["closed"] = master["closed"].dt.strftime("%Y-%m-%d").fillna("")
+    write_csv(master, out / "facilities.csv")
+    write_csv(pop, out / "population.csv")
+    write_csv_gz(exp.datavalues, out / "dhis2_datavalues.csv.gz")
+    write_csv(exp.completeness, out / "dhis2_completeness.csv")
+    write_csv(exp.mapping, out / "orgunit_mapping.csv")
+    write_csv(progs, out / "programmes.csv")
+    write_csv(ev, out / "events.csv")
+
+    district_effects = {d: float(rng_srv.normal(0, 0.04)) for d in sorted(set(fac["district"]))}
+    rounds = [surveys.make_round(y, sc, rng_srv, district_effects) for y in SURVEY_ROUNDS]
+    survey_files = []
+    for rnd in rounds:
+        fmt, version = SURVEY_FORMATS[rnd.year]
+        for unit, code in SURVEY_UNITS.items():
+            frame = getattr(rnd, unit)
+            name = f"ML{code}{rnd.year}.{fmt}"
+            if fmt == "dta":
+                write_dta(
+                    frame,
+                    out / "survey" / name,
+                    version=version,
+                    value_labels=surveys.LABELS,
+                    variable_labels=VARIABLE_LABELS,
+                    data_label=f"Enquête ménages {rnd.year} - données synthétiques",
+                )
+            else:
+                write_sav(
+                    frame,
+                    out / "survey" / name,
+                    value_labels=surveys.LABELS,
+                    variable_labels=VARIABLE_LABELS,
+                )
+            survey_files.append(
+                {
+                    "round": rnd.year,
+                    "unit": unit,
+                    "path": f"survey/{name}",
+                    "format": fmt,
+                    "rows": len(frame),
+                }
+            )
+
+    registers = mutuals.make_registers(rng_mut)
+    mutual_kpis = []
+    for stem, (fmt, frame) in registers.items():
+        if fmt == "csv":
+            write_csv(frame, out / "mutuals" / f"{stem}.csv")
+        else:
+            write_xlsx(frame, out / "mutuals" / f"{stem}.xlsx", sheet="registre")
+        mutual_kpis += mutuals.kpis(frame)
+
+    timely = _timely(exp.completeness, model)
+    eff, persistence = truth.effects(model)
+    prev, survey_eff = truth.survey_truth(rounds)
+    t = {
+        "schema_version": 1,
+        "meta": {
+            "generator": "sahel_eval.synth",
+            "seed": seed,
+            "scale": scale,
+            "first_month": str(FIRST_MONTH),
+            "last_month": str(LAST_MONTH),
+            "indicators": list(INDICATORS),
+            "essential_services": list(ESSENTIAL_SERVICES),
+            "definitions": {
+                "expected_report": "opened month <= month < closed month",
+                "timely": "completed on or before the 15th of the next month",
+                "effect_scale": "monthly visits per 1,000 catchment population",
+                "survey_effect_scale": "percentage points",
+                "resilience_window_months": WINDOW_MONTHS,
+                "recovery_threshold": 0.9,
+                "recovery_run_months": 3,
+                "min_history_months": MIN_HISTORY,
+                "local_shock_min_fatalities": MIN_FATALITIES,
+                "local_shock_gap_days": CHAIN_GAP_DAYS,
+                "persistence_months": truth.PERSISTENCE_MONTHS,
+                "fever_care_sources": list(surveys.H32_CARE),
+                "facility_delivery_codes": [20, 39],
+                "catastrophic_threshold": 0.10,
+            },
+        },
+        "dhis2": exp.uids,
+        "facilities": {
+            "n": len(fac),
+            "by_district": {
+                d: int(n) for d, n in fac["district"].value_counts().sort_index().items()
+            },
+            "opened_during_period": sorted(
+                model.fac.loc[model.fac["opened"] >= FIRST_MONTH.to_timestamp(), "orgunit_uid"]
+            ),
+            "closures": [
+                {"orgunit_uid": u, "closed": c.date().isoformat()}
+                for u, c in zip(model.fac["orgunit_uid"], model.fac["closed"], strict=True)
+                if pd.notna(c)
+            ],
+        },
+        "faults": _faults(exp, model),
+        "completeness": truth.completeness(model, timely),
+        "programmes": _programmes(model),
+        "effects": eff,
+        "persistence": persistence,
+        "shocks": [
+            {
+                "shock_id": s.shock_id,
+                "kind": s.kind,
+                "district": s.district,
+                "onset": truth.PERIODS[s.onset],
+            }
+            for s in model.shocks
+        ],
+        "resilience": truth.resilience(model),
+        "surveys": {
+            "rounds": list(SURVEY_ROUNDS),
+            "baseline": BASELINE_ROUND,
+            "files": survey_files,
+            "prevalence": prev,
+            "effects": survey_eff,
+            "dont_know_codes": _dk_codes(),
+            "valid_values_that_look_like_codes": {
+                "hv009": [8],
+                "v201": [8],
+                "v133": [8],
+                "shoop": [998],
+            },
+        },
+        "mutuals": mutual_kpis,
+        "privacy": {"identifier_columns": IDENTIFIERS},
+    }
+    write_json(t, out / "truth.json")
+    return t
+
+
+def _timely(comp: pd.DataFrame, model: facility_model.FacilityModel) -> np.ndarray:
+    """F × T: report completed by the 15th of the next month."""
+    uid_pos = {u: i for i, u in enumerate(model.fac["orgunit_uid"])}
+    per_pos = {p: i for i, p in enumerate(truth.PERIODS)}
+    done = pd.to_datetime(comp["date"])
+    deadline = (pd.PeriodIndex(comp["period"], freq="M") + 1).to_timestamp() + pd.Timedelta(days=15)
+    out = np.zeros(model.reported.shape, dtype=bool)
+    ok = (done < deadline).to_numpy()
+    fi = comp["orgunit"].map(uid_pos).to_numpy()
+    ti = comp["period"].map(per_pos).to_numpy()
+    out[fi[ok], ti[ok]] = True
+    return out
+
+
+def _faults(exp: dhis2_export.Dhis2Export, model: facility_model.FacilityModel) -> dict:
+    fi, ti = np.nonzero(model.expected & ~model.reported)
+    f = {name: frame.to_dict(orient="records") for name, frame in exp.faults.items()}
+    f["unreported"] = [
+        {"orgunit_uid": model.fac["orgunit_uid"].iat[a], "period": truth.PERIODS[b]}
+        for a, b in zip(fi, ti, strict=True)
+    ]
+    return f
+
+
+def _programmes(model: facility_model.FacilityModel) -> dict:
+    groups = truth.programme_groups(model)
+    out = {}
+    for prog, g in groups.items():
+        out[prog] = {
+            "groups": {
+                u: int(x) + 1 for u, x in zip(model.fac["orgunit_uid"], g, strict=True) if x >= 0
+            },
+            "group_index": "month index t of first exposure, 1 = January 2014",
+        }
+    return out
+
+
+def _dk_codes() -> dict[str, list[int]]:
+    """Per variable, the codes its value labels define as don't know / missing."""
+    words = ("ne sait pas", "manquant", "incohérent")
+    return {
+        v: sorted(c for c, lab in labels.items() if lab.lower() in words)
+        for v, labels in sorted(surveys.LABELS.items())
+        if any(lab.lower() in words for lab in labels.values())
+    }

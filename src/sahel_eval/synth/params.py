@@ -1,0 +1,135 @@
+"""Fixed facts and scale knobs of the synthetic demo data.
+
+The dates of shocks and programmes follow the source documents (UNISSAHEL, Santé Sud,
+PADSS2 / I3S); the magnitudes are invented but plausible for CSCOMs of the Mopti region
+and Bamako.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+DEFAULT_SEED = 20240611
+
+FIRST_MONTH = pd.Period("2014-01", freq="M")
+LAST_MONTH = pd.Period("2023-12", freq="M")
+
+MOPTI_CERCLES = (
+    "Bandiagara",
+    "Bankass",
+    "Djenné",
+    "Douentza",
+    "Koro",
+    "Mopti",
+    "Ténenkou",
+    "Youwarou",
+)
+BAMAKO_COMMUNES = (
+    "Commune I",
+    "Commune II",
+    "Commune III",
+    "Commune IV",
+    "Commune V",
+    "Commune VI",
+)
+
+# Cercles where violence hits CSCOMs in the demo (DESIGN §3; issue 2).
+CONFLICT_CERCLES = ("Bandiagara", "Bankass", "Douentza", "Koro")
+
+INDICATORS = (
+    "consultations_all",
+    "consultations_u5",
+    "anc1",
+    "anc4",
+    "deliveries",
+    "penta1",
+    "penta3",
+    "malaria_confirmed",
+    "consultations_mutual",
+)
+ESSENTIAL_SERVICES = ("consultations_all", "anc1", "deliveries", "penta3")
+
+# Monthly rate per 1,000 catchment population before any programme (Mopti; Bamako ×).
+BASE_RATE = {
+    "consultations_all": 30.0,
+    "consultations_u5": 12.0,
+    "anc1": 3.2,
+    "anc4": 1.4,
+    "deliveries": 2.4,
+    "penta1": 3.0,
+    "penta3": 2.6,
+    "malaria_confirmed": 7.0,
+    "consultations_mutual": 0.6,
+}
+BAMAKO_RATE_FACTOR = 1.3
+
+# Malaria peaks August–November (3× base); consultations follow it partly.
+SEASONAL_PEAK = {"malaria_confirmed": 3.0, "consultations_all": 1.3, "consultations_u5": 1.4}
+PEAK_MONTHS = (8, 9, 10, 11)
+
+# Programme effect on the monthly rate per 1,000 population, at full ramp-up.
+I3S_EFFECT = {
+    "consultations_all": 8.0,
+    "consultations_u5": 4.0,
+    "anc1": 0.5,
+    "anc4": 0.4,
+    "deliveries": 0.6,
+    "malaria_confirmed": 1.0,
+    "consultations_mutual": 6.0,
+}
+DJANTOLI_EFFECT = {
+    "consultations_all": 6.0,
+    "consultations_u5": 3.0,
+    "anc1": 0.5,
+    "anc4": 0.3,
+    "deliveries": 0.7,
+    "consultations_mutual": 4.0,
+}
+RAMP_MONTHS = 6
+I3S_PERSISTENCE = 0.5
+DJANTOLI_PERSISTENCE = 0.4
+
+I3S_WAVES = (pd.Timestamp("2016-01-01"), pd.Timestamp("2017-07-01"))
+I3S_END = pd.Timestamp("2021-12-31")
+I3S_CERCLES = ("Bandiagara", "Mopti")
+DJANTOLI_START = pd.Timestamp("2017-11-01")
+DJANTOLI_END = pd.Timestamp("2019-10-31")
+DJANTOLI_COMMUNE = "Commune III"
+
+COVID_ONSET = pd.Period("2020-03", freq="M")
+STRIKES = (
+    ("strike_2017", pd.Timestamp("2017-03-09"), pd.Timestamp("2017-04-16")),
+    ("strike_2018", pd.Timestamp("2018-07-26"), pd.Timestamp("2018-08-09")),
+)
+
+SURVEY_ROUNDS = (2015, 2018, 2021)
+SURVEY_FIELD_MONTH = 4  # fieldwork in April of each round year
+BASELINE_ROUND = 2015
+
+# Resilience definitions used for the truth (DESIGN §7; the config defaults).
+WINDOW_MONTHS = 12
+MIN_FATALITIES = 10
+CHAIN_GAP_DAYS = 90
+MIN_HISTORY = 24
+
+DHIS2_DEFAULT_COC = "HllvX50cXC0"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Scale knobs: the same code makes the demo and the national-scale data set."""
+
+    name: str
+    facilities_per_cercle: int
+    facilities_per_commune: int
+    clusters_per_district: int
+    households_per_cluster: int
+
+
+SCALES = {
+    "demo": Scale("demo", 22, 8, 6, 14),
+    # ≈ 1,400 CSCOMs: the national order of magnitude (benchmarks).
+    "national": Scale("national", 150, 33, 20, 20),
+}

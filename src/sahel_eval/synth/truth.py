@@ -1,0 +1,221 @@
+"""The planted truth, computed with the DESIGN definitions from the noise-free model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..resilience.indicators import classify, interruption, substitution, window_indicators
+from .facility_model import MONTHS, FacilityModel, month_index
+from .params import (
+    DJANTOLI_END,
+    DJANTOLI_START,
+    ESSENTIAL_SERVICES,
+    I3S_END,
+    INDICATORS,
+    MIN_HISTORY,
+)
+from .surveys import SurveyRound
+
+PERIODS = MONTHS.strftime("%Y%m").to_numpy()
+PERSISTENCE_MONTHS = 24
+
+
+def _r(x: float | None, nd: int = 8) -> float | None:
+    """Rounded float, None for missing (JSON has no NaN)."""
+    if x is None or not np.isfinite(x):
+        return None
+    return round(float(x), nd)
+
+
+def completeness(model: FacilityModel, timely: np.ndarray) -> list[dict]:
+    """Completeness and timeliness per district and month (DESIGN §5)."""
+    out = []
+    district = model.fac["district"].to_numpy()
+    for d in sorted(set(district)):
+        rows = district == d
+        exp = model.expected[rows].sum(axis=0)
+        rep = model.reported[rows].sum(axis=0)
+        tim = (model.reported & timely)[rows].sum(axis=0)
+        for t, p in enumerate(PERIODS):
+            out.append(
+                {
+                    "district": d,
+                    "period": p,
+                    "expected": int(exp[t]),
+                    "reported": int(rep[t]),
+                    "timely": int(tim[t]),
+                    "completeness": _r(rep[t] / exp[t]) if exp[t] else None,
+                    "timeliness": _r(tim[t] / exp[t]) if exp[t] else None,
+                }
+            )
+    return out
+
+
+def programme_groups(model: FacilityModel) -> dict[str, np.ndarray]:
+    """Per programme, each facility's first exposed month index (-1 = never)."""
+    fac = model.fac
+    i3s = np.array([month_index(s) if pd.notna(s) else -1 for s in fac["i3s_start"]])
+    dj = np.where(fac["djantoli"].to_numpy(), month_index(DJANTOLI_START), -1)
+    return {"I3S": i3s, "Djantoli": dj}
+
+
+def effects(model: FacilityModel) -> tuple[dict, list[dict]]:
+    """ATT on the rate per 1,000 per month by event time and calendar month, and the
+    persistence ratio per programme and indicator (DESIGN §8)."""
+    rate_effect = (model.mu - model.mu_no_programme) / model.pop[:, :, None] * 1000.0
+    ends = {"I3S": month_index(I3S_END), "Djantoli": month_index(DJANTOLI_END)}
+    T = len(MONTHS)
+    out: dict = {}
+    persistence = []
+    for prog, g in programme_groups(model).items():
+        treated = g >= 0
+        out[prog] = {}
+        open_ = model.expected & treated[:, None]
+        exposed = open_ & (np.arange(T)[None, :] >= g[:, None])
+        for k, ind in enumerate(INDICATORS):
+            eff = rate_effect[:, :, k]
+            if not np.any(np.abs(eff[treated]) > 0):
+                continue
+            cal = {}
+            for t in range(T):
+                m = exposed[:, t]
+                if m.any():
+                    cal[PERIODS[t]] = _r(eff[m, t].mean())
+            ev = {}
+            e_mat = np.arange(T)[None, :] - g[:, None]
+            for e in range(-12, T):
+                m = open_ & (e_mat == e)
+                if m.any():
+                    ev[str(e)] = _r(eff[m].mean())
+            out[prog][ind] = {"calendar": cal, "event_time": ev}
+            end = ends[prog]
+            first = int(g[treated].min())
+            before = [PERIODS[t] for t in range(max(first, end - PERSISTENCE_MONTHS + 1), end + 1)]
+            after = [PERIODS[t] for t in range(end + 1, min(T, end + 1 + PERSISTENCE_MONTHS))]
+            during = np.mean([cal[p] for p in before])
+            later = np.mean([cal[p] for p in after])
+            persistence.append(
+                {
+                    "programme": prog,
+                    "indicator": ind,
+                    "during_months": [before[0], before[-1]],
+                    "after_months": [after[0], after[-1]],
+                    "att_during": _r(during),
+                    "att_after": _r(later),
+                    "ratio": _r(later / during),
+                }
+            )
+    return out, persistence
+
+
+def resilience(model: FacilityModel) -> list[dict]:
+    """Per facility × shock × essential service, the DESIGN §7 indicators and class,
+    with the noise-free means as observed and expected volumes."""
+    fac = model.fac
+    district = fac["district"].to_numpy()
+    planted = model.planted.set_index(["orgunit_uid", "shock_id"])["planted"]
+    ks = [INDICATORS.index(s) for s in ESSENTIAL_SERVICES]
+    out = []
+    for sh in model.shocks:
+        members = (
+            np.arange(len(fac))
+            if sh.kind == "national"
+            else np.flatnonzero(district == sh.district)
+        )
+        w = np.array(list(sh.window))
+        for f in members:
+            if not model.expected[f, sh.onset]:
+                continue
+            others = [
+                o
+                for o in model.shocks
+                if o is not sh and (o.kind == "national" or o.district == district[f])
+            ]
+            usable = model.reported[f].copy()
+            for o in others:
+                usable[list(o.window)] = False
+            history = int(usable[: sh.onset].sum())
+            rep = model.reported[f, w]
+            served = np.repeat(rep[:, None], len(ks), axis=1) & (model.mu[f][np.ix_(w, ks)] > 0)
+            interrupted = interruption(served)
+            same = np.flatnonzero(district == district[f])
+            before = np.arange(max(0, sh.onset - 12), sh.onset)
+            for k, service in zip(ks, ESSENTIAL_SERVICES, strict=True):
+                obs = model.mu[f, w, k]
+                exp_ = model.mu_no_shock[f, w, k]
+                ind = window_indicators(obs, exp_, rep)
+                assessable = history >= MIN_HISTORY and exp_.sum() > 0
+                d_open = model.expected[same]
+                sub = (
+                    substitution(
+                        model.mu[f, w, k] * model.expected[f, w],
+                        (model.mu[same][:, w, k] * d_open[:, w]).sum(axis=0),
+                        model.mu[f, before, k] * model.expected[f, before],
+                        (model.mu[same][:, before, k] * d_open[:, before]).sum(axis=0),
+                    )
+                    if len(before)
+                    else None
+                )
+                out.append(
+                    {
+                        "orgunit_uid": fac["orgunit_uid"].iat[f],
+                        "district": district[f],
+                        "shock_id": sh.shock_id,
+                        "service": service,
+                        "onset": PERIODS[sh.onset],
+                        "window_months": len(w),
+                        "history_months": history,
+                        "assessable": bool(assessable),
+                        "interrupted": bool(interrupted),
+                        "class": classify(
+                            assessable=bool(assessable), interrupted=bool(interrupted), tau=ind.tau
+                        ),
+                        "tau": ind.tau,
+                        "censored": bool(ind.censored),
+                        "absorption": _r(ind.absorption),
+                        "loss": _r(ind.loss, 4),
+                        "loss_share": _r(ind.loss_share),
+                        "resilience_index": _r(ind.resilience_index),
+                        "bounce_back": _r(ind.bounce_back),
+                        "continuity": _r(ind.continuity),
+                        "substitution": _r(sub),
+                        "planted": planted.get((fac["orgunit_uid"].iat[f], sh.shock_id)),
+                    }
+                )
+    return out
+
+
+def survey_truth(rounds: list[SurveyRound]) -> tuple[list[dict], list[dict]]:
+    """Prevalences per round × area (× arm) and programme effects in percentage points."""
+    prev, eff = [], []
+    for rnd in rounds:
+        for outcome, units in sorted(rnd.truth_units.items()):
+            u = units[units["eligible"]]
+            for area in ("Mopti", "Bamako"):
+                a = u[u["area"] == area]
+                for arm in ("all", "treated", "comparison"):
+                    s = a if arm == "all" else a[a["arm"] == arm]
+                    prev.append(
+                        {
+                            "round": rnd.year,
+                            "area": area,
+                            "arm": arm,
+                            "outcome": outcome,
+                            "n": len(s),
+                            "prevalence": _r(np.average(s["p"], weights=s["weight"])),
+                        }
+                    )
+                t = a[a["arm"] == "treated"]
+                if rnd.year != rounds[0].year:
+                    eff.append(
+                        {
+                            "programme": "I3S" if area == "Mopti" else "Djantoli",
+                            "area": area,
+                            "outcome": outcome,
+                            "round": rnd.year,
+                            "baseline": rounds[0].year,
+                            "att_pp": _r(100 * np.average(t["p"] - t["p0"], weights=t["weight"])),
+                        }
+                    )
+    return prev, eff
