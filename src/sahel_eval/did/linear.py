@@ -1,0 +1,134 @@
+"""Weighted least squares with one absorbed fixed-effect dimension.
+
+Shared by the TWFE, event-study and 2×2 estimators and by the wild bootstrap, so all of
+them see the same transformed design.  The model is
+
+    y_it = α_i + x_it'β + ε_it   (weights w_it),
+
+estimated exactly by the weighted within transformation in α_i (FWL); any further
+fixed effects (e.g. time) are explicit dummy columns of ``x``.  With unit effects
+absorbed and time dummies explicit the estimate is exact for unbalanced panels, with no
+iterative demeaning, and the structure is the one the fast wild bootstrap needs
+(absorbed effects nested in the clusters, the rest as regressors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.did.covariance import fe_parameter_count, is_nested
+
+__all__ = ["LinearDesign", "demean"]
+
+
+def demean(values: np.ndarray, codes: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Subtract the (weighted) mean of each group from every column of ``values``."""
+    values = np.asarray(values, dtype=float)
+    two_d = values.ndim == 2
+    v = values if two_d else values[:, None]
+    w = np.ones(len(codes)) if weights is None else np.asarray(weights, dtype=float)
+    n_groups = int(codes.max()) + 1
+    sums = np.zeros((n_groups, v.shape[1]))
+    np.add.at(sums, codes, v * w[:, None])
+    totals = np.bincount(codes, weights=w, minlength=n_groups)
+    out = v - (sums / totals[:, None])[codes]
+    return out if two_d else out[:, 0]
+
+
+@dataclass
+class LinearDesign:
+    """A (within-transformed) WLS problem: the common input of every variance estimator.
+
+    Attributes
+    ----------
+    y, x
+        Outcome and regressors after absorbing ``absorbed`` (weighted within transform).
+    names
+        Column names of ``x``.
+    weights
+        WLS weights or ``None``.
+    absorbed
+        Label arrays of the absorbed fixed-effect dimensions (at most one here); used to
+        count K and to check nesting in the clusters.
+    """
+
+    y: np.ndarray
+    x: np.ndarray
+    names: list[str]
+    weights: np.ndarray | None = None
+    absorbed: list[np.ndarray] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        y: np.ndarray,
+        x: np.ndarray,
+        names: list[str],
+        *,
+        weights: np.ndarray | None = None,
+        absorb: np.ndarray | None = None,
+    ) -> LinearDesign:
+        """Apply the within transformation in ``absorb`` (if given) and wrap the result."""
+        y = np.asarray(y, dtype=float)
+        x = np.asarray(x, dtype=float)
+        if absorb is None:
+            return cls(y, x, list(names), weights, [])
+        codes = pd.factorize(np.asarray(absorb), sort=True)[0]
+        return cls(
+            demean(y, codes, weights),
+            demean(x, codes, weights),
+            list(names),
+            weights,
+            [np.asarray(absorb)],
+        )
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return len(self.y)
+
+    def sqrt_weighted(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(√w·y, √w·x)``: the OLS problem equivalent to the WLS one."""
+        if self.weights is None:
+            return self.y, self.x
+        sw = np.sqrt(self.weights)
+        return self.y * sw, self.x * sw[:, None]
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray]:
+        """β̂ and the residuals y − xβ̂ (unweighted scale)."""
+        ya, xa = self.sqrt_weighted()
+        beta = np.linalg.lstsq(xa, ya, rcond=None)[0]
+        return beta, self.y - self.x @ beta
+
+    def k(self, clusters: np.ndarray | None) -> int:
+        """K of the small-sample factors: columns of x plus counted absorbed effects."""
+        return self.x.shape[1] + fe_parameter_count(self.absorbed, clusters)
+
+    def absorbed_nested_in(self, clusters: np.ndarray) -> bool:
+        """Whether every absorbed dimension is nested in ``clusters``."""
+        return all(is_nested(a, clusters) for a in self.absorbed)
+
+
+def estimation_sample(
+    df: pd.DataFrame, columns: list[str], *, weights: str | None = None
+) -> tuple[pd.DataFrame, int]:
+    """Rows complete in ``columns`` (never zero-filled) and the number dropped.
+
+    Raises a ValueError naming the column when a column is absent or a weight is not
+    positive.
+    """
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns {missing} not in the data (have {list(df.columns)})")
+    keep = df[columns].notna().all(axis=1)
+    data = df.loc[keep, columns].reset_index(drop=True)
+    if weights is not None and (data[weights] <= 0).any():
+        bad = int((data[weights] <= 0).sum())
+        raise ValueError(
+            f"weight column {weights!r} has {bad} non-positive values; "
+            "drop those rows or fix the weights"
+        )
+    return data, int((~keep).sum())

@@ -1,0 +1,498 @@
+"""Two-way fixed-effects DiD: static TWFE and the event study with leads and lags.
+
+Point estimates come from the exact weighted within transformation in units with
+explicit time dummies (:mod:`sahel_eval.did.linear`; equal to linearmodels ``PanelOLS``
+with entity and time effects, checked in ``tests/did/test_twfe.py``); standard errors
+from :mod:`sahel_eval.did.covariance` (CRV1, fixest convention); few-cluster inference
+from :mod:`sahel_eval.did.inference`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sahel_eval.did.assignment import (
+    assignment_warnings,
+    cluster_starts,
+    not_informative,
+    unit_starts_from_treat,
+)
+from sahel_eval.did.covariance import Covariance, crv1
+from sahel_eval.did.inference import (
+    randomization_inference,
+    t_pvalue,
+    t_quantile,
+    wild_cluster_bootstrap,
+)
+from sahel_eval.did.linear import LinearDesign, demean, estimation_sample
+from sahel_eval.did.results import EstimateResult, WarningCode
+
+__all__ = ["event_study", "twfe"]
+
+_INFERENCE = ("cluster", "wild", "randomization")
+
+
+def _time_dummies(time: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Dummies for all periods but the first (the unit effects carry the level)."""
+    codes, levels = pd.factorize(time, sort=True)
+    dummies = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
+    return dummies, [f"{time.name}={v}" for v in levels[1:]], codes
+
+
+def _check_inference(inference: str, level: float) -> None:
+    if inference not in _INFERENCE:
+        raise ValueError(f"inference must be one of {_INFERENCE}, got {inference!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+
+
+def _infer(
+    design: LinearDesign,
+    terms: list[str],
+    clusters: np.ndarray,
+    cov: Covariance,
+    beta: np.ndarray,
+    *,
+    k: int,
+    inference: str,
+    level: float,
+    seed: int | None,
+    bootstrap: int,
+    wild_weights: str | None,
+    treated_clusters: int,
+    ri_estimate: Callable[[pd.Series], Any] | None,
+    ri_assignment: Callable[[], pd.Series] | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rows (one per term) for the requested inference, plus info entries."""
+    idx = [design.names.index(t) for t in terms]
+    est = beta[idx]
+    se = np.sqrt(np.diag(cov.vcov)[idx])
+    q = t_quantile(level, cov.df)
+    rows = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": est,
+            "se": se,
+            "ci_low": est - q * se,
+            "ci_high": est + q * se,
+            "p": t_pvalue(est / se, cov.df),
+            "df": cov.df,
+            "inference": "crv1",
+            "p_min": np.nan,
+        }
+    )
+    info: dict[str, Any] = {"seed": None, "p_min": None}
+    if inference == "wild":
+        fits = [
+            wild_cluster_bootstrap(
+                design,
+                t,
+                clusters,
+                level=level,
+                draws=bootstrap,
+                seed=seed,
+                k=k,
+                weights=wild_weights,
+            )
+            for t in terms
+        ]
+        rows["p"] = [f.p for f in fits]
+        rows["ci_low"] = [f.ci[0] for f in fits]
+        rows["ci_high"] = [f.ci[1] for f in fits]
+        rows["p_min"] = [f.p_min for f in fits]
+        rows["inference"] = "wild"
+        info.update(
+            seed=fits[0].seed,
+            p_min=fits[0].p_min,
+            bootstrap={
+                "weights": fits[0].weights,
+                "draws": fits[0].draws,
+                "enumerated": fits[0].enumerated,
+                "null_imposed": True,
+            },
+        )
+    elif inference == "randomization":
+        assert ri_estimate is not None and ri_assignment is not None
+        ri = randomization_inference(ri_estimate, ri_assignment(), draws=bootstrap, seed=seed)
+        rows["p"] = ri.p
+        # RI tests the sharp null of no effect; no interval is inverted from it.
+        rows["ci_low"] = np.nan
+        rows["ci_high"] = np.nan
+        rows["p_min"] = ri.p_min
+        rows["inference"] = "randomization"
+        info.update(
+            seed=ri.seed,
+            p_min=ri.p_min,
+            randomization={"permutations": ri.permutations, "enumerated": ri.enumerated},
+        )
+    uninformative = not_informative(treated_clusters, info["p_min"], level)
+    rows["informative"] = not uninformative
+    # Few-cluster intervals are withheld; CRV1's stays, flagged as conditional.
+    if uninformative and inference != "cluster":
+        rows["ci_low"] = np.nan
+        rows["ci_high"] = np.nan
+    return rows, info
+
+
+def _common(data: pd.DataFrame, unit: str, cluster: str | None) -> tuple[np.ndarray, str]:
+    name = unit if cluster is None else cluster
+    return data[name].to_numpy(), name
+
+
+def twfe(
+    df: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    treat: str,
+    *,
+    cluster: str | None = None,
+    weights: str | None = None,
+    inference: str = "cluster",
+    level: float = 0.95,
+    seed: int | None = None,
+    bootstrap: int = 9999,
+    wild_weights: str | None = None,
+) -> EstimateResult:
+    """Static two-way fixed-effects DiD.
+
+    y_it = α_i + λ_t + β·D_it + ε_it, estimated by (weighted) least squares; β is the
+    reported ``treat`` term.
+
+    Parameters
+    ----------
+    df
+        Long panel, one row per unit × period.
+    outcome, unit, time, treat
+        Column names; ``treat`` is the 0/1 treatment indicator D_it.
+    cluster
+        Cluster (assignment-level) column; default the unit.
+    weights
+        Column of positive analytic weights.
+    inference
+        ``"cluster"`` (CRV1, fixest small-sample factor, t(G−1)), ``"wild"`` (wild
+        cluster restricted bootstrap; Rademacher enumerated when G ≤ 12, otherwise
+        ``bootstrap`` Webb draws) or ``"randomization"`` (permute cluster start dates).
+    level
+        Confidence level.
+    seed
+        Seed of the random draws (recorded in ``info``; drawn and recorded if None).
+    bootstrap
+        Number of random bootstrap draws or random permutations.
+    wild_weights
+        ``"rademacher"`` or ``"webb"`` to override the default (Rademacher enumerated
+        when G ≤ 12, Webb draws otherwise).
+
+    Returns
+    -------
+    EstimateResult
+        One row, term ``treat``; ``se`` is always the CRV1 SE, ``p``/``ci_*`` come from
+        the chosen inference.
+    """
+    _check_inference(inference, level)
+    cols = [c for c in dict.fromkeys([outcome, unit, time, treat, cluster, weights]) if c]
+    data, n_dropped = estimation_sample(df, cols, weights=weights)
+    clusters, cluster_name = _common(data, unit, cluster)
+    w = None if weights is None else data[weights].to_numpy(dtype=float)
+    dummies, dummy_names, _ = _time_dummies(data[time])
+    d = data[treat].to_numpy(dtype=float)
+    design = LinearDesign.build(
+        data[outcome].to_numpy(dtype=float),
+        np.column_stack([d, dummies]),
+        [treat, *dummy_names],
+        weights=w,
+        absorb=data[unit].to_numpy(),
+    )
+    beta, resid = design.solve()
+    k = design.k(clusters)
+    cov = crv1(design.x, resid, clusters, weights=w, k=k)
+
+    cl = pd.Series(clusters)
+    g = int(cl.nunique())
+    treated = int(cl[d > 0].nunique())
+
+    def ri_assignment() -> pd.Series:
+        starts = unit_starts_from_treat(data, unit, time, treat)
+        unit_cluster = data.groupby(unit)[cluster_name].first()
+        return cluster_starts(starts, unit_cluster)
+
+    ri_fn = _twfe_fwl_estimator(data, unit, time, outcome, cluster_name, w)
+    rows, extra = _infer(
+        design,
+        [treat],
+        clusters,
+        cov,
+        beta,
+        k=k,
+        inference=inference,
+        level=level,
+        seed=seed,
+        bootstrap=bootstrap,
+        wild_weights=wild_weights,
+        treated_clusters=treated,
+        ri_estimate=ri_fn,
+        ri_assignment=ri_assignment,
+    )
+    return _result(
+        rows,
+        estimator="twfe",
+        n=design.n,
+        n_dropped=n_dropped,
+        cluster_name=cluster_name,
+        g=g,
+        treated=treated,
+        inference=inference,
+        level=level,
+        k=k,
+        extra=extra,
+    )
+
+
+def _twfe_fwl_estimator(
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    cluster: str,
+    w: np.ndarray | None,
+) -> Callable[[pd.Series], float]:
+    """β̂ of the static TWFE for a placebo cluster → start-date assignment.
+
+    The time dummies and the outcome are partialled out once (FWL), so a placebo fit
+    costs one within transformation of the placebo D_it.
+    """
+    unit_codes = pd.factorize(data[unit], sort=True)[0]
+    dummies, _, _ = _time_dummies(data[time])
+    sw = np.ones(len(data)) if w is None else np.sqrt(w)
+    z = demean(dummies, unit_codes, w) * sw[:, None]
+    q = np.linalg.qr(z)[0] if z.shape[1] else np.zeros((len(data), 0))
+    y = demean(data[outcome].to_numpy(dtype=float), unit_codes, w) * sw
+    yt = y - q @ (q.T @ y)
+    time_values = data[time].to_numpy()
+    cluster_codes, cluster_levels = pd.factorize(data[cluster], sort=True)
+
+    def estimate(assign: pd.Series) -> float:
+        # NaN (never treated) compares False: D_it = 0 throughout.
+        start = assign.reindex(cluster_levels).to_numpy()[cluster_codes]
+        d = (time_values >= start).astype(float)
+        x = demean(d, unit_codes, w) * sw
+        xt = x - q @ (q.T @ x)
+        return float(xt @ yt / (xt @ xt))
+
+    return estimate
+
+
+def _result(
+    rows: pd.DataFrame,
+    *,
+    estimator: str,
+    n: int,
+    n_dropped: int,
+    cluster_name: str,
+    g: int,
+    treated: int,
+    inference: str,
+    level: float,
+    k: int,
+    extra: dict[str, Any],
+) -> EstimateResult:
+    warnings: list[WarningCode] = assignment_warnings(g, treated)
+    if not rows["informative"].all():
+        warnings.append(
+            WarningCode(
+                "not_informative",
+                {
+                    "treated": treated,
+                    "p_min": extra.get("p_min"),
+                    "level": level,
+                    "inference": inference,
+                },
+            )
+        )
+    info: dict[str, Any] = {
+        "estimator": estimator,
+        "n": n,
+        "n_dropped": n_dropped,
+        "cluster": cluster_name,
+        "clusters": g,
+        "treated_clusters": treated,
+        "inference": inference,
+        "level": level,
+        "vcov": "CRV1 G/(G-1)*(N-1)/(N-K), t(G-1)",
+        "k": k,
+        **extra,
+    }
+    return EstimateResult(table=rows.reset_index(drop=True), info=info, warnings=warnings)
+
+
+def event_study(
+    df: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    group: str,
+    *,
+    leads: int,
+    lags: int,
+    ref: int = -1,
+    cluster: str | None = None,
+    weights: str | None = None,
+    inference: str = "cluster",
+    level: float = 0.95,
+    seed: int | None = None,
+    bootstrap: int = 9999,
+    wild_weights: str | None = None,
+) -> EstimateResult:
+    """TWFE event study with binned end points.
+
+    y_it = α_i + λ_t + Σ_{e ≠ ref} β_e·1[G_i > 0, bin(t − G_i) = e] + ε_it,
+    bin(e) = min(max(e, −leads), lags): event times before −leads are pooled into the
+    −leads bin and after ``lags`` into the ``lags`` bin; never-treated units
+    (G_i = 0) have all indicators 0.
+
+    The pre-trend test is a joint Wald test of the lead terms (e < 0, e ≠ ref) with the
+    CRV1 covariance, reported as F = W/q against F(q, G − 1) (fixest's ``wald``
+    convention); ``info["pretest"]`` also carries W and its χ²(q) p-value.
+
+    Parameters
+    ----------
+    df
+        Long panel, one row per unit × period; ``time`` and ``group`` numeric on the
+        same scale (event time = time − group).
+    outcome, unit, time, group
+        Column names; ``group`` is the first treated period, 0 for never treated.
+    leads, lags
+        Number of pre- and post-treatment bins (end bins pooled).
+    ref
+        Omitted (reference) event time.
+    cluster, weights, inference, level, seed, bootstrap, wild_weights
+        As in :func:`twfe`; with ``"wild"`` each term gets its own WCR test, with
+        ``"randomization"`` cluster start dates (``group``) are permuted.
+
+    Returns
+    -------
+    EstimateResult
+        One row per event time (column ``event_time``; ``pooled`` marks end bins).
+    """
+    _check_inference(inference, level)
+    if leads < 1 or lags < 0:
+        raise ValueError(f"need leads ≥ 1 and lags ≥ 0, got leads={leads}, lags={lags}")
+    if not -leads <= ref <= lags:
+        raise ValueError(f"ref={ref} outside the binned window [-{leads}, {lags}]")
+    cols = [c for c in dict.fromkeys([outcome, unit, time, group, cluster, weights]) if c]
+    data, n_dropped = estimation_sample(df, cols, weights=weights)
+    clusters, cluster_name = _common(data, unit, cluster)
+    w = None if weights is None else data[weights].to_numpy(dtype=float)
+    bins = [b for b in range(-leads, lags + 1) if b != ref]
+    terms = [f"e={b}" for b in bins]
+
+    unit_codes = pd.factorize(data[unit], sort=True)[0]
+    dummies, dummy_names, _ = _time_dummies(data[time])
+
+    def indicators(grp: np.ndarray) -> np.ndarray:
+        treated_unit = grp > 0
+        e = np.clip(data[time].to_numpy(dtype=float) - grp, -leads, lags)
+        return np.column_stack([(treated_unit & (e == b)).astype(float) for b in bins])
+
+    grp = data[group].to_numpy(dtype=float)
+    ind = indicators(grp)
+    empty = [t for t, col in zip(terms, ind.T, strict=True) if not col.any()]
+    if empty:
+        raise ValueError(
+            f"event-time bins {empty} have no observations; reduce leads/lags "
+            f"(data cover {data[time].min()}–{data[time].max()})"
+        )
+    design = LinearDesign.build(
+        data[outcome].to_numpy(dtype=float),
+        np.column_stack([ind, dummies]),
+        [*terms, *dummy_names],
+        weights=w,
+        absorb=data[unit].to_numpy(),
+    )
+    beta, resid = design.solve()
+    k = design.k(clusters)
+    cov = crv1(design.x, resid, clusters, weights=w, k=k)
+    cl = pd.Series(clusters)
+    g = int(cl.nunique())
+    treated = int(cl[grp > 0].nunique())
+
+    def ri_assignment() -> pd.Series:
+        frame = data.assign(_g=data[group].where(data[group] > 0))
+        starts = frame.groupby(unit)["_g"].first()
+        unit_cluster = data.groupby(unit)[cluster_name].first()
+        return cluster_starts(starts, unit_cluster)
+
+    y_within = design.y
+    row_cluster = data[cluster_name]
+
+    def ri_estimate(assign: pd.Series) -> np.ndarray:
+        placebo = row_cluster.map(assign).fillna(0).to_numpy(dtype=float)
+        x = demean(np.column_stack([indicators(placebo), dummies]), unit_codes, w)
+        sw = np.ones(len(x)) if w is None else np.sqrt(w)
+        b = np.linalg.lstsq(x * sw[:, None], y_within * sw, rcond=None)[0]
+        return b[: len(terms)]
+
+    rows, extra = _infer(
+        design,
+        terms,
+        clusters,
+        cov,
+        beta,
+        k=k,
+        inference=inference,
+        level=level,
+        seed=seed,
+        bootstrap=bootstrap,
+        wild_weights=wild_weights,
+        treated_clusters=treated,
+        ri_estimate=ri_estimate,
+        ri_assignment=ri_assignment,
+    )
+    rows.insert(1, "event_time", bins)
+    rows["pooled"] = [b in (-leads, lags) for b in bins]
+    extra["pretest"] = _pretest(
+        design, beta, cov, [t for t, b in zip(terms, bins, strict=True) if b < 0]
+    )
+    extra.update(leads=leads, lags=lags, ref=ref)
+    return _result(
+        rows,
+        estimator="event_study",
+        n=design.n,
+        n_dropped=n_dropped,
+        cluster_name=cluster_name,
+        g=g,
+        treated=treated,
+        inference=inference,
+        level=level,
+        k=k,
+        extra=extra,
+    )
+
+
+def _pretest(
+    design: LinearDesign, beta: np.ndarray, cov: Covariance, leads: list[str]
+) -> dict[str, Any] | None:
+    """Joint Wald test of the lead terms: W = b'V⁻¹b, F = W/q ~ F(q, G − 1)."""
+    if not leads:
+        return None
+    idx = [design.names.index(t) for t in leads]
+    b = beta[idx]
+    v = cov.vcov[np.ix_(idx, idx)]
+    wald = float(b @ np.linalg.solve(v, b))
+    q = len(idx)
+    df2 = cov.df
+    return {
+        "test": "F",
+        "terms": leads,
+        "stat": wald / q,
+        "df1": q,
+        "df2": df2,
+        "p": float(stats.f.sf(wald / q, q, df2)),
+        "chi2": wald,
+        "p_chi2": float(stats.chi2.sf(wald, q)),
+    }
