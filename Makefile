@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install run test lint demo-data clean
+.PHONY: install run check test lint demo-data clean
 
 install: $(STAMP)
 
@@ -20,12 +20,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The whole pipeline on the bundled demo data (Snakemake picks up workflow/profiles/default).
+run: $(STAMP)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default
+
+# Validate config/config.yaml and every input it names, in seconds; writes nothing.
+check: $(STAMP)
+	$(BIN)/python -m sahel_eval check --config config/config.yaml
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests workflow benchmarks
-	$(BIN)/ruff format --check src tests workflow benchmarks
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/snakemake --lint
 
 # Regenerates the bundled demo data (byte-identical to what is committed).
 demo-data: $(STAMP)

@@ -233,3 +233,71 @@ def render_inventory(
         "synthetic": bool(synthetic),
     }
     return render_report(TEMPLATE, context, lang, out_path)
+
+
+def interim_descriptors(
+    config: Mapping[str, Any], interim: Mapping[str, str | os.PathLike[str]]
+) -> list[dict[str, Any]]:
+    """Inventory descriptors of the ingested inputs, in the order of the config.
+
+    Parameters
+    ----------
+    config
+        The validated config (raw paths come from ``inputs``).
+    interim
+        Interim parquet per input name: ``facilities``, ``population``,
+        ``dhis2_datavalues``, ``dhis2_completeness``, ``programmes``, ``events``,
+        ``mutuals`` and ``survey_<unit>_<year>``.
+    """
+    inp = config["inputs"]
+    # name, kind, raw path, facility column, period column
+    single = (
+        ("dhis2_datavalues", "dhis2_data_values", inp["dhis2_datavalues"], "orgunit", "period"),
+        (
+            "dhis2_completeness",
+            "dhis2_completeness",
+            inp["dhis2_completeness"],
+            "orgunit",
+            "period",
+        ),
+        ("facilities", "facility_list", inp["facilities"], "orgunit_uid", None),
+        ("population", "population", inp["population"], "orgunit_uid", "year"),
+        ("programmes", "programmes", inp["programmes"], None, "start"),
+        ("events", "events", inp["events"], None, "event_date"),
+    )
+    out: list[dict[str, Any]] = []
+    for name, kind, raw, fac_col, per_col in single:
+        out.append(
+            {
+                "name": name,
+                "path": raw,
+                "kind": kind,
+                "frame": pd.read_parquet(interim[name]),
+                "facility_col": fac_col,
+                "period_col": per_col,
+            }
+        )
+    for rnd in inp["surveys"]:
+        for entry in rnd["files"]:
+            key = f"survey_{entry['unit']}_{rnd['year']}"
+            out.append(
+                {
+                    "name": key,
+                    "path": entry["path"],
+                    "kind": f"survey_{entry['unit']}",
+                    "frame": pd.read_parquet(interim[key]),
+                    "round_col": "round_year",
+                }
+            )
+    mut = pd.read_parquet(interim["mutuals"])
+    out.append(
+        {
+            "name": "mutuals",
+            "path": str(Path(inp["mutuals"][0]).parent),
+            "kind": "mutuals",
+            "frame": mut,
+            "period_col": "year",
+            "period_unit": "year",
+        }
+    )
+    return out

@@ -205,9 +205,11 @@ def relative_path(path: str | os.PathLike[str], root: str | os.PathLike[str]) ->
     """``path`` relative to ``root`` with ``/`` separators, for outputs that must not hold
     absolute paths. Paths outside ``root`` get ``..`` parts rather than an absolute form.
     """
-    root_abs = Path(root).resolve()
+    # Symlinks are not followed: a data folder linked in from elsewhere is still shown
+    # under the name the config gives it, so outputs do not depend on where data live.
+    root_abs = Path(os.path.abspath(root))
     path = Path(path)
-    path_abs = path.resolve() if path.is_absolute() else (root_abs / path).resolve()
+    path_abs = Path(os.path.abspath(path if path.is_absolute() else root_abs / path))
     return Path(os.path.relpath(path_abs, root_abs)).as_posix()
 
 

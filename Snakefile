@@ -1,0 +1,42 @@
+# sahel-eval: evaluation of health-financing programmes in Mali.
+# A table of contents: config, validation, one include per stage, the default target.
+import sys
+
+from snakemake.utils import min_version
+
+from sahel_eval.config import validate_config
+from sahel_eval.errors import InputError
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+# One validation path for the Snakefile, the CLI and the tests (defaults filled in).
+try:
+    validate_config(config, source="config/config.yaml")
+except InputError as err:
+    sys.exit(err.message)
+
+
+report: "workflow/report/workflow.rst"
+
+
+wildcard_constraints:
+    area="mopti|bamako",
+    lang="fr|en",
+    unit="households|women|births|children",
+    year=r"\d{4}",
+    table=r"[a-z_]+",
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

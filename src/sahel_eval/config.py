@@ -1,0 +1,297 @@
+"""Load and validate ``config/config.yaml`` against ``workflow/schemas/config.schema.yaml``.
+
+The Snakefile, the CLI and the tests share :func:`validate_config`. It fills defaults
+with the same algorithm as ``snakemake.utils.validate`` (a Draft 2020-12 validator
+whose ``properties`` keyword also sets each missing property's ``default``), so a config
+validated by either has the same keys; ours adds errors that name the key path and the
+rule, and a few cross-key checks a JSON schema cannot express.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, validators
+from referencing import Registry, Resource
+
+from sahel_eval.errors import InputError, Problem
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+MAX_CONFIG_ERRORS = 5
+
+
+def _extend_with_default(validator_class: type) -> type:
+    # As in the jsonschema FAQ and snakemake.utils.validate; the deep copy keeps a
+    # mutable default (a dict filled further down) from being shared with the schema.
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any
+    ) -> Iterator[jsonschema.ValidationError]:
+        if isinstance(instance, dict):
+            for prop, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(prop, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultValidator = _extend_with_default(Draft202012Validator)
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    """Read the config schema (YAML).
+
+    Parameters
+    ----------
+    path
+        Schema file.
+
+    Returns
+    -------
+    dict
+        The schema.
+    """
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def validate_config(
+    config: dict[str, Any],
+    *,
+    schema_path: str | Path = SCHEMA_PATH,
+    source: str = "config",
+) -> dict[str, Any]:
+    """Validate a config dict in place, filling defaults, and return it.
+
+    Parameters
+    ----------
+    config
+        The parsed config (Snakemake's ``config`` object works).
+    schema_path
+        The JSON schema (YAML).
+    source
+        Name of the config file, for messages.
+
+    Returns
+    -------
+    dict
+        ``config`` itself, with defaults filled.
+
+    Raises
+    ------
+    InputError
+        Naming each failing key path (``dq.outliers.sides``) and the schema rule
+        (``enum``, ``type``, ``additionalProperties`` …), up to five of them.
+    """
+    schema = load_schema(schema_path)
+    registry: Registry = Registry().with_resource(
+        Path(schema_path).resolve().as_uri(), Resource.from_contents(schema)
+    )
+    validator = DefaultValidator(schema, registry=registry)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.path)))
+    if errors:
+        raise InputError(
+            source,
+            [_schema_problem(e) for e in errors[:MAX_CONFIG_ERRORS]]
+            + [Problem(None, "...", f"{len(errors) - MAX_CONFIG_ERRORS} more errors")]
+            * (len(errors) > MAX_CONFIG_ERRORS),
+            hint="fix the key(s) above; every key is described in config/README.md "
+            "(quote dates such as '2020-03-01' so YAML keeps them as text).",
+            column_label="key",
+        )
+    problems = _cross_checks(config)
+    if problems:
+        raise InputError(
+            source,
+            problems,
+            hint="make the names agree across sections (see config/README.md).",
+            column_label="key",
+        )
+    return config
+
+
+def load_config(
+    path: str | Path = "config/config.yaml", *, schema_path: str | Path = SCHEMA_PATH
+) -> dict[str, Any]:
+    """Read a YAML config file and validate it (defaults filled).
+
+    Parameters
+    ----------
+    path
+        The config file.
+    schema_path
+        The JSON schema.
+
+    Returns
+    -------
+    dict
+        The validated config.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, is not YAML, or breaks the schema.
+    """
+    shown = str(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError(
+            shown,
+            [Problem(None, "file_exists", "the config file does not exist")],
+            hint="pass --config with the path of your config.yaml",
+        ) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(
+            shown,
+            [Problem(None, "yaml_syntax", str(exc).splitlines()[0])],
+            hint="fix the YAML syntax (indentation, colons, quotes)",
+        ) from None
+    if not isinstance(config, dict):
+        raise InputError(
+            shown,
+            [Problem(None, "type", "the config must be a mapping of keys")],
+            hint="start from the shipped config/config.yaml",
+        )
+    return validate_config(config, schema_path=schema_path, source=shown)
+
+
+def _key_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def _schema_problem(error: jsonschema.ValidationError) -> Problem:
+    key = _key_path(error.absolute_path)
+    rule = str(error.validator)
+    detail = error.message
+    if rule == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        hints = []
+        for name in extra:
+            close = difflib.get_close_matches(str(name), allowed, n=1)
+            hints.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        detail = "unknown key " + ", ".join(hints)
+        if extra:
+            key = _key_path([*error.absolute_path, extra[0]])
+    elif rule == "required":
+        detail = error.message
+    # The value is config text, never data; still cut it short.
+    if len(detail) > 160:
+        detail = detail[:157] + "..."
+    return Problem(key, rule, detail)
+
+
+def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    areas = config.get("areas", {})
+    geography = config.get("geography", {})
+    indicators = set(config["dhis2"]["indicators"])
+
+    for name, area in areas.items():
+        if geography and area["region"] not in geography:
+            problems.append(
+                Problem(
+                    f"areas.{name}.region",
+                    "known_region",
+                    f"region '{area['region']}' is not in geography",
+                )
+            )
+    years = [r["year"] for r in config["inputs"]["surveys"]]
+    rounds = [r["round"] for r in config["inputs"]["surveys"]]
+    if len(set(years)) != len(years) or len(set(rounds)) != len(rounds):
+        problems.append(
+            Problem("inputs.surveys", "unique_round", "two survey rounds share a round or year")
+        )
+    for i, rnd in enumerate(config["inputs"]["surveys"]):
+        units = [f["unit"] for f in rnd["files"]]
+        if len(set(units)) != len(units):
+            problems.append(
+                Problem(
+                    f"inputs.surveys[{i}].files", "unique_unit", "a unit appears twice in one round"
+                )
+            )
+    programme_names = set()
+    for i, prog in enumerate(config["programmes"]):
+        programme_names.add(prog["name"])
+        if areas and prog["area"] not in areas:
+            problems.append(
+                Problem(
+                    f"programmes[{i}].area",
+                    "known_area",
+                    f"area '{prog['area']}' is not defined under areas",
+                )
+            )
+        if prog["end_date_source"] == "config" and not prog.get("end_date"):
+            problems.append(
+                Problem(
+                    f"programmes[{i}].end_date",
+                    "required",
+                    "end_date_source is 'config' but end_date is empty",
+                )
+            )
+    for i, analysis in enumerate(config["analyses"]):
+        if areas and analysis["area"] not in areas:
+            problems.append(
+                Problem(
+                    f"analyses[{i}].area",
+                    "known_area",
+                    f"area '{analysis['area']}' is not defined under areas",
+                )
+            )
+        if "programme" in analysis and analysis["programme"] not in programme_names:
+            problems.append(
+                Problem(
+                    f"analyses[{i}].programme",
+                    "known_programme",
+                    f"programme '{analysis['programme']}' is not under programmes",
+                )
+            )
+        if analysis["data"] != "facility":
+            # Survey outcomes are derived in the cleaning stage (e.g. facility delivery
+            # from m15), so their names are checked there, not here.
+            continue
+        known = indicators | {f"{name}_rate" for name in indicators}
+        for outcome in analysis["outcomes"]:
+            if outcome not in known:
+                close = difflib.get_close_matches(outcome, sorted(known), n=1)
+                problems.append(
+                    Problem(
+                        f"analyses[{i}].outcomes",
+                        "known_outcome",
+                        f"'{outcome}' is not in dhis2.indicators (nor its _rate)"
+                        + (f" (did you mean '{close[0]}'?)" if close else ""),
+                    )
+                )
+    for name in config.get("dq", {}).get("outliers", {}).get("seasonal_indicators", []):
+        if name not in indicators:
+            problems.append(
+                Problem(
+                    "dq.outliers.seasonal_indicators",
+                    "known_indicator",
+                    f"'{name}' is not in dhis2.indicators",
+                )
+            )
+    for name in config.get("resilience", {}).get("essential_services", []):
+        if name not in indicators:
+            problems.append(
+                Problem(
+                    "resilience.essential_services",
+                    "known_indicator",
+                    f"'{name}' is not in dhis2.indicators",
+                )
+            )
+    return problems

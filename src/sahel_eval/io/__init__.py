@@ -1,0 +1,1 @@
+"""Readers, one module per raw format; each returns a typed DataFrame."""

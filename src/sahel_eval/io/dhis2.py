@@ -1,0 +1,126 @@
+"""DHIS2 exports: data values (``dataValueSets`` CSV, optionally gzip) and registrations.
+
+Columns keep their DHIS2 names; ``value`` stays text here (DHIS2 stores every value as
+text, and only mapped data elements must be numeric: see :mod:`sahel_eval.ingest`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sahel_eval.io.columns import Coercer, read_text_table, require_columns
+
+DATAVALUE_COLUMNS = (
+    "dataelement",
+    "period",
+    "orgunit",
+    "categoryoptioncombo",
+    "attributeoptioncombo",
+    "value",
+    "storedby",
+    "lastupdated",
+    "comment",
+    "followup",
+)
+DATAVALUE_REQUIRED = (
+    "dataelement",
+    "period",
+    "orgunit",
+    "categoryoptioncombo",
+    "value",
+    "lastupdated",
+)
+COMPLETENESS_COLUMNS = (
+    "dataset",
+    "period",
+    "orgunit",
+    "attributeoptioncombo",
+    "date",
+    "storedby",
+    "completed",
+)
+COMPLETENESS_REQUIRED = ("period", "orgunit", "date")
+HINT = (
+    "export again from DHIS2 (Import/Export > Data export, CSV, IDs as UIDs) or fix the "
+    "listed rows; periods must be monthly (YYYYMM)."
+)
+
+
+def read_datavalues(path: str | Path) -> pd.DataFrame:
+    """Read a DHIS2 data-value CSV export.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` or ``.csv.gz``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns ``dataelement, period, orgunit, categoryoptioncombo,
+        attributeoptioncombo, value, storedby, comment``; ``lastupdated``
+        datetime64[ns] (UTC, naive); ``followup`` boolean. Optional columns absent
+        from the file are added empty.
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, missing column, period not YYYYMM, bad timestamp.
+    """
+    frame = read_text_table(path, "DHIS2 data-value")
+    require_columns(frame, DATAVALUE_REQUIRED, path)
+    for col in DATAVALUE_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = frame[list(DATAVALUE_COLUMNS)].copy()
+    typer = Coercer(frame, path, masked=("storedby", "comment"))
+    for col in ("dataelement", "orgunit", "categoryoptioncombo"):
+        typer.text(col, required=True)
+    for col in ("attributeoptioncombo", "value", "storedby", "comment"):
+        typer.text(col)
+    typer.period("period")
+    typer.date("lastupdated", with_time=True, required=True)
+    typer.boolean("followup")
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_completeness(path: str | Path) -> pd.DataFrame:
+    """Read DHIS2 complete data-set registrations.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` or ``.csv.gz``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text ``dataset, period, orgunit, attributeoptioncombo, storedby``; ``date``
+        datetime64[ns] (the completion time); ``completed`` boolean (missing read as
+        true: a registration is a completion unless marked otherwise).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, missing column, period not YYYYMM, bad date.
+    """
+    frame = read_text_table(path, "DHIS2 completeness")
+    require_columns(frame, COMPLETENESS_REQUIRED, path)
+    for col in COMPLETENESS_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = frame[list(COMPLETENESS_COLUMNS)].copy()
+    typer = Coercer(frame, path, masked=("storedby",))
+    typer.text("orgunit", required=True)
+    for col in ("dataset", "attributeoptioncombo", "storedby"):
+        typer.text(col)
+    typer.period("period")
+    typer.date("date", with_time=True, required=True)
+    typer.boolean("completed")
+    typer.raise_if_any(HINT)
+    frame = typer.frame
+    frame["completed"] = frame["completed"].fillna(True)
+    return frame

@@ -1,0 +1,256 @@
+"""Plain tables: facility list, population, programme roll-out, events, mutual registers.
+
+Columns keep the names of the raw formats in data/raw/README.md, except the mutual
+registers, whose French headers vary by scheme and are mapped to canonical names by
+``mutuals.columns`` in the config.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from sahel_eval.errors import InputError, Problem, display_path
+from sahel_eval.io.columns import (
+    Coercer,
+    missing_file,
+    normalise_header,
+    read_text_table,
+    require_columns,
+    unreadable_file,
+)
+
+FACILITY_COLUMNS = (
+    "orgunit_uid",
+    "orgunit_name",
+    "region",
+    "district",
+    "commune",
+    "aire_de_sante",
+    "type",
+    "opened",
+    "closed",
+)
+POPULATION_COLUMNS = ("orgunit_uid", "year", "population")
+PROGRAMME_COLUMNS = ("programme", "unit_level", "unit_id", "start", "end")
+EVENT_COLUMNS = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "fatalities",
+    "notes",
+)
+EVENT_REQUIRED = ("event_id_cnty", "event_date", "event_type", "admin1", "admin2", "fatalities")
+REGISTER_COLUMNS = (
+    "mutual",
+    "year",
+    "target_population",
+    "members",
+    "beneficiaries",
+    "renewals_due",
+    "renewed",
+    "contributions_due",
+    "contributions_collected",
+    "claims_paid",
+    "admin_costs",
+    "subsidies",
+)
+REGISTER_AMOUNTS = REGISTER_COLUMNS[2:]
+HINT = "fix the listed rows in the file (dates as YYYY-MM-DD, numbers without units)."
+
+
+def _select(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    for col in columns:
+        if col not in frame.columns:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    return frame[list(columns)].copy()
+
+
+def read_facilities(path: str | Path) -> pd.DataFrame:
+    """Read the master facility list.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text ``orgunit_uid, orgunit_name, region, district, commune, aire_de_sante,
+        type``; ``opened``, ``closed`` datetime64[ns] (``closed`` missing while open).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, missing column, bad date.
+    """
+    frame = read_text_table(path, "master facility list")
+    require_columns(frame, FACILITY_COLUMNS[:-1], path)
+    frame = _select(frame, FACILITY_COLUMNS)
+    typer = Coercer(frame, path)
+    for col in ("orgunit_uid", "orgunit_name", "region", "district", "type"):
+        typer.text(col, required=True)
+    for col in ("commune", "aire_de_sante"):
+        typer.text(col)
+    typer.date("opened", required=True)
+    typer.date("closed")
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_population(path: str | Path) -> pd.DataFrame:
+    """Read catchment population per facility and year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``orgunit_uid`` text, ``year`` and ``population`` Int64.
+    """
+    frame = read_text_table(path, "catchment population")
+    require_columns(frame, POPULATION_COLUMNS, path)
+    frame = _select(frame, POPULATION_COLUMNS)
+    typer = Coercer(frame, path)
+    typer.text("orgunit_uid", required=True)
+    typer.integer("year", required=True)
+    typer.integer("population", required=True)
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_programmes(path: str | Path) -> pd.DataFrame:
+    """Read programme roll-out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text ``programme, unit_level, unit_id``; ``start``, ``end`` datetime64[ns]
+        (``end`` missing while the programme runs).
+    """
+    frame = read_text_table(path, "programme roll-out")
+    require_columns(frame, PROGRAMME_COLUMNS[:-1], path)
+    frame = _select(frame, PROGRAMME_COLUMNS)
+    typer = Coercer(frame, path)
+    for col in ("programme", "unit_level", "unit_id"):
+        typer.text(col, required=True)
+    typer.date("start", required=True)
+    typer.date("end")
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_events(path: str | Path) -> pd.DataFrame:
+    """Read ACLED-style security events.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``event_date`` datetime64[ns], ``year`` and ``fatalities`` Int64,
+        ``latitude``/``longitude`` float64, the rest text.
+    """
+    frame = read_text_table(path, "security events")
+    require_columns(frame, EVENT_REQUIRED, path)
+    frame = _select(frame, EVENT_COLUMNS)
+    typer = Coercer(frame, path)
+    for col in ("event_id_cnty", "event_type", "admin1", "admin2"):
+        typer.text(col, required=True)
+    for col in ("sub_event_type", "actor1", "admin3", "location", "notes"):
+        typer.text(col)
+    typer.date("event_date", required=True)
+    typer.integer("year")
+    typer.integer("fatalities", required=True)
+    typer.number("latitude")
+    typer.number("longitude")
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_register(
+    path: str | Path,
+    columns: Mapping[str, str],
+    *,
+    sheet: int | str = 0,
+) -> pd.DataFrame:
+    """Read one mutual-insurance register (CSV or XLSX) and map its headers.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` or ``.xlsx``.
+    columns
+        Header in the file -> canonical name (``mutuals.columns``); matched
+        accent- and case-insensitively.
+    sheet
+        Sheet of an XLSX workbook (index or name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutual`` text, ``year`` Int64, amounts and counts float64, ``source_file``
+        (the file name, no directory).
+
+    Raises
+    ------
+    InputError
+        Missing/unreadable file, a header missing (named as in the file), a non-number.
+    """
+    path = Path(path)
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        if not path.is_file():
+            raise missing_file(path, "mutual register")
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise unreadable_file(path, "mutual register", exc) from None
+        frame.columns = [normalise_header(c) for c in frame.columns]
+        # Excel gives numbers as numbers; text them so one typing path serves both.
+        frame = frame.map(lambda v: None if pd.isna(v) else str(v)).astype("str")
+    elif path.suffix.lower() in {".csv", ".gz"}:
+        frame = read_text_table(path, "mutual register")
+    else:
+        raise InputError(
+            display_path(path),
+            [Problem(None, "file_format", f"'{path.suffix}' is not .csv or .xlsx")],
+            hint="save the register as CSV (UTF-8) or XLSX.",
+        )
+    lookup = {normalise_header(raw): canon for raw, canon in columns.items()}
+    inverse = {canon: raw for raw, canon in columns.items()}
+    # A missing column is named by its header in the file, which the user can fix.
+    require_columns(
+        frame,
+        [normalise_header(inverse.get(c, c)) for c in REGISTER_COLUMNS],
+        path,
+        hint="rename the header in the register, or map it under mutuals.columns in "
+        "config/config.yaml.",
+    )
+    frame = frame.rename(columns={c: lookup[c] for c in frame.columns if c in lookup})
+    frame = frame[list(REGISTER_COLUMNS)].copy()
+    typer = Coercer(frame, path)
+    typer.text("mutual", required=True)
+    typer.integer("year", required=True)
+    for col in REGISTER_AMOUNTS:
+        typer.number(col)
+    if typer.problems:
+        # Report under the register's own header names.
+        typer.problems = [
+            Problem(
+                inverse.get(p.column or "", p.column),
+                p.rule,
+                p.detail,
+                p.rows,
+                p.values,
+                p.n_failed,
+            )
+            for p in typer.problems
+        ]
+    typer.raise_if_any(HINT)
+    frame = typer.frame
+    frame["source_file"] = path.name
+    return frame

@@ -1,0 +1,81 @@
+"""The Snakemake DAG end to end on the demo data: products, idempotence, determinism,
+lint, and a clean failure on bad input."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests_support import REPO, make_workdir, snakemake
+
+OUTPUT_DIRS = ("results", "reports")
+
+
+def _digests(root: Path) -> dict[str, str]:
+    out = {}
+    for top in OUTPUT_DIRS:
+        for p in sorted((root / top).rglob("*")):
+            if p.is_file():
+                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_demo_run_writes_the_products(demo_run: Path) -> None:
+    for lang in ("fr", "en"):
+        html = (demo_run / "reports" / f"data_inventory_{lang}.html").read_text("utf-8")
+        assert f'<html lang="{lang}"' in html
+        assert "MLHR2018.sav" in html
+    facilities = pd.read_parquet(demo_run / "results" / "interim" / "facilities.parquet")
+    assert len(facilities) == 224
+    # Every rule keeps its log and benchmark outside results/.
+    assert any((demo_run / "logs" / "ingest").glob("*.log"))
+    assert any((demo_run / "logs" / "benchmarks").rglob("*.tsv"))
+    assert not list((demo_run / "results").rglob("*.tsv"))
+
+
+def test_second_run_does_nothing(demo_run: Path) -> None:
+    proc = snakemake(demo_run, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_two_runs_are_byte_identical(demo_run: Path, tmp_path: Path) -> None:
+    other = make_workdir(tmp_path / "second")
+    proc = snakemake(other)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = _digests(demo_run), _digests(other)
+    assert first.keys() == second.keys()
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ, differ
+
+
+def test_lint_is_clean() -> None:
+    proc = snakemake(REPO, "--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Congratulations" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "edit", "column"),
+    [
+        ("facilities.csv", lambda t: t.replace("orgunit_name", "orgunit_nom"), "orgunit_name"),
+        ("population.csv", lambda t: t.replace(",2014,", ",2O14,", 1), "year"),
+    ],
+)
+def test_bad_input_fails_cleanly(tmp_path: Path, target: str, edit, column: str) -> None:
+    workdir = make_workdir(tmp_path / "bad")
+    raw = workdir / "data" / "raw"
+    raw.unlink()
+    raw.mkdir()
+    for p in (REPO / "data" / "raw").iterdir():
+        (raw / p.name).symlink_to(p)
+    (raw / target).unlink()
+    (raw / target).write_text(edit((REPO / "data" / "raw" / target).read_text("utf-8")), "utf-8")
+    proc = snakemake(workdir, "results/interim/population.parquet")
+    assert proc.returncode != 0
+    err = proc.stderr
+    assert f"data/raw/{target}" in err and column in err
+    assert "Traceback" not in err
+    assert not (workdir / "results" / "interim" / "population.parquet").exists()
