@@ -158,6 +158,10 @@ for _v in H32:
     LABELS[_v] = YES_NO_MISSING
 DISTRICT_CODES = {d: i + 1 for i, d in enumerate(MOPTI_CERCLES + BAMAKO_COMMUNES)}
 LABELS["shdist"] = {v: k for k, v in DISTRICT_CODES.items()}
+# The individual recodes carry the household's design variables, with the same labels.
+LABELS["sdist"] = LABELS["shdist"]
+LABELS["v024"] = LABELS["hv024"]
+LABELS["v025"] = LABELS["hv025"]
 
 
 @dataclass
