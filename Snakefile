@@ -33,6 +33,7 @@ wildcard_constraints:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/clean.smk"
 include: "workflow/rules/report.smk"
 
 

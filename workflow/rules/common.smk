@@ -1,9 +1,12 @@
 # Helpers shared by the rules: target lists and input functions (no lambdas in rules).
 from pathlib import Path
 
+from sahel_eval.clean.dq import DQ_TABLES
+
 ENV = "../../environment.yml"
 LANGS = config["reporting"]["languages"]
 SURVEY_UNITS = ("households", "women", "births", "children")
+AREAS = list(config["areas"])
 
 
 def survey_years():
@@ -65,7 +68,36 @@ def raw_inputs():
 
 def all_targets():
     """The default target: every product of the pipeline."""
-    return expand("reports/data_inventory_{lang}.html", lang=LANGS)
+    return [
+        *expand("reports/data_inventory_{lang}.html", lang=LANGS),
+        *expand("results/clean/panel_{area}.parquet", area=AREAS),
+        *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
+        "results/clean/facilities.parquet",
+    ]
+
+
+def facility_cleaning_inputs(wildcards):
+    """Interim DHIS2 tables and master list, plus the org-unit mapping file if configured."""
+    out = {
+        "datavalues": "results/interim/dhis2_datavalues.parquet",
+        "completeness": "results/interim/dhis2_completeness.parquet",
+        "facilities": "results/interim/facilities.parquet",
+        "programmes": "results/interim/programmes.parquet",
+    }
+    if config["inputs"].get("orgunit_mapping"):
+        out["mapping"] = config["inputs"]["orgunit_mapping"]
+    return out
+
+
+def survey_cleaning_inputs(wildcards):
+    """Every round's interim table and label sidecar of one unit, with the roll-out."""
+    years = survey_years()
+    return {
+        "tables": [f"results/interim/survey_{wildcards.unit}_{y}.parquet" for y in years],
+        "labels": [f"results/interim/survey_{wildcards.unit}_{y}.labels.json" for y in years],
+        "programmes": "results/interim/programmes.parquet",
+        "facilities": "results/interim/facilities.parquet",
+    }
 
 
 def inventory_inputs(wildcards):

@@ -1,0 +1,340 @@
+"""Build the canonical ``facility_month`` table from the interim DHIS2 tables.
+
+The steps, each in its own module: org units matched to the master list
+(:mod:`~sahel_eval.clean.orgunits`), duplicates resolved
+(:mod:`~sahel_eval.clean.duplicates`), rows summed into indicators
+(:mod:`~sahel_eval.clean.indicators`), the grid of expected facility-months with
+reporting status and keyed zeros (:mod:`~sahel_eval.clean.completeness`), outliers
+flagged and treated (:mod:`~sahel_eval.clean.outliers`).
+
+``facility_month`` (DESIGN §4), one row per expected facility-month × indicator,
+sorted by facility, period, indicator:
+
+========================  ============================================================
+facility_id               org-unit UID (text)
+period                    month as ``YYYYMM`` text
+indicator                 indicator name (``dhis2.indicators``)
+value                     as reported, after duplicate resolution (NaN: no value)
+reported                  a complete-data-set registration exists (bool)
+value_clean               value for analysis: NaN for keyed zeros and values set
+                          missing, the bound for winsorised values
+keyed_zero                zero keyed for an unregistered month, read as missing
+duplicate_resolved        the value came from conflicting duplicate rows
+outlier                   flagged by the modified z-score
+set_missing               outlier made missing (treatment ``set_missing``)
+winsorised                outlier replaced by its bound (treatment ``winsorise``)
+========================  ============================================================
+
+Values for months when a facility is not expected (before its opening month, from
+its closing month) are left out of the table and listed in the DQ table
+``values_outside_open_period``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.clean import completeness as comp
+from sahel_eval.clean.duplicates import resolve_duplicates
+from sahel_eval.clean.indicators import map_indicators
+from sahel_eval.clean.orgunits import apply_orgunit_matches, match_orgunits, read_orgunit_mapping
+from sahel_eval.clean.outliers import DEFAULT_SEASONAL, flag_outliers, treat_outliers
+from sahel_eval.clean.periods import check_periods, period_range
+from sahel_eval.errors import InputError, problem
+
+__all__ = [
+    "FACILITY_MONTH_COLUMNS",
+    "CleanSettings",
+    "FacilityClean",
+    "clean_facility_data",
+]
+
+FACILITY_MONTH_COLUMNS = (
+    "facility_id",
+    "period",
+    "indicator",
+    "value",
+    "reported",
+    "value_clean",
+    "keyed_zero",
+    "duplicate_resolved",
+    "outlier",
+    "set_missing",
+    "winsorised",
+)
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    """Settings of the facility cleaning stage (config ``dhis2.indicators`` and ``dq``).
+
+    Attributes
+    ----------
+    indicators
+        ``dhis2.indicators``: indicator -> list of ``{data_element,
+        category_option_combo}``.
+    threshold, sides, seasonal_indicators, seasonal_adjustment
+        ``dq.outliers.*`` (see :func:`sahel_eval.clean.outliers.flag_outliers`).
+    treatment
+        ``dq.treatment``: ``flag``, ``set_missing`` or ``winsorise``.
+    deadline_day
+        ``dq.timeliness_deadline_day``.
+    completeness_target, timeliness_target, inactive_months, consistency_bounds
+        ``dq.*``.
+    first_period, last_period
+        ``YYYYMM`` range of the data; ``None``: the range of the export.
+    """
+
+    indicators: Mapping[str, Sequence[Mapping[str, str]]]
+    threshold: float = 3.5
+    sides: str = "one"
+    seasonal_indicators: tuple[str, ...] = DEFAULT_SEASONAL
+    seasonal_adjustment: bool = True
+    treatment: str = "flag"
+    deadline_day: int = 15
+    completeness_target: float = 0.9
+    timeliness_target: float = 0.75
+    inactive_months: int = 6
+    consistency_bounds: tuple[float, float] = (1.0, 1.5)
+    first_period: str | None = None
+    last_period: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CleanSettings:
+        """Settings from a validated config (missing ``dq`` keys take the defaults)."""
+        dq = config.get("dq", {}) or {}
+        out = dq.get("outliers", {}) or {}
+        return cls(
+            indicators=config["dhis2"]["indicators"],
+            threshold=float(out.get("threshold", 3.5)),
+            sides=str(out.get("sides", "one")),
+            seasonal_indicators=tuple(out.get("seasonal_indicators", DEFAULT_SEASONAL)),
+            seasonal_adjustment=bool(out.get("seasonal_adjustment", True)),
+            treatment=str(dq.get("treatment", "flag")),
+            deadline_day=int(dq.get("timeliness_deadline_day", 15)),
+            completeness_target=float(dq.get("completeness_target", 0.9)),
+            timeliness_target=float(dq.get("timeliness_target", 0.75)),
+            inactive_months=int(dq.get("inactive_months", 6)),
+            consistency_bounds=tuple(dq.get("consistency_bounds", (1.0, 1.5))),  # type: ignore[arg-type]
+            first_period=dq.get("first_period"),
+            last_period=dq.get("last_period"),
+        )
+
+
+@dataclass
+class FacilityClean:
+    """Result of :func:`clean_facility_data`: the canonical table and DQ by-products.
+
+    Attributes
+    ----------
+    facility_month
+        The canonical table (see the module docstring).
+    status
+        One row per expected facility-month: ``facility_id, district, period,
+        completed_on, reported, timely``.
+    outliers
+        Flagged values with ``outlier_score, outlier_method, outlier_low,
+        outlier_high`` and the treatment applied.
+    orgunit_matches
+        Per source file and distinct org-unit text: ``source, name_in_export,
+        method, orgunit_uid, n_rows``.
+    exact_duplicates, conflicting_duplicates
+        See :class:`sahel_eval.clean.duplicates.Deduplicated`.
+    keyed_zeros
+        Facility-months whose values were keyed zeros: ``facility_id, district,
+        period, n_values``.
+    unregistered_values
+        Values kept from facility-months without registration.
+    values_outside_open_period
+        Values for months a facility was not open (left out).
+    """
+
+    facility_month: pd.DataFrame
+    status: pd.DataFrame
+    outliers: pd.DataFrame
+    orgunit_matches: pd.DataFrame
+    exact_duplicates: pd.DataFrame
+    conflicting_duplicates: pd.DataFrame
+    keyed_zeros: pd.DataFrame
+    unregistered_values: pd.DataFrame
+    values_outside_open_period: pd.DataFrame
+    settings: CleanSettings | None = field(default=None, repr=False)
+
+
+def _check_values(datavalues: pd.DataFrame, source: str) -> None:
+    check_periods(datavalues["period"], source=source)
+    if not pd.api.types.is_numeric_dtype(datavalues["value"]):
+        parsed = pd.to_numeric(datavalues["value"], errors="coerce")
+        bad = parsed.isna() & datavalues["value"].notna()
+        raise InputError(
+            source,
+            [
+                problem(
+                    "value",
+                    "numeric",
+                    "the value is not a number",
+                    datavalues.index[bad.to_numpy()].tolist(),
+                    datavalues.loc[bad, "value"].tolist(),
+                    row_offset=2,
+                )
+            ],
+            hint="a mapped data element must hold a number: correct the value in DHIS2.",
+            row_label="line",
+        )
+
+
+def clean_facility_data(
+    datavalues: pd.DataFrame,
+    registrations: pd.DataFrame,
+    facilities: pd.DataFrame,
+    settings: CleanSettings,
+    *,
+    orgunit_mapping: str | Path | pd.DataFrame | None = None,
+    datavalues_source: str = "DHIS2 data values",
+    registrations_source: str = "DHIS2 completeness",
+) -> FacilityClean:
+    """Clean the DHIS2 facility data into ``facility_month``.
+
+    Parameters
+    ----------
+    datavalues
+        Interim data values (:func:`sahel_eval.ingest.ingest_dhis2_datavalues`).
+    registrations
+        Interim registrations (:func:`sahel_eval.ingest.ingest_dhis2_completeness`).
+    facilities
+        Interim master list (:func:`sahel_eval.ingest.ingest_facilities`).
+    settings
+        :class:`CleanSettings`.
+    orgunit_mapping
+        The explicit org-unit mapping: a CSV path (``inputs.orgunit_mapping``), a
+        table, or ``None``.
+    datavalues_source, registrations_source
+        File names for error messages.
+
+    Returns
+    -------
+    FacilityClean
+
+    Raises
+    ------
+    InputError
+        Unknown or ambiguous org units, periods not ``YYYYMM``, non-numeric values.
+    """
+    _check_values(datavalues, datavalues_source)
+    check_periods(registrations["period"], source=registrations_source)
+    facilities = facilities.reset_index(drop=True)
+    if isinstance(orgunit_mapping, (str, Path)):
+        orgunit_mapping = read_orgunit_mapping(orgunit_mapping, facilities["orgunit_uid"])
+
+    # 1. org units
+    m_dv = match_orgunits(
+        datavalues["orgunit"], facilities, orgunit_mapping, source=datavalues_source
+    )
+    m_reg = match_orgunits(
+        registrations["orgunit"], facilities, orgunit_mapping, source=registrations_source
+    )
+    matches = pd.concat(
+        [m_dv.assign(source="datavalues"), m_reg.assign(source="completeness")], ignore_index=True
+    )[["source", "name_in_export", "method", "orgunit_uid", "n_rows"]]
+    dv = apply_orgunit_matches(datavalues, m_dv)
+    reg = apply_orgunit_matches(registrations, m_reg)
+
+    # 2. duplicates, 3. indicators
+    dedup = resolve_duplicates(dv)
+    values = map_indicators(dedup.values, settings.indicators)
+
+    # 4. grid of expected facility-months × indicators, with reporting status
+    periods = sorted(set(dv["period"]) | set(reg["period"]))
+    first = settings.first_period or periods[0]
+    last = settings.last_period or periods[-1]
+    expected = comp.expected_months(facilities, period_range(first, last))
+    status = comp.reporting_status(expected, reg, deadline_day=settings.deadline_day)
+    indicators = sorted(settings.indicators)
+    k = len(indicators)
+    grid = pd.DataFrame(
+        {
+            "facility_id": np.repeat(status["facility_id"].to_numpy(), k),
+            "period": np.repeat(status["period"].to_numpy(), k),
+            "district": np.repeat(status["district"].to_numpy(), k),
+            "indicator": np.tile(np.array(indicators, dtype=object), len(status)),
+            "reported": np.repeat(status["reported"].to_numpy(dtype=bool), k),
+        }
+    )
+    for col in ("facility_id", "period", "district", "indicator"):
+        grid[col] = grid[col].astype("str")
+    grid = grid.merge(
+        values, on=["facility_id", "period", "indicator"], how="left", indicator="_m", sort=False
+    )
+    outside = values.merge(
+        grid.loc[grid["_m"] == "both", ["facility_id", "period", "indicator"]],
+        on=["facility_id", "period", "indicator"],
+        how="left",
+        indicator="_m",
+    )
+    outside = outside[outside["_m"] == "left_only"].drop(columns=["_m", "duplicate_resolved"])
+    grid = grid.drop(columns="_m")
+    grid["duplicate_resolved"] = grid["duplicate_resolved"].fillna(False).astype(bool)
+
+    # 5. keyed zeros
+    grid = comp.flag_keyed_zeros(grid)
+    grid["value_clean"] = grid["value"].where(~grid["keyed_zero"])
+
+    # 6. outliers
+    grid = flag_outliers(
+        grid,
+        threshold=settings.threshold,
+        sides=settings.sides,
+        seasonal_indicators=settings.seasonal_indicators,
+        seasonal_adjustment=settings.seasonal_adjustment,
+    )
+    grid = treat_outliers(grid, settings.treatment)
+
+    flagged = grid[grid["outlier"]]
+    outliers = flagged[
+        [
+            "facility_id",
+            "district",
+            "period",
+            "indicator",
+            "value",
+            "value_clean",
+            "outlier_score",
+            "outlier_method",
+            "outlier_low",
+            "outlier_high",
+            "set_missing",
+            "winsorised",
+        ]
+    ].reset_index(drop=True)
+    kz = grid[grid["keyed_zero"]]
+    keyed = (
+        kz.groupby(["facility_id", "district", "period"], sort=True)
+        .size()
+        .rename("n_values")
+        .reset_index()
+    )
+    unregistered = grid.loc[
+        grid["unregistered"], ["facility_id", "district", "period", "indicator", "value"]
+    ].reset_index(drop=True)
+
+    fm = grid[list(FACILITY_MONTH_COLUMNS)].reset_index(drop=True)
+    return FacilityClean(
+        facility_month=fm,
+        status=status,
+        outliers=outliers,
+        orgunit_matches=matches,
+        exact_duplicates=dedup.exact,
+        conflicting_duplicates=dedup.conflicts,
+        keyed_zeros=keyed,
+        unregistered_values=unregistered,
+        values_outside_open_period=outside.sort_values(
+            ["facility_id", "period", "indicator"], kind="mergesort"
+        ).reset_index(drop=True),
+        settings=settings,
+    )

@@ -1,0 +1,228 @@
+"""Analysis panels ``panel_{area}``: the contract of the DiD and resilience stages.
+
+One row per expected facility-month of the area's districts (a closed or not-yet-open
+facility has no row; an unreported month has a row with missing values and
+``reported = False``), sorted by facility and t:
+
+==================  ===================================================================
+facility_id         org-unit UID
+district            cercle (Mopti) or commune (Bamako)
+t                   month index, 1 = first month of the data (0 is reserved: "never")
+month               calendar month, ``YYYYMM`` text (as ``facility_month.period``)
+<indicator>         clean value (``facility_month.value_clean``), float
+<indicator>_per_1000  clean value per 1,000 catchment population of that year
+group               t of first exposure to the area's programme (I3S: the facility's
+                    start; Djantoli: the commune's start); 0 = never treated
+end_t               t of the programme's last month for treated facilities (0 for
+                    the never treated, or when the programme has no end date)
+reported            a complete-data-set registration exists
+==================  ===================================================================
+
+A start or end inside a month counts that whole month (the first exposed month is the
+month of the start date). A start before the first month of the data gives group 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.clean.periods import date_month_number, month_number
+
+__all__ = ["build_panel", "build_panels", "programme_timing"]
+
+
+def programme_timing(
+    facilities: pd.DataFrame, programmes: pd.DataFrame, programme: str, first_period: str
+) -> pd.DataFrame:
+    """Month index of first exposure and of the programme's end per treated facility.
+
+    Parameters
+    ----------
+    facilities
+        Master list: ``orgunit_uid, region, district, commune``.
+    programmes
+        Roll-out table: ``programme, unit_level, unit_id, start, end``.
+    programme
+        The programme's name.
+    first_period
+        ``YYYYMM`` of t = 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility_id, group, end_t`` for facilities covered by the programme (the
+        earliest start and latest end when several rows cover one facility).
+    """
+    rows = programmes[programmes["programme"] == programme]
+    base = month_number(np.array([first_period]))[0]
+    frames = []
+    for level, cols in (
+        ("facility", ("orgunit_uid",)),
+        ("district", ("district",)),
+        ("region", ("region",)),
+        # A commune-level unit may be a rural commune or, in Bamako, a district.
+        ("commune", ("commune", "district")),
+    ):
+        sub = rows[rows["unit_level"] == level]
+        for col in cols:
+            units = facilities[["orgunit_uid"]].assign(_unit=facilities[col].to_numpy())
+            hit = units.merge(sub[["unit_id", "start", "end"]], left_on="_unit", right_on="unit_id")
+            frames.append(hit[["orgunit_uid", "start", "end"]])
+    cover = pd.concat(frames, ignore_index=True)
+    cover["group"] = np.maximum(date_month_number(cover["start"]) - base + 1, 1)
+    end = date_month_number(cover["end"])
+    cover["end_t"] = np.where(end < 0, 0, np.maximum(end - base + 1, 1))
+    out = cover.groupby("orgunit_uid", sort=True).agg(
+        group=("group", "min"), end_t=("end_t", "max")
+    )
+    out = out.reset_index().rename(columns={"orgunit_uid": "facility_id"})
+    out["facility_id"] = out["facility_id"].astype("str")
+    return out
+
+
+def build_panel(
+    facility_month: pd.DataFrame,
+    facilities: pd.DataFrame,
+    population: pd.DataFrame,
+    programmes: pd.DataFrame,
+    *,
+    districts: Sequence[str],
+    programme: str | None,
+    first_period: str | None = None,
+    indicators: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The analysis panel of one area.
+
+    Parameters
+    ----------
+    facility_month
+        The canonical long table.
+    facilities
+        Master list (``orgunit_uid, region, district, commune``).
+    population
+        ``orgunit_uid, year, population``.
+    programmes
+        Roll-out table.
+    districts
+        The area's districts (``areas.<area>.districts``).
+    programme
+        The area's programme (its ``group``), or ``None`` (everyone never treated).
+    first_period
+        ``YYYYMM`` of t = 1; default the first period of ``facility_month`` (the data,
+        not the area, so t means the same month in every panel).
+    indicators
+        Column order; default the indicators of ``facility_month``, sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See the module docstring.
+    """
+    first = first_period or str(facility_month["period"].min())
+    inds = (
+        list(indicators) if indicators is not None else sorted(facility_month["indicator"].unique())
+    )
+    district = facilities.set_index("orgunit_uid")["district"]
+    fm = facility_month.assign(district=facility_month["facility_id"].map(district).astype("str"))
+    fm = fm[fm["district"].isin(list(districts))]
+    wide = fm.set_index(["facility_id", "district", "period", "indicator"])["value_clean"].unstack(
+        "indicator"
+    )
+    wide = wide.reindex(columns=inds).reset_index()
+    wide.columns.name = None
+    rep = fm.groupby(["facility_id", "period"], sort=False)["reported"].first()
+    wide["reported"] = rep.reindex(
+        pd.MultiIndex.from_frame(wide[["facility_id", "period"]])
+    ).to_numpy(dtype=bool)
+    base = month_number(np.array([first]))[0]
+    wide["t"] = (month_number(wide["period"].to_numpy()) - base + 1).astype("int64")
+    wide = wide.rename(columns={"period": "month"})
+
+    pop = population.rename(columns={"orgunit_uid": "facility_id"})[
+        ["facility_id", "year", "population"]
+    ].copy()
+    pop["facility_id"] = pop["facility_id"].astype("str")
+    pop["year"] = pop["year"].astype("int64")
+    wide["year"] = wide["month"].str[:4].astype("int64")
+    wide = wide.merge(pop, on=["facility_id", "year"], how="left")
+    per = wide["population"].astype("float64")
+    per = per.where(per > 0)
+    for ind in inds:
+        wide[f"{ind}_per_1000"] = wide[ind] / per * 1000.0
+
+    if programme is not None:
+        timing = programme_timing(facilities, programmes, programme, first)
+        wide = wide.merge(timing, on="facility_id", how="left")
+    else:
+        wide["group"] = 0
+        wide["end_t"] = 0
+    wide["group"] = wide["group"].fillna(0).astype("int64")
+    wide["end_t"] = wide["end_t"].fillna(0).astype("int64")
+    cols = [
+        "facility_id",
+        "district",
+        "t",
+        "month",
+        *inds,
+        *(f"{i}_per_1000" for i in inds),
+        "group",
+        "end_t",
+        "reported",
+    ]
+    out = wide[cols].sort_values(["facility_id", "t"], kind="mergesort").reset_index(drop=True)
+    for col in inds + [f"{i}_per_1000" for i in inds]:
+        out[col] = out[col].astype("float64")
+    return out
+
+
+def build_panels(
+    facility_month: pd.DataFrame,
+    facilities: pd.DataFrame,
+    population: pd.DataFrame,
+    programmes: pd.DataFrame,
+    config: Mapping[str, Any],
+) -> dict[str, pd.DataFrame]:
+    """``panel_{area}`` for every area of the config (``areas``, ``programmes``).
+
+    Parameters
+    ----------
+    facility_month, facilities, population, programmes
+        As for :func:`build_panel`.
+    config
+        Validated config.
+
+    Returns
+    -------
+    dict
+        Area name -> panel, in the config's order of areas.
+    """
+    return {
+        area: panel_for_area(facility_month, facilities, population, programmes, config, area)
+        for area in config["areas"]
+    }
+
+
+def panel_for_area(
+    facility_month: pd.DataFrame,
+    facilities: pd.DataFrame,
+    population: pd.DataFrame,
+    programmes: pd.DataFrame,
+    config: Mapping[str, Any],
+    area: str,
+) -> pd.DataFrame:
+    """``panel_{area}`` of one area of the config (its districts and its programme)."""
+    spec = config["areas"][area]
+    names = [p["name"] for p in config.get("programmes", []) if p["area"] == area]
+    return build_panel(
+        facility_month,
+        facilities,
+        population,
+        programmes,
+        districts=spec["districts"],
+        programme=names[0] if names else None,
+        indicators=list(config["dhis2"]["indicators"]),
+    )

@@ -1,0 +1,1 @@
+"""Figures drawn from the tidy results tables, once per language (DESIGN §9)."""

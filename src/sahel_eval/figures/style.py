@@ -1,0 +1,96 @@
+"""One look for every figure, and byte-identical SVG output.
+
+Every figure module draws with :func:`new_figure` and writes with :func:`save_svg`, so
+the fonts, colours and the determinism settings (``svg.hashsalt``, no ``Date``
+metadata, no absolute paths) are set in one place.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#999999",
+}
+# Programme vs comparison, and traffic lights (always shown with a text label too).
+ARM_COLOURS = {"treated": PALETTE["blue"], "comparison": PALETTE["orange"]}
+STATUS_COLOURS = {
+    "good": PALETTE["green"],
+    "watch": PALETTE["yellow"],
+    "alarm": PALETTE["vermillion"],
+}
+
+_RC: dict[str, Any] = {
+    "svg.hashsalt": "sahel-eval",
+    "svg.fonttype": "path",  # text as paths: no dependence on the reader's fonts
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "figure.dpi": 100,
+    "savefig.bbox": "tight",
+    "path.simplify": False,
+}
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Matplotlib settings of every sahel-eval figure (restored afterwards)."""
+    with plt.rc_context(_RC):
+        yield
+
+
+def new_figure(width_cm: float = 16.0, height_cm: float = 9.0, **kwargs: Any):
+    """A figure and axes in the project style; sizes in centimetres (A4 text width ≈ 16)."""
+    with figure_style():
+        return plt.subplots(figsize=(width_cm / 2.54, height_cm / 2.54), **kwargs)
+
+
+def svg_bytes(fig: Any) -> bytes:
+    """The figure as SVG bytes, with no date and a fixed id salt (byte-identical reruns)."""
+    buf = io.BytesIO()
+    with figure_style():
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "sahel-eval"})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def save_svg(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Write the figure as SVG atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = svg_bytes(fig)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

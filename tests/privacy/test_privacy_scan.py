@@ -1,0 +1,108 @@
+"""No direct identifier from data/raw reaches any output, report or log of the demo run.
+
+Every identifier value of the raw files (names, phone numbers, GPS points, exact birth
+dates, DHIS2 user names — the columns truth.json lists) is looked for in every file the
+pipeline wrote: parquet and XLSX are read and printed as text, the rest is scanned as
+text. Extraction by pattern (phone, date, decimal, word) keeps the scan exact and fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+SCANNED = ("results", "reports", "logs", ".snakemake/log")
+
+PHONE = re.compile(r"\+223 \d{2} \d{2} \d{2} \d{2}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DECIMAL = re.compile(r"-?\d+\.\d+")
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def _tokens(text: str) -> set[str]:
+    return (
+        set(PHONE.findall(text))
+        | set(DATE.findall(text))
+        | {m.rstrip("0") for m in DECIMAL.findall(text)}
+        | set(WORD.findall(text.lower()))
+    )
+
+
+def _identifier_values() -> dict[str, set[str]]:
+    """Identifier tokens per kind, from the raw files."""
+    truth = json.loads((RAW / "truth.json").read_text("utf-8"))
+    cols = truth["privacy"]["identifier_columns"]
+    out: dict[str, set[str]] = {
+        "name": set(),
+        "phone": set(),
+        "gps": set(),
+        "date": set(),
+        "user": set(),
+    }
+    for path in sorted((RAW / "survey").iterdir()):
+        reader = pyreadstat.read_dta if path.suffix == ".dta" else pyreadstat.read_sav
+        frame, _ = reader(str(path))
+        for col in cols[path.stem[2:4]]:
+            values = frame[col].dropna()
+            if col in ("shnom", "snom"):
+                out["name"] |= set(values.astype(str))
+            elif col in ("shtel", "stel"):
+                out["phone"] |= set(values.astype(str))
+            elif col.startswith("gps"):
+                out["gps"] |= {f"{v:.6f}".rstrip("0") for v in values}
+            else:
+                out["date"] |= set(values.astype(str))
+    for name in ("dhis2_datavalues.csv.gz", "dhis2_completeness.csv"):
+        users = pd.read_csv(RAW / name, usecols=["storedby"], dtype=str)["storedby"]
+        out["user"] |= set(users.str.lower())
+    # A date that is also in a non-identifying raw column (a facility's opening, an
+    # event, a DHIS2 time stamp) cannot be told apart from it: not evidence of a leak.
+    public = " ".join(
+        (RAW / f).read_text("utf-8")
+        for f in ("facilities.csv", "events.csv", "programmes.csv", "dhis2_completeness.csv")
+    )
+    stamps = pd.read_csv(RAW / "dhis2_datavalues.csv.gz", usecols=["lastupdated"])
+    public += " " + stamps["lastupdated"].str.cat(sep=" ")
+    out["date"] -= set(DATE.findall(public))
+    return out
+
+
+def _file_text(path: Path) -> str:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).to_csv(index=False)
+    if path.suffix == ".xlsx":
+        return "\n".join(
+            f.to_csv(index=False) for f in pd.read_excel(path, sheet_name=None).values()
+        )
+    if path.suffix in (".png", ".pdf", ".zip", ".gz"):
+        pytest.fail(f"binary output {path} is not scanned: teach the scan to read it")
+    return path.read_text("utf-8", errors="replace")
+
+
+def test_identifiers_exist_in_raw_data() -> None:
+    ids = _identifier_values()
+    assert all(len(v) > 100 for v in ids.values()), {k: len(v) for k, v in ids.items()}
+
+
+def test_no_identifier_in_any_output(demo_run: Path) -> None:
+    ids = _identifier_values()
+    names = {w for n in ids["name"] for w in [n.lower()]}
+    files = [p for top in SCANNED for p in sorted((demo_run / top).rglob("*")) if p.is_file()]
+    assert len(files) > 20
+    leaks = []
+    for path in files:
+        text = _file_text(path)
+        tokens = _tokens(text)
+        low = text.lower()
+        found = (tokens & (ids["phone"] | ids["gps"] | ids["date"] | ids["user"])) | {
+            n for n in names if n in low
+        }
+        if found:
+            leaks.append((str(path.relative_to(demo_run)), sorted(found)[:3]))
+    assert not leaks, leaks
