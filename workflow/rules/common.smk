@@ -70,6 +70,7 @@ def all_targets():
     """The default target: every product of the pipeline."""
     return [
         *expand("reports/data_inventory_{lang}.html", lang=LANGS),
+        *expand("reports/data_quality_{area}_{lang}.html", area=AREAS, lang=LANGS),
         *expand("results/clean/panel_{area}.parquet", area=AREAS),
         *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
         "results/clean/facilities.parquet",

@@ -31,6 +31,7 @@ DQ_TABLES = (
     "orgunit_matches",
     "outliers",
     "outliers_summary",
+    "reporting_status",
     "unregistered_values",
     "values_outside_open_period",
 )
@@ -125,6 +126,8 @@ def dq_tables(
         "orgunit_matches": clean.orgunit_matches,
         "outliers": clean.outliers,
         "outliers_summary": _outliers_summary(fm),
+        # Facility × month status: the completeness heat map of the DQ report.
+        "reporting_status": st,
         "unregistered_values": clean.unregistered_values,
         "values_outside_open_period": clean.values_outside_open_period,
     }

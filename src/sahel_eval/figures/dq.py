@@ -262,15 +262,27 @@ def reporting_figure(
     handles = [
         Line2D([], [], color=comp_c, linewidth=1.6, label=_t("dq.fig.completeness", lang)),
         Line2D(
-            [], [], color=comp_c, linewidth=0.9, linestyle=":",
+            [],
+            [],
+            color=comp_c,
+            linewidth=0.9,
+            linestyle=":",
             label=_t("dq.fig.target", lang, target=c_pct),
         ),
         Line2D(
-            [], [], color=time_c, linewidth=1.6, linestyle="-.",
+            [],
+            [],
+            color=time_c,
+            linewidth=1.6,
+            linestyle="-.",
             label=_t("dq.fig.timeliness", lang),
         ),
         Line2D(
-            [], [], color=time_c, linewidth=0.9, linestyle=":",
+            [],
+            [],
+            color=time_c,
+            linewidth=0.9,
+            linestyle=":",
             label=_t("dq.fig.target", lang, target=t_pct),
         ),
     ]
