@@ -34,6 +34,9 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
+include: "workflow/rules/did.smk"
+include: "workflow/rules/resilience.smk"
+include: "workflow/rules/sustainability.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -74,6 +74,21 @@ def all_targets():
         *expand("results/clean/panel_{area}.parquet", area=AREAS),
         *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
         "results/clean/facilities.parquet",
+        *estimate_targets(),
+        *expand(
+            "results/resilience/{area}_{kind}",
+            area=AREAS,
+            kind=["indicators.csv", "aggregates.csv", "comparison.json"],
+        ),
+        *expand(
+            "results/figures/{lang}/resilience_{area}_{fig}.svg",
+            lang=LANGS,
+            area=AREAS,
+            fig=["facility", "district", "tau"],
+        ),
+        "results/sustainability/mutual_kpis.csv",
+        "results/sustainability/persistence.csv",
+        *expand("results/figures/{lang}/mutual_kpis.svg", lang=LANGS),
     ]
 
 
@@ -105,3 +120,41 @@ def inventory_inputs(wildcards):
     """Interim tables (by name) and raw files the data inventory describes."""
     tables = {Path(p).name.removesuffix(".parquet"): p for p in interim_tables()}
     return {**tables, "raw": raw_inputs()}
+
+
+# --- DiD (workflow/rules/did.smk) ------------------------------------------------
+
+
+def analysis_names():
+    """Names of the configured analyses (config["analyses"])."""
+    return [a["name"] for a in config["analyses"]]
+
+
+def analysis_pattern():
+    """Wildcard constraint: exactly one configured analysis name."""
+    return "|".join(analysis_names())
+
+
+def analysis_spec(wildcards):
+    """The config entry of one analysis (a param, so editing it re-runs the rule)."""
+    for entry in config["analyses"]:
+        if entry["name"] == wildcards.analysis:
+            return entry
+    raise ValueError(f"no analysis named {wildcards.analysis!r} in config analyses")
+
+
+def estimate_inputs(wildcards):
+    """Canonical table(s) of one analysis: the area's panel, or every survey table."""
+    spec = analysis_spec(wildcards)
+    if spec["data"] == "facility":
+        return {"panel": f"results/clean/panel_{spec['area']}.parquet"}
+    return {unit: f"results/clean/survey_{unit}.parquet" for unit in SURVEY_UNITS}
+
+
+def estimate_targets():
+    """Every analysis's tidy table, JSON document and event-time table."""
+    return expand(
+        "results/estimates/{analysis}{ext}",
+        analysis=analysis_names(),
+        ext=(".csv", ".json", "_event_time.csv"),
+    )

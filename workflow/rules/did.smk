@@ -1,0 +1,29 @@
+# DiD: one rule per configured analysis (config["analyses"]). Canonical tables of
+# results/clean/ → tidy estimates, event-time table and a JSON document under
+# results/estimates/ (schema: src/sahel_eval/did/estimates_schema.json).
+
+
+rule estimate:
+    input:
+        unpack(estimate_inputs),
+    output:
+        csv=report(
+            "results/estimates/{analysis}.csv",
+            caption="../report/estimates.rst",
+            category="Estimates",
+            labels={"analysis": "{analysis}", "table": "estimates"},
+        ),
+        json="results/estimates/{analysis}.json",
+        event_time="results/estimates/{analysis}_event_time.csv",
+    log:
+        "logs/did/estimate_{analysis}.log",
+    benchmark:
+        "logs/benchmarks/did/estimate_{analysis}.tsv"
+    wildcard_constraints:
+        analysis=analysis_pattern(),
+    conda:
+        ENV
+    params:
+        spec=analysis_spec,
+    script:
+        "../scripts/estimate.py"

@@ -1,0 +1,86 @@
+# Resilience (DESIGN §7): per facility × essential service × shock indicators, their
+# summaries by district / area / programme status, the programme comparison (DiD
+# engine, district-level inference) and the figures, per area.
+
+
+rule resilience_indicators:
+    input:
+        panel="results/clean/panel_{area}.parquet",
+        events="results/clean/events.parquet",
+        facility_month="results/clean/facility_month.parquet",
+    output:
+        indicators=report(
+            "results/resilience/{area}_indicators.csv",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={"area": "{area}", "table": "indicators"},
+        ),
+        shocks="results/resilience/{area}_shocks.csv",
+        windows="results/resilience/{area}_windows.parquet",
+    log:
+        "logs/resilience/indicators_{area}.log",
+    benchmark:
+        "logs/benchmarks/resilience/indicators_{area}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/resilience.py"
+
+
+rule resilience_summary:
+    input:
+        indicators="results/resilience/{area}_indicators.csv",
+    output:
+        aggregates=report(
+            "results/resilience/{area}_aggregates.csv",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={"area": "{area}", "table": "aggregates"},
+        ),
+        comparison="results/resilience/{area}_comparison.json",
+    log:
+        "logs/resilience/summary_{area}.log",
+    benchmark:
+        "logs/benchmarks/resilience/summary_{area}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/resilience_summary.py"
+
+
+rule resilience_figures:
+    input:
+        indicators="results/resilience/{area}_indicators.csv",
+        windows="results/resilience/{area}_windows.parquet",
+        panel="results/clean/panel_{area}.parquet",
+    output:
+        facility=report(
+            "results/figures/{lang}/resilience_{area}_facility.svg",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={"area": "{area}", "language": "{lang}", "figure": "facility"},
+        ),
+        district=report(
+            "results/figures/{lang}/resilience_{area}_district.svg",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={"area": "{area}", "language": "{lang}", "figure": "district"},
+        ),
+        tau=report(
+            "results/figures/{lang}/resilience_{area}_tau.svg",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={
+                "area": "{area}",
+                "language": "{lang}",
+                "figure": "time to recovery",
+            },
+        ),
+    log:
+        "logs/resilience/figures_{area}_{lang}.log",
+    benchmark:
+        "logs/benchmarks/resilience/figures_{area}_{lang}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/resilience_figures.py"

@@ -1,0 +1,65 @@
+# Sustainability (DESIGN §8): mutual-insurance KPIs with good / watch / alarm status,
+# persistence of programme effects after the funding ends, KPI trend figures.
+
+
+rule mutual_kpis:
+    input:
+        "results/clean/mutuals.parquet",
+    output:
+        report(
+            "results/sustainability/mutual_kpis.csv",
+            caption="../report/sustainability.rst",
+            category="Sustainability",
+            labels={"table": "mutual KPIs"},
+        ),
+    log:
+        "logs/sustainability/mutual_kpis.log",
+    benchmark:
+        "logs/benchmarks/sustainability/mutual_kpis.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/mutual_kpis.py"
+
+
+rule persistence:
+    input:
+        panels=expand("results/clean/panel_{area}.parquet", area=AREAS),
+        facility_month="results/clean/facility_month.parquet",
+    output:
+        report(
+            "results/sustainability/persistence.csv",
+            caption="../report/sustainability.rst",
+            category="Sustainability",
+            labels={"table": "persistence"},
+        ),
+    log:
+        "logs/sustainability/persistence.log",
+    benchmark:
+        "logs/benchmarks/sustainability/persistence.tsv"
+    conda:
+        ENV
+    params:
+        areas=AREAS,
+    script:
+        "../scripts/persistence.py"
+
+
+rule sustainability_figures:
+    input:
+        "results/sustainability/mutual_kpis.csv",
+    output:
+        report(
+            "results/figures/{lang}/mutual_kpis.svg",
+            caption="../report/sustainability.rst",
+            category="Sustainability",
+            labels={"language": "{lang}", "figure": "mutual KPIs"},
+        ),
+    log:
+        "logs/sustainability/figures_{lang}.log",
+    benchmark:
+        "logs/benchmarks/sustainability/figures_{lang}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/sustainability_figures.py"

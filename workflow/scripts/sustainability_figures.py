@@ -1,0 +1,16 @@
+"""Snakemake adapter: mutual-insurance KPI trends in one language."""
+
+import pandas as pd
+
+from sahel_eval.figures.style import save_svg
+from sahel_eval.figures.sustainability import kpi_trends_figure
+from sahel_eval.rule_runner import run_rule
+
+
+def main(smk) -> None:
+    kpis = pd.read_csv(smk.input[0])
+    thresholds = smk.config["sustainability"]["kpi_thresholds"]
+    save_svg(kpi_trends_figure(kpis, thresholds, lang=smk.wildcards.lang), smk.output[0])
+
+
+run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821
