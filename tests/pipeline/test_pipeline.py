@@ -4,6 +4,8 @@ lint, and a clean failure on bad input."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +57,17 @@ def test_lint_is_clean() -> None:
     proc = snakemake(REPO, "--lint")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Congratulations" in proc.stdout + proc.stderr
+
+
+def test_snakefmt_is_clean() -> None:
+    exe = Path(sys.executable).with_name("snakefmt")
+    proc = subprocess.run(
+        [str(exe), "--check", "Snakefile", "workflow/rules"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize(

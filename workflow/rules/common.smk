@@ -109,8 +109,12 @@ def survey_cleaning_inputs(wildcards):
     """Every round's interim table and label sidecar of one unit, with the roll-out."""
     years = survey_years()
     return {
-        "tables": [f"results/interim/survey_{wildcards.unit}_{y}.parquet" for y in years],
-        "labels": [f"results/interim/survey_{wildcards.unit}_{y}.labels.json" for y in years],
+        "tables": [
+            f"results/interim/survey_{wildcards.unit}_{y}.parquet" for y in years
+        ],
+        "labels": [
+            f"results/interim/survey_{wildcards.unit}_{y}.labels.json" for y in years
+        ],
         "programmes": "results/interim/programmes.parquet",
         "facilities": "results/interim/facilities.parquet",
     }

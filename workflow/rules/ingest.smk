@@ -7,14 +7,14 @@ rule ingest_facilities:
         config["inputs"]["facilities"],
     output:
         "results/interim/facilities.parquet",
-    params:
-        kind="facilities",
     log:
         "logs/ingest/facilities.log",
     benchmark:
         "logs/benchmarks/ingest/facilities.tsv"
     conda:
         ENV
+    params:
+        kind="facilities",
     script:
         "../scripts/ingest.py"
 
@@ -25,14 +25,14 @@ rule ingest_population:
         facilities="results/interim/facilities.parquet",
     output:
         "results/interim/population.parquet",
-    params:
-        kind="population",
     log:
         "logs/ingest/population.log",
     benchmark:
         "logs/benchmarks/ingest/population.tsv"
     conda:
         ENV
+    params:
+        kind="population",
     script:
         "../scripts/ingest.py"
 
@@ -42,14 +42,14 @@ rule ingest_dhis2_datavalues:
         config["inputs"]["dhis2_datavalues"],
     output:
         "results/interim/dhis2_datavalues.parquet",
-    params:
-        kind="dhis2_datavalues",
     log:
         "logs/ingest/dhis2_datavalues.log",
     benchmark:
         "logs/benchmarks/ingest/dhis2_datavalues.tsv"
     conda:
         ENV
+    params:
+        kind="dhis2_datavalues",
     script:
         "../scripts/ingest.py"
 
@@ -59,14 +59,14 @@ rule ingest_dhis2_completeness:
         config["inputs"]["dhis2_completeness"],
     output:
         "results/interim/dhis2_completeness.parquet",
-    params:
-        kind="dhis2_completeness",
     log:
         "logs/ingest/dhis2_completeness.log",
     benchmark:
         "logs/benchmarks/ingest/dhis2_completeness.tsv"
     conda:
         ENV
+    params:
+        kind="dhis2_completeness",
     script:
         "../scripts/ingest.py"
 
@@ -77,14 +77,14 @@ rule ingest_programmes:
         facilities="results/interim/facilities.parquet",
     output:
         "results/interim/programmes.parquet",
-    params:
-        kind="programmes",
     log:
         "logs/ingest/programmes.log",
     benchmark:
         "logs/benchmarks/ingest/programmes.tsv"
     conda:
         ENV
+    params:
+        kind="programmes",
     script:
         "../scripts/ingest.py"
 
@@ -94,14 +94,14 @@ rule ingest_events:
         config["inputs"]["events"],
     output:
         "results/interim/events.parquet",
-    params:
-        kind="events",
     log:
         "logs/ingest/events.log",
     benchmark:
         "logs/benchmarks/ingest/events.tsv"
     conda:
         ENV
+    params:
+        kind="events",
     script:
         "../scripts/ingest.py"
 
@@ -111,14 +111,14 @@ rule ingest_mutuals:
         config["inputs"]["mutuals"],
     output:
         "results/interim/mutuals.parquet",
-    params:
-        kind="mutuals",
     log:
         "logs/ingest/mutuals.log",
     benchmark:
         "logs/benchmarks/ingest/mutuals.tsv"
     conda:
         ENV
+    params:
+        kind="mutuals",
     script:
         "../scripts/ingest.py"
 
@@ -129,13 +129,13 @@ rule ingest_survey:
     output:
         table="results/interim/survey_{unit}_{year}.parquet",
         labels="results/interim/survey_{unit}_{year}.labels.json",
-    params:
-        kind="survey",
     log:
         "logs/ingest/survey_{unit}_{year}.log",
     benchmark:
         "logs/benchmarks/ingest/survey_{unit}_{year}.tsv"
     conda:
         ENV
+    params:
+        kind="survey",
     script:
         "../scripts/ingest.py"
