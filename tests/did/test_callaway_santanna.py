@@ -378,3 +378,47 @@ def test_invalid_input_messages(mpdta):
         att_gt(pd.concat([mpdta, mpdta.head(1)]), "lemp", "countyreal", "year", "first.treat")
     with pytest.raises(ValueError, match="kind must be"):
         att_gt(mpdta, "lemp", "countyreal", "year", "first.treat").aggregate("weird")
+
+
+# ------------------------------------------------------------ unbalanced="pairwise"
+
+
+def test_pairwise_equals_balanced_on_a_balanced_panel(mpdta):
+    kw = dict(covariates=["lpop"], cluster="countyreal")
+    a = att_gt(mpdta, "lemp", "countyreal", "year", "first.treat", **kw)
+    b = att_gt(mpdta, "lemp", "countyreal", "year", "first.treat", unbalanced="pairwise", **kw)
+    cols = ["estimate", "se"]
+    np.testing.assert_allclose(b.table[cols].to_numpy(), a.table[cols].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.influence, a.influence, rtol=1e-12, atol=1e-15)
+    assert b.info["data_structure"] == "panel"
+
+
+def test_pairwise_cell_is_the_panel_estimator_on_units_seen_in_both_periods(mpdta):
+    # Drop a random 15 % of county-years: each ATT(g,t) must equal the balanced-panel
+    # estimator run on the two periods of that cell, restricted to the counties observed
+    # in both; its SE must be that 2×2's SE (influence functions rescaled to all units).
+    rng = np.random.default_rng(7)
+    df = mpdta[rng.random(len(mpdta)) > 0.15]
+    res = att_gt(df, "lemp", "countyreal", "year", "first.treat", unbalanced="pairwise")
+    assert res.info["data_structure"] == "unbalanced_panel"
+    assert "unbalanced_panel" in {w.code for w in res.warnings}
+    for row in res.table.itertuples():
+        base = row.base_time
+        two = df[df["year"].isin([row.time, base]) & df["first.treat"].isin([0, row.group])]
+        both = two.groupby("countyreal")["year"].transform("size") == 2
+        late = max(row.time, base)
+        sub = two[both].assign(g=np.where(two.loc[both, "first.treat"] > 0, late, 0))
+        ref = att_gt(sub, "lemp", "countyreal", "year", "g")
+        cell = ref.table[ref.table["time"] == late].iloc[0]
+        sign = 1.0 if row.time > base else -1.0  # pre cells with base t-1 < t
+        assert row.estimate == pytest.approx(sign * cell.estimate, abs=1e-12)
+        assert row.se == pytest.approx(cell.se, rel=1e-10)
+
+
+def test_pairwise_differs_from_repeated_cross_sections_when_unbalanced(mpdta):
+    df = mpdta.drop(mpdta.index[(mpdta["year"] == 2007) & (mpdta["lemp"] > 6)])
+    rc = att_gt(df, "lemp", "countyreal", "year", "first.treat")
+    pw = att_gt(df, "lemp", "countyreal", "year", "first.treat", unbalanced="pairwise")
+    assert not np.allclose(rc.table["estimate"], pw.table["estimate"])
+    with pytest.raises(ValueError, match="unbalanced must be"):
+        att_gt(df, "lemp", "countyreal", "year", "first.treat", unbalanced="drop")

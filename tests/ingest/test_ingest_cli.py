@@ -107,7 +107,7 @@ def test_bad_config_exit_2(tmp_path: Path, capsys) -> None:
     cfg.write_text(
         (REPO / "config" / "config.yaml")
         .read_text(encoding="utf-8")
-        .replace("treatment: flag", "treatment: delete"),
+        .replace("treatment: set_missing", "treatment: delete"),
         encoding="utf-8",
     )
     assert main(["check", "--config", str(cfg)]) == 2

@@ -43,7 +43,7 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
     minimal["resilience"] = {"essential_services": ["anc1"]}
     config = validate_config(minimal)
     assert config["dq"]["outliers"]["sides"] == "one"
-    assert config["dq"]["treatment"] == "flag"
+    assert config["dq"]["treatment"] == "set_missing"
     assert config["dq"]["completeness_target"] == 0.9
     assert config["dq"]["timeliness_target"] == 0.75
     assert config["shocks"]["local"]["gap_days"] == 90

@@ -40,8 +40,7 @@ def demo() -> dict:
     shocks = shocks_from_config(config, tables["events"])
     settings = ResilienceSettings.from_config(config)
     results = {
-        area: resilience_table(panel, shocks, settings, exclude=tables["outliers"])
-        for area, panel in tables["panels"].items()
+        area: resilience_table(panel, shocks, settings) for area, panel in tables["panels"].items()
     }
     return {**tables, "shocks": shocks, "results": results}
 

@@ -37,6 +37,10 @@ rule clean_facility_data:
         "logs/benchmarks/clean/facility_data.tsv"
     conda:
         ENV
+    params:
+        # Re-run cleaning when its settings change (not only when inputs do).
+        dq=config["dq"],
+        indicators=config["dhis2"]["indicators"],
     script:
         "../scripts/clean_facility_data.py"
 

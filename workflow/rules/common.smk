@@ -134,6 +134,11 @@ def analysis_names():
     return [a["name"] for a in config["analyses"]]
 
 
+def facility_analysis_names():
+    """Names of the configured analyses on facility panels (persistence reads these)."""
+    return [a["name"] for a in config["analyses"] if a["data"] == "facility"]
+
+
 def analysis_pattern():
     """Wildcard constraint: exactly one configured analysis name."""
     return "|".join(analysis_names())

@@ -7,7 +7,6 @@ rule resilience_indicators:
     input:
         panel="results/clean/panel_{area}.parquet",
         events="results/clean/events.parquet",
-        facility_month="results/clean/facility_month.parquet",
     output:
         indicators=report(
             "results/resilience/{area}_indicators.csv",

@@ -24,8 +24,10 @@ rule mutual_kpis:
 
 rule persistence:
     input:
-        panels=expand("results/clean/panel_{area}.parquet", area=AREAS),
-        facility_month="results/clean/facility_month.parquet",
+        # The ratios are computed once, by the DiD analyses (survey ones add no rows).
+        documents=expand(
+            "results/estimates/{analysis}.json", analysis=facility_analysis_names()
+        ),
     output:
         report(
             "results/sustainability/persistence.csv",
@@ -39,8 +41,6 @@ rule persistence:
         "logs/benchmarks/sustainability/persistence.tsv"
     conda:
         ENV
-    params:
-        areas=AREAS,
     script:
         "../scripts/persistence.py"
 

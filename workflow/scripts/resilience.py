@@ -13,15 +13,7 @@ from sahel_eval.rule_runner import run_rule
 def main(smk) -> None:
     panel = pd.read_parquet(smk.input.panel)
     shocks = shocks_from_config(smk.config, pd.read_parquet(smk.input.events))
-    fm = pd.read_parquet(
-        smk.input.facility_month, columns=["facility_id", "period", "indicator", "outlier"]
-    )
-    exclude = fm.loc[fm["outlier"], ["facility_id", "period", "indicator"]].rename(
-        columns={"period": "month"}
-    )
-    res = resilience_table(
-        panel, shocks, ResilienceSettings.from_config(smk.config), exclude=exclude
-    )
+    res = resilience_table(panel, shocks, ResilienceSettings.from_config(smk.config))
     logging.getLogger("sahel_eval").info("resilience timings (s): %s", res.timings)
     write_csv(res.indicators, smk.output.indicators)
     write_csv(res.shocks, smk.output.shocks)

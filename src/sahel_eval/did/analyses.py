@@ -45,6 +45,7 @@ import pandas as pd
 
 from sahel_eval.did.assignment import assignment_warnings
 from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult, att_gt
+from sahel_eval.did.persistence import PERSISTENCE_MONTHS, persistence_ratio
 from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.did.twfe import event_study, twfe
 from sahel_eval.did.twobytwo import did_2x2
@@ -64,9 +65,6 @@ __all__ = [
 SCHEMA_VERSION = 1
 #: Enough for every reported number; few enough that BLAS summation order is invisible.
 SIGNIFICANT_DIGITS = 10
-#: DESIGN §8: persistence compares 24 months after the end with the last 24 before it.
-PERSISTENCE_MONTHS = 24
-
 #: Columns of the tidy table (CSV) and of ``estimates`` in the JSON document.
 ESTIMATE_COLUMNS = (
     "analysis",
@@ -119,6 +117,8 @@ class AnalysisSettings:
     leads, lags
         Event-study window: event times before ``-leads`` and after ``lags`` are
         pooled into the end bins.
+    persistence_months
+        Window length of the persistence ratio (``sustainability.persistence_months``).
     """
 
     level: float = 0.95
@@ -128,6 +128,7 @@ class AnalysisSettings:
     wild_draws: int = 9999
     leads: int = 12
     lags: int = 48
+    persistence_months: int = PERSISTENCE_MONTHS
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AnalysisSettings:
@@ -142,6 +143,11 @@ class AnalysisSettings:
             wild_draws=int(did.get("wild_draws", cls.wild_draws)),
             leads=int(did.get("leads", cls.leads)),
             lags=int(did.get("lags", cls.lags)),
+            persistence_months=int(
+                (config.get("sustainability", {}) or {}).get(
+                    "persistence_months", cls.persistence_months
+                )
+            ),
         )
 
 
@@ -259,6 +265,7 @@ def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
             "wild_draws": s.wild_draws,
             "leads": s.leads,
             "lags": s.lags,
+            "persistence_months": s.persistence_months,
             "significant_digits": SIGNIFICANT_DIGITS,
         },
         "fits": out.fits,
@@ -480,6 +487,10 @@ def _cs_fits(
         "group",
         control="never_treated",
         method="dr",
+        # Facility panels miss ≈ 8 % of months (closures, insecurity): each 2×2 uses the
+        # facilities reported in both of its months, so a month's ATT is not moved by
+        # which facilities happened to report (issue 5 diagnosis, tests/did).
+        unbalanced="pairwise",
         cluster=cluster,
         bootstrap=bootstrap,
         seed=settings.seed_bootstrap if bootstrap else None,
@@ -599,56 +610,35 @@ def _twfe_fit(
 
 def _persistence(
     cal: AggregateResult,
+    panel: pd.DataFrame,
     *,
     outcome: str,
     fit: str,
-    cluster: str,
     end_t: int,
-    first_t: int,
-    last_t: int,
-    level: float,
-) -> dict[str, Any] | None:
-    """Mean calendar ATT over the 24 months after the end ÷ the last 24 before it."""
-    times = set(cal.table["time"].dropna().astype(int))
-    during = [
-        t for t in range(max(first_t, end_t - PERSISTENCE_MONTHS + 1), end_t + 1) if t in times
-    ]
-    after = [t for t in range(end_t + 1, min(last_t, end_t + PERSISTENCE_MONTHS) + 1) if t in times]
-    base = {
-        "outcome": outcome,
-        "fit": fit,
-        "cluster": cluster,
-        "end_t": end_t,
-        "during_t": [during[0], during[-1]] if during else None,
-        "after_t": [after[0], after[-1]] if after else None,
-        "after_months": len(after),
-        "method": "delta method on calendar-aggregation influence functions",
+    settings: AnalysisSettings,
+) -> dict[str, Any]:
+    """:func:`~sahel_eval.did.persistence.persistence_ratio` with its windows as months."""
+    first_t = int(panel.loc[panel["group"] > 0, "group"].min())
+    last_t = int(panel["t"].max())
+    rec = persistence_ratio(
+        cal,
+        end_t=end_t,
+        first_t=first_t,
+        last_t=last_t,
+        months=settings.persistence_months,
+        level=settings.level,
+    )
+    # Month labels travel with the record so that readers of the JSON (the
+    # sustainability table, the reports) never recompute the windows.
+    month = panel.drop_duplicates("t").set_index("t")["month"].astype(str)
+    labels = {
+        "end_month": month.get(end_t),
+        "during_from": month.get(rec["during_t"][0]) if rec["during_t"] else None,
+        "during_to": month.get(rec["during_t"][1]) if rec["during_t"] else None,
+        "after_from": month.get(rec["after_t"][0]) if rec["after_t"] else None,
+        "after_to": month.get(rec["after_t"][1]) if rec["after_t"] else None,
     }
-    if not during or not after:
-        return {
-            **base,
-            "estimate": None,
-            "warnings": [{"code": "persistence_unavailable", "params": {}}],
-        }
-    r = cal.ratio(after, during, level=level)
-    row = r.table.iloc[0]
-    warns = []
-    if len(after) < PERSISTENCE_MONTHS:
-        warns.append({"code": "persistence_short_window", "params": {"months": len(after)}})
-    return {
-        **base,
-        "estimate": float(row["estimate"]),
-        "se": float(row["se"]),
-        "ci_low": float(row["ci_low"]),
-        "ci_high": float(row["ci_high"]),
-        "p_vs_1": float(row["p_vs_1"]),
-        "att_after": float(row["numerator"]),
-        "se_after": float(row["se_numerator"]),
-        "att_during": float(row["denominator"]),
-        "se_during": float(row["se_denominator"]),
-        "inference": r.info["inference"],
-        "warnings": warns,
-    }
+    return {"outcome": outcome, "fit": fit, **rec, **labels, "n_units": cal.info["n_units"]}
 
 
 def _end_t(panel: pd.DataFrame) -> int | None:
@@ -663,8 +653,6 @@ def _staggered(
     fits: list[_Fit] = []
     persistence: list[dict[str, Any]] = []
     end_t = _end_t(panel)
-    first_t = int(panel.loc[panel["group"] > 0, "group"].min())
-    last_t = int(panel["t"].max())
     for outcome in spec["outcomes"]:
         variable = _variable(panel, outcome, spec)
         for cluster, label, headline, boot in (
@@ -687,13 +675,11 @@ def _staggered(
                 persistence.append(
                     _persistence(
                         aggs["calendar"],
+                        panel,
                         outcome=outcome,
                         fit=cs[0].facts["fit"],
-                        cluster=cluster,
                         end_t=end_t,
-                        first_t=first_t,
-                        last_t=last_t,
-                        level=settings.level,
+                        settings=settings,
                     )
                 )
         fits.append(
@@ -803,8 +789,6 @@ def _single_start(
     fits: list[_Fit] = []
     persistence: list[dict[str, Any]] = []
     end_t = _end_t(panel)
-    first_t = int(panel.loc[panel["group"] > 0, "group"].min())
-    last_t = int(panel["t"].max())
     for outcome in spec["outcomes"]:
         variable = _variable(panel, outcome, spec)
         # Randomisation inference over districts: with one treated district every
@@ -875,13 +859,11 @@ def _single_start(
             persistence.append(
                 _persistence(
                     aggs["calendar"],
+                    panel,
                     outcome=outcome,
                     fit=cs[0].facts["fit"],
-                    cluster="facility_id",
                     end_t=end_t,
-                    first_t=first_t,
-                    last_t=last_t,
-                    level=settings.level,
+                    settings=settings,
                 )
             )
     return fits, persistence

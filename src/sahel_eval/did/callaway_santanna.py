@@ -333,6 +333,7 @@ def _prepare(
     panel: bool,
     weights: str | None,
     cluster: str | None,
+    unbalanced: str = "repeated_cross_section",
 ) -> tuple[_Data, int]:
     needed = [outcome, time, group, *covariates]
     if unit is not None:
@@ -410,21 +411,19 @@ def _prepare(
             n_clusters=n_clusters,
             n_rows=len(sub),
         )
-        if balanced:
-            Y = np.empty((n_units, len(times)))
+        if balanced or unbalanced == "pairwise":
+            # Unobserved unit-periods stay NaN: a pairwise 2×2 keeps the units observed
+            # in both of its periods (on a balanced panel that is every unit).
+            Y = np.full((n_units, len(times)), np.nan)
             Y[ucodes, t_idx] = y
-            Xw = np.empty((n_units, len(times), X.shape[1]))
+            Xw = np.full((n_units, len(times), X.shape[1]), np.nan)
             Xw[ucodes, t_idx] = X
+            if not balanced:
+                warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
             return _Data(mode="panel", Y=Y, X=Xw, warnings=warns, **base), n_dropped
         # Unbalanced: as R did's allow_unbalanced_panel, estimate each 2×2 on the rows
         # as repeated cross-sections, then sum influence functions within unit.
-        counts = np.bincount(ucodes, minlength=n_units)
-        warns.append(
-            WarningCode(
-                "unbalanced_panel",
-                {"n_units_incomplete": int((counts < len(times)).sum())},
-            )
-        )
+        warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
         return (
             _Data(
                 mode="rc",
@@ -463,6 +462,16 @@ def _prepare(
             warnings=warns,
         ),
         n_dropped,
+    )
+
+
+def _unbalanced_warning(
+    ucodes: np.ndarray, n_units: int, n_times: int, unbalanced: str
+) -> WarningCode:
+    counts = np.bincount(ucodes, minlength=n_units)
+    return WarningCode(
+        "unbalanced_panel",
+        {"n_units_incomplete": int((counts < n_times).sum()), "handling": unbalanced},
     )
 
 
@@ -560,9 +569,15 @@ def _estimate_cells(
         comp_u = _comparison(data.unit_group, c.g, ref, control, anticipation)
         treat_u = data.unit_group == c.g
         if data.mode == "panel":
-            if not comp_u.any():
+            both = np.isfinite(data.Y[:, c.ti]) & np.isfinite(data.Y[:, c.bi])
+            if not (comp_u & both).any():
                 raise _no_comparison(c.g, c.t, times[c.bi], control)
-            idx = np.flatnonzero(treat_u | comp_u)
+            if not (treat_u & both).any():
+                raise ValueError(
+                    f"att_gt: no unit of cohort {c.g:g} is observed in both period "
+                    f"{c.t:g} and its base period {times[c.bi]:g}"
+                )
+            idx = np.flatnonzero((treat_u | comp_u) & both)
             dy = data.Y[idx, c.ti] - data.Y[idx, c.bi]
             # Covariates from the earlier of the two periods, as R did's panel2cs.
             X = data.X[idx, min(c.ti, c.bi)]
@@ -601,6 +616,7 @@ def att_gt(
     covariates: Sequence[str] = (),
     method: Literal["dr", "ipw", "reg"] = "dr",
     panel: bool = True,
+    unbalanced: Literal["repeated_cross_section", "pairwise"] = "repeated_cross_section",
     weights: str | None = None,
     cluster: str | None = None,
     base_period: Literal["varying", "universal"] = "varying",
@@ -638,9 +654,17 @@ def att_gt(
         (normalised IPW) or ``"reg"`` (outcome regression).
     panel
         ``True`` for panels. An unbalanced panel is estimated like R ``did``'s
-        ``allow_unbalanced_panel=TRUE``: each 2×2 treats the rows as repeated
-        cross-sections and influence functions are summed within unit (warning code
-        ``unbalanced_panel``). ``False``: repeated cross-sections.
+        ``allow_unbalanced_panel=TRUE`` by default (``unbalanced``); warning code
+        ``unbalanced_panel``. ``False``: repeated cross-sections.
+    unbalanced
+        How an unbalanced panel is estimated. ``"repeated_cross_section"`` (R
+        ``did``): each 2×2 treats the rows of its two periods as repeated
+        cross-sections and influence functions are summed within unit, so the
+        periods may compare different sets of units and unit levels stay in the
+        comparison. ``"pairwise"``: each 2×2 is the panel estimator on the units
+        observed in both of its periods (``ATT(g,t)`` on ``Y_t − Y_b`` of those
+        units), which removes changes of composition between ``t`` and ``b``; on a
+        balanced panel both give the balanced-panel estimator.
     weights
         Sampling-weight column (constant within unit in panels).
     cluster
@@ -685,9 +709,15 @@ def att_gt(
         raise ValueError(f"anticipation must be a non-negative integer, got {anticipation!r}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if unbalanced not in ("repeated_cross_section", "pairwise"):
+        raise ValueError(
+            f"unbalanced must be 'repeated_cross_section' or 'pairwise', got {unbalanced!r}"
+        )
     covariates = tuple(covariates)
 
-    data, n_dropped = _prepare(df, outcome, unit, time, group, covariates, panel, weights, cluster)
+    data, n_dropped = _prepare(
+        df, outcome, unit, time, group, covariates, panel, weights, cluster, unbalanced
+    )
     cohorts = np.unique(data.unit_group[data.unit_group > 0])
     if cohorts.size == 0:
         raise ValueError(f"att_gt: no treated cohort (all of {group!r} is 0 or after the sample)")
@@ -759,11 +789,8 @@ def att_gt(
         "n": data.n_rows,
         "n_units": n,
         "n_dropped": n_dropped,
-        "data_structure": (
-            "panel"
-            if data.mode == "panel"
-            else ("unbalanced_panel" if panel else "repeated_cross_section")
-        ),
+        "data_structure": _data_structure(data, panel),
+        "unbalanced": unbalanced if panel else None,
         "control": control,
         "method": method,
         "covariates": list(covariates),
@@ -786,6 +813,14 @@ def att_gt(
         res.info["treated_clusters"] = int(np.unique(cc[data.unit_group > 0]).size)
     res.warnings = warns
     return res
+
+
+def _data_structure(data: _Data, panel: bool) -> str:
+    if not panel:
+        return "repeated_cross_section"
+    if any(w.code == "unbalanced_panel" for w in data.warnings):
+        return "unbalanced_panel"
+    return "panel"
 
 
 # --------------------------------------------------------------------------- inference

@@ -254,7 +254,7 @@ class _Panel:
         return (self.first_month + np.asarray(t, dtype=np.int64) - 1) % 12 + 1
 
 
-def _arrays(panel: pd.DataFrame, services: Sequence[str], exclude: pd.DataFrame | None) -> _Panel:
+def _arrays(panel: pd.DataFrame, services: Sequence[str]) -> _Panel:
     need = ["facility_id", "district", "t", "month", "group", "reported", *services]
     missing = [c for c in need if c not in panel.columns]
     if missing:
@@ -273,13 +273,10 @@ def _arrays(panel: pd.DataFrame, services: Sequence[str], exclude: pd.DataFrame 
     open_ = np.zeros((n_fac, n_months), dtype=bool)
     open_[f_idx, t - 1] = True
     reported = panel["reported"].to_numpy(dtype=bool)
-    dropped = _excluded(panel, exclude)
     valid, values = {}, {}
     for s in services:
         v = panel[s].to_numpy(dtype=float)
         ok = reported & np.isfinite(v)
-        if s in dropped:
-            ok &= ~dropped[s]
         if np.any(ok & (v < 0)):
             raise ValueError(f"panel column {s!r} holds negative volumes")
         arr = np.full((n_fac, n_months), np.nan)
@@ -299,23 +296,6 @@ def _arrays(panel: pd.DataFrame, services: Sequence[str], exclude: pd.DataFrame 
         first_month=first,
         n_months=n_months,
     )
-
-
-def _excluded(panel: pd.DataFrame, exclude: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """Per service, panel rows whose value is left out (e.g. flagged DQ outliers)."""
-    if exclude is None or exclude.empty:
-        return {}
-    missing = [c for c in ("facility_id", "month", "indicator") if c not in exclude.columns]
-    if missing:
-        raise ValueError(f"exclude table lacks column(s) {missing}")
-    key = pd.MultiIndex.from_arrays([panel["facility_id"].astype(str), panel["month"].astype(str)])
-    out = {}
-    for ind, rows in exclude.groupby("indicator", sort=True):
-        drop = pd.MultiIndex.from_arrays(
-            [rows["facility_id"].astype(str), rows["month"].astype(str)]
-        )
-        out[str(ind)] = key.isin(drop)
-    return out
 
 
 def recovery_time(at_level: np.ndarray, run_length: int = RUN_LENGTH) -> np.ndarray:
@@ -366,8 +346,6 @@ def resilience_table(
     panel: pd.DataFrame,
     shocks: pd.DataFrame,
     settings: ResilienceSettings | None = None,
-    *,
-    exclude: pd.DataFrame | None = None,
 ) -> ResilienceResult:
     """Resilience indicators per facility × essential service × shock.
 
@@ -375,17 +353,13 @@ def resilience_table(
     ----------
     panel
         ``panel_{area}``: ``facility_id, district, t, month, group, reported`` and
-        the essential services' columns (clean volumes).
+        the essential services' columns, as the cleaning stage delivers them
+        (``dq.treatment`` decides what a flagged outlier becomes). A missing value
+        counts as not reported for its service.
     shocks
         Shock table (:data:`~sahel_eval.resilience.shocks.SHOCK_COLUMNS`).
     settings
         Defaults of :class:`ResilienceSettings` when omitted.
-    exclude
-        Values to leave out (``facility_id, month, indicator``), e.g. the DQ
-        outliers of ``facility_month`` when ``dq.treatment`` is ``flag``: a value
-        keyed ×10 would otherwise inflate the dispersion of Ê and read as a gain.
-        A left-out value counts as not reported for its service.
-
     Returns
     -------
     ResilienceResult
@@ -403,7 +377,7 @@ def resilience_table(
     horizon = s.window_months
     if s.recovery_rule not in ("ratio", "interval"):
         raise ValueError(f"recovery_rule must be 'ratio' or 'interval', got {s.recovery_rule!r}")
-    arr = _arrays(panel, services, exclude)
+    arr = _arrays(panel, services)
     table, members = _shock_scope(shocks, arr)
 
     # Onsets of the shocks concerning each facility, for "other shock windows".

@@ -1,0 +1,99 @@
+"""Persistence of a programme's effect after its end (DESIGN §8), the one implementation.
+
+``persistence = mean calendar-time ATT over the months after the end ÷ mean over the
+last months before it (or all treated months, if fewer)``, both windows ``months``
+long (config ``sustainability.persistence_months``, 24), the "after" window cut at the
+end of the data. The CI is the delta method on the calendar aggregation's influence
+functions (:meth:`~sahel_eval.did.callaway_santanna.AggregateResult.ratio`), at the
+cluster level of the ``att_gt`` fit it comes from. The DiD analyses call it for every
+fit; the sustainability tables read those records from the estimates documents, so
+the report's two readings of persistence are the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sahel_eval.did.callaway_santanna import AggregateResult
+
+__all__ = ["PERSISTENCE_MONTHS", "persistence_ratio"]
+
+#: DESIGN §8 default window length.
+PERSISTENCE_MONTHS = 24
+
+
+def persistence_ratio(
+    cal: AggregateResult,
+    *,
+    end_t: int,
+    first_t: int,
+    last_t: int,
+    months: int = PERSISTENCE_MONTHS,
+    level: float | None = None,
+) -> dict[str, Any]:
+    """Persistence ratio of one outcome from its calendar aggregation.
+
+    Parameters
+    ----------
+    cal
+        ``att_gt(...).aggregate("calendar")``.
+    end_t
+        Last month (``t``) of the programme.
+    first_t
+        First exposed month of any cohort: the "during" window starts no earlier.
+    last_t
+        Last month of the data: the "after" window ends no later.
+    months
+        Window length.
+    level
+        Confidence level; default the fit's.
+
+    Returns
+    -------
+    dict
+        ``end_t``, ``during_t`` / ``after_t`` (first and last ``t`` of each window),
+        ``n_during``, ``after_months``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
+        ``p_vs_1``, ``att_after`` / ``att_during`` with SEs, ``inference``, ``cluster``,
+        ``clusters``, ``treated_clusters`` and ``warnings`` (codes:
+        ``persistence_unavailable`` when a window is empty, ``persistence_short_window``
+        when fewer than ``months`` months follow the end).
+    """
+    times = set(cal.table["time"].dropna().astype(int))
+    during = [t for t in range(max(first_t, end_t - months + 1), end_t + 1) if t in times]
+    after = [t for t in range(end_t + 1, min(last_t, end_t + months) + 1) if t in times]
+    info = cal.info
+    base = {
+        "cluster": info.get("cluster", "unit"),
+        "clusters": info.get("clusters"),
+        "treated_clusters": info.get("treated_clusters"),
+        "end_t": int(end_t),
+        "during_t": [during[0], during[-1]] if during else None,
+        "after_t": [after[0], after[-1]] if after else None,
+        "n_during": len(during),
+        "after_months": len(after),
+        "method": "delta method on calendar-aggregation influence functions",
+    }
+    if not during or not after:
+        return {
+            **base,
+            "estimate": None,
+            "warnings": [{"code": "persistence_unavailable", "params": {}}],
+        }
+    row = cal.ratio(after, during, level=level).table.iloc[0]
+    warns = []
+    if len(after) < months:
+        warns.append({"code": "persistence_short_window", "params": {"months": len(after)}})
+    return {
+        **base,
+        "estimate": float(row["estimate"]),
+        "se": float(row["se"]),
+        "ci_low": float(row["ci_low"]),
+        "ci_high": float(row["ci_high"]),
+        "p_vs_1": float(row["p_vs_1"]),
+        "att_after": float(row["numerator"]),
+        "se_after": float(row["se_numerator"]),
+        "att_during": float(row["denominator"]),
+        "se_during": float(row["se_denominator"]),
+        "inference": info["inference"],
+        "warnings": warns,
+    }
