@@ -6,8 +6,11 @@ it into the estimator calls of DESIGN §6 and one tidy output:
 
 * ``staggered`` facility panel (I3S, Mopti) → :func:`~sahel_eval.did.att_gt` on
   ``<indicator>_per_1000`` (never-treated controls, doubly robust) with the four
-  aggregations, twice: clustered at the assignment level (district; multiplier
-  bootstrap over districts, the headline) and at the facility; the static TWFE beside
+  aggregations; headline: randomisation inference permuting which districts are
+  treated (:func:`~sahel_eval.did.cs_randomization.cs_randomization_inference`, each
+  placebo district taking a real treated district's roll-out; CIs by test inversion
+  under a constant additive effect), beside it the multiplier bootstrap clustered by
+  district and the analytic CI clustered by facility; the static TWFE beside
   it with the wild cluster restricted bootstrap at district level (randomisation
   inference needs one start date per district, which a within-district roll-out does
   not have) and CRV1 by facility; the persistence ratio of DESIGN §8 from the
@@ -43,8 +46,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import assignment_warnings
+from sahel_eval.did.assignment import assignment_warnings, not_informative
 from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult, att_gt
+from sahel_eval.did.cs_randomization import cs_randomization_inference
 from sahel_eval.did.persistence import PERSISTENCE_MONTHS, persistence_ratio
 from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.did.twfe import event_study, twfe
@@ -92,6 +96,8 @@ ESTIMATE_COLUMNS = (
     "band_low",
     "band_high",
     "n",
+    "p_min",
+    "ci_note",
 )
 
 
@@ -390,6 +396,8 @@ def _base_rows(
     for col in ("estimate", "se", "ci_low", "ci_high", "p", "band_low", "band_high"):
         rows[col] = table[col].astype(float) if col in table else np.nan
     rows["informative"] = table["informative"].astype(bool) if "informative" in table else True
+    rows["p_min"] = table["p_min"].astype(float) if "p_min" in table else np.nan
+    rows["ci_note"] = table["ci_note"].astype(object) if "ci_note" in table else None
     rows["inference"] = table["inference"].astype(str) if "inference" in table else inference
     rows = rows.assign(
         analysis=spec["name"],
@@ -608,6 +616,91 @@ def _twfe_fit(
     return _Fit(rows, facts)
 
 
+def _cs_randomization_fit(
+    spec: Mapping[str, Any],
+    panel: pd.DataFrame,
+    outcome: str,
+    variable: str,
+    settings: AnalysisSettings,
+    district: _Fit,
+) -> _Fit:
+    """The headline: randomisation inference over districts for every aggregation.
+
+    Rows repeat the district fit's aggregated point estimates (same estimator, same
+    sample) with the RI p-value and test-inversion CI; no SE or band exists for them.
+    """
+    ri = cs_randomization_inference(
+        panel,
+        variable,
+        "facility_id",
+        "t",
+        "group",
+        "district",
+        control="never_treated",
+        method="dr",
+        unbalanced="pairwise",
+        level=settings.level,
+        draws=settings.wild_draws,
+        seed=settings.seed_randomisation,
+    )
+    base = district.rows[district.rows["aggregation"] != "att_gt"].drop(
+        columns=["p", "ci_low", "ci_high", "p_min", "ci_note"]
+    )
+    ri_cols = ri.table[["aggregation", "term", "p", "ci_low", "ci_high", "ci_note"]]
+    rows = base.merge(ri_cols, on=["aggregation", "term"], how="left", validate="one_to_one")
+    if rows["p"].isna().any():
+        raise AssertionError("randomisation inference lost aggregated terms")
+    informative = not not_informative(ri.treated_clusters, ri.p_min, settings.level)
+    fit_id = f"{outcome}:att_gt:district_ri"
+    rows = rows.assign(
+        fit=fit_id,
+        inference="randomization",
+        headline=True,
+        informative=informative,
+        p_min=ri.p_min,
+        se=np.nan,
+        band_low=np.nan,
+        band_high=np.nan,
+    )
+    if not informative:
+        rows[["ci_low", "ci_high"]] = np.nan
+    facts = dict(district.facts)
+    warns = [w for w in facts["warnings"] if w["code"] != "not_informative"]
+    if not informative:
+        warns.append(
+            WarningCode(
+                "not_informative",
+                {
+                    "treated": ri.treated_clusters,
+                    "p_min": ri.p_min,
+                    "level": settings.level,
+                    "inference": "randomization",
+                },
+            ).to_dict()
+        )
+    n_unbounded = int(rows["ci_note"].notna().sum())
+    if n_unbounded:
+        warns.append(WarningCode("ri_ci_unbounded", {"n_terms": n_unbounded}).to_dict())
+    facts.update(
+        fit=fit_id,
+        inference="randomization",
+        headline=True,
+        seed=ri.seed,
+        p_min=ri.p_min,
+        draws=ri.permutations,
+        warnings=warns,
+        randomization={
+            "permutations": ri.permutations,
+            "enumerated": ri.enumerated,
+            "permuted": "treated_districts",
+            "rollout_rule": ri.rule,
+            "ci": "test_inversion_constant_additive_effect",
+            "statistic": "abs_estimate_minus_theta",
+        },
+    )
+    return _Fit(rows.loc[:, list(ESTIMATE_COLUMNS)], facts)
+
+
 def _persistence(
     cal: AggregateResult,
     panel: pd.DataFrame,
@@ -656,7 +749,7 @@ def _staggered(
     for outcome in spec["outcomes"]:
         variable = _variable(panel, outcome, spec)
         for cluster, label, headline, boot in (
-            ("district", "district", True, settings.bootstrap_draws),
+            ("district", "district", False, settings.bootstrap_draws),
             ("facility_id", "facility", False, None),
         ):
             cs, _, aggs = _cs_fits(
@@ -671,6 +764,8 @@ def _staggered(
                 bootstrap=boot,
             )
             fits += cs
+            if cluster == "district":
+                fits.append(_cs_randomization_fit(spec, panel, outcome, variable, settings, cs[0]))
             if end_t is not None:
                 persistence.append(
                     _persistence(

@@ -3,6 +3,11 @@
 Programmes are assigned to districts, so the facts that decide whether inference is
 informative are counted at the cluster level: clusters G, treated clusters, and each
 cluster's roll-out (start) date, which randomisation inference permutes.
+
+When units of one cluster start at different dates (a roll-out in waves within a
+district, as I3S in Mopti), randomisation inference permutes *which clusters are
+treated* (:func:`treated_clusters_indicator`) and gives every placebo treated cluster
+a real treated cluster's roll-out (:func:`placebo_unit_starts`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ __all__ = [
     "assignment_warnings",
     "cluster_starts",
     "not_informative",
+    "placebo_unit_starts",
+    "treated_clusters_indicator",
     "unit_starts_from_treat",
 ]
 
@@ -80,3 +87,68 @@ def not_informative(treated: int | None, p_min: float | None, level: float) -> b
     if treated is not None and treated <= 1:
         return True
     return p_min is not None and bool(np.isfinite(p_min)) and p_min > 1 - level
+
+
+def treated_clusters_indicator(unit_start: pd.Series, unit_cluster: pd.Series) -> pd.Series:
+    """1.0 per cluster with any treated unit, NaN otherwise (index = sorted clusters).
+
+    The input of :func:`~sahel_eval.did.inference.randomization_inference` when the
+    permuted object is the set of treated clusters: its distinct rearrangements are the
+    C(G, G1) choices of G1 treated clusters among G.
+    """
+    cl = unit_cluster.reindex(unit_start.index)
+    treated = unit_start.notna().groupby(cl).any().sort_index()
+    return pd.Series(np.where(treated.to_numpy(), 1.0, np.nan), index=treated.index)
+
+
+def placebo_unit_starts(
+    unit_start: pd.Series, unit_cluster: pd.Series, placebo_treated: pd.Series
+) -> pd.Series:
+    """Unit start dates under a placebo choice of treated clusters.
+
+    Rule (deterministic, seed-free):
+
+    1. Pairing: the placebo treated clusters, in sorted label order, take the roll-outs
+       of the real treated clusters in sorted label order (k-th with k-th).
+    2. Within a pair (placebo P with n_P units, real R with n_R units), units are ranked
+       by unit id in each cluster and P's unit of rank i (0-based) takes the start
+       date of R's unit of rank ``floor((i + 0.5) · n_R / n_P)``, NaN (never treated)
+       included.  With n_P = n_R this is rank for rank, so every wave keeps its exact
+       count; otherwise each wave keeps its share up to rounding.
+    3. Units of clusters not chosen are never treated.
+
+    Rank by unit id keeps the rule free of outcomes; with P = R it returns R's actual
+    dates, so the actual assignment is one of the placebo assignments.
+
+    Parameters
+    ----------
+    unit_start
+        Actual start per unit (index = unit id, NaN = never treated).
+    unit_cluster
+        Cluster per unit (index = unit id).
+    placebo_treated
+        Per cluster (index = cluster), non-NaN when the cluster is a placebo treated
+        cluster; as many as there are real treated clusters.
+
+    Returns
+    -------
+    pd.Series
+        Placebo start per unit, index as ``unit_start``.
+    """
+    cl = unit_cluster.reindex(unit_start.index)
+    real = sorted(pd.unique(cl[unit_start.notna()]))
+    placebo = sorted(placebo_treated.index[placebo_treated.notna()])
+    if len(real) != len(placebo):
+        raise ValueError(
+            f"placebo assignment has {len(placebo)} treated clusters, the actual one "
+            f"{len(real)}: a permutation keeps the number of treated clusters"
+        )
+    members = {c: np.sort(unit_start.index[(cl == c).to_numpy()].to_numpy()) for c in cl.unique()}
+    out = pd.Series(np.nan, index=unit_start.index, dtype=float)
+    for p_cl, r_cl in zip(placebo, real, strict=True):
+        r_units, p_units = members[r_cl], members[p_cl]
+        r_starts = unit_start.loc[r_units].to_numpy(dtype=float)
+        n_r, n_p = len(r_units), len(p_units)
+        rank = np.floor((np.arange(n_p) + 0.5) * n_r / n_p).astype(int)
+        out.loc[p_units] = r_starts[np.minimum(rank, n_r - 1)]
+    return out

@@ -1,0 +1,138 @@
+"""Randomisation inference for Callaway–Sant'Anna (sahel_eval.did.cs_randomization).
+
+Hand-made panels small enough to check by hand: the placebo roll-out rule, the
+enumeration of treated-district choices, the exact p-value, the linearity identity the
+test-inversion CI rests on, and the inversion itself against a brute-force grid.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sahel_eval.did import att_gt
+from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
+from sahel_eval.did.cs_randomization import cs_randomization_inference
+from sahel_eval.did.inference import linear_randomization_ci
+
+
+def _panel(effect: float = 0.0, seed: int = 1) -> pd.DataFrame:
+    """4 districts × 2 facilities × 6 periods; district A starts in waves 3 and 5."""
+    rng = np.random.default_rng(seed)
+    starts = {"a1": 3, "a2": 5, "b1": 0, "b2": 0, "c1": 0, "c2": 0, "d1": 0, "d2": 0}
+    rows = []
+    for unit, g in starts.items():
+        level = rng.normal(10, 2)
+        for t in range(1, 7):
+            y = level + 0.5 * t + rng.normal(0, 1) + (effect if g and t >= g else 0.0)
+            rows.append({"unit": unit, "district": unit[0], "t": t, "group": g, "y": y})
+    return pd.DataFrame(rows)
+
+
+def test_placebo_rule_pairs_and_ranks() -> None:
+    idx = pd.Index(["a1", "a2", "a3", "b1", "b2", "c1", "c2", "c3", "c4", "c5", "c6"])
+    start = pd.Series([3, 5, np.nan, 4, 4] + [np.nan] * 6, index=idx, dtype=float)
+    cluster = pd.Series([u[0] for u in idx], index=idx)
+    actual = treated_clusters_indicator(start, cluster)
+    assert actual.notna().tolist() == [True, True, False]
+    # Actual assignment reproduced exactly (rank for rank within each district).
+    same = placebo_unit_starts(start, cluster, actual)
+    pd.testing.assert_series_equal(same, start, check_names=False)
+    # {b, c}: b (sorted first) takes a's roll-out, c takes b's.  b has 2 units, a has
+    # 3: ranks floor((i + .5)·3/2) = 0, 2 → starts 3, never.  c has 6 units, b 2:
+    # ranks floor((i + .5)·2/6) = 0,0,0,1,1,1 → all 4.
+    placebo = pd.Series([np.nan, 1.0, 1.0], index=["a", "b", "c"])
+    got = placebo_unit_starts(start, cluster, placebo)
+    expected = [np.nan] * 3 + [3, np.nan] + [4] * 6
+    np.testing.assert_array_equal(got.to_numpy(), np.array(expected, dtype=float))
+
+
+def test_exact_p_value_by_hand() -> None:
+    df = _panel(effect=5.0)
+    res = cs_randomization_inference(df, "y", "unit", "t", "group", "district", level=0.9)
+    assert (res.permutations, res.enumerated, res.clusters, res.treated_clusters) == (
+        4,
+        True,
+        4,
+        1,
+    )
+    assert res.p_min == pytest.approx(0.25)
+    # By hand: the four placebo choices, district X's facilities taking (3, 5).
+    overall = []
+    for d in "abcd":
+        g = df["unit"].map({f"{d}1": 3, f"{d}2": 5}).fillna(0)
+        r = att_gt(df.assign(pg=g), "y", "unit", "t", "pg", control="never_treated")
+        overall.append(r.aggregate("simple").table["estimate"].iloc[0])
+    row = res.table[res.table["aggregation"] == "simple"].iloc[0]
+    assert row["estimate"] == pytest.approx(overall[0])
+    p_hand = np.mean(np.abs(overall) >= abs(overall[0]) * (1 - 1e-9))
+    assert row["p"] == pytest.approx(p_hand)
+    np.testing.assert_allclose(np.sort(res.placebo_y[:, row.name]), np.sort(overall))
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("unbalanced", ["pairwise", "repeated_cross_section"])
+def test_att_gt_linear_in_outcome(method: str, unbalanced: str) -> None:
+    """ATT_m(Y − θ·D) = ATT_m(Y) − θ·ATT_m(D) for a placebo assignment m, every row."""
+    df = _panel(effect=2.0, seed=3)
+    df = df.drop(index=[2, 14, 40]).reset_index(drop=True)  # unbalanced, as the panels
+    d = ((df["group"] > 0) & (df["t"] >= df["group"])).astype(float)
+    placebo = df["unit"].map({"c1": 3, "c2": 5}).fillna(0)
+    theta = 1.7
+    kw = dict(control="never_treated", method=method, unbalanced=unbalanced)
+
+    def est(col: pd.Series) -> np.ndarray:
+        r = att_gt(df.assign(v=col, pg=placebo), "v", "unit", "t", "pg", **kw)
+        return np.concatenate(
+            [r.aggregate(k).table["estimate"].to_numpy() for k in ("dynamic", "calendar")]
+            + [r.table["estimate"].to_numpy()]
+        )
+
+    np.testing.assert_allclose(
+        est(df["y"] - theta * d), est(df["y"]) - theta * est(d), rtol=0, atol=1e-10
+    )
+
+
+def test_inversion_matches_grid() -> None:
+    rng = np.random.default_rng(7)
+    b = rng.normal(0, 1, 40)
+    c = rng.uniform(-0.5, 0.9, 40)  # |c| < 1: bounded on both sides
+    b[0], c[0] = 2.5, 1.0  # the actual assignment, enumerated among the draws
+    p0, low, high = linear_randomization_ci(b, c, 2.5, 1.0, enumerated=True, level=0.9)
+    grid = np.linspace(-10, 15, 20001)
+    stat = np.abs(b[:, None] - grid[None, :] * c[:, None])
+    p = (stat >= np.abs(2.5 - grid)[None, :] * (1 - 1e-12)).mean(axis=0)
+    accepted = grid[p > 0.1]
+    step = grid[1] - grid[0]
+    assert low == pytest.approx(accepted.min(), abs=step)
+    assert high == pytest.approx(accepted.max(), abs=step)
+    assert p0 == pytest.approx(np.mean(np.abs(b) >= 2.5 * (1 - 1e-12)))
+
+
+def test_inversion_unbounded_when_placebos_scale_like_actual() -> None:
+    # A placebo that moves with θ as fast as the actual (|c| ≥ 1) keeps p(θ) ≥ 2/M.
+    b = np.array([1.0, 0.0, 0.2, -0.3])
+    c = np.array([1.0, 1.5, 0.1, 0.0])
+    _, low, high = linear_randomization_ci(b, c, 1.0, 1.0, enumerated=True, level=0.6)
+    assert np.isinf(low) and np.isinf(high)
+
+
+def test_ci_covers_planted_constant_effect() -> None:
+    """The CI of the constant effect holds its value; treatment sets are all C(G,G1)."""
+    df = _panel(effect=4.0, seed=11)
+    extra = df[df["district"] == "a"].assign(
+        unit=lambda x: x["unit"].str.replace("a", "e"), district="e"
+    )
+    extra["y"] += 4.0 * 0  # a second treated district with the same roll-out and effect
+    df = pd.concat([df, extra], ignore_index=True)
+    res = cs_randomization_inference(df, "y", "unit", "t", "group", "district", level=0.9)
+    assert res.permutations == len(list(itertools.combinations(range(5), 2)))
+    row = res.table[res.table["aggregation"] == "simple"].iloc[0]
+    assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
+    post = res.table[res.table["exposure"] == "post"]
+    assert (post["ci_low"] <= post["estimate"]).all() and (
+        post["estimate"] <= post["ci_high"]
+    ).all()
