@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install run check test browser lint demo-data clean
+.PHONY: install run check test browser lint report demo-data clean
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): requirements.lock pyproject.toml
 # The whole pipeline on the bundled demo data (Snakemake picks up workflow/profiles/default).
 run: $(STAMP)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default
+
+# Snakemake's browsable record of the run (kept out of the checksum manifest).
+report: run
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --report reports/snakemake_report.zip
 
 # Validate config/config.yaml and every input it names, in seconds; writes nothing.
 check: $(STAMP)
@@ -56,4 +60,5 @@ demo-data: $(STAMP)
 	$(BIN)/python -m sahel_eval.synth --out data/raw
 
 clean:
-	rm -rf results/* logs reports/*.html reports/*.pdf
+	rm -rf results/* logs reports/*.html reports/*.pdf reports/manifest.sha256 \
+	  reports/run_metadata.json reports/snakemake_report.zip

@@ -13,14 +13,17 @@ import pytest
 from tests_support import REPO, make_workdir, snakemake
 
 OUTPUT_DIRS = ("results", "reports")
+# Meant to differ between runs (DESIGN §10): the run date, and the --report archive.
+VARYING = frozenset({"reports/run_metadata.json", "reports/snakemake_report.zip"})
 
 
 def _digests(root: Path) -> dict[str, str]:
     out = {}
     for top in OUTPUT_DIRS:
         for p in sorted((root / top).rglob("*")):
-            if p.is_file():
-                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+            rel = p.relative_to(root).as_posix()
+            if p.is_file() and rel not in VARYING:
+                out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
 
 
@@ -51,6 +54,9 @@ def test_two_runs_are_byte_identical(demo_run: Path, tmp_path: Path) -> None:
     assert first.keys() == second.keys()
     differ = [k for k in first if first[k] != second[k]]
     assert not differ, differ
+    # Reports, brief PDFs and the manifest are among the files compared.
+    assert {"reports/manifest.sha256", "reports/brief_mopti_fr.pdf"} <= first.keys()
+    assert (other / "reports" / "run_metadata.json").is_file()
 
 
 def test_lint_is_clean() -> None:

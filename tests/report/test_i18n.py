@@ -66,7 +66,7 @@ def test_warning_sentences_format_numbers_per_language():
     assert "3 sur 1\u202f234" in fr
     assert "3 of 1,234" in en
     # A group label is text: a cohort year must not gain a thousands separator.
-    assert "2019" in i18n.translate_warning("small_group", "fr", {"group": 2019, "n": 4})
+    assert "2019" in i18n.translate_warning("small_group", "fr", {"group": 2019, "n_units": 4})
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ def all_targets():
     return [
         *expand("reports/data_inventory_{lang}.html", lang=LANGS),
         *expand("reports/data_quality_{area}_{lang}.html", area=AREAS, lang=LANGS),
+        *expand("reports/technical_{area}_{lang}.html", area=AREAS, lang=LANGS),
+        *brief_targets(),
+        *MANIFEST_SELF,
         *expand("results/clean/panel_{area}.parquet", area=AREAS),
         *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
         "results/clean/facilities.parquet",
@@ -167,3 +170,107 @@ def estimate_targets():
         analysis=analysis_names(),
         ext=(".csv", ".json", "_event_time.csv"),
     )
+
+
+# --- technical report (workflow/rules/report.smk, issue 7) -------------------------
+from sahel_eval.report.tables import FORMATS as TABLE_FORMATS
+from sahel_eval.report.technical import TABLES as REPORT_TABLES
+
+
+def area_analysis_names(area):
+    """Names of the configured analyses of one area."""
+    return [a["name"] for a in config["analyses"] if a["area"] == area]
+
+
+def did_outcome_pattern():
+    """Wildcard constraint: exactly one outcome of a configured analysis (longest first)."""
+    outcomes = {o for a in config["analyses"] for o in a["outcomes"]}
+    return "|".join(sorted(outcomes, key=lambda o: (-len(o), o)))
+
+
+def did_figure_targets(area, lang):
+    """DiD figure of every analysis × outcome of one area in one language."""
+    return [
+        f"results/figures/{lang}/did_{a['name']}_{o}.svg"
+        for a in config["analyses"]
+        if a["area"] == area
+        for o in a["outcomes"]
+    ]
+
+
+def did_figure_inputs(wildcards):
+    """Tidy estimates of one analysis; facility analyses also need the panel's months."""
+    spec = analysis_spec(wildcards)
+    out = {
+        "estimates": f"results/estimates/{wildcards.analysis}.csv",
+        "event_time": f"results/estimates/{wildcards.analysis}_event_time.csv",
+    }
+    if spec["data"] == "facility":
+        out["panel"] = f"results/clean/panel_{spec['area']}.parquet"
+    return out
+
+
+def report_table_files(area):
+    """Every table file (CSV, XLSX, LaTeX) of one area's technical report."""
+    return expand(
+        "results/tables/{area}/{name}.{ext}",
+        area=area,
+        name=REPORT_TABLES,
+        ext=TABLE_FORMATS,
+    )
+
+
+def report_tables_inputs(wildcards):
+    """Results the area's report tables are built from."""
+    area = wildcards.area
+    names = area_analysis_names(area)
+    return {
+        "estimates": [f"results/estimates/{n}.csv" for n in names],
+        "documents": [f"results/estimates/{n}.json" for n in names],
+        "panel": f"results/clean/panel_{area}.parquet",
+        "surveys": [f"results/clean/survey_{u}.parquet" for u in SURVEY_UNITS],
+        "aggregates": f"results/resilience/{area}_aggregates.csv",
+        "shocks": f"results/resilience/{area}_shocks.csv",
+        "comparison": f"results/resilience/{area}_comparison.json",
+        "persistence": "results/sustainability/persistence.csv",
+        "mutual_kpis": "results/sustainability/mutual_kpis.csv",
+    }
+
+
+def technical_report_inputs(wildcards):
+    """Tables, estimates, figures and raw files (provenance) of one technical report."""
+    area, lang = wildcards.area, wildcards.lang
+    names = area_analysis_names(area)
+    return {
+        "tables": report_table_files(area),
+        "documents": [f"results/estimates/{n}.json" for n in names],
+        "event_time": [f"results/estimates/{n}_event_time.csv" for n in names],
+        "did_figures": did_figure_targets(area, lang),
+        "dq": expand("results/dq/{table}.csv", table=DQ_TABLES),
+        "facilities_interim": "results/interim/facilities.parquet",
+        "facilities": "results/clean/facilities.parquet",
+        "indicators": f"results/resilience/{area}_indicators.csv",
+        "resilience_facility": f"results/figures/{lang}/resilience_{area}_facility.svg",
+        "resilience_district": f"results/figures/{lang}/resilience_{area}_district.svg",
+        "resilience_tau": f"results/figures/{lang}/resilience_{area}_tau.svg",
+        "mutual_kpis": f"results/figures/{lang}/mutual_kpis.svg",
+        "dq_attrition": f"results/figures/{lang}/dq_{area}_attrition.svg",
+        "raw": raw_inputs(),
+    }
+
+
+# --- Programme brief, manifest, run date (issue 7) --------------------------------
+# Files the manifest must not wait for: itself and the run date written after it.
+MANIFEST_SELF = ("reports/manifest.sha256", "reports/run_metadata.json")
+
+
+def brief_targets():
+    """Programme brief per area × language, as HTML and PDF."""
+    return expand(
+        "reports/brief_{area}_{lang}.{ext}", area=AREAS, lang=LANGS, ext=("html", "pdf")
+    )
+
+
+def manifest_inputs():
+    """Every other product: the manifest rule waits for all of them, so it runs last."""
+    return [t for t in all_targets() if t not in MANIFEST_SELF]

@@ -31,8 +31,8 @@ persistence ratio) consistent with both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -48,7 +48,14 @@ from sahel_eval.did.bootstrap import (
 )
 from sahel_eval.did.results import EstimateResult, WarningCode
 
-__all__ = ["AggregateResult", "AttGtResult", "RatioResult", "att_gt", "ratio_ci"]
+__all__ = [
+    "AggregateResult",
+    "AttGtPoints",
+    "AttGtResult",
+    "RatioResult",
+    "att_gt",
+    "ratio_ci",
+]
 
 SMALL_GROUP = 5
 
@@ -555,12 +562,22 @@ def _no_comparison(g: float, t: float, base: float, control: str) -> ValueError:
     )
 
 
-def _estimate_cells(
-    data: _Data, cells: list[_Cell], control: str, method: str, anticipation: int
-) -> tuple[np.ndarray, np.ndarray]:
-    n = len(data.unit_group)
-    att = np.zeros(len(cells))
-    psi = np.zeros((n, len(cells)))
+def _cell_samples(
+    data: _Data, cells: list[_Cell], control: str, anticipation: int
+) -> Iterator[tuple[int, _Cell, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The 2×2 sample of every estimable cell: ``(k, cell, rows, d, post)``.
+
+    Panel: ``rows`` are the units of the cohort or comparison group observed in both
+    periods (``post`` is None); repeated cross-sections: the data rows of those units
+    in the two periods, ``post = 1`` for period ``t``.  ``d`` is the treated dummy.
+    Universal-base cells (ATT = 0 by construction) are skipped.  Both the full fit and
+    the points-only fit draw their samples here, so they estimate the same 2×2s.
+
+    Raises
+    ------
+    ValueError
+        A cell without comparison or cohort units in its two periods (first such cell).
+    """
     times = data.times
     for k, c in enumerate(cells):
         if c.zero:
@@ -578,12 +595,7 @@ def _estimate_cells(
                     f"{c.t:g} and its base period {times[c.bi]:g}"
                 )
             idx = np.flatnonzero((treat_u | comp_u) & both)
-            dy = data.Y[idx, c.ti] - data.Y[idx, c.bi]
-            # Covariates from the earlier of the two periods, as R did's panel2cs.
-            X = data.X[idx, min(c.ti, c.bi)]
-            d = treat_u[idx].astype(float)
-            a, p = _drdid.PANEL_ESTIMATORS[method](dy, d, X, data.unit_weight[idx])
-            psi[idx, k] = (n / len(idx)) * p
+            yield k, c, idx, treat_u[idx].astype(float), None
         else:
             rows = np.flatnonzero(
                 ((data.rc_t == c.ti) | (data.rc_t == c.bi)) & (treat_u | comp_u)[data.rc_unit]
@@ -597,12 +609,91 @@ def _estimate_cells(
                 )
             if min(np.sum((1 - d) * post), np.sum((1 - d) * (1 - post))) == 0:
                 raise _no_comparison(c.g, c.t, times[c.bi], control)
+            yield k, c, rows, d, post
+
+
+def _estimate_cells(
+    data: _Data, cells: list[_Cell], control: str, method: str, anticipation: int
+) -> tuple[np.ndarray, np.ndarray]:
+    n = len(data.unit_group)
+    att = np.zeros(len(cells))
+    psi = np.zeros((n, len(cells)))
+    for k, c, rows, d, post in _cell_samples(data, cells, control, anticipation):
+        if post is None:
+            dy = data.Y[rows, c.ti] - data.Y[rows, c.bi]
+            # Covariates from the earlier of the two periods, as R did's panel2cs.
+            X = data.X[rows, min(c.ti, c.bi)]
+            a, p = _drdid.PANEL_ESTIMATORS[method](dy, d, X, data.unit_weight[rows])
+            psi[rows, k] = (n / len(rows)) * p
+        else:
             a, p = _drdid.RC_ESTIMATORS[method](
                 data.rc_y[rows], post, d, data.rc_X[rows], data.rc_w[rows]
             )
             psi[:, k] = np.bincount(data.rc_unit[rows], weights=(n / len(rows)) * p, minlength=n)
         att[k] = a
     return att, psi
+
+
+def _cell_points(
+    datas: Sequence[_Data], cells: list[_Cell], control: str, method: str, anticipation: int
+) -> np.ndarray:
+    """ATT(g, t) only, (n_cells × len(datas)): one column per outcome of ``datas``.
+
+    ``datas`` share units, periods, cohorts and missing cells (they differ in the
+    outcome only), so each 2×2 sample is built once and used for every outcome.
+    """
+    att = np.zeros((len(cells), len(datas)))
+    for k, c, rows, d, post in _cell_samples(datas[0], cells, control, anticipation):
+        for j, dj in enumerate(datas):
+            if post is None:
+                dy = dj.Y[rows, c.ti] - dj.Y[rows, c.bi]
+                X = dj.X[rows, min(c.ti, c.bi)]
+                est = _drdid.PANEL_ESTIMATORS[method]
+                att[k, j] = est(dy, d, X, dj.unit_weight[rows], influence=False)[0]
+            else:
+                # The RC estimators have no points-only branch: the influence function
+                # is computed and dropped (no hot path uses repeated cross-sections).
+                att[k, j] = _drdid.RC_ESTIMATORS[method](
+                    dj.rc_y[rows], post, d, dj.rc_X[rows], dj.rc_w[rows]
+                )[0]
+    return att
+
+
+def _cohorts(unit_group: np.ndarray, group: str, control: str) -> np.ndarray:
+    """Treated cohorts, checking that they exist and have a comparison group."""
+    cohorts = np.unique(unit_group[unit_group > 0])
+    if cohorts.size == 0:
+        raise ValueError(f"att_gt: no treated cohort (all of {group!r} is 0 or after the sample)")
+    if control == "never_treated" and not np.any(unit_group == 0):
+        raise ValueError(
+            "att_gt: control='never_treated' but there are no never-treated units "
+            f"({group!r} == 0), so no cohort has a valid comparison group; use "
+            "control='not_yet_treated'"
+        )
+    return cohorts
+
+
+def _cohort_shares(data: _Data, cohorts: np.ndarray) -> np.ndarray:
+    """``P(G = g)`` per cohort (weighted), the aggregation weights."""
+    w = data.unit_weight
+    return np.array([np.mean(w * (data.unit_group == g)) for g in cohorts])
+
+
+def _check_options(
+    control: str, method: str, base_period: str, anticipation: int, unbalanced: str
+) -> None:
+    if control not in ("never_treated", "not_yet_treated"):
+        raise ValueError(f"control must be 'never_treated' or 'not_yet_treated', got {control!r}")
+    if method not in _drdid.PANEL_ESTIMATORS:
+        raise ValueError(f"method must be 'dr', 'ipw' or 'reg', got {method!r}")
+    if base_period not in ("varying", "universal"):
+        raise ValueError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
+    if anticipation < 0 or int(anticipation) != anticipation:
+        raise ValueError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    if unbalanced not in ("repeated_cross_section", "pairwise"):
+        raise ValueError(
+            f"unbalanced must be 'repeated_cross_section' or 'pairwise', got {unbalanced!r}"
+        )
 
 
 def att_gt(
@@ -699,40 +790,21 @@ def att_gt(
         Missing columns, duplicate unit-periods, cohorts varying within unit, a cohort
         without a pre-treatment period, or a cell without any comparison unit.
     """
-    if control not in ("never_treated", "not_yet_treated"):
-        raise ValueError(f"control must be 'never_treated' or 'not_yet_treated', got {control!r}")
-    if method not in _drdid.PANEL_ESTIMATORS:
-        raise ValueError(f"method must be 'dr', 'ipw' or 'reg', got {method!r}")
-    if base_period not in ("varying", "universal"):
-        raise ValueError(f"base_period must be 'varying' or 'universal', got {base_period!r}")
-    if anticipation < 0 or int(anticipation) != anticipation:
-        raise ValueError(f"anticipation must be a non-negative integer, got {anticipation!r}")
+    _check_options(control, method, base_period, anticipation, unbalanced)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if unbalanced not in ("repeated_cross_section", "pairwise"):
-        raise ValueError(
-            f"unbalanced must be 'repeated_cross_section' or 'pairwise', got {unbalanced!r}"
-        )
     covariates = tuple(covariates)
 
     data, n_dropped = _prepare(
         df, outcome, unit, time, group, covariates, panel, weights, cluster, unbalanced
     )
-    cohorts = np.unique(data.unit_group[data.unit_group > 0])
-    if cohorts.size == 0:
-        raise ValueError(f"att_gt: no treated cohort (all of {group!r} is 0 or after the sample)")
-    if control == "never_treated" and not np.any(data.unit_group == 0):
-        raise ValueError(
-            "att_gt: control='never_treated' but there are no never-treated units "
-            f"({group!r} == 0), so no cohort has a valid comparison group; use "
-            "control='not_yet_treated'"
-        )
+    cohorts = _cohorts(data.unit_group, group, control)
     cells = _plan_cells(data.times, cohorts, base_period, anticipation)
     att, psi = _estimate_cells(data, cells, control, method, anticipation)
 
     n = len(data.unit_group)
     w = data.unit_weight
-    pg = np.array([np.mean(w * (data.unit_group == g)) for g in cohorts])
+    pg = _cohort_shares(data, cohorts)
     omega = w[:, None] * (data.unit_group[:, None] == cohorts[None, :]) - pg[None, :]
     basis = np.hstack([psi, omega])
     sums = cluster_sums(basis, data.cluster_codes)
@@ -749,7 +821,7 @@ def att_gt(
     sizes = {g: int(np.sum(data.unit_group == g)) for g in cohorts}
     for g, size in sizes.items():
         if size < SMALL_GROUP:
-            warns.append(WarningCode("small_group", {"group": float(g), "n_units": size}))
+            warns.append(WarningCode("small_group", {"group": int(g), "n_units": size}))
 
     res = AttGtResult(
         table=pd.DataFrame({c: [] for c in _TABLE_COLUMNS}),
@@ -821,6 +893,146 @@ def _data_structure(data: _Data, panel: bool) -> str:
     if any(w.code == "unbalanced_panel" for w in data.warnings):
         return "unbalanced_panel"
     return "panel"
+
+
+# ----------------------------------------------------------------------- points only
+
+
+class AttGtPoints:
+    """Point estimates of ``att_gt`` aggregations for many cohort assignments of a panel.
+
+    Randomisation inference re-fits ``att_gt`` under every placebo assignment and uses
+    only the aggregated point estimates.  This prepares the panel once (units, periods,
+    outcomes and their missing cells do not depend on the assignment) and, per
+    assignment, runs the same cell samples (:func:`_cell_samples`), 2×2 estimators
+    (``influence=False``) and aggregation arithmetic (:func:`_term_estimates`) as
+    :func:`att_gt`, skipping influence functions, standard errors, the bootstrap and the
+    pre-test.  The estimates are therefore bit for bit those of ``att_gt(...)
+    .aggregate(kind)``.
+
+    Parameters
+    ----------
+    df
+        Long panel, as for :func:`att_gt`.
+    outcomes
+        Outcome columns estimated together; they must share missing cells (each 2×2
+        sample is built once for all of them).
+    unit, time, group
+        Column names, as for :func:`att_gt`; ``group`` gives the cohorts used to
+        prepare the data (rows with a missing value in it are dropped, as ``att_gt``
+        does), :meth:`aggregates` takes the cohorts of each assignment.
+    control, method, unbalanced, base_period, anticipation
+        As for :func:`att_gt`. No covariates, weights or repeated cross-sections.
+
+    Raises
+    ------
+    ValueError
+        Invalid options, or outcomes with different missing cells.
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        outcomes: Sequence[str],
+        unit: str,
+        time: str,
+        group: str,
+        *,
+        control: Literal["never_treated", "not_yet_treated"] = "never_treated",
+        method: Literal["dr", "ipw", "reg"] = "dr",
+        unbalanced: Literal["repeated_cross_section", "pairwise"] = "repeated_cross_section",
+        base_period: Literal["varying", "universal"] = "varying",
+        anticipation: int = 0,
+    ) -> None:
+        _check_options(control, method, base_period, anticipation, unbalanced)
+        if not outcomes:
+            raise ValueError("AttGtPoints: no outcome column given")
+        self._datas = [
+            _prepare(df, y, unit, time, group, (), True, None, None, unbalanced)[0]
+            for y in outcomes
+        ]
+        first = self._datas[0]
+        for y, d in zip(outcomes, self._datas, strict=True):
+            same = np.array_equal(d.unit_ids, first.unit_ids) and np.array_equal(
+                d.times, first.times
+            )
+            if same and d.mode == "panel":
+                same = np.array_equal(np.isnan(d.Y), np.isnan(first.Y))
+            elif same:
+                same = np.array_equal(d.rc_unit, first.rc_unit) and np.array_equal(
+                    d.rc_t, first.rc_t
+                )
+            if not same:
+                raise ValueError(
+                    f"AttGtPoints: outcome {y!r} is missing in other unit-periods than "
+                    f"{outcomes[0]!r}; points are estimated on one shared sample"
+                )
+        self.outcomes = list(outcomes)
+        self.unit_ids = first.unit_ids
+        self._group = group
+        self._options = (control, method, base_period, anticipation)
+
+    def aggregates(
+        self,
+        unit_group: np.ndarray,
+        kinds: Sequence[str] = ("simple", "group", "calendar", "dynamic"),
+    ) -> pd.DataFrame:
+        """Aggregated point estimates under one cohort assignment.
+
+        Parameters
+        ----------
+        unit_group
+            Cohort (first exposed period, 0 = never) per unit, in ``unit_ids`` order.
+        kinds
+            Aggregations, in the order of the rows returned.
+
+        Returns
+        -------
+        pd.DataFrame
+            ``aggregation, term, event_time`` and one column of estimates per outcome
+            (named as the outcome), rows as ``att_gt(...).aggregate(kind).table`` with
+            default options, kinds stacked.
+
+        Raises
+        ------
+        ValueError
+            As :func:`att_gt` would for this assignment (no treated cohort, no
+            comparison units for a cell, a cohort without a pre-treatment period).
+        """
+        control, method, base_period, anticipation = self._options
+        ug = np.asarray(unit_group, dtype=float)
+        if ug.shape != self.unit_ids.shape:
+            raise ValueError("aggregates: unit_group must have one entry per unit_ids")
+        # R did recodes cohorts first treated after the sample as never treated.
+        ug = np.where(ug > self._datas[0].times[-1], 0.0, ug)
+        datas = [replace(d, unit_group=ug) for d in self._datas]
+        cohorts = _cohorts(ug, self._group, control)
+        cells = _plan_cells(datas[0].times, cohorts, base_period, anticipation)
+        att = _cell_points(datas, cells, control, method, anticipation)
+        pg = _cohort_shares(datas[0], cohorts)
+        g = np.array([c.g for c in cells])
+        t = np.array([c.t for c in cells])
+        pg_cell = pg[np.searchsorted(cohorts, g)]
+        frames = []
+        for kind in kinds:
+            plan = _aggregation_plan(
+                kind, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf
+            )
+            cols = {
+                y: _term_estimates(plan, att[:, j], pg, pg_cell)
+                for j, y in enumerate(self.outcomes)
+            }
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "aggregation": kind,
+                        "term": [x.label for x in plan],
+                        "event_time": np.array([x.event_time for x in plan], float),
+                        **cols,
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- inference
@@ -928,21 +1140,140 @@ def _wald_pretest(
 # ------------------------------------------------------------------------- aggregation
 
 
-def _weighted(
-    keep: np.ndarray, att: np.ndarray, pg_cell: np.ndarray, gi_cell: np.ndarray, p: int
-) -> tuple[float, np.ndarray]:
-    """``θ = Σ pg_k att_k / Σ pg_k`` over ``keep`` and its coefficients on the basis.
+@dataclass
+class _Term:
+    """One row of an aggregation: which ATT(g, t) (or rows) it averages, and how.
 
-    The wif term of R did (estimated weights) is linear in the basis columns
-    ``omega_g``: coefficient ``Σ_{k∈keep, g_k=g} (att_k − θ) / Σ pg``.
+    ``mode``: ``"pg"`` the ``P(G=g)``-weighted mean of cells ``index``; ``"mean"`` their
+    plain mean; ``"pg_rows"`` the ``P(G=g)``-weighted mean of the cohort rows
+    ``index`` of the plan; ``"mean_rows"`` the plain mean of rows ``index``.
+    """
+
+    label: str
+    mode: str
+    index: np.ndarray
+    group: float = np.nan
+    time: float = np.nan
+    event_time: float = np.nan
+
+
+def _aggregation_plan(
+    kind: str,
+    g: np.ndarray,
+    t: np.ndarray,
+    cohorts: np.ndarray,
+    *,
+    balance_e: int | None,
+    min_e: float,
+    max_e: float,
+) -> list[_Term]:
+    """Rows of one aggregation (overall first), shared by full and points-only fits."""
+    e = t - g
+    post = g <= t
+    window = (e >= min_e) & (e <= max_e)
+    if kind == "simple":
+        keep = np.flatnonzero(post & window)
+        if keep.size == 0:
+            raise ValueError("aggregate('simple'): no post-treatment cell in the event window")
+        return [_Term("overall", "pg", keep)]
+    if kind == "group":
+        rows = []
+        for gg in cohorts:
+            keep = np.flatnonzero((g == gg) & post & window)
+            if keep.size == 0:
+                raise ValueError(
+                    f"aggregate('group'): cohort {gg:g} has no post-treatment cell in the "
+                    "event window; widen min_e/max_e"
+                )
+            rows.append(_Term(f"ATT(g={gg:g})", "mean", keep, group=gg))
+        return [_Term("overall", "pg_rows", np.arange(1, len(rows) + 1)), *rows]
+    if kind == "dynamic":
+        include = np.ones(len(g), bool)
+        eseq = np.unique(e)
+        if balance_e is not None:
+            tmax, tmin = t.max(), t.min()
+            include = tmax - g >= balance_e
+            eseq = np.unique(e[include])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + tmin)]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        if eseq.size == 0:
+            raise ValueError("aggregate('dynamic'): no event time in the requested window")
+        rows = [
+            _Term(f"ATT(e={ev:g})", "pg", np.flatnonzero((e == ev) & include), event_time=ev)
+            for ev in eseq
+        ]
+        pos = np.flatnonzero(eseq >= 0) + 1
+        if pos.size == 0:
+            raise ValueError("aggregate('dynamic'): no event time ≥ 0 in the window")
+        return [_Term("overall", "mean_rows", pos), *rows]
+    periods = np.unique(t[post & (t >= cohorts.min())])
+    rows = [
+        _Term(f"ATT(t={tt:g})", "pg", np.flatnonzero((t == tt) & post), time=tt) for tt in periods
+    ]
+    return [_Term("overall", "mean_rows", np.arange(1, len(rows) + 1)), *rows]
+
+
+def _term_estimates(
+    plan: list[_Term], att: np.ndarray, pg: np.ndarray, pg_cell: np.ndarray
+) -> np.ndarray:
+    """Point estimate of every row of ``plan`` from the ATT(g, t) ``att``.
+
+    The one place aggregates are computed, for full fits and for the points-only fits
+    of randomisation inference alike (so both give the same bits).
+    """
+    theta = np.full(len(plan), np.nan)
+    # Cell rows first: the overall rows average them.
+    for j, term in enumerate(plan):
+        keep = term.index
+        if term.mode == "pg":
+            s = pg_cell[keep].sum()
+            theta[j] = float(pg_cell[keep] @ att[keep] / s)
+        elif term.mode == "mean":
+            theta[j] = float(att[keep].mean())
+    for j, term in enumerate(plan):
+        if term.mode == "pg_rows":
+            theta[j] = float(pg @ theta[term.index] / pg.sum())
+        elif term.mode == "mean_rows":
+            theta[j] = float(np.mean(theta[term.index]))
+    return theta
+
+
+def _term_coefficients(
+    plan: list[_Term],
+    theta: np.ndarray,
+    att: np.ndarray,
+    pg: np.ndarray,
+    pg_cell: np.ndarray,
+    gi_cell: np.ndarray,
+    p: int,
+) -> np.ndarray:
+    """Coefficients (p × rows) of every row of ``plan`` on the basis ``[psi, omega]``.
+
+    A ``P(G=g)``-weighted mean ``θ = Σ pg_k att_k / Σ pg_k`` has the wif term of R did
+    (estimated weights), linear in the basis columns ``omega_g``: coefficient
+    ``Σ_{k∈keep, g_k=g} (att_k − θ) / Σ pg``.
     """
     k_cells = len(att)
-    s = pg_cell[keep].sum()
-    theta = float(pg_cell[keep] @ att[keep] / s)
-    c = np.zeros(p)
-    c[keep] = pg_cell[keep] / s
-    np.add.at(c, k_cells + gi_cell[keep], (att[keep] - theta) / s)
-    return theta, c
+    coefs: list[np.ndarray] = [np.zeros(p) for _ in plan]
+    for j, term in enumerate(plan):
+        keep = term.index
+        if term.mode == "pg":
+            s = pg_cell[keep].sum()
+            c = coefs[j]
+            c[keep] = pg_cell[keep] / s
+            np.add.at(c, k_cells + gi_cell[keep], (att[keep] - theta[j]) / s)
+        elif term.mode == "mean":
+            coefs[j][keep] = 1.0 / keep.size
+    for j, term in enumerate(plan):
+        idx = term.index
+        if term.mode == "pg_rows":
+            s = pg.sum()
+            c = np.column_stack([coefs[i] for i in idx]) @ (pg / s)
+            c[k_cells : k_cells + len(pg)] += (theta[idx] - theta[j]) / s
+            coefs[j] = c
+        elif term.mode == "mean_rows":
+            coefs[j] = np.mean([coefs[i] for i in idx], axis=0)
+    return np.column_stack(coefs)
 
 
 def _aggregate(
@@ -963,118 +1294,33 @@ def _aggregate(
     att = tab["estimate"].to_numpy()
     g = tab["group"].to_numpy()
     t = tab["time"].to_numpy()
-    e = t - g
-    cohorts = res._cohorts
-    gi = np.searchsorted(cohorts, g)
+    gi = np.searchsorted(res._cohorts, g)
     pg_cell = res._pg[gi]
-    p = res._basis.shape[1]
-    k_cells = len(att)
-    post = g <= t
-    window = (e >= min_e) & (e <= max_e)
     warns = list(res.warnings)
     if balance_e is not None and kind != "dynamic":
         warns.append(WarningCode("balance_e_ignored", {"aggregation": kind}))
     if kind == "calendar" and (np.isfinite(min_e) or np.isfinite(max_e)):
         warns.append(WarningCode("event_window_ignored", {"aggregation": kind}))
 
-    terms: list[str] = []
-    ests: list[float] = []
-    coefs: list[np.ndarray] = []
-    key_g: list[float] = []
-    key_t: list[float] = []
-    key_e: list[float] = []
-
-    def add(label: str, theta: float, c: np.ndarray, gg=np.nan, tt=np.nan, ee=np.nan) -> None:
-        terms.append(label)
-        ests.append(theta)
-        coefs.append(c)
-        key_g.append(gg)
-        key_t.append(tt)
-        key_e.append(ee)
-
-    if kind == "simple":
-        keep = np.flatnonzero(post & window)
-        if keep.size == 0:
-            raise ValueError("aggregate('simple'): no post-treatment cell in the event window")
-        theta, c = _weighted(keep, att, pg_cell, gi, p)
-        add("overall", theta, c)
-    elif kind == "group":
-        th_g, c_g = [], []
-        for gg in cohorts:
-            keep = np.flatnonzero((g == gg) & post & window)
-            if keep.size == 0:
-                raise ValueError(
-                    f"aggregate('group'): cohort {gg:g} has no post-treatment cell in the "
-                    "event window; widen min_e/max_e"
-                )
-            c = np.zeros(p)
-            c[keep] = 1.0 / keep.size
-            th_g.append(float(att[keep].mean()))
-            c_g.append(c)
-        th = np.array(th_g)
-        s = res._pg.sum()
-        theta = float(res._pg @ th / s)
-        c = np.column_stack(c_g) @ (res._pg / s)
-        c[k_cells : k_cells + len(cohorts)] += (th - theta) / s
-        add("overall", theta, c)
-        for j, gg in enumerate(cohorts):
-            add(f"ATT(g={gg:g})", th_g[j], c_g[j], gg=gg)
-    elif kind == "dynamic":
-        include = np.ones(k_cells, bool)
-        eseq = np.unique(e)
-        if balance_e is not None:
-            tmax, tmin = res.table["time"].max(), res.table["time"].min()
-            include = tmax - g >= balance_e
-            eseq = np.unique(e[include])
-            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + tmin)]
-        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-        if eseq.size == 0:
-            raise ValueError("aggregate('dynamic'): no event time in the requested window")
-        rows = []
-        for ev in eseq:
-            keep = np.flatnonzero((e == ev) & include)
-            theta, c = _weighted(keep, att, pg_cell, gi, p)
-            rows.append((ev, theta, c))
-        pos = [r for r in rows if r[0] >= 0]
-        if not pos:
-            raise ValueError("aggregate('dynamic'): no event time ≥ 0 in the window")
-        add(
-            "overall",
-            float(np.mean([r[1] for r in pos])),
-            np.mean([r[2] for r in pos], axis=0),
-        )
-        for ev, theta, c in rows:
-            add(f"ATT(e={ev:g})", theta, c, ee=ev)
-    else:  # calendar
-        periods = np.unique(t[post & (t >= cohorts.min())])
-        rows = []
-        for tt in periods:
-            keep = np.flatnonzero((t == tt) & post)
-            theta, c = _weighted(keep, att, pg_cell, gi, p)
-            rows.append((tt, theta, c))
-        add(
-            "overall",
-            float(np.mean([r[1] for r in rows])),
-            np.mean([r[2] for r in rows], axis=0),
-        )
-        for tt, theta, c in rows:
-            add(f"ATT(t={tt:g})", theta, c, tt=tt)
-
-    coef = np.column_stack(coefs)
-    m = len(terms)
+    plan = _aggregation_plan(
+        kind, g, t, res._cohorts, balance_e=balance_e, min_e=min_e, max_e=max_e
+    )
+    est = _term_estimates(plan, att, res._pg, pg_cell)
+    coef = _term_coefficients(plan, est, att, res._pg, pg_cell, gi, res._basis.shape[1])
+    m = len(plan)
     band_cols = np.arange(1, m) if m > 1 else np.array([], dtype=int)
     se, crit = _se_from_coef(res, coef, level, band_cols=band_cols)
     band_rows = np.zeros(m, bool)
     band_rows[1:] = True
     table = _tidy(
-        terms=terms,
-        est=np.array(ests),
+        terms=[x.label for x in plan],
+        est=est,
         se=se,
         crit=crit,
         level=level,
-        group=np.array(key_g, float),
-        time=np.array(key_t, float),
-        event_time=np.array(key_e, float),
+        group=np.array([x.group for x in plan], float),
+        time=np.array([x.time for x in plan], float),
+        event_time=np.array([x.event_time for x in plan], float),
         band_rows=band_rows,
     )
     info = {

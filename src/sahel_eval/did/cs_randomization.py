@@ -26,6 +26,12 @@ quantity's own value:
   every varying-base pre-period ATT(g, t) measures (H0: placebo effect θ per month).
 
 D is set missing where Y is, so both runs use the same pairwise samples.
+
+Only point estimates enter, so each assignment is estimated by
+:class:`~sahel_eval.did.callaway_santanna.AttGtPoints`: the panel is prepared once, Y
+and both exposures share each cell's 2×2 sample, and no influence function, standard
+error, bootstrap or pre-test is computed.  It runs the same cell and aggregation code
+as ``att_gt``, so every placebo estimate equals ``att_gt(...).aggregate(kind)``'s.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from sahel_eval.did.assignment import (
     placebo_unit_starts,
     treated_clusters_indicator,
 )
-from sahel_eval.did.callaway_santanna import att_gt
+from sahel_eval.did.callaway_santanna import AttGtPoints
 from sahel_eval.did.inference import linear_randomization_ci, randomization_inference
 
 __all__ = ["CSRandomizationResult", "cs_randomization_inference"]
@@ -49,6 +55,11 @@ _AGGREGATIONS = ("simple", "group", "calendar", "dynamic")
 _D_POST = "_ri_d_post"
 _D_PRE = "_ri_d_pre"
 _GROUP = "_ri_group"
+# att_gt options that change point estimates (passed on) and those that only change
+# inference (irrelevant to RI, accepted for a uniform call).
+_POINT_OPTIONS = frozenset({"control", "method", "unbalanced", "base_period", "anticipation"})
+_INFERENCE_OPTIONS = frozenset({"level", "seed", "bootstrap_weights", "panel"})
+_UNSUPPORTED = ("covariates", "cluster", "bootstrap", "weights")
 
 
 @dataclass
@@ -96,24 +107,6 @@ def _exposures(data: pd.DataFrame, outcome: str, time: str, group: str) -> pd.Da
     return data.assign(**{_D_POST: post, _D_PRE: pre})
 
 
-def _quantities(res: Any) -> pd.DataFrame:
-    """Every aggregated row of one att_gt fit: aggregation, term, estimate."""
-    frames = []
-    for kind in _AGGREGATIONS:
-        tab = res.aggregate(kind).table
-        frames.append(
-            pd.DataFrame(
-                {
-                    "aggregation": kind,
-                    "term": tab["term"].astype(str),
-                    "event_time": tab["event_time"].to_numpy(dtype=float),
-                    "estimate": tab["estimate"].to_numpy(dtype=float),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
 def cs_randomization_inference(
     df: pd.DataFrame,
     outcome: str,
@@ -157,11 +150,19 @@ def cs_randomization_inference(
     Raises
     ------
     ValueError
-        Covariates requested, or the panel's treatment is not constant within unit.
+        Covariates requested, ``panel=False``, or the panel's treatment is not
+        constant within unit.
+    TypeError
+        An option ``att_gt`` does not have.
     """
-    for key in ("covariates", "cluster", "bootstrap", "weights"):
+    for key in _UNSUPPORTED:
         if att_gt_kwargs.get(key):
             raise ValueError(f"cs_randomization_inference: {key!r} is not supported")
+    if att_gt_kwargs.get("panel", True) is not True:
+        raise ValueError("cs_randomization_inference: needs a panel (panel=True)")
+    unknown = set(att_gt_kwargs) - _POINT_OPTIONS - _INFERENCE_OPTIONS - set(_UNSUPPORTED)
+    if unknown:
+        raise TypeError(f"cs_randomization_inference: unexpected options {sorted(unknown)}")
     data = _exposures(df, outcome, time, group)
     units = data.drop_duplicates(unit).set_index(unit)
     if (data.groupby(unit)[group].nunique() > 1).any():
@@ -169,33 +170,42 @@ def cs_randomization_inference(
     unit_start = units[group].astype(float).where(units[group] > 0)
     unit_cluster = units[cluster]
     assignment = treated_clusters_indicator(unit_start, unit_cluster)
-    unit_codes = data[unit]
-    kw = {"level": level, **att_gt_kwargs}
+    # The cohort column only fixes which rows are kept (as in an att_gt call on the
+    # placebo frame, where it is never missing); each assignment brings its cohorts.
+    frame = data.assign(**{_GROUP: data[unit].map(unit_start.fillna(0.0)).fillna(0.0)})
+    points = AttGtPoints(
+        frame,
+        [outcome, _D_POST, _D_PRE],
+        unit,
+        time,
+        _GROUP,
+        **{k: v for k, v in att_gt_kwargs.items() if k in _POINT_OPTIONS},
+    )
+    ids = pd.Index(points.unit_ids)
 
     actual_q: pd.DataFrame | None = None
 
-    def fit(column: str, groups: pd.Series) -> pd.DataFrame:
-        frame = data.assign(**{_GROUP: unit_codes.map(groups).fillna(0.0).to_numpy()})
-        return _quantities(att_gt(frame, column, unit, time, _GROUP, **kw))
+    def fit(groups: pd.Series) -> pd.DataFrame:
+        return points.aggregates(groups.reindex(ids).fillna(0.0).to_numpy(), _AGGREGATIONS)
 
-    def aligned(q: pd.DataFrame) -> np.ndarray:
+    def aligned(q: pd.DataFrame, column: str) -> np.ndarray:
         # Placebo roll-outs reuse the real waves, so terms normally coincide; a term a
         # placebo lacks is NaN and counts as extreme (conservative).
         assert actual_q is not None
         key = pd.MultiIndex.from_frame(q[["aggregation", "term"]])
-        s = pd.Series(q["estimate"].to_numpy(), index=key)
+        s = pd.Series(q[column].to_numpy(), index=key)
         idx = pd.MultiIndex.from_frame(actual_q[["aggregation", "term"]])
         return s.reindex(idx).to_numpy(dtype=float)
 
     def estimate(placebo: pd.Series) -> np.ndarray:
         groups = placebo_unit_starts(unit_start, unit_cluster, placebo).fillna(0.0)
-        y = aligned(fit(outcome, groups))
-        d_post = aligned(fit(_D_POST, groups))
-        d_pre = aligned(fit(_D_PRE, groups))
-        d = np.where(pre_rows, d_pre, d_post)
+        q = fit(groups)
+        y = aligned(q, outcome)
+        d = np.where(pre_rows, aligned(q, _D_PRE), aligned(q, _D_POST))
         return np.concatenate([y, d])
 
-    actual_q = fit(outcome, unit_start.fillna(0.0))
+    actual_q = fit(unit_start.fillna(0.0)).rename(columns={outcome: "estimate"})
+    actual_q = actual_q[["aggregation", "term", "event_time", "estimate"]]
     pre_rows = (actual_q["aggregation"] == "dynamic").to_numpy() & (
         actual_q["event_time"].to_numpy() < 0
     )

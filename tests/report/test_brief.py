@@ -1,0 +1,209 @@
+"""Programme brief: verdicts in words, row picking, PDF pages and byte-identical PDFs;
+the reviewers' manifest and run date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sahel_eval.report import brief, manifest
+
+AREAS = ("mopti", "bamako")
+LANGS = ("fr", "en")
+
+
+def _row(**kw):
+    base = {"informative": True, "ci_low": 0.1, "ci_high": 0.5}
+    return {**base, **kw}
+
+
+@pytest.mark.parametrize(
+    ("row", "verdict"),
+    [
+        (_row(), "likely_up"),
+        (_row(ci_low=-0.5, ci_high=-0.1), "likely_down"),
+        (_row(ci_low=-0.1, ci_high=0.5), "no_clear_change"),
+        (_row(informative=False), "cannot_tell"),
+        (_row(ci_low=None, ci_high=None), "cannot_tell"),
+        (_row(ci_low=float("nan")), "cannot_tell"),
+    ],
+)
+def test_effect_verdict(row, verdict):
+    assert brief.effect_verdict(row) == verdict
+
+
+def _est(outcome, aggregation, estimator, cluster, headline, estimate, **kw):
+    return {
+        "outcome": outcome,
+        "aggregation": aggregation,
+        "estimator": estimator,
+        "cluster": cluster,
+        "headline": headline,
+        "estimate": estimate,
+        "informative": kw.get("informative", True),
+        "ci_low": kw.get("ci_low", 0.1),
+        "ci_high": kw.get("ci_high", 0.2),
+        "treated_clusters": kw.get("treated", 2),
+        "clusters": 8,
+    }
+
+
+def test_headline_effect_falls_back_to_assignment_level():
+    # Bamako's event study marks only event-time rows as headline: the overall effect
+    # is then the district-level (assignment) row, not the facility-clustered one.
+    doc = {
+        "analysis": {"outcomes": ["y"], "data": "facility"},
+        "estimates": [
+            _est("y", "event_time", "event_study", "district", True, 9.0),
+            _est("y", "static", "twfe", "facility_id", False, 4.0),
+            _est("y", "static", "twfe", "district", False, 4.0, informative=False, treated=1),
+            _est("y", "simple", "callaway_santanna", "facility_id", False, 5.0),
+        ],
+    }
+    (effect,) = brief.headline_effects(doc)
+    assert effect["value"] == 4.0 and effect["cluster"] == "district"
+    assert effect["verdict"] == "cannot_tell"
+    assert effect["sign"] == "+"
+
+
+def test_survey_effect_uses_last_round_in_points():
+    doc = {
+        "analysis": {"outcomes": ["m"], "data": "survey"},
+        "estimates": [
+            _est("m", "2015_vs_2018", "did_2x2", "district", True, 0.30),
+            _est("m", "2015_vs_2021", "did_2x2", "district", True, -0.162),
+            _est("m", "2015_vs_2021", "did_2x2", "psu", False, -0.162),
+        ],
+    }
+    (effect,) = brief.headline_effects(doc)
+    assert (effect["baseline"], effect["round"]) == ("2015", "2021")
+    assert effect["value"] == pytest.approx(-16.2) and effect["digits"] == 0
+    assert effect["sign"] == ""
+
+
+def test_mutuals_of_area_whole_words():
+    names = ["Mutuelle de la Commune III", "Mutuelle de la Commune II", "Mutuelle de Mopti"]
+    assert brief.mutuals_of_area(names, ["Commune II"]) == ["Mutuelle de la Commune II"]
+    assert brief.mutuals_of_area(names, ["Mopti", "Bandiagara"]) == ["Mutuelle de Mopti"]
+
+
+def test_kpi_watch_latest_year_and_alarms():
+    kpis = pd.DataFrame(
+        {
+            "mutual": ["M"] * 4,
+            "year": [2020, 2020, 2021, 2021],
+            "kpi": ["renewal", "collection"] * 2,
+            "value": [0.9, 0.95, 0.4, None],
+            "status": ["good", "good", "alarm", "not_available"],
+        }
+    )
+    out = brief.kpi_watch(kpis, ["M"], {"renewal": {"good": [0.7, None]}})
+    assert out["mutuals"] == [{"mutual": "M", "year": 2021}]
+    assert [c["status"] for r in out["rows"] for c in r["cells"]] == ["alarm", "not_available"]
+    assert out["rows"][0]["good"] == {"low": 0.7, "high": None}
+    assert out["alarms"] == [{"mutual": "M", "year": 2021, "kpi": "renewal", "value": 0.4}]
+
+
+def test_pdf_page_count_and_determinism(tmp_path: Path):
+    html = tmp_path / "page.html"
+    html.write_text(
+        "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>t</title></head>"
+        "<body>" + "<p>Ligne de texte.</p>" * 120 + "</body></html>",
+        "utf-8",
+    )
+    _, pages = brief.write_brief_pdf(html, tmp_path / "a.pdf")
+    brief.write_brief_pdf(html, tmp_path / "b.pdf")
+    a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
+    assert a == b
+    assert pages == brief.pdf_page_count(a) >= 2
+
+
+def test_pdf_refuses_a_date(tmp_path: Path):
+    html = tmp_path / "page.html"
+    html.write_text(
+        "<html><head><meta name='dcterms.created' content='2024-01-01'></head>"
+        "<body>x</body></html>",
+        "utf-8",
+    )
+    with pytest.raises(ValueError, match="date"):
+        brief.write_brief_pdf(html, tmp_path / "a.pdf")
+    assert not (tmp_path / "a.pdf").exists()
+
+
+# --- on the demo run ---------------------------------------------------------------
+
+
+def test_brief_pdfs_fit_two_a4_pages(demo_run: Path, tmp_path: Path):
+    for area in AREAS:
+        for lang in LANGS:
+            pdf = demo_run / "reports" / f"brief_{area}_{lang}.pdf"
+            data = pdf.read_bytes()
+            assert 1 <= brief.pdf_page_count(data) <= 2, pdf.name
+            inflated = data + brief._inflate_all(data)
+            # A4 in points; WeasyPrint writes the MediaBox of every page.
+            boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", inflated)
+            assert boxes and all(
+                abs(float(w) - 595.28) < 0.5 and abs(float(h) - 841.89) < 0.5 for w, h in boxes
+            ), pdf.name
+            assert b"/CreationDate" not in inflated and b"/ID" not in inflated
+    # A second print of the same page is byte-identical to the pipeline's.
+    html = demo_run / "reports" / "brief_mopti_fr.html"
+    again = tmp_path / "again.pdf"
+    brief.write_brief_pdf(html, again)
+    assert again.read_bytes() == (demo_run / "reports" / "brief_mopti_fr.pdf").read_bytes()
+
+
+def test_brief_html_has_no_interval_and_no_raw_key(demo_run: Path):
+    for area in AREAS:
+        for lang in LANGS:
+            text = (demo_run / "reports" / f"brief_{area}_{lang}.html").read_text("utf-8")
+            assert f'<html lang="{lang}"' in text
+            assert "synthetic-banner" in text
+            # No bracketed confidence interval in a brief: verdicts in words only.
+            assert not re.search(r"\[[−\-]?\d[\d,.\u202f]*\s*[;,]", text), (area, lang)
+            assert "brief." not in re.sub(r"<[^>]+>", "", text), (area, lang)
+
+
+def test_manifest_lists_every_result_and_report(demo_run: Path):
+    lines = (demo_run / manifest.MANIFEST_PATH).read_text("utf-8").splitlines()
+    paths = [line.split("  ", 1)[1] for line in lines]
+    assert paths == sorted(paths)
+    on_disk = manifest.collect_files(demo_run)
+    assert paths == on_disk
+    assert manifest.MANIFEST_PATH not in paths and manifest.RUN_METADATA_PATH not in paths
+    assert not any(p.startswith("logs/") or p.endswith(".log") for p in paths)
+    assert {f"reports/brief_{a}_{lang}.pdf" for a in AREAS for lang in LANGS} <= set(paths)
+    assert "results/estimates/mopti_staggered.json" in paths
+    assert not any(p.startswith("/") for p in paths)
+    assert manifest.verify_manifest(demo_run / manifest.MANIFEST_PATH, demo_run) == []
+
+
+def test_run_metadata_holds_the_date_and_the_manifest_hash(demo_run: Path):
+    meta = json.loads((demo_run / manifest.RUN_METADATA_PATH).read_text("utf-8"))
+    dt.datetime.fromisoformat(meta["run_date"])
+    assert meta["manifest"] == manifest.MANIFEST_PATH
+    digest = manifest.sha256_file(demo_run / manifest.MANIFEST_PATH)
+    assert meta["manifest_sha256"] == digest
+
+
+def test_manifest_refuses_an_excluded_product(tmp_path: Path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "a.csv").write_text("x\n")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "r.log").write_text("log\n")
+    out = manifest.write_manifest(tmp_path / "reports/manifest.sha256", tmp_path)
+    assert out.read_text().endswith("  results/a.csv\n")
+    with pytest.raises(ValueError, match="left out"):
+        manifest.write_manifest(
+            tmp_path / "reports/manifest.sha256", tmp_path, required=[tmp_path / "logs/r.log"]
+        )
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    meta = manifest.write_run_metadata(
+        tmp_path / "reports/run_metadata.json", out, now=when, root=tmp_path
+    )
+    assert json.loads(meta.read_text())["run_date"] == "2024-01-02T03:04:05+00:00"

@@ -1,0 +1,202 @@
+"""Every report of the demo run, opened in headless Chromium as a reader would.
+
+Checks per page: no console error, every image loaded and every inline SVG laid out,
+the key numbers equal to the results files, and no English interface string in the
+French pages. The browser is the Debian ``chromium`` + ``chromium-driver``; nothing is
+downloaded. Without them the tests are skipped, unless ``SAHEL_EVAL_REQUIRE_BROWSER=1``
+(set by ``.ci/run``), which turns a missing browser into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from sahel_eval.report import formatting as fmt
+from sahel_eval.report.i18n import load_catalogue
+from sahel_eval.report.screenshots import browser_missing, make_driver
+
+REQUIRE_BROWSER = os.environ.get("SAHEL_EVAL_REQUIRE_BROWSER") == "1"
+AREAS = ("mopti", "bamako")
+LANGS = ("fr", "en")
+EXPECTED = (
+    *(f"data_inventory_{lang}.html" for lang in LANGS),
+    *(f"data_quality_{a}_{lang}.html" for a in AREAS for lang in LANGS),
+    *(f"brief_{a}_{lang}.html" for a in AREAS for lang in LANGS),
+)
+
+_PAGE_STATE = """
+const imgs = Array.from(document.images).map(
+  i => [i.getAttribute('alt'), i.complete, i.naturalWidth]);
+const svgs = Array.from(document.querySelectorAll('svg')).map(s => {
+  const r = s.getBoundingClientRect();
+  return [s.getAttribute('aria-label'), r.width, r.height];
+});
+return {imgs: imgs, svgs: svgs, lang: document.documentElement.lang,
+        ready: document.readyState, text: document.body.innerText};
+"""
+
+
+@pytest.fixture(scope="module")
+def driver() -> Any:
+    reason = browser_missing()
+    if reason:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"SAHEL_EVAL_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    drv = make_driver()
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture(scope="module")
+def pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
+    """Each report of the demo run opened once: its state, text and console log."""
+    out = {}
+    for html in sorted((demo_run / "reports").glob("*.html")):
+        driver.get(html.resolve().as_uri())
+        state = driver.execute_script(_PAGE_STATE)
+        # get_log empties the buffer, so each page gets only its own messages.
+        state["log"] = driver.get_log("browser")
+        state["driver_values"] = {}
+        for el in driver.find_elements("css selector", "[id^='big-'], .brief-big, .brief-value"):
+            key = el.get_attribute("id") or el.get_attribute("data-outcome")
+            state["driver_values"][key] = el.text.strip()
+        for el in driver.find_elements("css selector", "#brief-shock-table tbody tr"):
+            shock = el.get_attribute("data-shock")
+            for td in el.find_elements("css selector", "td[data-class]"):
+                state["driver_values"][f"{shock}:{td.get_attribute('data-class')}"] = td.text
+        out[html.name] = state
+    return out
+
+
+def _norm(text: str) -> str:
+    """Visible text as WebDriver returns it: no-break spaces read as plain spaces."""
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text).strip()
+
+
+def _config(demo_run: Path) -> dict[str, Any]:
+    return yaml.safe_load((demo_run / "config" / "config.yaml").read_text("utf-8"))
+
+
+def test_every_report_is_opened(pages: dict[str, dict[str, Any]]) -> None:
+    missing = sorted(set(EXPECTED) - set(pages))
+    assert not missing, f"reports not produced by the demo run: {missing}"
+    for name, state in pages.items():
+        assert state["ready"] == "complete", name
+        assert state["lang"] == name.rsplit("_", 1)[1].removesuffix(".html"), name
+
+
+def test_no_console_errors(pages: dict[str, dict[str, Any]]) -> None:
+    errors = {
+        name: [e["message"] for e in state["log"] if e.get("level") == "SEVERE"]
+        for name, state in pages.items()
+    }
+    assert not {k: v for k, v in errors.items() if v}
+
+
+def test_every_image_loaded(pages: dict[str, dict[str, Any]]) -> None:
+    for name, state in pages.items():
+        broken = [alt for alt, complete, width in state["imgs"] if not complete or width == 0]
+        assert not broken, f"{name}: images not loaded: {broken}"
+        empty = [label for label, w, h in state["svgs"] if label and (w == 0 or h == 0)]
+        assert not empty, f"{name}: inline SVG figures not laid out: {empty}"
+    for name in pages:
+        if name.startswith("data_quality_"):
+            assert any(label for label, _, _ in pages[name]["svgs"]), f"{name}: no figure"
+
+
+def test_data_quality_completeness_matches_results(
+    demo_run: Path, pages: dict[str, dict[str, Any]]
+) -> None:
+    cfg = _config(demo_run)
+    cd = pd.read_csv(demo_run / "results" / "dq" / "completeness_district.csv")
+    for area in AREAS:
+        sub = cd[cd["district"].isin(cfg["areas"][area]["districts"])]
+        share = sub["reported"].sum() / sub["expected"].sum()
+        for lang in LANGS:
+            shown = pages[f"data_quality_{area}_{lang}.html"]["driver_values"]["big-completeness"]
+            assert _norm(shown) == _norm(fmt.fmt_percent(share, lang)), (area, lang)
+
+
+def _overall(rows: pd.DataFrame, outcome: str) -> pd.Series:
+    """The overall effect the brief reports: headline if marked, else assignment level."""
+    rows = rows[rows["outcome"] == outcome]
+    head_cluster = rows.loc[rows["headline"], "cluster"].iloc[0]
+    overall = rows[rows["aggregation"].isin(["simple", "static"])]
+    pick = overall[overall["headline"]]
+    if pick.empty:
+        pick = overall[overall["cluster"] == head_cluster].sort_values(
+            "estimator", key=lambda s: s != "callaway_santanna", kind="mergesort"
+        )
+    return pick.iloc[0]
+
+
+def test_brief_numbers_match_results(demo_run: Path, pages: dict[str, dict[str, Any]]) -> None:
+    cfg = _config(demo_run)
+    facility = {a["area"]: a for a in cfg["analyses"] if a["data"] == "facility"}
+    for area in AREAS:
+        spec = facility[area]
+        doc = json.loads((demo_run / "results/estimates" / f"{spec['name']}.json").read_text())
+        rows = pd.DataFrame(doc["estimates"])
+        agg = pd.read_csv(demo_run / "results/resilience" / f"{area}_aggregates.csv")
+        agg = agg[(agg["level"] == "area") & (agg["service"] == "consultations_all")]
+        covid = agg.set_index("shock_id").loc["covid19"]
+        for lang in LANGS:
+            shown = pages[f"brief_{area}_{lang}.html"]["driver_values"]
+            for outcome in spec["outcomes"][:2]:
+                est = float(_overall(rows, outcome)["estimate"])
+                text = fmt.fmt_number(est, lang, 1)
+                expected = ("+" if round(est, 1) > 0 else "") + text
+                assert _norm(shown[outcome]) == _norm(expected), (area, lang, outcome)
+            for cls in ("resilient", "recovered", "not_recovered", "interrupted"):
+                value = fmt.fmt_percent(float(covid[f"share_{cls}"]), lang, 0)
+                assert _norm(shown[f"covid19:{cls}"]) == _norm(value), (area, lang, cls)
+
+
+def test_data_inventory_lists_every_input(demo_run: Path, pages: dict[str, dict[str, Any]]) -> None:
+    inputs = _config(demo_run)["inputs"]
+    names = [Path(inputs[k]).name for k in ("facilities", "population", "events")]
+    names += [Path(p).name for p in inputs["mutuals"]]
+    for lang in LANGS:
+        text = pages[f"data_inventory_{lang}.html"]["text"]
+        assert all(n in text for n in names), lang
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+_WORDS = re.compile(r"[A-Za-z][A-Za-z’'-]+(?:\s+[A-Za-z][A-Za-z’'-]+)+")
+
+
+def english_only_phrases() -> set[str]:
+    """Runs of two or more English words from the catalogue that no French text holds."""
+    cat = load_catalogue()
+    french = " ".join(e["fr"] for e in cat.values())
+    out = set()
+    for entry in cat.values():
+        if entry["en"] == entry["fr"]:
+            continue
+        for part in _PLACEHOLDER.split(entry["en"]):
+            for phrase in _WORDS.findall(part):
+                # Three words at least: short runs ("Penta3 vaccines") can be proper
+                # nouns or acronyms shared by both languages.
+                if len(phrase.split()) >= 3 and phrase not in french:
+                    out.add(phrase)
+    return out
+
+
+def test_no_english_interface_strings_in_french(pages: dict[str, dict[str, Any]]) -> None:
+    phrases = english_only_phrases()
+    assert len(phrases) > 50  # the check has something to look for
+    found = {
+        name: sorted(p for p in phrases if _norm(p) in _norm(state["text"]))
+        for name, state in pages.items()
+        if name.endswith("_fr.html")
+    }
+    assert not {k: v for k, v in found.items() if v}

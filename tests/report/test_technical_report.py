@@ -1,0 +1,384 @@
+"""Technical report: numbers equal the results files, French stays French, figures are
+described, the page is self-contained and byte-identical, small survey cells vanish.
+
+The end-to-end tests read the reports and tables that ``make run`` wrote
+(``reports/technical_{area}_{lang}.html``, ``results/tables/{area}/``) and are skipped
+when the pipeline has not run; the unit tests build their own small inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sahel_eval.report import formatting as fmt
+from sahel_eval.report.i18n import load_catalogue
+from sahel_eval.report.tables import write_table
+from sahel_eval.report.technical import (
+    TABLES,
+    area_mutuals,
+    primary_outcomes,
+    survey_cells,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+AREAS = ("mopti", "bamako")
+LANGS = ("fr", "en")
+
+
+def _report(area: str, lang: str) -> Path:
+    path = ROOT / "reports" / f"technical_{area}_{lang}.html"
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(ROOT)} not built (run `make run`)")
+    return path
+
+
+class _Page(HTMLParser):
+    """Text by data-key, images, headings, script/link references and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.keyed: dict[str, str] = {}
+        self.headings: list[int] = []
+        self.figures_svg: list[dict[str, str]] = []
+        self.imgs: list[dict[str, str]] = []
+        self.external: list[str] = []
+        self.text: list[str] = []
+        self.lang: str | None = None
+        self._key: str | None = None
+        self._buf: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "html":
+            self.lang = a.get("lang")
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if tag == "svg" and "role" in a:
+            self.figures_svg.append(a)
+        if tag == "img":
+            self.imgs.append(a)
+        for attr in ("src", "href"):
+            v = a.get(attr, "")
+            if re.match(r"\s*(https?:)?//", v):
+                self.external.append(v)
+        if tag in ("style", "svg", "script"):
+            self._skip += 1
+        if "data-key" in a:
+            self._key, self._buf = a["data-key"], []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "svg", "script"):
+            self._skip -= 1
+        if self._key is not None and tag in ("td", "span"):
+            self.keyed[self._key] = "".join(self._buf).strip()
+            self._key = None
+
+    def handle_data(self, data: str) -> None:
+        if self._key is not None:
+            self._buf.append(data)
+        if not self._skip:
+            self.text.append(data)
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text("utf-8"))
+    return page
+
+
+def _tables(area: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in TABLES:
+        path = ROOT / "results" / "tables" / area / f"{name}.csv"
+        if not path.exists():
+            pytest.skip(f"{path.relative_to(ROOT)} not built (run `make run`)")
+        try:
+            out[name] = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            out[name] = pd.DataFrame()
+    return out
+
+
+# --- end to end: the built reports ---------------------------------------------------
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_estimates_shown_equal_results_files(area: str, lang: str) -> None:
+    page = _parse(_report(area, lang))
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
+    checked = 0
+    for spec in (a for a in config["analyses"] if a["area"] == area):
+        est = pd.read_csv(ROOT / "results" / "estimates" / f"{spec['name']}.csv")
+        scale, digits = (100.0, 1) if spec["data"] == "survey" else (1.0, 2)
+        for key, shown in page.keyed.items():
+            parts = key.split("|")
+            if parts[0] != spec["name"]:
+                continue
+            _, outcome, aggregation, inference = parts
+            rows = est[
+                (est["outcome"] == outcome)
+                & (est["aggregation"] == aggregation)
+                & (est["inference"] == inference)
+            ]
+            assert len(rows) >= 1, key
+            # Every row of one estimand × inference shares the estimate (survey rounds
+            # differ in aggregation, so the key is unique).
+            assert shown == fmt.fmt_number(rows["estimate"].iloc[0] * scale, lang, digits), key
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_other_numbers_equal_results_files(area: str) -> None:
+    page = _parse(_report(area, "fr"))
+    t = _tables(area)
+    persistence = pd.read_csv(ROOT / "results" / "sustainability" / "persistence.csv")
+    persistence = persistence[persistence["area"] == area]
+    for _, r in persistence.iterrows():
+        key = f"persistence|{r['indicator']}|{r.get('cluster')}"
+        if key in page.keyed:
+            assert page.keyed[key] == fmt.fmt_number(r["estimate"], "fr", 2), key
+    cells = t["survey_cells"]
+    for _, c in cells.iterrows():
+        key = f"cell|{c['outcome']}|{int(c['year'])}|{c['arm']}"
+        if bool(c["suppressed"]):
+            assert key not in page.keyed
+        else:
+            assert page.keyed[key] == fmt.fmt_percent(c["estimate"], "fr"), key
+    agg = pd.read_csv(ROOT / "results" / "resilience" / f"{area}_aggregates.csv")
+    service = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))["resilience"][
+        "essential_services"
+    ][0]
+    area_rows = agg[(agg["level"] == "area") & (agg["service"] == service)]
+    n = 0
+    for _, r in area_rows.iterrows():
+        key = f"res|{r['shock_id']}|resilient"
+        if key in page.keyed:
+            assert page.keyed[key] == fmt.fmt_percent(r["share_resilient"], "fr", 0), key
+            n += 1
+    assert n >= 1
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_not_informative_said_plainly(area: str) -> None:
+    text = " ".join(_parse(_report(area, "fr")).text)
+    est = pd.concat(
+        pd.read_csv(p)
+        for p in (ROOT / "results" / "estimates").glob(f"{area}_*.csv")
+        if not p.name.endswith("_event_time.csv")
+    )
+    if (~est["informative"].astype(bool)).any():
+        assert "Non informatif" in text or "non informatif" in text
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_no_english_interface_strings_in_french(area: str) -> None:
+    page = _parse(_report(area, "fr"))
+    text = " ".join(page.text)
+    cat = load_catalogue()
+    # Every English catalogue text that differs from its French twin and is long
+    # enough to be unambiguous must not appear in the French page.
+    leaks = [
+        key
+        for key, e in cat.items()
+        if e["en"] != e["fr"] and len(e["en"]) > 12 and "{" not in e["en"] and e["en"] in text
+    ]
+    leaks = [k for k in leaks if k != "report.other_language"]
+    assert leaks == []
+    for word in ("the", "and", "not informative", "Estimate", "Inference", "effect", "Key results"):
+        assert not re.search(rf"\b{word}\b", text), word
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_accessible_and_self_contained(area: str, lang: str) -> None:
+    path = _report(area, lang)
+    html = path.read_text("utf-8")
+    page = _parse(path)
+    assert page.lang == lang
+    assert page.headings[0] == 1
+    # Headings never skip a level going down.
+    for a, b in zip(page.headings, page.headings[1:], strict=False):
+        assert b <= a + 1, (a, b)
+    assert page.figures_svg, "no inline figure"
+    for svg in page.figures_svg:
+        assert svg.get("aria-label", "").strip(), svg
+    for img in page.imgs:
+        assert img.get("alt", "").strip() and img.get("src", "").startswith("data:")
+    assert page.external == []
+    assert "<th scope=" in html and "<script" not in html
+    assert "/work/" not in html and "/tmp/" not in html
+
+
+def test_byte_identical_twice(tmp_path: Path) -> None:
+    """Render one report twice from the same tables: same bytes."""
+    _report("bamako", "fr")
+    from sahel_eval.clean.dq import DQ_TABLES
+    from sahel_eval.report.data_quality import (
+        DQReportSettings,
+        data_quality_context,
+        read_dq_tables,
+    )
+    from sahel_eval.report.technical import (
+        area_analyses,
+        read_documents,
+        read_tables,
+        render_technical,
+        technical_context,
+    )
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
+    area, lang = "bamako", "fr"
+    specs = area_analyses(config, area)
+    r = ROOT / "results"
+    figures = {
+        f"{s['name']}:{o}": r / "figures" / lang / f"did_{s['name']}_{o}.svg"
+        for s in specs
+        for o in s["outcomes"]
+    }
+    figures.update(
+        resilience_facility=r / "figures" / lang / f"resilience_{area}_facility.svg",
+        resilience_district=r / "figures" / lang / f"resilience_{area}_district.svg",
+        resilience_tau=r / "figures" / lang / f"resilience_{area}_tau.svg",
+        mutual_kpis=r / "figures" / lang / "mutual_kpis.svg",
+        dq_attrition=r / "figures" / lang / f"dq_{area}_attrition.svg",
+    )
+    if not all(Path(p).exists() for p in figures.values()):
+        pytest.skip("figures not built")
+    dq = data_quality_context(
+        read_dq_tables({n: r / "dq" / f"{n}.csv" for n in DQ_TABLES}),
+        pd.read_parquet(r / "interim" / "facilities.parquet"),
+        area,
+        config["areas"][area]["districts"],
+        DQReportSettings.from_config(config),
+        {},
+    )
+    ctx = technical_context(
+        area,
+        config,
+        read_tables({n: r / "tables" / area / f"{n}.csv" for n in TABLES}),
+        documents=read_documents({s["name"]: r / "estimates" / f"{s['name']}.json" for s in specs}),
+        event_time={
+            s["name"]: pd.read_csv(r / "estimates" / f"{s['name']}_event_time.csv") for s in specs
+        },
+        dq=dq,
+        indicators=pd.read_csv(r / "resilience" / f"{area}_indicators.csv", dtype={"onset": str}),
+        facilities=pd.read_parquet(r / "clean" / "facilities.parquet"),
+        figures=figures,
+        tables_dir=f"results/tables/{area}",
+    )
+    prov = {
+        "code_version": "abc",
+        "base_commit": None,
+        "config_hash": "0" * 64,
+        "inputs": [],
+        "packages": [],
+    }
+    a = render_technical(
+        ctx, prov, lang, tmp_path / "a" / "technical_bamako_fr.html", synthetic=True
+    )
+    b = render_technical(
+        ctx, prov, lang, tmp_path / "b" / "technical_bamako_fr.html", synthetic=True
+    )
+    assert a.read_bytes() == b.read_bytes()
+    # The built report (other provenance) carries the same body numbers.
+    built = _parse(_report(area, lang)).keyed
+    assert _parse(a).keyed == built
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+def _survey(n_small: int) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    rows = []
+    for year in (2015, 2018):
+        for arm, n in (("comparison", 40), ("treated", n_small if year == 2018 else 30)):
+            for i in range(n):
+                rows.append(
+                    {
+                        "year": year,
+                        "arm": arm,
+                        "area": "mopti",
+                        "psu": f"{year}-{arm}-{i % 4}",
+                        "strata": f"{year}-{arm}",
+                        "weight": 1.0 + (i % 3),
+                        "district": "Mopti",
+                        "facility_delivery": float(rng.random() < 0.5),
+                    }
+                )
+    return {"births": pd.DataFrame(rows)}
+
+
+def test_small_survey_cells_suppressed() -> None:
+    cells = survey_cells(_survey(3), ["facility_delivery"], "mopti", k=5)
+    small = cells[(cells["year"] == 2018) & (cells["arm"] == "treated")].iloc[0]
+    assert bool(small["suppressed"]) and int(small["n"]) == 3
+    assert pd.isna(small["estimate"]) and pd.isna(small["ci_low"]) and pd.isna(small["weighted_n"])
+    big = cells[(cells["year"] == 2015) & (cells["arm"] == "treated")].iloc[0]
+    assert not bool(big["suppressed"]) and pd.notna(big["estimate"])
+    # At k = 3 the same cell is shown.
+    shown = survey_cells(_survey(3), ["facility_delivery"], "mopti", k=3)
+    assert not shown["suppressed"].any()
+
+
+def test_write_table_three_formats_deterministic(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "outcome": ["a_b", "c"],
+            "estimate": [0.1234567, np.nan],
+            "ok": [True, False],
+            "n_psu": [3, 4],
+        }
+    )
+    first = write_table(frame, tmp_path / "one", "demo", caption="Demo & test")
+    second = write_table(frame, tmp_path / "two", "demo", caption="Demo & test")
+    assert set(first) == {"csv", "xlsx", "tex"}
+    for ext in first:
+        assert first[ext].read_bytes() == second[ext].read_bytes(), ext
+    tex = first["tex"].read_text("utf-8")
+    assert r"a\_b" in tex and r"Demo \& test" in tex and r"n\_psu" in tex
+    assert pd.read_csv(first["csv"])["estimate"].iloc[0] == pytest.approx(0.1234567)
+    assert pd.read_excel(first["xlsx"])["outcome"].tolist() == ["a_b", "c"]
+
+
+def test_primary_outcomes_default_and_override() -> None:
+    config = {
+        "analyses": [
+            {"name": "x", "outcomes": ["a", "b"]},
+            {"name": "y", "outcomes": ["c"]},
+        ]
+    }
+    assert primary_outcomes(config) == {"x": ["a"], "y": ["c"]}
+    config["reporting"] = {"primary_outcomes": {"x": ["b"]}}
+    assert primary_outcomes(config) == {"x": ["b"], "y": ["c"]}
+    config["reporting"] = {"primary_outcomes": {"x": ["z"]}}
+    with pytest.raises(ValueError, match="primary_outcomes.x"):
+        primary_outcomes(config)
+
+
+def test_area_mutuals_by_name() -> None:
+    names = ["Mutuelle de santé de la Commune III", "Mutuelle interprofessionnelle de Mopti"]
+    assert area_mutuals(names, ["Commune I", "Commune III"]) == [names[0]]
+    assert area_mutuals(names, ["Bandiagara", "Mopti"]) == [names[1]]
+
+
+def test_every_reached_warning_code_translated() -> None:
+    cat = load_catalogue()
+    codes = set()
+    for p in (ROOT / "results" / "estimates").glob("*.json"):
+        doc = json.loads(p.read_text("utf-8"))
+        codes |= {w["code"] for w in doc["warnings"]}
+    codes |= {"persistence_short_window", "persistence_unavailable"}
+    missing = sorted(c for c in codes if f"warning.{c}" not in cat)
+    assert missing == []
