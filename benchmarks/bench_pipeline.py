@@ -12,7 +12,6 @@ The national data set is made with
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import resource
 import shutil
@@ -26,6 +25,7 @@ import pandas as pd
 
 from sahel_eval import ingest
 from sahel_eval.config import load_config
+from sahel_eval.synth.config import config_for_raw
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,37 +48,12 @@ def bench_demo() -> None:
     print(f"demo pipeline: wall_time_s={wall:.1f} peak_rss_mb_largest_job={peak:.0f}")
 
 
-def _national_config(raw: Path) -> dict:
-    cfg = load_config(REPO / "config" / "config.yaml")
-    cfg = copy.deepcopy(cfg)
-
-    def swap(p: str) -> str:
-        return str(raw / Path(p).relative_to("data/raw"))
-
-    inp = cfg["inputs"]
-    for key in (
-        "facilities",
-        "population",
-        "dhis2_datavalues",
-        "dhis2_completeness",
-        "programmes",
-        "events",
-        "orgunit_mapping",
-    ):
-        inp[key] = swap(inp[key])
-    inp["mutuals"] = [swap(p) for p in inp["mutuals"]]
-    for rnd in inp["surveys"]:
-        for entry in rnd["files"]:
-            entry["path"] = swap(entry["path"])
-    return cfg
-
-
 def bench_ingest(raw: Path) -> None:
     """Each ingest step on the national-scale data: time and rows/s; peak RSS overall.
 
     (tracemalloc would slow pandas several-fold, so memory is the process's peak RSS.)
     """
-    cfg = _national_config(raw)
+    cfg = config_for_raw(load_config(REPO / "config" / "config.yaml"), raw)
     out = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     steps = [
         ("facilities", lambda: ingest.ingest_facilities(cfg, out=out / "f.parquet")),

@@ -15,57 +15,40 @@ peak, which includes the interpreter, imports and the cleaning).
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
 import tracemalloc
-from pathlib import Path
 
 import pandas as pd
-from bench_clean import _config
+from bench_clean import raw_config
 
 from sahel_eval import ingest
-from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
 from sahel_eval.clean.panels import build_panel
+from sahel_eval.clean.run import clean_in_process
 from sahel_eval.resilience.aggregate import aggregate_resilience
 from sahel_eval.resilience.run import ResilienceSettings, resilience_table, shocks_from_config
 
 
 def main() -> None:
     """Clean once, then run and time the resilience stage on the national panel."""
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", default="/tmp/national", type=Path)
-    args = ap.parse_args()
-    config = _config(args.raw)
-    config["inputs"]["events"] = str(args.raw / "events.csv")
-    facilities = ingest.ingest_facilities(config)
-    clean = clean_facility_data(
-        ingest.ingest_dhis2_datavalues(config),
-        ingest.ingest_dhis2_completeness(config),
-        facilities,
-        CleanSettings.from_config(config),
-        orgunit_mapping=args.raw / "orgunit_mapping.csv",
-    )
-    fm = clean.facility_month
+    _, config = raw_config()
+    run = clean_in_process(config)
     panel = build_panel(
-        fm,
-        facilities,
-        ingest.ingest_population(config),
-        ingest.ingest_programmes(config),
-        districts=sorted(facilities["district"].astype(str).unique()),
+        run.clean.facility_month,
+        run.facilities,
+        run.population,
+        run.programmes,
+        districts=sorted(run.facilities["district"].astype(str).unique()),
         programme="I3S",
     )
-    outliers = fm.loc[fm["outlier"], ["facility_id", "period", "indicator"]].rename(
-        columns={"period": "month"}
-    )
     events = ingest.ingest_events(config)
-    del clean, fm
+    del run
 
     settings = ResilienceSettings.from_config(config)
     tracemalloc.start()
     t0 = time.perf_counter()
     shocks = shocks_from_config(config, events)
-    res = resilience_table(panel, shocks, settings, exclude=outliers)
+    res = resilience_table(panel, shocks, settings)
     t_res = time.perf_counter() - t0
     t1 = time.perf_counter()
     agg = aggregate_resilience(res.indicators, area="national")

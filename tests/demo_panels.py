@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval import ingest
-from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
-from sahel_eval.clean.panels import build_panels
+from sahel_eval.clean.run import FacilityRun, clean_in_process
 from sahel_eval.config import load_config
+from sahel_eval.synth.config import config_for_raw
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
@@ -23,57 +23,24 @@ RAW = REPO / "data" / "raw"
 
 def demo_config() -> dict:
     """The repository config with absolute input paths and the demo export's UIDs."""
-    config = load_config(REPO / "config" / "config.yaml")
-    inputs = config["inputs"]
-    for name in (
-        "facilities",
-        "population",
-        "dhis2_datavalues",
-        "dhis2_completeness",
-        "programmes",
-        "events",
-    ):
-        inputs[name] = str(REPO / inputs[name])
-    inputs["mutuals"] = [str(REPO / p) for p in inputs["mutuals"]]
-    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
-    mapping: dict[str, list[dict[str, str]]] = {}
-    for row in truth["dhis2"]["rows"]:
-        for ind in row["indicators"]:
-            mapping.setdefault(ind, []).append(
-                {
-                    "data_element": row["dataelement"],
-                    "category_option_combo": row["categoryoptioncombo"],
-                }
-            )
-    config["dhis2"]["indicators"] = mapping
-    config["dhis2"]["dataset"] = truth["dhis2"]["dataset"]
-    return config
+    return config_for_raw(load_config(REPO / "config" / "config.yaml"), RAW)
+
+
+@lru_cache(maxsize=1)
+def demo_run() -> FacilityRun:
+    """The demo's interim tables, cleaning result and panels, computed once a session."""
+    return clean_in_process(demo_config())
 
 
 @lru_cache(maxsize=1)
 def demo_tables() -> dict:
-    """Config, truth, panels, outlier cells, events and mutual registers of the demo."""
+    """Config, truth, panels, events and mutual registers of the demo."""
     config = demo_config()
-    facilities = ingest.ingest_facilities(config)
-    clean = clean_facility_data(
-        ingest.ingest_dhis2_datavalues(config),
-        ingest.ingest_dhis2_completeness(config),
-        facilities,
-        CleanSettings.from_config(config),
-        orgunit_mapping=RAW / "orgunit_mapping.csv",
-    )
-    fm = clean.facility_month
-    panels = build_panels(
-        fm, facilities, ingest.ingest_population(config), ingest.ingest_programmes(config), config
-    )
-    outliers = fm.loc[fm["outlier"], ["facility_id", "period", "indicator"]].rename(
-        columns={"period": "month"}
-    )
+    run = demo_run()
     return {
         "config": config,
         "truth": json.loads((RAW / "truth.json").read_text(encoding="utf-8")),
-        "panels": panels,
-        "outliers": outliers.reset_index(drop=True),
+        "panels": run.panels,
         "events": ingest.ingest_events(config),
         "mutuals": ingest.ingest_mutuals(config),
     }

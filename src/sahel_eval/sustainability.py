@@ -163,6 +163,20 @@ def mutual_kpis(
     return out.reset_index(drop=True)
 
 
+#: Fields of a persistence record copied unchanged into the table.
+_RATIO_FIELDS = (
+    "att_during",
+    "se_during",
+    "att_after",
+    "se_after",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_vs_1",
+    "n_units",
+    "inference",
+)
 #: Columns of ``results/sustainability/persistence.csv``, in order.
 PERSISTENCE_COLUMNS = (
     "programme",
@@ -185,17 +199,7 @@ PERSISTENCE_COLUMNS = (
     "after_to",
     "n_during",
     "n_after",
-    "att_during",
-    "se_during",
-    "att_after",
-    "se_after",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "p_vs_1",
-    "n_units",
-    "inference",
+    *_RATIO_FIELDS,
     "warnings",
 )
 
@@ -266,22 +270,7 @@ def persistence_table(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                         "after_to": r.get("after_to"),
                         "n_during": r.get("n_during"),
                         "n_after": r.get("after_months"),
-                        **{
-                            k: r.get(k)
-                            for k in (
-                                "att_during",
-                                "se_during",
-                                "att_after",
-                                "se_after",
-                                "estimate",
-                                "se",
-                                "ci_low",
-                                "ci_high",
-                                "p_vs_1",
-                                "n_units",
-                                "inference",
-                            )
-                        },
+                        **{k: r.get(k) for k in _RATIO_FIELDS},
                         "warnings": ";".join(codes),
                     }
                 )

@@ -1,81 +1,39 @@
 """Cleaning the demo data recovers the planted faults of data/raw/truth.json.
 
-One module-scoped fixture ingests and cleans once (≈ 3 s). The numbers are printed
-(``pytest -s``) so they can be quoted.
+The demo is ingested and cleaned once a session (``demo_panels.demo_run``, ≈ 3 s). The
+numbers are printed (``pytest -s``) so they can be quoted.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from demo_panels import RAW, demo_config, demo_run
 
-from sahel_eval import ingest
 from sahel_eval.clean.completeness import completeness_summary
 from sahel_eval.clean.dq import dq_tables
-from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
 from sahel_eval.clean.panels import build_panels
 from sahel_eval.clean.periods import month_number
 from sahel_eval.clean.schemas import facility_month_schema, panel_schema
-from sahel_eval.config import load_config
 
-REPO = Path(__file__).resolve().parents[2]
-RAW = REPO / "data" / "raw"
 KEY = ["facility_id", "period", "indicator"]
-
-
-def _config() -> dict:
-    config = load_config(REPO / "config" / "config.yaml")
-    inputs = config["inputs"]
-    for name in (
-        "facilities",
-        "population",
-        "dhis2_datavalues",
-        "dhis2_completeness",
-        "programmes",
-    ):
-        inputs[name] = str(REPO / inputs[name])
-    # The demo export's UIDs, from the truth (the config may still hold placeholders).
-    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
-    mapping: dict[str, list[dict[str, str]]] = {}
-    for row in truth["dhis2"]["rows"]:
-        for ind in row["indicators"]:
-            mapping.setdefault(ind, []).append(
-                {
-                    "data_element": row["dataelement"],
-                    "category_option_combo": row["categoryoptioncombo"],
-                }
-            )
-    config["dhis2"]["indicators"] = mapping
-    config["dhis2"]["dataset"] = truth["dhis2"]["dataset"]
-    return config
 
 
 @pytest.fixture(scope="module")
 def demo() -> dict:
     if not (RAW / "truth.json").is_file():
         pytest.skip("demo data not generated (make demo-data)")
-    config = _config()
-    facilities = ingest.ingest_facilities(config)
-    programmes = ingest.ingest_programmes(config)
-    clean = clean_facility_data(
-        ingest.ingest_dhis2_datavalues(config),
-        ingest.ingest_dhis2_completeness(config),
-        facilities,
-        CleanSettings.from_config(config),
-        orgunit_mapping=RAW / "orgunit_mapping.csv",
-    )
-    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
+    run = demo_run()
     return {
-        "config": config,
-        "clean": clean,
-        "facilities": facilities,
-        "programmes": programmes,
-        "population": ingest.ingest_population(config),
-        "truth": truth,
+        "config": demo_config(),
+        "clean": run.clean,
+        "facilities": run.facilities,
+        "programmes": run.programmes,
+        "population": run.population,
+        "truth": json.loads((RAW / "truth.json").read_text(encoding="utf-8")),
     }
 
 

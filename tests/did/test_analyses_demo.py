@@ -10,21 +10,17 @@ clean_survey_rounds), with config/config.yaml. Truth: data/raw/truth.json
 
 from __future__ import annotations
 
-import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from demo_panels import RAW, demo_config, demo_run
 
 from sahel_eval import ingest
-from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
-from sahel_eval.clean.panels import build_panels
 from sahel_eval.clean.survey import SurveySettings, clean_survey_rounds, programme_districts
-from sahel_eval.config import load_config
 from sahel_eval.did.analyses import (
     AnalysisSettings,
     analysis_document,
@@ -33,47 +29,20 @@ from sahel_eval.did.analyses import (
     run_analysis,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-RAW = REPO / "data" / "raw"
 COVERAGE = 0.90  # issue 5: truth inside the 95 % CI for at least 90 % of the checks
 UNITS = ("households", "women", "births", "children")
-
-
-def _config() -> dict[str, Any]:
-    config = copy.deepcopy(load_config(REPO / "config" / "config.yaml"))
-    inputs = config["inputs"]
-    for name in (
-        "facilities",
-        "population",
-        "dhis2_datavalues",
-        "dhis2_completeness",
-        "programmes",
-    ):
-        inputs[name] = str(REPO / inputs[name])
-    for rnd in inputs["surveys"]:
-        for entry in rnd["files"]:
-            entry["path"] = str(REPO / entry["path"])
-    return config
 
 
 @pytest.fixture(scope="module")
 def demo() -> dict[str, Any]:
     if not (RAW / "truth.json").is_file():
         pytest.skip("demo data not generated (make demo-data)")
-    config = _config()
-    facilities = ingest.ingest_facilities(config)
-    programmes = ingest.ingest_programmes(config, facility_ids=facilities["orgunit_uid"])
-    clean = clean_facility_data(
-        ingest.ingest_dhis2_datavalues(config),
-        ingest.ingest_dhis2_completeness(config),
-        facilities,
-        CleanSettings.from_config(config),
-        orgunit_mapping=RAW / "orgunit_mapping.csv",
+    config = demo_config()
+    run = demo_run()
+    panels = run.panels
+    settings = SurveySettings.from_config(
+        config, programme_districts(run.programmes, run.facilities)
     )
-    panels = build_panels(
-        clean.facility_month, facilities, ingest.ingest_population(config), programmes, config
-    )
-    settings = SurveySettings.from_config(config, programme_districts(programmes, facilities))
     surveys = {
         unit: clean_survey_rounds(
             [

@@ -86,12 +86,6 @@ def test_survey_effect_uses_last_round_in_points():
     assert effect["sign"] == ""
 
 
-def test_mutuals_of_area_whole_words():
-    names = ["Mutuelle de la Commune III", "Mutuelle de la Commune II", "Mutuelle de Mopti"]
-    assert brief.mutuals_of_area(names, ["Commune II"]) == ["Mutuelle de la Commune II"]
-    assert brief.mutuals_of_area(names, ["Mopti", "Bandiagara"]) == ["Mutuelle de Mopti"]
-
-
 def test_kpi_watch_latest_year_and_alarms():
     kpis = pd.DataFrame(
         {

@@ -7,7 +7,6 @@ temporary folder; the tests parse the HTML back.
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,11 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from demo_panels import RAW, demo_config, demo_run
 
-from sahel_eval import ingest
 from sahel_eval.clean.dq import dq_tables
-from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
-from sahel_eval.config import load_config
 from sahel_eval.figures.dq import dq_figure_paths, heatmap_matrix, write_dq_figures
 from sahel_eval.report.data_quality import (
     DQReportSettings,
@@ -32,8 +29,6 @@ from sahel_eval.report.formatting import fmt_count, fmt_number, fmt_percent
 from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.provenance import Provenance
 
-REPO = Path(__file__).resolve().parents[2]
-RAW = REPO / "data" / "raw"
 AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
@@ -44,26 +39,6 @@ PROVENANCE = Provenance(
     inputs=(),
     packages=(),
 )
-
-
-def _config() -> dict:
-    config = load_config(REPO / "config" / "config.yaml")
-    for name in ("facilities", "dhis2_datavalues", "dhis2_completeness", "programmes"):
-        config["inputs"][name] = str(REPO / config["inputs"][name])
-    # The demo export's UIDs, from the truth (the config may still hold placeholders).
-    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
-    mapping: dict[str, list[dict[str, str]]] = {}
-    for row in truth["dhis2"]["rows"]:
-        for ind in row["indicators"]:
-            mapping.setdefault(ind, []).append(
-                {
-                    "data_element": row["dataelement"],
-                    "category_option_combo": row["categoryoptioncombo"],
-                }
-            )
-    config["dhis2"]["indicators"] = mapping
-    config["dhis2"]["dataset"] = truth["dhis2"]["dataset"]
-    return config
 
 
 def _render(built: dict, area: str, lang: str, out_dir: Path) -> Path:
@@ -90,21 +65,13 @@ def _render(built: dict, area: str, lang: str, out_dir: Path) -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if not (RAW / "truth.json").is_file():
         pytest.skip("demo data not generated (make demo-data)")
-    config = _config()
-    facilities = ingest.ingest_facilities(config)
-    settings = CleanSettings.from_config(config)
-    clean = clean_facility_data(
-        ingest.ingest_dhis2_datavalues(config),
-        ingest.ingest_dhis2_completeness(config),
-        facilities,
-        settings,
-        orgunit_mapping=RAW / "orgunit_mapping.csv",
-    )
-    tables = dq_tables(clean, facilities, ingest.ingest_programmes(config), settings)
+    config = demo_config()
+    run = demo_run()
+    tables = dq_tables(run.clean, run.facilities, run.programmes, run.settings)
     out = {
         "config": config,
         "tables": tables,
-        "facilities": facilities,
+        "facilities": run.facilities,
         "settings": DQReportSettings.from_config(config),
         "dir": tmp_path_factory.mktemp("dq-report"),
     }

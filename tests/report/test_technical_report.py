@@ -23,7 +23,6 @@ from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.tables import write_table
 from sahel_eval.report.technical import (
     TABLES,
-    area_mutuals,
     primary_outcomes,
     survey_cells,
 )
@@ -365,12 +364,6 @@ def test_primary_outcomes_default_and_override() -> None:
     config["reporting"] = {"primary_outcomes": {"x": ["z"]}}
     with pytest.raises(ValueError, match="primary_outcomes.x"):
         primary_outcomes(config)
-
-
-def test_area_mutuals_by_name() -> None:
-    names = ["Mutuelle de santé de la Commune III", "Mutuelle interprofessionnelle de Mopti"]
-    assert area_mutuals(names, ["Commune I", "Commune III"]) == [names[0]]
-    assert area_mutuals(names, ["Bandiagara", "Mopti"]) == [names[1]]
 
 
 def test_every_reached_warning_code_translated() -> None:

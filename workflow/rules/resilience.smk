@@ -1,6 +1,7 @@
 # Resilience (DESIGN §7): per facility × essential service × shock indicators, their
 # summaries by district / area / programme status, the programme comparison (DiD
-# engine, district-level inference) and the figures, per area.
+# engine, district-level inference) and the figures, per area. Figures name facilities
+# and shocks as readers know them (master list, report/shocks.py), not by their ids.
 
 
 rule resilience_indicators:
@@ -52,6 +53,8 @@ rule resilience_figures:
         indicators="results/resilience/{area}_indicators.csv",
         windows="results/resilience/{area}_windows.parquet",
         panel="results/clean/panel_{area}.parquet",
+        shocks="results/resilience/{area}_shocks.csv",
+        facilities="results/clean/facilities.parquet",
     output:
         facility=report(
             "results/figures/{lang}/resilience_{area}_facility.svg",

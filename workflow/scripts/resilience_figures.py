@@ -5,6 +5,7 @@ import pandas as pd
 from sahel_eval.figures import resilience as fig
 from sahel_eval.figures.style import new_figure, save_svg
 from sahel_eval.report.i18n import translate
+from sahel_eval.report.shocks import national_kinds, shock_label
 from sahel_eval.rule_runner import run_rule
 
 
@@ -13,17 +14,30 @@ def main(smk) -> None:
     ind = pd.read_csv(smk.input.indicators, dtype={"onset": str, "tau": "Int64"})
     windows = pd.read_parquet(smk.input.windows)
     panel = pd.read_parquet(smk.input.panel)
+    shocks = pd.read_csv(smk.input.shocks, dtype={"onset": str}).set_index("shock_id")
+    facilities = pd.read_parquet(smk.input.facilities, columns=["facility_id", "name"])
+    names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
     service = smk.config["resilience"]["essential_services"][0]
     label = translate(f"fig.resilience.service.{service}", lang)
     ex = fig.pick_example(ind, service)
     if ex:
+        shock = shock_label(
+            {"shock_id": ex["shock_id"], **shocks.loc[ex["shock_id"]].to_dict()},
+            lang,
+            kinds=national_kinds(smk.config),
+        )
         fac = fig.facility_series(
             panel, windows, facility_id=ex["facility_id"], shock_id=ex["shock_id"], service=service
         )
         title = translate(
             "fig.resilience.facility_title",
             lang,
-            {"facility": ex["facility_id"], "shock": ex["shock_id"], "service": label},
+            {
+                # A facility missing from the master list keeps its id rather than failing.
+                "facility": names.get(ex["facility_id"], ex["facility_id"]),
+                "shock": shock,
+                "service": label,
+            },
         )
         save_svg(fig.observed_expected_figure(fac, lang=lang, title=title), smk.output.facility)
         dis = fig.district_series(
@@ -41,7 +55,7 @@ def main(smk) -> None:
         title = translate(
             "fig.resilience.district_title",
             lang,
-            {"district": ex["district"], "shock": ex["shock_id"], "service": label, "n": n},
+            {"district": ex["district"], "shock": shock, "service": label, "n": n},
         )
         save_svg(fig.observed_expected_figure(dis, lang=lang, title=title), smk.output.district)
     else:  # nothing assessable: empty figures rather than a missing output

@@ -38,7 +38,7 @@ clusters that fit had and whether it is the headline; warnings are codes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -46,8 +46,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import assignment_warnings, not_informative
-from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult, att_gt
+from sahel_eval.did.assignment import (
+    assignment_warnings,
+    not_informative,
+    not_informative_warning,
+)
+from sahel_eval.did.callaway_santanna import AggregateResult, att_gt
 from sahel_eval.did.cs_randomization import cs_randomization_inference
 from sahel_eval.did.persistence import PERSISTENCE_MONTHS, persistence_ratio
 from sahel_eval.did.results import EstimateResult, WarningCode
@@ -234,9 +238,9 @@ def run_analysis(
     spec = dict(spec)
     kind = (spec["data"], spec["design"])
     if kind == ("facility", "staggered"):
-        fits, persistence = _staggered(spec, _panel(data, spec), settings)
+        fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
     elif kind == ("facility", "single_start"):
-        fits, persistence = _single_start(spec, _panel(data, spec), settings)
+        fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):
             data = {"survey": data}
@@ -374,21 +378,30 @@ def _pretest_warning(pretest: Mapping[str, Any] | None, level: float) -> list[Wa
     return []
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What every fit of one outcome shares: the analysis, its data and the settings."""
+
+    spec: Mapping[str, Any]
+    data: pd.DataFrame
+    outcome: str
+    variable: str
+    settings: AnalysisSettings
+
+
+@dataclass(frozen=True)
+class _Label:
+    """How a fit is labelled in both the tidy rows and its facts."""
+
+    fit: str
+    estimator: str
+    inference: str
+    cluster: str
+    headline: bool
+
+
 def _base_rows(
-    table: pd.DataFrame,
-    *,
-    spec: Mapping[str, Any],
-    outcome: str,
-    variable: str,
-    fit: str,
-    estimator: str,
-    aggregation: str,
-    inference: str,
-    cluster: str,
-    clusters: int | None,
-    treated: int | None,
-    headline: bool,
-    n: int,
+    o: _Outcome, res: EstimateResult, table: pd.DataFrame, label: _Label, aggregation: str
 ) -> pd.DataFrame:
     rows = pd.DataFrame({"term": table["term"].astype(str)})
     for col in ("group", "time", "event_time", "round"):
@@ -398,33 +411,28 @@ def _base_rows(
     rows["informative"] = table["informative"].astype(bool) if "informative" in table else True
     rows["p_min"] = table["p_min"].astype(float) if "p_min" in table else np.nan
     rows["ci_note"] = table["ci_note"].astype(object) if "ci_note" in table else None
-    rows["inference"] = table["inference"].astype(str) if "inference" in table else inference
+    rows["inference"] = table["inference"].astype(str) if "inference" in table else label.inference
     rows = rows.assign(
-        analysis=spec["name"],
-        outcome=outcome,
-        variable=variable,
-        fit=fit,
-        estimator=estimator,
+        analysis=o.spec["name"],
+        outcome=o.outcome,
+        variable=o.variable,
+        fit=label.fit,
+        estimator=label.estimator,
         aggregation=aggregation,
-        cluster=cluster,
-        clusters=clusters,
-        treated_clusters=treated,
-        headline=headline,
-        n=n,
+        cluster=label.cluster,
+        clusters=res.info.get("clusters"),
+        treated_clusters=res.info.get("treated_clusters"),
+        headline=label.headline,
+        n=res.info["n"],
     )
     return rows
 
 
 def _facts(
+    o: _Outcome,
     res: EstimateResult,
+    label: _Label,
     *,
-    fit: str,
-    outcome: str,
-    variable: str,
-    estimator: str,
-    inference: str,
-    cluster: str,
-    headline: bool,
     extra_warnings: Iterable[WarningCode] = (),
     note: str | None = None,
 ) -> dict[str, Any]:
@@ -432,17 +440,17 @@ def _facts(
     pretest = info.get("pretest")
     warns = [*res.warnings, *extra_warnings]
     return {
-        "fit": fit,
-        "outcome": outcome,
-        "variable": variable,
-        "estimator": estimator,
+        "fit": label.fit,
+        "outcome": o.outcome,
+        "variable": o.variable,
+        "estimator": label.estimator,
         "method": info.get("method"),
         "control": info.get("control"),
-        "inference": inference,
-        "cluster": cluster,
+        "inference": label.inference,
+        "cluster": label.cluster,
         "clusters": info.get("clusters"),
         "treated_clusters": info.get("treated_clusters"),
-        "headline": headline,
+        "headline": label.headline,
         "n": info.get("n"),
         "n_units": info.get("n_units"),
         "n_dropped": info.get("n_dropped"),
@@ -474,22 +482,27 @@ def _treat_column(panel: pd.DataFrame) -> pd.Series:
     return ((panel["group"] > 0) & (panel["t"] >= panel["group"])).astype(float)
 
 
-def _cs_fits(
-    spec: Mapping[str, Any],
-    panel: pd.DataFrame,
-    outcome: str,
-    variable: str,
-    settings: AnalysisSettings,
+def _first_treated_t(panel: pd.DataFrame) -> int:
+    return int(panel.loc[panel["group"] > 0, "group"].min())
+
+
+def _cs_fit(
+    o: _Outcome,
     *,
     cluster: str,
     label: str,
-    headline: bool,
     bootstrap: int | None,
-) -> tuple[list[_Fit], AttGtResult, dict[str, AggregateResult]]:
-    """att_gt plus its four aggregations for one cluster level."""
+    end_t: int | None,
+) -> tuple[_Fit, list[dict[str, Any]]]:
+    """att_gt plus its four aggregations for one cluster level (never the headline).
+
+    Returns the fit and, when the programme has an end (``end_t``), the persistence
+    record from its calendar aggregation (empty list otherwise).
+    """
+    settings = o.settings
     res = att_gt(
-        panel,
-        variable,
+        o.data,
+        o.variable,
         "facility_id",
         "t",
         "group",
@@ -510,128 +523,69 @@ def _cs_fits(
         *assignment_warnings(g, treated),
         *_pretest_warning(res.info.get("pretest"), settings.level),
     ]
-    if treated is not None and treated <= 1:
-        extra.append(
-            WarningCode(
-                "not_informative",
-                {
-                    "treated": treated,
-                    "p_min": None,
-                    "level": settings.level,
-                    "inference": inference,
-                },
-            )
-        )
-    common = dict(
-        spec=spec,
-        outcome=outcome,
-        variable=variable,
+    informative = not (treated is not None and treated <= 1)
+    if not informative:
+        extra.append(not_informative_warning(treated, None, settings.level, inference))
+    tag = _Label(
+        fit=f"{o.outcome}:att_gt:{label}",
         estimator="callaway_santanna",
         inference=inference,
         cluster=cluster,
-        clusters=g,
-        treated=treated,
-        headline=headline,
-        n=res.info["n"],
+        headline=False,
     )
-    informative = not (treated is not None and treated <= 1)
-    fit_id = f"{outcome}:att_gt:{label}"
-    rows = [_base_rows(res.table, fit=fit_id, aggregation="att_gt", **common)]
+    rows = [_base_rows(o, res, res.table, tag, "att_gt")]
     aggs: dict[str, AggregateResult] = {}
     for kind in ("simple", "group", "calendar", "dynamic"):
-        agg = res.aggregate(kind)
-        aggs[kind] = agg
-        rows.append(_base_rows(agg.table, fit=fit_id, aggregation=kind, **common))
+        aggs[kind] = res.aggregate(kind)
+        rows.append(_base_rows(o, res, aggs[kind].table, tag, kind))
     frame = pd.concat(rows, ignore_index=True)
     frame["informative"] = informative
-    facts = _facts(
-        res,
-        fit=fit_id,
-        outcome=outcome,
-        variable=variable,
-        estimator="callaway_santanna",
-        inference=inference,
-        cluster=cluster,
-        headline=headline,
-        extra_warnings=extra,
-    )
-    return [_Fit(frame, facts)], res, aggs
+    facts = _facts(o, res, tag, extra_warnings=extra)
+    persistence = [] if end_t is None else [_persistence(o, aggs["calendar"], tag.fit, end_t)]
+    return _Fit(frame, facts), persistence
 
 
-def _twfe_fit(
-    spec: Mapping[str, Any],
-    panel: pd.DataFrame,
-    outcome: str,
-    variable: str,
-    settings: AnalysisSettings,
-    *,
-    cluster: str,
-    label: str,
-    inference: str,
-) -> _Fit:
-    data = panel.assign(_treat=_treat_column(panel))
+def _twfe_fit(o: _Outcome, *, cluster: str, label: str, inference: str) -> _Fit:
+    data = o.data.assign(_treat=_treat_column(o.data))
     res = twfe(
         data,
-        variable,
+        o.variable,
         "facility_id",
         "t",
         "_treat",
         cluster=cluster,
         inference=inference,
-        level=settings.level,
-        seed=settings.seed_bootstrap,
-        bootstrap=settings.wild_draws,
+        level=o.settings.level,
+        seed=o.settings.seed_bootstrap,
+        bootstrap=o.settings.wild_draws,
     )
     res.table["term"] = "treated"
-    fit_id = f"{outcome}:twfe:{label}"
-    rows = _base_rows(
-        res.table,
-        spec=spec,
-        outcome=outcome,
-        variable=variable,
-        fit=fit_id,
-        estimator="twfe",
-        aggregation="static",
-        inference=inference,
-        cluster=cluster,
-        clusters=res.info["clusters"],
-        treated=res.info["treated_clusters"],
-        headline=False,
-        n=res.info["n"],
+    tag = _Label(f"{o.outcome}:twfe:{label}", "twfe", inference, cluster, headline=False)
+    # Biased under staggered, heterogeneous effects: shown beside, never instead.
+    extra = [WarningCode("twfe_reference_only")] if o.spec["design"] == "staggered" else []
+    return _Fit(
+        _base_rows(o, res, res.table, tag, "static"), _facts(o, res, tag, extra_warnings=extra)
     )
-    facts = _facts(
-        res,
-        fit=fit_id,
-        outcome=outcome,
-        variable=variable,
-        estimator="twfe",
-        inference=inference,
-        cluster=cluster,
-        headline=False,
-        # Biased under staggered, heterogeneous effects: shown beside, never instead.
-        extra_warnings=[WarningCode("twfe_reference_only")]
-        if spec["design"] == "staggered"
-        else [],
-    )
-    return _Fit(rows, facts)
 
 
-def _cs_randomization_fit(
-    spec: Mapping[str, Any],
-    panel: pd.DataFrame,
-    outcome: str,
-    variable: str,
-    settings: AnalysisSettings,
-    district: _Fit,
-) -> _Fit:
+def _twfe_fits(o: _Outcome) -> list[_Fit]:
+    """The static TWFE beside the main estimator: wild bootstrap by district, CRV1 by facility."""
+    return [
+        _twfe_fit(o, cluster="district", label="district", inference="wild"),
+        _twfe_fit(o, cluster="facility_id", label="facility", inference="cluster"),
+    ]
+
+
+def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     """The headline: randomisation inference over districts for every aggregation.
 
     Rows repeat the district fit's aggregated point estimates (same estimator, same
     sample) with the RI p-value and test-inversion CI; no SE or band exists for them.
     """
+    settings = o.settings
     ri = cs_randomization_inference(
-        panel,
-        variable,
+        o.data,
+        o.variable,
         "facility_id",
         "t",
         "group",
@@ -651,7 +605,7 @@ def _cs_randomization_fit(
     if rows["p"].isna().any():
         raise AssertionError("randomisation inference lost aggregated terms")
     informative = not not_informative(ri.treated_clusters, ri.p_min, settings.level)
-    fit_id = f"{outcome}:att_gt:district_ri"
+    fit_id = f"{o.outcome}:att_gt:district_ri"
     rows = rows.assign(
         fit=fit_id,
         inference="randomization",
@@ -668,14 +622,8 @@ def _cs_randomization_fit(
     warns = [w for w in facts["warnings"] if w["code"] != "not_informative"]
     if not informative:
         warns.append(
-            WarningCode(
-                "not_informative",
-                {
-                    "treated": ri.treated_clusters,
-                    "p_min": ri.p_min,
-                    "level": settings.level,
-                    "inference": "randomization",
-                },
+            not_informative_warning(
+                ri.treated_clusters, ri.p_min, settings.level, "randomization"
             ).to_dict()
         )
     n_unbounded = int(rows["ci_note"].notna().sum())
@@ -701,25 +649,16 @@ def _cs_randomization_fit(
     return _Fit(rows.loc[:, list(ESTIMATE_COLUMNS)], facts)
 
 
-def _persistence(
-    cal: AggregateResult,
-    panel: pd.DataFrame,
-    *,
-    outcome: str,
-    fit: str,
-    end_t: int,
-    settings: AnalysisSettings,
-) -> dict[str, Any]:
+def _persistence(o: _Outcome, cal: AggregateResult, fit: str, end_t: int) -> dict[str, Any]:
     """:func:`~sahel_eval.did.persistence.persistence_ratio` with its windows as months."""
-    first_t = int(panel.loc[panel["group"] > 0, "group"].min())
-    last_t = int(panel["t"].max())
+    panel = o.data
     rec = persistence_ratio(
         cal,
         end_t=end_t,
-        first_t=first_t,
-        last_t=last_t,
-        months=settings.persistence_months,
-        level=settings.level,
+        first_t=_first_treated_t(panel),
+        last_t=int(panel["t"].max()),
+        months=o.settings.persistence_months,
+        level=o.settings.level,
     )
     # Month labels travel with the record so that readers of the JSON (the
     # sustainability table, the reports) never recompute the windows.
@@ -731,7 +670,7 @@ def _persistence(
         "after_from": month.get(rec["after_t"][0]) if rec["after_t"] else None,
         "after_to": month.get(rec["after_t"][1]) if rec["after_t"] else None,
     }
-    return {"outcome": outcome, "fit": fit, **rec, **labels, "n_units": cal.info["n_units"]}
+    return {"outcome": o.outcome, "fit": fit, **rec, **labels, "n_units": cal.info["n_units"]}
 
 
 def _end_t(panel: pd.DataFrame) -> int | None:
@@ -740,89 +679,46 @@ def _end_t(panel: pd.DataFrame) -> int | None:
     return int(ends.max()) if len(ends) else None
 
 
-def _staggered(
-    spec: Mapping[str, Any], panel: pd.DataFrame, settings: AnalysisSettings
+def _facility(
+    spec: Mapping[str, Any],
+    panel: pd.DataFrame,
+    settings: AnalysisSettings,
+    design: Callable[[_Outcome, int | None], tuple[list[_Fit], list[dict[str, Any]]]],
 ) -> tuple[list[_Fit], list[dict[str, Any]]]:
+    """The fits and persistence records of a facility design, outcome by outcome."""
     fits: list[_Fit] = []
     persistence: list[dict[str, Any]] = []
     end_t = _end_t(panel)
     for outcome in spec["outcomes"]:
-        variable = _variable(panel, outcome, spec)
-        for cluster, label, headline, boot in (
-            ("district", "district", False, settings.bootstrap_draws),
-            ("facility_id", "facility", False, None),
-        ):
-            cs, _, aggs = _cs_fits(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster=cluster,
-                label=label,
-                headline=headline,
-                bootstrap=boot,
-            )
-            fits += cs
-            if cluster == "district":
-                fits.append(_cs_randomization_fit(spec, panel, outcome, variable, settings, cs[0]))
-            if end_t is not None:
-                persistence.append(
-                    _persistence(
-                        aggs["calendar"],
-                        panel,
-                        outcome=outcome,
-                        fit=cs[0].facts["fit"],
-                        end_t=end_t,
-                        settings=settings,
-                    )
-                )
-        fits.append(
-            _twfe_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="district",
-                label="district",
-                inference="wild",
-            )
-        )
-        fits.append(
-            _twfe_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="facility_id",
-                label="facility",
-                inference="cluster",
-            )
-        )
+        o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec), settings)
+        outcome_fits, records = design(o, end_t)
+        fits += outcome_fits
+        persistence += records
     return fits, persistence
 
 
+def _staggered(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[str, Any]]]:
+    district, district_rec = _cs_fit(
+        o, cluster="district", label="district", bootstrap=o.settings.bootstrap_draws, end_t=end_t
+    )
+    headline = _cs_randomization_fit(o, district)
+    facility, facility_rec = _cs_fit(
+        o, cluster="facility_id", label="facility", bootstrap=None, end_t=end_t
+    )
+    return [district, headline, facility, *_twfe_fits(o)], [*district_rec, *facility_rec]
+
+
 def _event_study_fit(
-    spec: Mapping[str, Any],
-    panel: pd.DataFrame,
-    outcome: str,
-    variable: str,
-    settings: AnalysisSettings,
-    *,
-    cluster: str,
-    label: str,
-    inference: str,
-    headline: bool,
+    o: _Outcome, *, cluster: str, label: str, inference: str, headline: bool
 ) -> _Fit:
+    panel, settings = o.data, o.settings
     t_max = int(panel["t"].max())
-    g_min = int(panel.loc[panel["group"] > 0, "group"].min())
+    g_min = _first_treated_t(panel)
     lags = min(settings.lags, t_max - g_min)
     leads = min(settings.leads, g_min - int(panel["t"].min()))
     res = event_study(
         panel,
-        variable,
+        o.variable,
         "facility_id",
         "t",
         "group",
@@ -837,24 +733,9 @@ def _event_study_fit(
         else settings.seed_bootstrap,
         bootstrap=settings.wild_draws,
     )
-    fit_id = f"{outcome}:event_study:{label}"
-    table = res.table.copy()
+    tag = _Label(f"{o.outcome}:event_study:{label}", "event_study", inference, cluster, headline)
+    rows = _base_rows(o, res, res.table.copy(), tag, "event_time")
     g, treated = res.info["clusters"], res.info["treated_clusters"]
-    rows = _base_rows(
-        table,
-        spec=spec,
-        outcome=outcome,
-        variable=variable,
-        fit=fit_id,
-        estimator="event_study",
-        aggregation="event_time",
-        inference=inference,
-        cluster=cluster,
-        clusters=g,
-        treated=treated,
-        headline=headline,
-        n=res.info["n"],
-    )
     note = None
     extra = list(_pretest_warning(res.info.get("pretest"), settings.level))
     if not headline and treated is not None and g is not None:
@@ -862,106 +743,29 @@ def _event_study_fit(
         # treated district; it is shown, and said to be conditional on their absence.
         extra.append(WarningCode("conditional_on_no_cluster_shocks", {"cluster": cluster}))
         note = "conditional_on_no_cluster_shocks"
-    facts = _facts(
-        res,
-        fit=fit_id,
-        outcome=outcome,
-        variable=variable,
-        estimator="event_study",
-        inference=inference,
-        cluster=cluster,
-        headline=headline,
-        extra_warnings=extra,
-        note=note,
-    )
+    facts = _facts(o, res, tag, extra_warnings=extra, note=note)
     facts.update(leads=leads, lags=lags, ref=-1)
     return _Fit(rows, facts)
 
 
-def _single_start(
-    spec: Mapping[str, Any], panel: pd.DataFrame, settings: AnalysisSettings
-) -> tuple[list[_Fit], list[dict[str, Any]]]:
-    fits: list[_Fit] = []
-    persistence: list[dict[str, Any]] = []
-    end_t = _end_t(panel)
-    for outcome in spec["outcomes"]:
-        variable = _variable(panel, outcome, spec)
+def _single_start(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[str, Any]]]:
+    fits = [
         # Randomisation inference over districts: with one treated district every
         # placebo is one of G assignments, so p_min = 1/G says at once what is knowable.
-        fits.append(
-            _event_study_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="district",
-                label="district",
-                inference="randomization",
-                headline=True,
-            )
-        )
-        fits.append(
-            _event_study_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="facility_id",
-                label="facility",
-                inference="cluster",
-                headline=False,
-            )
-        )
-        fits.append(
-            _twfe_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="district",
-                label="district",
-                inference="wild",
-            )
-        )
-        fits.append(
-            _twfe_fit(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="facility_id",
-                label="facility",
-                inference="cluster",
-            )
-        )
-        if end_t is not None:
-            cs, _, aggs = _cs_fits(
-                spec,
-                panel,
-                outcome,
-                variable,
-                settings,
-                cluster="facility_id",
-                label="facility",
-                headline=False,
-                bootstrap=None,
-            )
-            fits += cs
-            persistence.append(
-                _persistence(
-                    aggs["calendar"],
-                    panel,
-                    outcome=outcome,
-                    fit=cs[0].facts["fit"],
-                    end_t=end_t,
-                    settings=settings,
-                )
-            )
-    return fits, persistence
+        _event_study_fit(
+            o, cluster="district", label="district", inference="randomization", headline=True
+        ),
+        _event_study_fit(
+            o, cluster="facility_id", label="facility", inference="cluster", headline=False
+        ),
+        *_twfe_fits(o),
+    ]
+    if end_t is None:
+        return fits, []
+    facility, records = _cs_fit(
+        o, cluster="facility_id", label="facility", bootstrap=None, end_t=end_t
+    )
+    return [*fits, facility], records
 
 
 def _survey_table(
@@ -986,6 +790,7 @@ def _survey(
         frame = table[table["area"] == spec["area"]]
         if frame.empty:
             raise ValueError(f"analysis {spec['name']!r}: no survey rows for area {spec['area']!r}")
+        o = _Outcome(spec, frame, outcome, outcome, settings)
         years = sorted(frame["year"].unique())
         baseline = years[0]
         for year in years[1:]:
@@ -993,52 +798,37 @@ def _survey(
             sub = sub.assign(
                 post=(sub["year"] == year).astype(float), treat=sub["treated"].astype(float)
             )
-            kw = dict(
-                weights="weight",
-                cluster="district",
-                strata="strata",
-                psu="psu",
-                level=settings.level,
-            )
-            wild = did_2x2(
-                sub,
-                outcome,
-                "treat",
-                "post",
-                inference="wild",
-                seed=settings.seed_bootstrap,
-                bootstrap=settings.wild_draws,
-                **kw,
-            )
-            ri = did_2x2(
-                sub,
-                outcome,
-                "treat",
-                "post",
-                inference="randomization",
-                seed=settings.seed_randomisation,
-                bootstrap=settings.wild_draws,
-                **kw,
+            wild, ri = (
+                did_2x2(
+                    sub,
+                    outcome,
+                    "treat",
+                    "post",
+                    weights="weight",
+                    cluster="district",
+                    strata="strata",
+                    psu="psu",
+                    level=settings.level,
+                    inference=inference,
+                    seed=seed,
+                    bootstrap=settings.wild_draws,
+                )
+                for inference, seed in (
+                    ("wild", settings.seed_bootstrap),
+                    ("randomization", settings.seed_randomisation),
+                )
             )
             ri_row = ri.table[ri.table["headline"]]
             table_rows = pd.concat([wild.table, ri_row], ignore_index=True)
             headline = table_rows["inference"].eq("wild").to_numpy().copy()
             headline[len(wild.table) :] = False
-            fit_id = f"{outcome}:did_2x2:{year}"
+            tag = _Label(f"{outcome}:did_2x2:{year}", "did_2x2", "wild", "district", True)
             rows = _base_rows(
+                o,
+                wild,
                 table_rows.assign(term=f"treated:round_{year}", round=float(year)),
-                spec=spec,
-                outcome=outcome,
-                variable=outcome,
-                fit=fit_id,
-                estimator="did_2x2",
-                aggregation=f"{baseline}_vs_{year}",
-                inference="wild",
-                cluster="district",
-                clusters=wild.info["clusters"],
-                treated=wild.info["treated_clusters"],
-                headline=False,
-                n=wild.info["n"],
+                tag,
+                f"{baseline}_vs_{year}",
             )
             rows["headline"] = headline
             # Design-based inference counts PSUs, not districts.
@@ -1046,17 +836,7 @@ def _survey(
             rows.loc[is_design, "cluster"] = "psu"
             rows.loc[is_design, "clusters"] = sub["psu"].nunique()
             rows.loc[is_design, "treated_clusters"] = sub.loc[sub["treat"] > 0, "psu"].nunique()
-            facts = _facts(
-                wild,
-                fit=fit_id,
-                outcome=outcome,
-                variable=outcome,
-                estimator="did_2x2",
-                inference="wild",
-                cluster="district",
-                headline=True,
-                extra_warnings=ri.warnings,
-            )
+            facts = _facts(o, wild, tag, extra_warnings=ri.warnings)
             facts.update(
                 baseline=int(baseline),
                 round=int(year),

@@ -22,6 +22,7 @@ __all__ = [
     "assignment_warnings",
     "cluster_starts",
     "not_informative",
+    "not_informative_warning",
     "placebo_unit_starts",
     "treated_clusters_indicator",
     "unit_starts_from_treat",
@@ -87,6 +88,16 @@ def not_informative(treated: int | None, p_min: float | None, level: float) -> b
     if treated is not None and treated <= 1:
         return True
     return p_min is not None and bool(np.isfinite(p_min)) and p_min > 1 - level
+
+
+def not_informative_warning(
+    treated: int | None, p_min: float | None, level: float, inference: str
+) -> WarningCode:
+    """The ``not_informative`` code, with what made the inference uninformative."""
+    return WarningCode(
+        "not_informative",
+        {"treated": treated, "p_min": p_min, "level": level, "inference": inference},
+    )
 
 
 def treated_clusters_indicator(unit_start: pd.Series, unit_cluster: pd.Series) -> pd.Series:

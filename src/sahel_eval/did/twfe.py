@@ -10,6 +10,7 @@ from :mod:`sahel_eval.did.inference`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from sahel_eval.did.assignment import (
     assignment_warnings,
     cluster_starts,
     not_informative,
+    not_informative_warning,
     unit_starts_from_treat,
 )
 from sahel_eval.did.covariance import Covariance, crv1
@@ -44,31 +46,85 @@ def _time_dummies(time: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
     return dummies, [f"{time.name}={v}" for v in levels[1:]], codes
 
 
-def _check_inference(inference: str, level: float) -> None:
-    if inference not in _INFERENCE:
-        raise ValueError(f"inference must be one of {_INFERENCE}, got {inference!r}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+@dataclass(frozen=True)
+class _Options:
+    """The inference options :func:`twfe` and :func:`event_study` share."""
+
+    inference: str
+    level: float
+    seed: int | None
+    bootstrap: int
+    wild_weights: str | None
+
+    def __post_init__(self) -> None:
+        if self.inference not in _INFERENCE:
+            raise ValueError(f"inference must be one of {_INFERENCE}, got {self.inference!r}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1), got {self.level}")
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """The estimation sample: complete rows, their clusters and weights."""
+
+    data: pd.DataFrame
+    n_dropped: int
+    clusters: np.ndarray
+    cluster_name: str
+    w: np.ndarray | None
+
+    @classmethod
+    def of(
+        cls,
+        df: pd.DataFrame,
+        columns: list[str | None],
+        *,
+        unit: str,
+        cluster: str | None,
+        weights: str | None,
+    ) -> _Sample:
+        cols = [c for c in dict.fromkeys([*columns, cluster, weights]) if c]
+        data, n_dropped = estimation_sample(df, cols, weights=weights)
+        # Clustering defaults to the unit: serial correlation within a unit is the least
+        # any panel has.
+        name = unit if cluster is None else cluster
+        w = None if weights is None else data[weights].to_numpy(dtype=float)
+        return cls(data, n_dropped, data[name].to_numpy(), name, w)
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """A solved design with its CRV1 covariance and cluster counts."""
+
+    design: LinearDesign
+    beta: np.ndarray
+    cov: Covariance
+    k: int
+    clusters: np.ndarray
+    g: int
+    treated: int
+
+    @classmethod
+    def of(cls, design: LinearDesign, sample: _Sample, treated_rows: np.ndarray) -> _Solved:
+        beta, resid = design.solve()
+        k = design.k(sample.clusters)
+        cov = crv1(design.x, resid, sample.clusters, weights=sample.w, k=k)
+        cl = pd.Series(sample.clusters)
+        treated = int(cl[treated_rows].nunique())
+        return cls(design, beta, cov, k, sample.clusters, int(cl.nunique()), treated)
 
 
 def _infer(
-    design: LinearDesign,
+    fit: _Solved,
     terms: list[str],
-    clusters: np.ndarray,
-    cov: Covariance,
-    beta: np.ndarray,
+    opts: _Options,
     *,
-    k: int,
-    inference: str,
-    level: float,
-    seed: int | None,
-    bootstrap: int,
-    wild_weights: str | None,
-    treated_clusters: int,
-    ri_estimate: Callable[[pd.Series], Any] | None,
-    ri_assignment: Callable[[], pd.Series] | None,
+    ri_estimate: Callable[[pd.Series], Any],
+    ri_assignment: Callable[[], pd.Series],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Rows (one per term) for the requested inference, plus info entries."""
+    design, beta, cov, clusters, k = fit.design, fit.beta, fit.cov, fit.clusters, fit.k
+    inference, level, seed, bootstrap = opts.inference, opts.level, opts.seed, opts.bootstrap
     idx = [design.names.index(t) for t in terms]
     est = beta[idx]
     se = np.sqrt(np.diag(cov.vcov)[idx])
@@ -97,7 +153,7 @@ def _infer(
                 draws=bootstrap,
                 seed=seed,
                 k=k,
-                weights=wild_weights,
+                weights=opts.wild_weights,
             )
             for t in terms
         ]
@@ -117,7 +173,6 @@ def _infer(
             },
         )
     elif inference == "randomization":
-        assert ri_estimate is not None and ri_assignment is not None
         ri = randomization_inference(ri_estimate, ri_assignment(), draws=bootstrap, seed=seed)
         rows["p"] = ri.p
         # RI tests the sharp null of no effect; no interval is inverted from it.
@@ -130,18 +185,13 @@ def _infer(
             p_min=ri.p_min,
             randomization={"permutations": ri.permutations, "enumerated": ri.enumerated},
         )
-    uninformative = not_informative(treated_clusters, info["p_min"], level)
+    uninformative = not_informative(fit.treated, info["p_min"], level)
     rows["informative"] = not uninformative
     # Few-cluster intervals are withheld; CRV1's stays, flagged as conditional.
     if uninformative and inference != "cluster":
         rows["ci_low"] = np.nan
         rows["ci_high"] = np.nan
     return rows, info
-
-
-def _common(data: pd.DataFrame, unit: str, cluster: str | None) -> tuple[np.ndarray, str]:
-    name = unit if cluster is None else cluster
-    return data[name].to_numpy(), name
 
 
 def twfe(
@@ -194,11 +244,11 @@ def twfe(
         One row, term ``treat``; ``se`` is always the CRV1 SE, ``p``/``ci_*`` come from
         the chosen inference.
     """
-    _check_inference(inference, level)
-    cols = [c for c in dict.fromkeys([outcome, unit, time, treat, cluster, weights]) if c]
-    data, n_dropped = estimation_sample(df, cols, weights=weights)
-    clusters, cluster_name = _common(data, unit, cluster)
-    w = None if weights is None else data[weights].to_numpy(dtype=float)
+    opts = _Options(inference, level, seed, bootstrap, wild_weights)
+    sample = _Sample.of(
+        df, [outcome, unit, time, treat], unit=unit, cluster=cluster, weights=weights
+    )
+    data, w = sample.data, sample.w
     dummies, dummy_names, _ = _time_dummies(data[time])
     d = data[treat].to_numpy(dtype=float)
     design = LinearDesign.build(
@@ -208,49 +258,16 @@ def twfe(
         weights=w,
         absorb=data[unit].to_numpy(),
     )
-    beta, resid = design.solve()
-    k = design.k(clusters)
-    cov = crv1(design.x, resid, clusters, weights=w, k=k)
-
-    cl = pd.Series(clusters)
-    g = int(cl.nunique())
-    treated = int(cl[d > 0].nunique())
+    fit = _Solved.of(design, sample, d > 0)
 
     def ri_assignment() -> pd.Series:
         starts = unit_starts_from_treat(data, unit, time, treat)
-        unit_cluster = data.groupby(unit)[cluster_name].first()
+        unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    ri_fn = _twfe_fwl_estimator(data, unit, time, outcome, cluster_name, w)
-    rows, extra = _infer(
-        design,
-        [treat],
-        clusters,
-        cov,
-        beta,
-        k=k,
-        inference=inference,
-        level=level,
-        seed=seed,
-        bootstrap=bootstrap,
-        wild_weights=wild_weights,
-        treated_clusters=treated,
-        ri_estimate=ri_fn,
-        ri_assignment=ri_assignment,
-    )
-    return _result(
-        rows,
-        estimator="twfe",
-        n=design.n,
-        n_dropped=n_dropped,
-        cluster_name=cluster_name,
-        g=g,
-        treated=treated,
-        inference=inference,
-        level=level,
-        k=k,
-        extra=extra,
-    )
+    ri_fn = _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
+    rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_fn, ri_assignment=ri_assignment)
+    return _result(fit, sample, rows, opts, estimator="twfe", extra=extra)
 
 
 def _twfe_fwl_estimator(
@@ -288,43 +305,30 @@ def _twfe_fwl_estimator(
 
 
 def _result(
+    fit: _Solved,
+    sample: _Sample,
     rows: pd.DataFrame,
+    opts: _Options,
     *,
     estimator: str,
-    n: int,
-    n_dropped: int,
-    cluster_name: str,
-    g: int,
-    treated: int,
-    inference: str,
-    level: float,
-    k: int,
     extra: dict[str, Any],
 ) -> EstimateResult:
-    warnings: list[WarningCode] = assignment_warnings(g, treated)
+    warnings: list[WarningCode] = assignment_warnings(fit.g, fit.treated)
     if not rows["informative"].all():
         warnings.append(
-            WarningCode(
-                "not_informative",
-                {
-                    "treated": treated,
-                    "p_min": extra.get("p_min"),
-                    "level": level,
-                    "inference": inference,
-                },
-            )
+            not_informative_warning(fit.treated, extra.get("p_min"), opts.level, opts.inference)
         )
     info: dict[str, Any] = {
         "estimator": estimator,
-        "n": n,
-        "n_dropped": n_dropped,
-        "cluster": cluster_name,
-        "clusters": g,
-        "treated_clusters": treated,
-        "inference": inference,
-        "level": level,
+        "n": fit.design.n,
+        "n_dropped": sample.n_dropped,
+        "cluster": sample.cluster_name,
+        "clusters": fit.g,
+        "treated_clusters": fit.treated,
+        "inference": opts.inference,
+        "level": opts.level,
         "vcov": "CRV1 G/(G-1)*(N-1)/(N-K), t(G-1)",
-        "k": k,
+        "k": fit.k,
         **extra,
     }
     return EstimateResult(table=rows.reset_index(drop=True), info=info, warnings=warnings)
@@ -379,15 +383,15 @@ def event_study(
     EstimateResult
         One row per event time (column ``event_time``; ``pooled`` marks end bins).
     """
-    _check_inference(inference, level)
+    opts = _Options(inference, level, seed, bootstrap, wild_weights)
     if leads < 1 or lags < 0:
         raise ValueError(f"need leads ≥ 1 and lags ≥ 0, got leads={leads}, lags={lags}")
     if not -leads <= ref <= lags:
         raise ValueError(f"ref={ref} outside the binned window [-{leads}, {lags}]")
-    cols = [c for c in dict.fromkeys([outcome, unit, time, group, cluster, weights]) if c]
-    data, n_dropped = estimation_sample(df, cols, weights=weights)
-    clusters, cluster_name = _common(data, unit, cluster)
-    w = None if weights is None else data[weights].to_numpy(dtype=float)
+    sample = _Sample.of(
+        df, [outcome, unit, time, group], unit=unit, cluster=cluster, weights=weights
+    )
+    data, w = sample.data, sample.w
     bins = [b for b in range(-leads, lags + 1) if b != ref]
     terms = [f"e={b}" for b in bins]
 
@@ -414,21 +418,16 @@ def event_study(
         weights=w,
         absorb=data[unit].to_numpy(),
     )
-    beta, resid = design.solve()
-    k = design.k(clusters)
-    cov = crv1(design.x, resid, clusters, weights=w, k=k)
-    cl = pd.Series(clusters)
-    g = int(cl.nunique())
-    treated = int(cl[grp > 0].nunique())
+    fit = _Solved.of(design, sample, grp > 0)
 
     def ri_assignment() -> pd.Series:
         frame = data.assign(_g=data[group].where(data[group] > 0))
         starts = frame.groupby(unit)["_g"].first()
-        unit_cluster = data.groupby(unit)[cluster_name].first()
+        unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
     y_within = design.y
-    row_cluster = data[cluster_name]
+    row_cluster = data[sample.cluster_name]
 
     def ri_estimate(assign: pd.Series) -> np.ndarray:
         placebo = row_cluster.map(assign).fillna(0).to_numpy(dtype=float)
@@ -437,41 +436,14 @@ def event_study(
         b = np.linalg.lstsq(x * sw[:, None], y_within * sw, rcond=None)[0]
         return b[: len(terms)]
 
-    rows, extra = _infer(
-        design,
-        terms,
-        clusters,
-        cov,
-        beta,
-        k=k,
-        inference=inference,
-        level=level,
-        seed=seed,
-        bootstrap=bootstrap,
-        wild_weights=wild_weights,
-        treated_clusters=treated,
-        ri_estimate=ri_estimate,
-        ri_assignment=ri_assignment,
-    )
+    rows, extra = _infer(fit, terms, opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     rows.insert(1, "event_time", bins)
     rows["pooled"] = [b in (-leads, lags) for b in bins]
     extra["pretest"] = _pretest(
-        design, beta, cov, [t for t, b in zip(terms, bins, strict=True) if b < 0]
+        design, fit.beta, fit.cov, [t for t, b in zip(terms, bins, strict=True) if b < 0]
     )
     extra.update(leads=leads, lags=lags, ref=ref)
-    return _result(
-        rows,
-        estimator="event_study",
-        n=design.n,
-        n_dropped=n_dropped,
-        cluster_name=cluster_name,
-        g=g,
-        treated=treated,
-        inference=inference,
-        level=level,
-        k=k,
-        extra=extra,
-    )
+    return _result(fit, sample, rows, opts, estimator="event_study", extra=extra)
 
 
 def _pretest(

@@ -7,7 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import assignment_warnings, cluster_starts, not_informative
+from sahel_eval.did.assignment import (
+    assignment_warnings,
+    cluster_starts,
+    not_informative,
+    not_informative_warning,
+)
 from sahel_eval.did.covariance import Covariance, crv1, design_based, hc1
 from sahel_eval.did.inference import (
     randomization_inference,
@@ -147,17 +152,7 @@ def did_2x2(
     table = pd.DataFrame(rows)
     warnings: list[WarningCode] = assignment_warnings(g, treated)
     if not table["informative"].all():
-        warnings.append(
-            WarningCode(
-                "not_informative",
-                {
-                    "treated": treated,
-                    "p_min": extra.get("p_min"),
-                    "level": level,
-                    "inference": inference,
-                },
-            )
-        )
+        warnings.append(not_informative_warning(treated, extra.get("p_min"), level, inference))
     info: dict[str, Any] = {
         "estimator": "did_2x2",
         "n": design.n,

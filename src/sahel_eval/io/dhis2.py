@@ -48,6 +48,27 @@ HINT = (
 )
 
 
+def _export_coercer(
+    path: str | Path,
+    what: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    *,
+    masked: tuple[str, ...],
+) -> Coercer:
+    """A DHIS2 CSV export as text, in ``columns`` order, ready to be typed.
+
+    Exports from different DHIS2 versions and settings leave out optional columns;
+    they are added empty so that every reader returns the same columns.
+    """
+    frame = read_text_table(path, what)
+    require_columns(frame, required, path)
+    for col in columns:
+        if col not in frame.columns:
+            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    return Coercer(frame[list(columns)].copy(), path, masked=masked)
+
+
 def read_datavalues(path: str | Path) -> pd.DataFrame:
     """Read a DHIS2 data-value CSV export.
 
@@ -69,13 +90,13 @@ def read_datavalues(path: str | Path) -> pd.DataFrame:
     InputError
         Missing/unreadable file, missing column, period not YYYYMM, bad timestamp.
     """
-    frame = read_text_table(path, "DHIS2 data-value")
-    require_columns(frame, DATAVALUE_REQUIRED, path)
-    for col in DATAVALUE_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame = frame[list(DATAVALUE_COLUMNS)].copy()
-    typer = Coercer(frame, path, masked=("storedby", "comment"))
+    typer = _export_coercer(
+        path,
+        "DHIS2 data-value",
+        DATAVALUE_COLUMNS,
+        DATAVALUE_REQUIRED,
+        masked=("storedby", "comment"),
+    )
     for col in ("dataelement", "orgunit", "categoryoptioncombo"):
         typer.text(col, required=True)
     for col in ("attributeoptioncombo", "value", "storedby", "comment"):
@@ -107,13 +128,13 @@ def read_completeness(path: str | Path) -> pd.DataFrame:
     InputError
         Missing/unreadable file, missing column, period not YYYYMM, bad date.
     """
-    frame = read_text_table(path, "DHIS2 completeness")
-    require_columns(frame, COMPLETENESS_REQUIRED, path)
-    for col in COMPLETENESS_COLUMNS:
-        if col not in frame.columns:
-            frame[col] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame = frame[list(COMPLETENESS_COLUMNS)].copy()
-    typer = Coercer(frame, path, masked=("storedby",))
+    typer = _export_coercer(
+        path,
+        "DHIS2 completeness",
+        COMPLETENESS_COLUMNS,
+        COMPLETENESS_REQUIRED,
+        masked=("storedby",),
+    )
     typer.text("orgunit", required=True)
     for col in ("dataset", "attributeoptioncombo", "storedby"):
         typer.text(col)

@@ -39,9 +39,10 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.report.i18n import load_catalogue
+from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
+from sahel_eval.report.shocks import national_kinds
 
 __all__ = [
     "VERDICTS",
@@ -49,7 +50,6 @@ __all__ = [
     "effect_verdict",
     "headline_effects",
     "kpi_watch",
-    "mutuals_of_area",
     "pdf_page_count",
     "render_brief",
     "resilience_rows",
@@ -270,24 +270,18 @@ def resilience_rows(
     """
     area_rows = aggregates[(aggregates["level"] == "area") & (aggregates["service"] == service)]
     area_rows = area_rows.set_index("shock_id")
-    catalogue = load_catalogue()
     out = []
     ordered = shocks.sort_values(["onset", "shock_id"], kind="mergesort")
     for s in ordered.itertuples(index=False):
         if s.shock_id not in area_rows.index:
             continue
         a = area_rows.loc[s.shock_id]
-        # A shock the catalogue names (COVID-19) by its name, any other by its kind.
-        name_key = f"brief.shock.name.{s.shock_id}"
-        kind = (kinds or {}).get(s.shock_id, s.kind)
-        kind_key = f"brief.shock.kind.{kind}"
-        if name_key not in catalogue:
-            name_key = kind_key if kind_key in catalogue else "brief.shock.kind.other"
+        # The template names the row with report.shocks.shock_label, which reads these
+        # four fields; the kind is resolved here so the label needs no config.
         out.append(
             {
                 "shock_id": s.shock_id,
-                "kind": kind,
-                "label_key": name_key,
+                "kind": (kinds or {}).get(s.shock_id, s.kind),
                 "district": None if pd.isna(s.district) else str(s.district),
                 "onset": _ym(s.onset),
                 "n": int(a["n_windows"]),
@@ -321,17 +315,6 @@ def _comparison_verdict(entry: Mapping[str, Any] | None) -> str:
     if verdicts == {"likely_down"}:
         return "worse"
     return "no_clear_difference"
-
-
-def mutuals_of_area(names: Iterable[str], districts: Sequence[str]) -> list[str]:
-    """Mutuals whose name contains one of the area's districts, as a whole word.
-
-    The KPI table has no area column; the demo mutuals are named after the place they
-    serve (``Mutuelle interprofessionnelle de Bandiagara``). "Commune II" must not
-    match "Commune III", hence the word boundaries.
-    """
-    pats = [re.compile(rf"(?<!\w){re.escape(d)}(?!\w)", re.I) for d in districts]
-    return sorted({n for n in names if any(p.search(n) for p in pats)})
 
 
 def _range(thresholds: Mapping[str, Any], kpi: str) -> dict[str, float | None]:
@@ -421,8 +404,7 @@ def brief_context(
     sur_effects = headline_effects(survey) if survey else []
     programme = (facility or survey)["analysis"].get("programme", "")
     service = config["resilience"]["essential_services"][0]
-    districts = config["areas"][area]["districts"]
-    mutuals = mutuals_of_area(kpis["mutual"].unique(), districts)
+    mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
     return {
         "area": area,
         "region": config["areas"][area]["region"],
@@ -439,7 +421,7 @@ def brief_context(
             shocks,
             comparison,
             service,
-            {s["name"]: s["kind"] for s in config.get("shocks", {}).get("national", [])},
+            national_kinds(config),
         ),
         "recovery_threshold": float(config["resilience"]["recovery_threshold"]),
         "window_months": int(config["resilience"]["window_months"]),

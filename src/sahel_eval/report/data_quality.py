@@ -28,7 +28,7 @@ import pandas as pd
 
 from sahel_eval.figures.dq import area_attrition
 from sahel_eval.report.provenance import Provenance
-from sahel_eval.report.render import render_report
+from sahel_eval.report.render import render_audited_report
 
 __all__ = [
     "DQReportSettings",
@@ -531,7 +531,4 @@ def render_data_quality(
     synthetic: bool,
 ) -> Path:
     """Write ``data_quality_{area}_{lang}.html`` atomically and return its path."""
-    full = dict(context)
-    full["provenance"] = provenance.to_dict() if isinstance(provenance, Provenance) else provenance
-    full["synthetic"] = bool(synthetic)
-    return render_report(TEMPLATE, full, lang, out_path)
+    return render_audited_report(TEMPLATE, context, provenance, lang, out_path, synthetic=synthetic)

@@ -26,7 +26,8 @@ from markupsafe import Markup, escape
 
 from sahel_eval.report import formatting as fmt
 from sahel_eval.report.i18n import translate, translate_warning
-from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN
+from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
+from sahel_eval.report.shocks import shock_label
 
 TEMPLATE_PACKAGE = "sahel_eval.report"
 CSS_FILE = "report.css"
@@ -147,6 +148,8 @@ def get_environment(lang: str) -> jinja2.Environment:
     env.filters.update(_make_filters(lang))
     env.globals.update(
         t=lambda key, **params: translate(key, lang, params),
+        # Every page names a shock the way the figures do (report/shocks.py).
+        shock_label=lambda shock, kinds=None: shock_label(shock, lang, kinds=kinds),
         embed_figure=embed_figure,
         UNCOMMITTED=UNCOMMITTED,
         UNKNOWN=UNKNOWN,
@@ -225,3 +228,40 @@ def render_report(
     out_path = Path(out_path)
     html = render_string(template_name, context, lang, out_name=out_path.name)
     return write_atomic(out_path, html)
+
+
+def render_audited_report(
+    template_name: str,
+    context: Mapping[str, Any],
+    provenance: Provenance | Mapping[str, Any],
+    lang: str,
+    out_path: str | os.PathLike[str],
+    *,
+    synthetic: bool,
+) -> Path:
+    """Render a report that carries the full provenance block and the synthetic flag.
+
+    Parameters
+    ----------
+    template_name
+        Template under ``templates/`` (``technical.html.j2``, ``data_quality.html.j2``).
+    context
+        The report's context; it is copied, not changed.
+    provenance
+        :class:`~sahel_eval.report.provenance.Provenance` or its ``to_dict()``.
+    lang
+        ``fr`` or ``en``.
+    out_path
+        Where the page is written (atomically, as :func:`render_report`).
+    synthetic
+        Whether the run used synthetic data (the page then says so).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+    """
+    full = dict(context)
+    full["provenance"] = provenance.to_dict() if isinstance(provenance, Provenance) else provenance
+    full["synthetic"] = bool(synthetic)
+    return render_report(template_name, full, lang, out_path)

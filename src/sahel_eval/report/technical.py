@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,14 +31,15 @@ import pandas as pd
 
 from sahel_eval.clean.survey_design import suppress_small_cells, weighted_prevalence
 from sahel_eval.figures.resilience import pick_example
+from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
-from sahel_eval.report.render import render_report
+from sahel_eval.report.render import render_audited_report
+from sahel_eval.report.shocks import national_kinds
 
 __all__ = [
     "TABLES",
     "TechnicalSettings",
     "area_analyses",
-    "area_mutuals",
     "build_tables",
     "primary_outcomes",
     "read_documents",
@@ -158,23 +158,6 @@ def area_analyses(config: Mapping[str, Any], area: str) -> list[dict[str, Any]]:
     """Config entries of the analyses of ``area``, facility panels first."""
     specs = [dict(a) for a in config["analyses"] if a["area"] == area]
     return sorted(specs, key=lambda a: (a["data"] != "facility", a["name"]))
-
-
-def area_mutuals(mutuals: Sequence[str], districts: Sequence[str]) -> list[str]:
-    """Mutuals of an area: those whose name contains one of its districts as a word.
-
-    The registers carry no district column; the mutual's name is where it works
-    ("Mutuelle de santé de la Commune III"). Longest district names are tried first
-    so "Commune III" is not read as "Commune I".
-    """
-    names = sorted(districts, key=len, reverse=True)
-    out = []
-    for m in mutuals:
-        for d in names:
-            if re.search(rf"(?<!\w){re.escape(d)}(?!\w)", str(m)):
-                out.append(str(m))
-                break
-    return sorted(set(out))
 
 
 # --- step 1: tables ---------------------------------------------------------------
@@ -364,11 +347,18 @@ def _inventory_table(
 
 def _comparison_table(comparison: Mapping[str, Any], shocks: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    onset = dict(zip(shocks["shock_id"], shocks["onset"].astype(str), strict=True))
+    # Kind, district and onset travel with each row so the report can name the shock
+    # (report/shocks.py) from this table alone.
+    about = shocks.set_index("shock_id")[["kind", "district", "onset"]].astype(object)
+    onset = about["onset"].astype(str).to_dict()
     for shock, s in sorted(
         comparison.get("shocks", {}).items(), key=lambda kv: onset.get(kv[0], "")
     ):
         row: dict[str, Any] = {"shock_id": shock, "status": s.get("status")}
+        if shock in about.index:
+            row["shock_kind"] = about.at[shock, "kind"]
+            row["shock_district"] = about.at[shock, "district"]
+            row["onset"] = str(about.at[shock, "onset"])
         for key in ("n_facilities", "n_programme", "n_comparison", "n_districts"):
             row[key] = s.get(key)
         row["mean_ri_programme"] = s.get("mean_resilience_index_programme")
@@ -436,16 +426,15 @@ def build_tables(
             survey_outcomes += [o for o in spec["outcomes"] if o not in survey_outcomes]
     has_shocks = shocks[shocks["n_facilities"].fillna(0) > 0]
     agg = aggregates.merge(
-        has_shocks[["shock_id", "kind", "onset"]].rename(columns={"kind": "shock_kind"}),
+        has_shocks[["shock_id", "kind", "district", "onset"]].rename(
+            columns={"kind": "shock_kind", "district": "shock_district"}
+        ),
         on="shock_id",
         how="inner",
     )
     agg = agg.assign(onset=agg["onset"].astype(str))
-    district_set = set(config["areas"][area]["districts"])
     kpis = mutual_kpis[
-        mutual_kpis["mutual"].isin(
-            area_mutuals(mutual_kpis["mutual"].unique(), sorted(district_set))
-        )
+        mutual_kpis["mutual"].isin(mutuals_of_area(mutual_kpis["mutual"].unique(), area, config))
     ]
     pers = (
         persistence[persistence["area"] == area] if "area" in persistence else persistence.iloc[:0]
@@ -623,11 +612,34 @@ def _figure_facts(event_time: pd.DataFrame, outcome: str) -> dict[str, Any]:
     }
 
 
+def _shock_rows(
+    tables: Mapping[str, pd.DataFrame], kinds: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Shock id → the fields :func:`sahel_eval.report.shocks.shock_label` reads.
+
+    National shocks get their kind (strike, pandemic) from the config: the tables say
+    only ``national``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("resilience_classes", "resilience_comparison"):
+        for r in _records(tables[name]):
+            if r["shock_id"] in out or "shock_kind" not in r:
+                continue
+            out[r["shock_id"]] = {
+                "shock_id": r["shock_id"],
+                "kind": kinds.get(r["shock_id"], r.get("shock_kind")),
+                "district": r.get("shock_district"),
+                "onset": r.get("onset"),
+            }
+    return out
+
+
 def _resilience(
     tables: Mapping[str, pd.DataFrame],
     indicators: pd.DataFrame,
     names: Mapping[str, str],
     services: Sequence[str],
+    kinds: Mapping[str, str],
 ) -> dict[str, Any]:
     classes = tables["resilience_classes"]
     districts = tables["resilience_districts"]
@@ -668,6 +680,7 @@ def _resilience(
     return {
         "service": service,
         "shocks": shocks,
+        "shock_rows": _shock_rows(tables, kinds),
         "example": example,
         "comparison": _records(tables["resilience_comparison"]),
     }
@@ -861,7 +874,11 @@ def technical_context(
         "outcome_keys": outcome_keys,
         "survey_cells_suppressed": int(cells["suppressed"].astype(bool).sum()) if len(cells) else 0,
         "resilience": _resilience(
-            tables, indicators, names, list(config["resilience"]["essential_services"])
+            tables,
+            indicators,
+            names,
+            list(config["resilience"]["essential_services"]),
+            national_kinds(config),
         ),
         "persistence": persistence,
         "persistence_warnings": list(dict.fromkeys(codes)),
@@ -887,7 +904,4 @@ def render_technical(
     synthetic: bool,
 ) -> Path:
     """Write ``technical_{area}_{lang}.html`` atomically and return its path."""
-    full = dict(context)
-    full["provenance"] = provenance.to_dict() if isinstance(provenance, Provenance) else provenance
-    full["synthetic"] = bool(synthetic)
-    return render_report(TEMPLATE, full, lang, out_path)
+    return render_audited_report(TEMPLATE, context, provenance, lang, out_path, synthetic=synthetic)
