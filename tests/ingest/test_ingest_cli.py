@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from sahel_eval.cli import main
 
@@ -115,9 +114,6 @@ def test_bad_config_exit_2(tmp_path: Path, capsys) -> None:
     assert "dq.treatment" in err and "'enum'" in err
 
 
-@pytest.mark.skipif(
-    not (REPO / "data" / "raw" / "truth.json").exists(), reason="demo data not generated"
-)
 def test_demo_data_pass_and_lose_identifiers(tmp_path: Path, monkeypatch) -> None:
     from sahel_eval import ingest
     from sahel_eval.config import load_config

@@ -1,9 +1,9 @@
 """Technical report: numbers equal the results files, French stays French, figures are
 described, the page is self-contained and byte-identical, small survey cells vanish.
 
-The end-to-end tests read the reports and tables that ``make run`` wrote
-(``reports/technical_{area}_{lang}.html``, ``results/tables/{area}/``) and are skipped
-when the pipeline has not run; the unit tests build their own small inputs.
+The end-to-end tests read the reports and tables of the session's demo run (the
+``demo_run`` fixture: ``reports/technical_{area}_{lang}.html``, ``results/tables/{area}/``);
+the unit tests build their own small inputs.
 """
 
 from __future__ import annotations
@@ -32,10 +32,18 @@ AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")
 
 
+RUN = ROOT  # outputs of the session's demo run, set by the fixture below
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _demo_outputs(demo_run: Path) -> None:
+    global RUN
+    RUN = demo_run
+
+
 def _report(area: str, lang: str) -> Path:
-    path = ROOT / "reports" / f"technical_{area}_{lang}.html"
-    if not path.exists():
-        pytest.skip(f"{path.relative_to(ROOT)} not built (run `make run`)")
+    path = RUN / "reports" / f"technical_{area}_{lang}.html"
+    assert path.exists(), f"{path} was not built by the demo run"
     return path
 
 
@@ -97,9 +105,8 @@ def _parse(path: Path) -> _Page:
 def _tables(area: str) -> dict[str, pd.DataFrame]:
     out = {}
     for name in TABLES:
-        path = ROOT / "results" / "tables" / area / f"{name}.csv"
-        if not path.exists():
-            pytest.skip(f"{path.relative_to(ROOT)} not built (run `make run`)")
+        path = RUN / "results" / "tables" / area / f"{name}.csv"
+        assert path.exists(), f"{path} was not built by the demo run"
         try:
             out[name] = pd.read_csv(path)
         except pd.errors.EmptyDataError:
@@ -117,7 +124,7 @@ def test_estimates_shown_equal_results_files(area: str, lang: str) -> None:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
     checked = 0
     for spec in (a for a in config["analyses"] if a["area"] == area):
-        est = pd.read_csv(ROOT / "results" / "estimates" / f"{spec['name']}.csv")
+        est = pd.read_csv(RUN / "results" / "estimates" / f"{spec['name']}.csv")
         scale, digits = (100.0, 1) if spec["data"] == "survey" else (1.0, 2)
         for key, shown in page.keyed.items():
             parts = key.split("|")
@@ -141,7 +148,7 @@ def test_estimates_shown_equal_results_files(area: str, lang: str) -> None:
 def test_other_numbers_equal_results_files(area: str) -> None:
     page = _parse(_report(area, "fr"))
     t = _tables(area)
-    persistence = pd.read_csv(ROOT / "results" / "sustainability" / "persistence.csv")
+    persistence = pd.read_csv(RUN / "results" / "sustainability" / "persistence.csv")
     persistence = persistence[persistence["area"] == area]
     for _, r in persistence.iterrows():
         key = f"persistence|{r['indicator']}|{r.get('cluster')}"
@@ -154,7 +161,7 @@ def test_other_numbers_equal_results_files(area: str) -> None:
             assert key not in page.keyed
         else:
             assert page.keyed[key] == fmt.fmt_percent(c["estimate"], "fr"), key
-    agg = pd.read_csv(ROOT / "results" / "resilience" / f"{area}_aggregates.csv")
+    agg = pd.read_csv(RUN / "results" / "resilience" / f"{area}_aggregates.csv")
     service = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))["resilience"][
         "essential_services"
     ][0]
@@ -173,7 +180,7 @@ def test_not_informative_said_plainly(area: str) -> None:
     text = " ".join(_parse(_report(area, "fr")).text)
     est = pd.concat(
         pd.read_csv(p)
-        for p in (ROOT / "results" / "estimates").glob(f"{area}_*.csv")
+        for p in (RUN / "results" / "estimates").glob(f"{area}_*.csv")
         if not p.name.endswith("_event_time.csv")
     )
     if (~est["informative"].astype(bool)).any():
@@ -239,7 +246,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
     area, lang = "bamako", "fr"
     specs = area_analyses(config, area)
-    r = ROOT / "results"
+    r = RUN / "results"
     figures = {
         f"{s['name']}:{o}": r / "figures" / lang / f"did_{s['name']}_{o}.svg"
         for s in specs
@@ -252,8 +259,8 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         mutual_kpis=r / "figures" / lang / "mutual_kpis.svg",
         dq_attrition=r / "figures" / lang / f"dq_{area}_attrition.svg",
     )
-    if not all(Path(p).exists() for p in figures.values()):
-        pytest.skip("figures not built")
+    missing = [str(p) for p in figures.values() if not Path(p).exists()]
+    assert not missing, missing
     dq = data_quality_context(
         read_dq_tables({n: r / "dq" / f"{n}.csv" for n in DQ_TABLES}),
         pd.read_parquet(r / "interim" / "facilities.parquet"),
@@ -369,7 +376,7 @@ def test_primary_outcomes_default_and_override() -> None:
 def test_every_reached_warning_code_translated() -> None:
     cat = load_catalogue()
     codes = set()
-    for p in (ROOT / "results" / "estimates").glob("*.json"):
+    for p in (RUN / "results" / "estimates").glob("*.json"):
         doc = json.loads(p.read_text("utf-8"))
         codes |= {w["code"] for w in doc["warnings"]}
     codes |= {"persistence_short_window", "persistence_unavailable"}

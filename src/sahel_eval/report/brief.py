@@ -473,7 +473,11 @@ def write_brief_pdf(
     import weasyprint
 
     html_path, pdf_path = Path(html_path), Path(pdf_path)
-    doc = weasyprint.HTML(filename=str(html_path), base_url=str(html_path.parent)).render()
+    # A link to a sibling HTML file would be written as an absolute file:// URL of this
+    # machine (the PDF would then differ between folders and leak a path); on paper the
+    # file name serves the reader better. The page is self-contained, so no base URL.
+    text = _RELATIVE_LINK.sub(r"\2 (\1)", html_path.read_text(encoding="utf-8"))
+    doc = weasyprint.HTML(string=text).render()
     data = doc.write_pdf()
     if _DATE_KEYS.search(data) or _DATE_KEYS.search(_inflate_all(data)):
         raise ValueError(
@@ -489,6 +493,7 @@ def write_brief_pdf(
 
 
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_RELATIVE_LINK = re.compile(r'<a href="(?![a-z][a-z0-9+.-]*:|#)([^"]+)">(.*?)</a>', re.S)
 
 
 def _inflate_all(data: bytes) -> bytes:
