@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io.tables import FACILITY_COLUMNS
 from . import dhis2_export, events, facility_model, geography, mutuals, surveys, truth
 from .params import (
     BASELINE_ROUND,
@@ -127,19 +128,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     exp = dhis2_export.build_export(model, rng_exp)
     progs = events.make_programmes(model.fac)
 
-    master = model.fac[
-        [
-            "orgunit_uid",
-            "orgunit_name",
-            "region",
-            "district",
-            "commune",
-            "aire_de_sante",
-            "type",
-            "opened",
-            "closed",
-        ]
-    ].copy()
+    master = model.fac[list(FACILITY_COLUMNS)].copy()
     master["opened"] = master["opened"].dt.strftime("%Y-%m-%d")
     master["closed"] = master["closed"].dt.strftime("%Y-%m-%d").fillna("")
     write_csv(master, out / "facilities.csv")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..io.dhis2 import DATAVALUE_COLUMNS
 from .facility_model import MONTHS, FacilityModel
 from .geography import dhis2_uids
 from .params import DHIS2_DEFAULT_COC, INDICATORS
@@ -25,18 +26,6 @@ ROWS = (
     ("Paludisme confirmé", "default", ("malaria_confirmed",)),
     ("Consultations des mutualistes", "default", ("consultations_mutual",)),
 )
-COLUMNS = [
-    "dataelement",
-    "period",
-    "orgunit",
-    "categoryoptioncombo",
-    "attributeoptioncombo",
-    "value",
-    "storedby",
-    "lastupdated",
-    "comment",
-    "followup",
-]
 _SURNAMES = [
     "diallo",
     "traore",
@@ -226,7 +215,7 @@ def build_export(model: FacilityModel, rng: np.random.Generator) -> Dhis2Export:
             "comment": "",
             "followup": "false",
         }
-    )
+    )[list(DATAVALUE_COLUMNS)]  # the columns, in the order, the reader expects
 
     comp = pd.DataFrame(
         {
