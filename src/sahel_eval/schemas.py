@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from sahel_eval.errors import InputError, Problem, display_path, problem
+from sahel_eval.io.tables import REGISTER_AMOUNTS
 
 UID_PATTERN = r"^[A-Za-z][A-Za-z0-9]{10}$"
 UNIT_LEVELS = ("facility", "commune", "district", "region")
@@ -211,18 +212,7 @@ def events_schema() -> pa.DataFrameSchema:
 
 def mutuals_schema() -> pa.DataFrameSchema:
     """Mutual-insurance registers, canonical names, all files stacked."""
-    amounts = (
-        "target_population",
-        "members",
-        "beneficiaries",
-        "renewals_due",
-        "renewed",
-        "contributions_due",
-        "contributions_collected",
-        "claims_paid",
-        "admin_costs",
-        "subsidies",
-    )
+    amounts = REGISTER_AMOUNTS
     columns: dict[str, pa.Column] = {
         "mutual": _text(),
         "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
