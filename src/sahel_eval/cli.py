@@ -18,14 +18,7 @@ from sahel_eval.config import load_config
 from sahel_eval.errors import InputError
 
 EXIT_INPUT_ERROR = 2
-SINGLE_KINDS = {
-    "facilities": ingest.ingest_facilities,
-    "population": ingest.ingest_population,
-    "dhis2_datavalues": ingest.ingest_dhis2_datavalues,
-    "dhis2_completeness": ingest.ingest_dhis2_completeness,
-    "programmes": ingest.ingest_programmes,
-    "events": ingest.ingest_events,
-}
+SINGLE_KINDS = ingest.SINGLE_FILE_INGESTERS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -611,6 +611,18 @@ def ingest_survey(
 # --- all inputs --------------------------------------------------------------------------
 
 
+#: Ingest function of each single-file input, by kind (the CLI and the Snakemake rules
+#: dispatch on it; surveys and mutuals take extra arguments and are called directly).
+SINGLE_FILE_INGESTERS = {
+    "facilities": ingest_facilities,
+    "population": ingest_population,
+    "dhis2_datavalues": ingest_dhis2_datavalues,
+    "dhis2_completeness": ingest_dhis2_completeness,
+    "programmes": ingest_programmes,
+    "events": ingest_events,
+}
+
+
 def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     """Validate every input of ``config`` without writing anything.
 

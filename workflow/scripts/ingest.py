@@ -5,15 +5,6 @@ import pandas as pd
 from sahel_eval import ingest
 from sahel_eval.rule_runner import run_rule
 
-SINGLE = {
-    "facilities": ingest.ingest_facilities,
-    "population": ingest.ingest_population,
-    "dhis2_datavalues": ingest.ingest_dhis2_datavalues,
-    "dhis2_completeness": ingest.ingest_dhis2_completeness,
-    "programmes": ingest.ingest_programmes,
-    "events": ingest.ingest_events,
-}
-
 
 def main(smk) -> None:
     kind = smk.params.kind
@@ -34,7 +25,7 @@ def main(smk) -> None:
         if "facilities" in smk.input.keys():
             ids = pd.read_parquet(smk.input.facilities, columns=["orgunit_uid"])
             kwargs["facility_ids"] = ids["orgunit_uid"].tolist()
-        SINGLE[kind](cfg, src=smk.input[0], out=smk.output[0], **kwargs)
+        ingest.SINGLE_FILE_INGESTERS[kind](cfg, src=smk.input[0], out=smk.output[0], **kwargs)
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821
