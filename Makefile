@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: install run check test browser lint report demo-data clean
+.PHONY: install run check test browser slurm lint report demo-data clean
 
 install: $(STAMP)
 
@@ -32,7 +32,7 @@ report: run
 check: $(STAMP)
 	$(BIN)/python -m sahel_eval check --config config/config.yaml
 
-test: $(STAMP) browser
+test: $(STAMP) browser slurm
 	$(BIN)/python -m pytest
 
 # Headless Chromium and its driver for the report tests (Debian packages, never a
@@ -48,6 +48,37 @@ browser:
 	    echo "chromium/chromedriver missing and not installable here: browser tests skip"; \
 	  fi; \
 	fi
+
+# Slurm for tests/test_slurm_profile.py: Debian's Slurm and munge (apt, where we are root;
+# elsewhere the test is skipped unless SAHEL_EVAL_REQUIRE_SLURM=1, set by .ci/run, fails
+# it) and .venv-slurm, which sees .venv's packages through a .pth file and adds only the
+# pinned executor plugin (requirements-slurm.lock). The plugin stays out of .venv: where
+# Slurm's client tools are installed and no controller answers, it slows every snakemake
+# call by ~10 s. The test starts and stops the cluster itself (tests/slurm/).
+SLURM_VENV := .venv-slurm
+SLURM_STAMP := $(SLURM_VENV)/.installed
+
+slurm: $(SLURM_STAMP)
+	@if ! test -x /usr/sbin/slurmctld || ! test -x /usr/sbin/slurmd || ! test -x /usr/sbin/munged \
+	    || ! command -v sbatch >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing slurmctld, slurmd, slurm-client and munge with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null; \
+	  else \
+	    echo "Slurm missing and not installable here: the Slurm profile test skips"; \
+	  fi; \
+	fi
+
+$(SLURM_STAMP): requirements-slurm.lock $(STAMP)
+	rm -rf $(SLURM_VENV)
+	$(BIN)/python -m venv $(SLURM_VENV)
+	main=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  own=$$($(SLURM_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  echo "import site; site.addsitedir('$$main')" > "$$own/sahel_eval_main_venv.pth"
+	$(SLURM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-slurm.lock
+	$(SLURM_VENV)/bin/python -c 'import sahel_eval, snakemake_executor_plugin_slurm_jobstep'
+	touch $(SLURM_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
