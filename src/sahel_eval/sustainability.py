@@ -29,7 +29,8 @@ Persistence
 place, :func:`sahel_eval.did.persistence.persistence_ratio`, by the DiD analyses for
 each Callaway–Sant'Anna fit (district and facility clusters for I3S; facility for
 Djantoli, whose single treated commune makes the commune level not informative), with
-the delta-method CI from that fit's influence functions. :func:`persistence_table`
+the delta-method SE and the Fieller interval from that fit's influence functions
+(:mod:`sahel_eval.did.fieller`). :func:`persistence_table`
 lays those records out as ``results/sustainability/persistence.csv``.
 """
 
@@ -171,8 +172,10 @@ _RATIO_FIELDS = (
     "se_after",
     "estimate",
     "se",
+    "df",
     "ci_low",
     "ci_high",
+    "ci_note",
     "p_vs_1",
     "n_units",
     "inference",

@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from sahel_eval.did import att_gt
-from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult, ratio_ci
+from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult
+from sahel_eval.did.fieller import fieller_ratio
 from sahel_eval.did.results import EstimateResult
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -274,27 +275,40 @@ def test_ratio_delta_method(fit_lpop):
     cal = fit_lpop.aggregate("calendar")
     rr = cal.ratio([2006, 2007], ["ATT(t=2004)", "ATT(t=2005)"])
     est = cal.table.set_index("time")["estimate"]
-    r = ((est[2006] + est[2007]) / 2) / ((est[2004] + est[2005]) / 2)
-    row = rr.table.iloc[0]
-    assert row["estimate"] == pytest.approx(r, rel=1e-12)
-    # same answer from the standalone helper on the per-term influence functions
-    inf = cal.influence  # columns: t = 2004 … 2007
-    ref = ratio_ci(
-        (est[2006] + est[2007]) / 2,
-        inf[:, 2:4].mean(axis=1),
-        (est[2004] + est[2005]) / 2,
-        inf[:, 0:2].mean(axis=1),
-    )
-    assert row["se"] == pytest.approx(ref["se"], rel=1e-10)
-    assert row["ci_low"] == pytest.approx(ref["ci_low"], rel=1e-10)
-    # and from a brute-force delta method on the two means' joint covariance
-    a, b = inf[:, 2:4].mean(axis=1), inf[:, 0:2].mean(axis=1)
     ea, eb = (est[2006] + est[2007]) / 2, (est[2004] + est[2005]) / 2
+    row = rr.table.iloc[0]
+    assert row["estimate"] == pytest.approx(ea / eb, rel=1e-12)
+    assert row["numerator"] == pytest.approx(ea, rel=1e-12)
+    assert row["denominator"] == pytest.approx(eb, rel=1e-12)
+    # per-term influence functions (columns: t = 2004 … 2007), averaged
+    inf = cal.influence
+    a, b = inf[:, 2:4].mean(axis=1), inf[:, 0:2].mean(axis=1)
+    # brute-force delta method on the two means' joint covariance (R did scale:
+    # Cov = Σ ψ ψ' / n², written as the biased covariance plus the mean outer product)
     cov = np.cov(np.vstack([a, b]), bias=True) / len(a) + np.outer(
         [a.mean(), b.mean()], [a.mean(), b.mean()]
     ) / len(a)
     grad = np.array([1 / eb, -ea / eb**2])
     assert row["se"] == pytest.approx(np.sqrt(grad @ cov @ grad), rel=1e-8)
+    assert row["se_numerator"] == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-8)
+    assert row["se_denominator"] == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-8)
+    np.testing.assert_allclose(rr.influence, (a - ea / eb * b) / eb, rtol=1e-10, atol=1e-14)
+    # the whole row is fieller_ratio on those influence functions (fit not clustered:
+    # one cluster per county, i.e. cluster=None)
+    ref = fieller_ratio(ea, a, eb, b, level=cal.info["level"])
+    for key in ("estimate", "se", "df", "ci_low", "ci_high", "p_vs_1"):
+        assert row[key] == pytest.approx(ref[key], rel=1e-10), key
+    assert row["ci_note"] == ref["ci_note"]
+    assert rr.info["inference"] == "fieller_satterthwaite"
+    # on mpdta the 2004–05 mean is not distinguishable from 0: the set is unbounded
+    assert ref["ci_note"] == "unbounded"
+    assert np.isneginf(row["ci_low"]) and np.isposinf(row["ci_high"])
+    # a bounded case: with the level lowered the denominator is significant
+    rr80 = cal.ratio([2006, 2007], [2005], level=0.8)
+    ref80 = fieller_ratio(ea, a, est[2005], inf[:, 1], level=0.8)
+    assert ref80["ci_note"] is None
+    for key in ("estimate", "se", "df", "ci_low", "ci_high", "p_vs_1"):
+        assert rr80.table[key].iloc[0] == pytest.approx(ref80[key], rel=1e-10), key
     with pytest.raises(ValueError, match="not in this calendar"):
         cal.ratio([2010], [2004])
 

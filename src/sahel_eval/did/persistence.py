@@ -3,11 +3,17 @@
 ``persistence = mean calendar-time ATT over the months after the end ÷ mean over the
 last months before it (or all treated months, if fewer)``, both windows ``months``
 long (config ``sustainability.persistence_months``, 24), the "after" window cut at the
-end of the data. The CI is the delta method on the calendar aggregation's influence
-functions (:meth:`~sahel_eval.did.callaway_santanna.AggregateResult.ratio`), at the
-cluster level of the ``att_gt`` fit it comes from. The DiD analyses call it for every
-fit; the sustainability tables read those records from the estimates documents, so
-the report's two readings of persistence are the same numbers.
+end of the data. The standard error is the delta method on the calendar aggregation's
+influence functions (DESIGN §8) and the interval Fieller's set on the same influence
+functions with a small-sample t critical value
+(:meth:`~sahel_eval.did.callaway_santanna.AggregateResult.ratio`,
+:mod:`sahel_eval.did.fieller`), at the cluster level of the ``att_gt`` fit it comes
+from. The symmetric delta-method interval covered the planted ratio in 87.5–95 % of
+synthetic replicates for Djantoli's 8 treated CSCOMs; Fieller's, 94.5–97.5 %.
+
+The DiD analyses call it for every fit; the sustainability tables read those records
+from the estimates documents, so the report's two readings of persistence are the
+same numbers.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ def persistence_ratio(
     -------
     dict
         ``end_t``, ``during_t`` / ``after_t`` (first and last ``t`` of each window),
-        ``n_during``, ``after_months``, ``estimate``, ``se``, ``ci_low``, ``ci_high``,
+        ``n_during``, ``after_months``, ``estimate``, ``se`` (delta method), ``df``,
+        ``ci_low``, ``ci_high`` (Fieller; infinite when unbounded), ``ci_note``,
         ``p_vs_1``, ``att_after`` / ``att_during`` with SEs, ``inference``, ``cluster``,
         ``clusters``, ``treated_clusters`` and ``warnings`` (codes:
         ``persistence_unavailable`` when a window is empty, ``persistence_short_window``
@@ -71,7 +78,8 @@ def persistence_ratio(
         "after_t": [after[0], after[-1]] if after else None,
         "n_during": len(during),
         "after_months": len(after),
-        "method": "delta method on calendar-aggregation influence functions",
+        "method": "Fieller set and delta-method SE on calendar-aggregation influence "
+        "functions, t critical value with Welch-Satterthwaite df",
     }
     if not during or not after:
         return {
@@ -79,7 +87,8 @@ def persistence_ratio(
             "estimate": None,
             "warnings": [{"code": "persistence_unavailable", "params": {}}],
         }
-    row = cal.ratio(after, during, level=level).table.iloc[0]
+    ratio = cal.ratio(after, during, level=level)
+    row = ratio.table.iloc[0]
     warns = []
     if len(after) < months:
         warns.append({"code": "persistence_short_window", "params": {"months": len(after)}})
@@ -87,13 +96,15 @@ def persistence_ratio(
         **base,
         "estimate": float(row["estimate"]),
         "se": float(row["se"]),
+        "df": float(row["df"]),
         "ci_low": float(row["ci_low"]),
         "ci_high": float(row["ci_high"]),
+        "ci_note": row["ci_note"],
         "p_vs_1": float(row["p_vs_1"]),
         "att_after": float(row["numerator"]),
         "se_after": float(row["se_numerator"]),
         "att_during": float(row["denominator"]),
         "se_during": float(row["se_denominator"]),
-        "inference": info["inference"],
+        "inference": ratio.info["inference"],
         "warnings": warns,
     }

@@ -223,6 +223,7 @@ def _persistence_line(
         (persistence["area"] == area)
         & (persistence["indicator"] == likely[0]["outcome"])
         & (persistence["status"] == "ok")
+        & persistence["headline"].astype(bool)
     ]
     if rows.empty:
         return None
