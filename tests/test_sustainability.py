@@ -8,7 +8,12 @@ import pytest
 from demo_panels import RAW, demo_tables, truth_frame
 
 from sahel_eval.did import att_gt
-from sahel_eval.did.analyses import AnalysisSettings, analysis_document, run_analysis
+from sahel_eval.did.analyses import (
+    FACILITY_ATT_GT,
+    AnalysisSettings,
+    analysis_document,
+    run_analysis,
+)
 from sahel_eval.did.persistence import persistence_ratio
 from sahel_eval.sustainability import (
     DEFAULT_THRESHOLDS,
@@ -129,12 +134,7 @@ def test_persistence_ratios_inside_simultaneous_intervals(
         fit = att_gt(
             panel,
             r.outcome,
-            "facility_id",
-            "t",
-            "group",
-            control="never_treated",
-            method="dr",
-            unbalanced="pairwise",
+            **FACILITY_ATT_GT,
             cluster=r.cluster,
         )
         rec = persistence_ratio(

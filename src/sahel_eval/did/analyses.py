@@ -60,6 +60,7 @@ from sahel_eval.did.twobytwo import did_2x2
 
 __all__ = [
     "ESTIMATE_COLUMNS",
+    "FACILITY_ATT_GT",
     "SCHEMA_VERSION",
     "SIGNIFICANT_DIGITS",
     "AnalysisOutput",
@@ -477,6 +478,20 @@ def _pretest_dict(pretest: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+#: ``att_gt`` options of every facility-panel fit (columns and estimator choices).
+FACILITY_ATT_GT: dict[str, str] = {
+    "unit": "facility_id",
+    "time": "t",
+    "group": "group",
+    "control": "never_treated",
+    "method": "dr",
+    # Facility panels miss ≈ 8 % of months (closures, insecurity): each 2×2 uses the
+    # facilities reported in both of its months, so a month's ATT is not moved by
+    # which facilities happened to report (issue 5 diagnosis, tests/did).
+    "unbalanced": "pairwise",
+}
+
+
 def _treat_column(panel: pd.DataFrame) -> pd.Series:
     """D_it = 1 from the first exposed month on (treatment is absorbing, DESIGN §6)."""
     return ((panel["group"] > 0) & (panel["t"] >= panel["group"])).astype(float)
@@ -503,15 +518,7 @@ def _cs_fit(
     res = att_gt(
         o.data,
         o.variable,
-        "facility_id",
-        "t",
-        "group",
-        control="never_treated",
-        method="dr",
-        # Facility panels miss ≈ 8 % of months (closures, insecurity): each 2×2 uses the
-        # facilities reported in both of its months, so a month's ATT is not moved by
-        # which facilities happened to report (issue 5 diagnosis, tests/did).
-        unbalanced="pairwise",
+        **FACILITY_ATT_GT,
         cluster=cluster,
         bootstrap=bootstrap,
         seed=settings.seed_bootstrap if bootstrap else None,

@@ -3,7 +3,7 @@
 One replicate draws a new facility model (geography, events, programme waves, shocks)
 and new gamma–Poisson counts from the demo generator with another seed, keeps the
 months the facility reported, and estimates each programme's persistence ratio exactly
-as the pipeline does (``att_gt`` as in :mod:`sahel_eval.did.analyses`, then
+as the pipeline does (``att_gt`` with :data:`~sahel_eval.did.analyses.FACILITY_ATT_GT`, then
 :func:`~sahel_eval.did.persistence.persistence_ratio`). The export's data-quality
 faults are not planted: the question here is the interval, not the cleaning.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sahel_eval.did.analyses import FACILITY_ATT_GT
 from sahel_eval.did.callaway_santanna import att_gt
 from sahel_eval.did.persistence import persistence_ratio
 
@@ -87,12 +88,7 @@ def persistence_replicate(seed: int, *, level: float = 0.95) -> pd.DataFrame:
                 fit = att_gt(
                     panel,
                     outcome,
-                    "facility_id",
-                    "t",
-                    "group",
-                    control="never_treated",
-                    method="dr",
-                    unbalanced="pairwise",
+                    **FACILITY_ATT_GT,
                     cluster=cluster,
                     level=level,
                 )
