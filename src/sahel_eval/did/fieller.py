@@ -43,7 +43,11 @@ def satterthwaite_df(psi: np.ndarray, codes: np.ndarray | None) -> float:
     codes
         (n,) integer cluster codes, or None for one cluster per row.
     """
-    s2 = cluster_sums(np.asarray(psi, float)[:, None], codes)[:, 0] ** 2
+    return _df_from_sums(cluster_sums(np.asarray(psi, float)[:, None], codes)[:, 0])
+
+
+def _df_from_sums(sums: np.ndarray) -> float:
+    s2 = sums**2
     g = len(s2)
     if g < 2 or not np.any(s2 > 0):
         return float("nan")
@@ -96,7 +100,8 @@ def fieller_ratio(
     cab = float(sums[:, 0] @ sums[:, 1]) / n**2
     r = a / b
     se = float(np.sqrt(max(va - 2 * r * cab + r * r * vb, 0.0)) / abs(b))
-    df = satterthwaite_df(pa - r * pb, codes)
+    # Cluster sums are linear: those of ψ_a − rψ_b follow from the two already taken.
+    df = _df_from_sums(sums[:, 0] - r * sums[:, 1])
     c = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else float("nan")
     # (a − ρb)² − c²(V_a − 2ρC + ρ²V_b) ≤ 0  ⇔  qa ρ² + qb ρ + qc ≤ 0
     qa, qb, qc = b * b - c * c * vb, -2 * (a * b - c * c * cab), a * a - c * c * va

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+
+from sahel_eval.io.parquet import atomic_paths
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = {
@@ -82,15 +83,7 @@ def svg_bytes(fig: Any) -> bytes:
 
 def save_svg(fig: Any, path: str | os.PathLike[str]) -> Path:
     """Write the figure as SVG atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = svg_bytes(fig)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_paths(path) as (tmp,):
+        tmp.write_bytes(data)
+    return Path(path)

@@ -10,11 +10,9 @@ makes no network request.
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -24,6 +22,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup, escape
 
+from sahel_eval.io.parquet import atomic_paths
 from sahel_eval.report import formatting as fmt
 from sahel_eval.report.i18n import translate, translate_warning
 from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
@@ -195,22 +194,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     the complete new one, never a partial file: a temp file in the same directory, then
     ``os.replace``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600; reports are meant to be read by the team.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    with atomic_paths(path) as (tmp,):
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return Path(path)
 
 
 def render_report(

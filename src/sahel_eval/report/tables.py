@@ -10,14 +10,13 @@ failed rule leaves no partial table behind.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+
+from sahel_eval.io.parquet import atomic_paths
 
 __all__ = ["FORMATS", "TABLE_CREATED", "write_table"]
 
@@ -32,21 +31,6 @@ TABLE_CREATED = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _CSV_FLOAT = "%.10g"
 # Excel limits sheet names to 31 characters.
 _SHEET_MAX = 31
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 _LATEX_SPECIAL = {
@@ -130,4 +114,8 @@ def write_table(
         tmp.write_text(_latex(frame, caption, name, digits), encoding="utf-8")
 
     writers = {"csv": csv, "xlsx": xlsx, "tex": tex}
-    return {ext: _atomic(out / f"{name}.{ext}", writers[ext]) for ext in FORMATS}
+    paths = {ext: out / f"{name}.{ext}" for ext in FORMATS}
+    with atomic_paths(*paths.values()) as temps:
+        for ext, tmp in zip(FORMATS, temps, strict=True):
+            writers[ext](tmp)
+    return paths
