@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -110,11 +114,20 @@ def test_pdf_page_count_and_determinism(tmp_path: Path):
         "<body>" + "<p>Ligne de texte.</p>" * 120 + "</body></html>",
         "utf-8",
     )
-    _, pages = brief.write_brief_pdf(html, tmp_path / "a.pdf")
-    brief.write_brief_pdf(html, tmp_path / "b.pdf")
+    # Two processes more than two seconds apart: embedded font subsets carry a
+    # head.modified stamp in seconds, which one process within one second cannot see.
+    script = "import sys; from sahel_eval.report import brief; brief.write_brief_pdf(*sys.argv[1:])"
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    subprocess.run([sys.executable, "-c", script, html, tmp_path / "a.pdf"], check=True, env=env)
+    time.sleep(2.1)
+    subprocess.run([sys.executable, "-c", script, html, tmp_path / "b.pdf"], check=True, env=env)
     a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
     assert a == b
-    assert pages == brief.pdf_page_count(a) >= 2
+    assert brief.pdf_page_count(a) >= 2
+    # The fonts are the lock-pinned DejaVu files, not whatever the machine has.
+    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z-]+)", a + brief._inflate_all(a)))
+    assert fonts and fonts <= {b"DejaVu-Sans", b"DejaVu-Sans-Bold", b"DejaVu-Sans-Mono"}
+    assert b"/work" not in a and str(tmp_path).encode() not in a
 
 
 def test_pdf_refuses_a_date(tmp_path: Path):

@@ -28,12 +28,13 @@ are byte-identical; :func:`write_brief_pdf` checks that no date slipped in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -459,6 +460,8 @@ def render_brief(
 
 
 _DATE_KEYS = re.compile(rb"/(CreationDate|ModDate)\b")
+#: ``SOURCE_DATE_EPOCH`` of the embedded font subsets (1 January 2000, any fixed value).
+_FONT_EPOCH = "946684800"
 
 
 def write_brief_pdf(
@@ -478,8 +481,9 @@ def write_brief_pdf(
     # machine (the PDF would then differ between folders and leak a path); on paper the
     # file name serves the reader better. The page is self-contained, so no base URL.
     text = _RELATIVE_LINK.sub(r"\2 (\1)", html_path.read_text(encoding="utf-8"))
-    doc = weasyprint.HTML(string=text).render()
-    data = doc.write_pdf()
+    with _fixed_font_timestamps():
+        doc = weasyprint.HTML(string=text).render(stylesheets=[_pinned_fonts(weasyprint)])
+        data = doc.write_pdf()
     if _DATE_KEYS.search(data) or _DATE_KEYS.search(_inflate_all(data)):
         raise ValueError(
             f"{pdf_path.name}: WeasyPrint wrote a creation or modification date; remove "
@@ -491,6 +495,51 @@ def write_brief_pdf(
     os.chmod(tmp, 0o644)
     os.replace(tmp, pdf_path)
     return pdf_path, len(doc.pages)
+
+
+@contextlib.contextmanager
+def _fixed_font_timestamps() -> Iterator[None]:
+    """Fix the ``head.modified`` stamp of the font subsets WeasyPrint embeds.
+
+    fontTools stamps each subset with the current time unless ``SOURCE_DATE_EPOCH`` is
+    set; it is set here, inside the writer, so ``make run``, a bare ``snakemake`` and
+    the Slurm profile all write the same bytes (a value from the caller's environment
+    would make the PDF depend on it, so ours wins and the caller's is restored).
+    """
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = _FONT_EPOCH
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before
+
+
+def _pinned_fonts(weasyprint: Any) -> Any:
+    """A stylesheet using matplotlib's DejaVu Sans files (pinned by the lock) for the PDF.
+
+    Without it the PDF embeds whatever "Noto Sans" or "DejaVu Sans" the machine's
+    fontconfig finds, so two machines would print different bytes.
+    """
+    from matplotlib import get_data_path
+
+    fonts = Path(get_data_path()) / "fonts" / "ttf"
+    faces = [
+        ("Sahel Eval Sans", "normal", "normal", "DejaVuSans.ttf"),
+        ("Sahel Eval Sans", "bold", "normal", "DejaVuSans-Bold.ttf"),
+        ("Sahel Eval Sans", "normal", "italic", "DejaVuSans-Oblique.ttf"),
+        ("Sahel Eval Sans", "bold", "italic", "DejaVuSans-BoldOblique.ttf"),
+        ("Sahel Eval Mono", "normal", "normal", "DejaVuSansMono.ttf"),
+    ]
+    css = "".join(
+        f"@font-face {{ font-family: '{family}'; font-weight: {weight}; "
+        f"font-style: {style}; src: url('{(fonts / name).as_uri()}'); }}"
+        for family, weight, style, name in faces
+    )
+    css += "html { font-family: 'Sahel Eval Sans'; } .hash, code { font-family: 'Sahel Eval Mono'; }"
+    return weasyprint.CSS(string=css)
 
 
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
