@@ -1,6 +1,8 @@
 # sahel-eval: evaluation of health-financing programmes in Mali.
 # A table of contents: config, validation, one include per stage, the default target.
+import re
 import sys
+from pathlib import Path
 
 from snakemake.utils import min_version
 
@@ -15,7 +17,14 @@ configfile: "config/config.yaml"
 
 # One validation path for the Snakefile, the CLI and the tests (defaults filled in).
 try:
-    validate_config(config, source="config/config.yaml")
+    validate_config(
+        config,
+        schema_path=Path(workflow.basedir)
+        / "workflow"
+        / "schemas"
+        / "config.schema.yaml",
+        source="config/config.yaml",
+    )
 except InputError as err:
     sys.exit(err.message)
 
@@ -23,12 +32,11 @@ except InputError as err:
 report: "workflow/report/workflow.rst"
 
 
+# Areas come from the config, so a third area is a config edit; the regular expression
+# escapes names, and languages are pinned so report names cannot be ambiguous.
 wildcard_constraints:
-    area="mopti|bamako",
-    lang="fr|en",
-    unit="households|women|births|children",
-    year=r"\d{4}",
-    table=r"[a-z_]+",
+    area="|".join(re.escape(a) for a in config["areas"]),
+    lang="|".join(re.escape(lang) for lang in config["reporting"]["languages"]),
 
 
 include: "workflow/rules/common.smk"

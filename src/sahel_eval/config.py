@@ -22,9 +22,11 @@ from referencing import Registry, Resource
 
 from sahel_eval.errors import InputError, Problem
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+#: The schema, relative to the project root (Snakemake's convention: workflow/schemas/).
+SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
 MAX_CONFIG_ERRORS = 5
+#: The config layout this code reads; CHANGELOG.md says what changed at each version.
+CONFIG_VERSION = 2
 
 
 def _extend_with_default(validator_class: type) -> type:
@@ -60,8 +62,16 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     dict
         The schema.
     """
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError(
+            str(path),
+            [Problem(None, "file_exists", "the config schema does not exist")],
+            hint="run from the project root (where workflow/schemas/ is), or pass the "
+            "schema's path",
+        ) from None
 
 
 def validate_config(
@@ -89,9 +99,11 @@ def validate_config(
     Raises
     ------
     InputError
-        Naming each failing key path (``dq.outliers.sides``) and the schema rule
-        (``enum``, ``type``, ``additionalProperties`` …), up to five of them.
+        A ``config_version`` this code does not read (with what to do), or naming each
+        failing key path (``dq.outliers.sides``) and the schema rule (``enum``,
+        ``type``, ``additionalProperties`` …), up to five of them.
     """
+    check_version(config, source)
     schema = load_schema(schema_path)
     registry: Registry = Registry().with_resource(
         Path(schema_path).resolve().as_uri(), Resource.from_contents(schema)
@@ -117,6 +129,43 @@ def validate_config(
             column_label="key",
         )
     return config
+
+
+def check_version(config: Mapping[str, Any], source: str = "config") -> None:
+    """Refuse a config written for another layout, saying how to upgrade it.
+
+    Raises
+    ------
+    InputError
+        ``config_version`` missing, not an integer, or not :data:`CONFIG_VERSION`.
+    """
+    found = config.get("config_version") if isinstance(config, Mapping) else None
+    if found == CONFIG_VERSION and isinstance(found, int):
+        return
+    if found is None:
+        detail = "the config has no config_version (it predates version 2)"
+        hint = (
+            f"add `config_version: {CONFIG_VERSION}` at the top of the file; CHANGELOG.md "
+            "lists what changed since the version the config was written for"
+        )
+    elif isinstance(found, int) and found < CONFIG_VERSION:
+        detail = f"config_version {found} is older than this code's {CONFIG_VERSION}"
+        hint = (
+            f"upgrade it as CHANGELOG.md says for each version after {found}, then set "
+            f"`config_version: {CONFIG_VERSION}`"
+        )
+    elif isinstance(found, int):
+        detail = f"config_version {found} is newer than this code's {CONFIG_VERSION}"
+        hint = "update sahel-eval (git pull), or use the config of this version"
+    else:
+        detail = f"config_version must be an integer, got {found!r}"
+        hint = f"write `config_version: {CONFIG_VERSION}`"
+    raise InputError(
+        source,
+        [Problem("config_version", "config_version", detail)],
+        hint=hint,
+        column_label="key",
+    )
 
 
 def load_config(

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where used: error messages need only mask()
+    import pandas as pd
 
 SALT_ENV_DEFAULT = "SAHEL_EVAL_SALT"
 # Public on purpose: it protects nothing and may only be used on synthetic data.
@@ -77,12 +78,20 @@ def hash_id(value: object, salt: str, *, length: int = HASH_LENGTH) -> str | Non
     str or None
         The pseudonym, or ``None`` for a missing value.
     """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if _missing(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
     return hashlib.sha256((salt + text).encode("utf-8")).hexdigest()[:length]
+
+
+def _missing(value: object) -> bool:
+    if value is None or isinstance(value, str):
+        return value is None
+    import pandas as pd
+
+    return bool(pd.isna(value))
 
 
 def hash_series(values: pd.Series, salt: str, *, length: int = HASH_LENGTH) -> pd.Series:
@@ -93,6 +102,8 @@ def hash_series(values: pd.Series, salt: str, *, length: int = HASH_LENGTH) -> p
     pandas.Series
         String dtype; missing ids stay missing.
     """
+    import pandas as pd
+
     hashed = [hash_id(v, salt, length=length) for v in values.tolist()]
     return pd.Series(hashed, index=values.index, name=values.name, dtype="str")
 
@@ -111,7 +122,7 @@ def mask(value: object) -> str:
         ``"A***"`` (first character kept) for a string of three characters or more,
         ``"<masked>"`` otherwise, ``"<missing>"`` for a missing value.
     """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if _missing(value):
         return "<missing>"
     if isinstance(value, str) and len(value.strip()) >= 3:
         return value.strip()[0] + "***"

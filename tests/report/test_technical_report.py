@@ -21,8 +21,8 @@ import yaml
 from sahel_eval.report import formatting as fmt
 from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.tables import write_table
+from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.technical import (
-    TABLES,
     primary_outcomes,
     survey_cells,
 )
@@ -104,7 +104,7 @@ def _parse(path: Path) -> _Page:
 
 def _tables(area: str) -> dict[str, pd.DataFrame]:
     out = {}
-    for name in TABLES:
+    for name in REPORT_TABLES:
         path = RUN / "results" / "tables" / area / f"{name}.csv"
         assert path.exists(), f"{path} was not built by the demo run"
         try:
@@ -272,7 +272,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
     ctx = technical_context(
         area,
         config,
-        read_tables({n: r / "tables" / area / f"{n}.csv" for n in TABLES}),
+        read_tables({n: r / "tables" / area / f"{n}.csv" for n in REPORT_TABLES}),
         documents=read_documents({s["name"]: r / "estimates" / f"{s['name']}.json" for s in specs}),
         event_time={
             s["name"]: pd.read_csv(r / "estimates" / f"{s['name']}_event_time.csv") for s in specs

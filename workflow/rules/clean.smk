@@ -7,20 +7,39 @@ rule canonical_tables:
         facilities="results/interim/facilities.parquet",
         population="results/interim/population.parquet",
         programmes="results/interim/programmes.parquet",
-        events="results/interim/events.parquet",
-        mutuals="results/interim/mutuals.parquet",
     output:
         facilities="results/clean/facilities.parquet",
         population="results/clean/population.parquet",
         programmes="results/clean/programmes.parquet",
-        events="results/clean/events.parquet",
-        mutuals="results/clean/mutuals.parquet",
     log:
         "logs/clean/canonical_tables.log",
     benchmark:
         "logs/benchmarks/clean/canonical_tables.tsv"
     conda:
         ENV
+    params:
+        code=code("canonical_tables.py"),
+    script:
+        "../scripts/canonical_tables.py"
+
+
+# Events and mutual registers need no cleaning beyond ingest: typed copies, each its
+# own job so an edit to one does not rerun the readers of the other.
+rule canonical_table:
+    input:
+        "results/interim/{table}.parquet",
+    output:
+        "results/clean/{table}.parquet",
+    log:
+        "logs/clean/canonical_{table}.log",
+    benchmark:
+        "logs/benchmarks/clean/canonical_{table}.tsv"
+    wildcard_constraints:
+        table="events|mutuals",
+    conda:
+        ENV
+    params:
+        code=code("canonical_tables.py"),
     script:
         "../scripts/canonical_tables.py"
 
@@ -38,9 +57,13 @@ rule clean_facility_data:
     conda:
         ENV
     params:
-        # Re-run cleaning when its settings change (not only when inputs do).
-        dq=config["dq"],
-        indicators=config["dhis2"]["indicators"],
+        config=subset(
+            "dq",
+            "dhis2.indicators",
+            "inputs.dhis2_datavalues",
+            "inputs.dhis2_completeness",
+        ),
+        code=code("clean_facility_data.py"),
     script:
         "../scripts/clean_facility_data.py"
 
@@ -59,20 +82,36 @@ rule panel:
         "logs/benchmarks/clean/panel_{area}.tsv"
     conda:
         ENV
+    params:
+        config=area_config,
+        code=code("panel.py"),
     script:
         "../scripts/panel.py"
 
 
-rule clean_survey:
+rule clean_surveys:
     input:
-        unpack(survey_cleaning_inputs),
+        tables=survey_interim(".parquet"),
+        labels=survey_interim(".labels.json"),
+        programmes="results/interim/programmes.parquet",
+        facilities="results/interim/facilities.parquet",
     output:
-        "results/clean/survey_{unit}.parquet",
+        expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
     log:
-        "logs/clean/survey_{unit}.log",
+        "logs/clean/surveys.log",
     benchmark:
-        "logs/benchmarks/clean/survey_{unit}.tsv"
+        "logs/benchmarks/clean/surveys.tsv"
     conda:
         ENV
+    params:
+        config=subset(
+            "survey",
+            "areas",
+            "programmes[].name",
+            "programmes[].area",
+            "inputs.surveys",
+        ),
+        units=SURVEY_UNITS,
+        code=code("clean_surveys.py"),
     script:
-        "../scripts/clean_survey.py"
+        "../scripts/clean_surveys.py"

@@ -1,33 +1,53 @@
-# Helpers shared by the rules: target lists and input functions (no lambdas in rules).
+# Helpers shared by the rules: target lists, input functions and params (no lambdas in
+# rules). Every rule passes the config it reads as params (config_subset, DESIGN §10)
+# and the hash of the library code its script imports (code_hash), so editing one
+# config value or one module reruns exactly the rules that use it and their downstream.
 from pathlib import Path
+from types import SimpleNamespace
 
-from sahel_eval.clean.dq import DQ_TABLES
+from sahel_eval.dag import code_hash, config_subset
+from sahel_eval.products import DQ_TABLES, REPORT_TABLES, SURVEY_UNITS, TABLE_FORMATS
 
 ENV = "../../environment.yml"
 LANGS = config["reporting"]["languages"]
-SURVEY_UNITS = ("households", "women", "births", "children")
 AREAS = list(config["areas"])
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
-def survey_years():
-    """Round years listed in the config."""
-    return [r["year"] for r in config["inputs"]["surveys"]]
+def code(script):
+    """Hash of the library code and package data a script in workflow/scripts/ uses."""
+    return code_hash(SCRIPTS / script)
 
 
-def survey_file(wildcards):
-    """Raw recode file of one round (by year) and unit."""
-    for rnd in config["inputs"]["surveys"]:
-        if str(rnd["year"]) == wildcards.year:
-            for entry in rnd["files"]:
-                if entry["unit"] == wildcards.unit:
-                    return entry["path"]
-    raise ValueError(f"no {wildcards.unit} file for round {wildcards.year} in config")
+def subset(*paths):
+    """The named parts of the config (dotted paths, DESIGN §10), in the config's shape."""
+    return config_subset(config, *paths)
 
 
-def survey_interim():
-    """Interim parquet of every survey file in the config."""
+# --- ingest -------------------------------------------------------------------------
+FACILITY_INPUTS = (
+    "facilities",
+    "population",
+    "dhis2_datavalues",
+    "dhis2_completeness",
+    "programmes",
+)
+
+
+def facility_raw_inputs(wildcards):
+    """Raw files of the facility data (master list, population, DHIS2, roll-out)."""
+    return {name: config["inputs"][name] for name in FACILITY_INPUTS}
+
+
+def survey_raw_inputs(wildcards):
+    """Every survey recode file named in the config."""
+    return [e["path"] for r in config["inputs"]["surveys"] for e in r["files"]]
+
+
+def survey_interim(ext):
+    """Interim file of every survey round and unit (.parquet or .labels.json)."""
     return [
-        f"results/interim/survey_{entry['unit']}_{rnd['year']}.parquet"
+        f"results/interim/survey_{entry['unit']}_{rnd['year']}{ext}"
         for rnd in config["inputs"]["surveys"]
         for entry in rnd["files"]
     ]
@@ -35,66 +55,28 @@ def survey_interim():
 
 def interim_tables():
     """Every interim table the ingest stage writes."""
-    single = [
-        "facilities",
-        "population",
-        "dhis2_datavalues",
-        "dhis2_completeness",
-        "programmes",
-        "events",
-        "mutuals",
-    ]
-    return [f"results/interim/{name}.parquet" for name in single] + survey_interim()
+    single = [*FACILITY_INPUTS, "events", "mutuals"]
+    return [f"results/interim/{name}.parquet" for name in single] + survey_interim(
+        ".parquet"
+    )
 
 
 def raw_inputs():
     """Every raw input file named in the config (hashed into the provenance block)."""
     inp = config["inputs"]
-    files = [
-        inp[k]
-        for k in (
-            "facilities",
-            "population",
-            "dhis2_datavalues",
-            "dhis2_completeness",
-            "programmes",
-            "events",
-        )
-    ]
+    files = [inp[k] for k in (*FACILITY_INPUTS, "events")]
     files += [e["path"] for r in inp["surveys"] for e in r["files"]]
     files += list(inp["mutuals"])
     return files
 
 
-def all_targets():
-    """The default target: every product of the pipeline."""
-    return [
-        *expand("reports/data_inventory_{lang}.html", lang=LANGS),
-        *expand("reports/data_quality_{area}_{lang}.html", area=AREAS, lang=LANGS),
-        *expand("reports/technical_{area}_{lang}.html", area=AREAS, lang=LANGS),
-        *brief_targets(),
-        *MANIFEST_SELF,
-        *expand("results/clean/panel_{area}.parquet", area=AREAS),
-        *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
-        "results/clean/facilities.parquet",
-        *estimate_targets(),
-        *expand(
-            "results/resilience/{area}_{kind}",
-            area=AREAS,
-            kind=["indicators.csv", "aggregates.csv", "comparison.json"],
-        ),
-        *expand(
-            "results/figures/{lang}/resilience_{area}_{fig}.svg",
-            lang=LANGS,
-            area=AREAS,
-            fig=["facility", "district", "tau"],
-        ),
-        "results/sustainability/mutual_kpis.csv",
-        "results/sustainability/persistence.csv",
-        *expand("results/figures/{lang}/mutual_kpis.svg", lang=LANGS),
-    ]
+def inventory_inputs(wildcards):
+    """Interim tables (by name) and raw files the data inventory describes."""
+    tables = {Path(p).name.removesuffix(".parquet"): p for p in interim_tables()}
+    return {**tables, "raw": raw_inputs()}
 
 
+# --- clean --------------------------------------------------------------------------
 def facility_cleaning_inputs(wildcards):
     """Interim DHIS2 tables and master list, plus the org-unit mapping file if configured."""
     out = {
@@ -108,30 +90,17 @@ def facility_cleaning_inputs(wildcards):
     return out
 
 
-def survey_cleaning_inputs(wildcards):
-    """Every round's interim table and label sidecar of one unit, with the roll-out."""
-    years = survey_years()
-    return {
-        "tables": [
-            f"results/interim/survey_{wildcards.unit}_{y}.parquet" for y in years
-        ],
-        "labels": [
-            f"results/interim/survey_{wildcards.unit}_{y}.labels.json" for y in years
-        ],
-        "programmes": "results/interim/programmes.parquet",
-        "facilities": "results/interim/facilities.parquet",
-    }
+def area_config(wildcards):
+    """What the panel of one area reads: its districts, its programmes, the indicators."""
+    return subset(
+        f"areas.{wildcards.area}",
+        "programmes[].name",
+        "programmes[].area",
+        "dhis2.indicators",
+    )
 
 
-def inventory_inputs(wildcards):
-    """Interim tables (by name) and raw files the data inventory describes."""
-    tables = {Path(p).name.removesuffix(".parquet"): p for p in interim_tables()}
-    return {**tables, "raw": raw_inputs()}
-
-
-# --- DiD (workflow/rules/did.smk) ------------------------------------------------
-
-
+# --- did ----------------------------------------------------------------------------
 def analysis_names():
     """Names of the configured analyses (config["analyses"])."""
     return [a["name"] for a in config["analyses"]]
@@ -172,42 +141,52 @@ def estimate_targets():
     )
 
 
-# --- technical report (workflow/rules/report.smk, issue 7) -------------------------
-from sahel_eval.report.tables import FORMATS as TABLE_FORMATS
-from sahel_eval.report.technical import TABLES as REPORT_TABLES
-
-
 def area_analysis_names(area):
     """Names of the configured analyses of one area."""
     return [a["name"] for a in config["analyses"] if a["area"] == area]
 
 
-def did_outcome_pattern():
-    """Wildcard constraint: exactly one outcome of a configured analysis (longest first)."""
-    outcomes = {o for a in config["analyses"] for o in a["outcomes"]}
-    return "|".join(sorted(outcomes, key=lambda o: (-len(o), o)))
+# --- figures and reports ------------------------------------------------------------
+def did_figure_files(analysis):
+    """{lang}_{outcome} -> DiD figure of one analysis (languages outermost)."""
+    spec = analysis_spec(SimpleNamespace(analysis=analysis))
+    return {
+        f"{lang}_{outcome}": f"results/figures/{lang}/did_{analysis}_{outcome}.svg"
+        for lang in LANGS
+        for outcome in spec["outcomes"]
+    }
 
 
-def did_figure_targets(area, lang):
-    """DiD figure of every analysis × outcome of one area in one language."""
-    return [
-        f"results/figures/{lang}/did_{a['name']}_{o}.svg"
-        for a in config["analyses"]
-        if a["area"] == area
-        for o in a["outcomes"]
-    ]
+def did_figure_outputs(analysis):
+    """Named outputs of one analysis's figure rule (in the Snakemake report)."""
+    return {
+        key: report(
+            path,
+            caption="../report/estimates.rst",
+            category="Estimates",
+            labels={"analysis": analysis, "figure": key},
+        )
+        for key, path in did_figure_files(analysis).items()
+    }
 
 
-def did_figure_inputs(wildcards):
+def did_figure_inputs(analysis):
     """Tidy estimates of one analysis; facility analyses also need the panel's months."""
-    spec = analysis_spec(wildcards)
+    spec = analysis_spec(SimpleNamespace(analysis=analysis))
     out = {
-        "estimates": f"results/estimates/{wildcards.analysis}.csv",
-        "event_time": f"results/estimates/{wildcards.analysis}_event_time.csv",
+        "estimates": f"results/estimates/{analysis}.csv",
+        "event_time": f"results/estimates/{analysis}_event_time.csv",
     }
     if spec["data"] == "facility":
         out["panel"] = f"results/clean/panel_{spec['area']}.parquet"
     return out
+
+
+def area_did_figures(area):
+    """DiD figures of every analysis of one area, every outcome and language."""
+    return [
+        f for name in area_analysis_names(area) for f in did_figure_files(name).values()
+    ]
 
 
 def report_table_files(area):
@@ -238,28 +217,85 @@ def report_tables_inputs(wildcards):
 
 
 def technical_report_inputs(wildcards):
-    """Tables, estimates, figures and raw files (provenance) of one technical report."""
-    area, lang = wildcards.area, wildcards.lang
+    """Tables, estimates, figures and raw files (provenance) of one area's reports."""
+    area = wildcards.area
     names = area_analysis_names(area)
     return {
         "tables": report_table_files(area),
         "documents": [f"results/estimates/{n}.json" for n in names],
         "event_time": [f"results/estimates/{n}_event_time.csv" for n in names],
-        "did_figures": did_figure_targets(area, lang),
+        "did_figures": area_did_figures(area),
         "dq": expand("results/dq/{table}.csv", table=DQ_TABLES),
         "facilities_interim": "results/interim/facilities.parquet",
         "facilities": "results/clean/facilities.parquet",
         "indicators": f"results/resilience/{area}_indicators.csv",
-        "resilience_facility": f"results/figures/{lang}/resilience_{area}_facility.svg",
-        "resilience_district": f"results/figures/{lang}/resilience_{area}_district.svg",
-        "resilience_tau": f"results/figures/{lang}/resilience_{area}_tau.svg",
-        "mutual_kpis": f"results/figures/{lang}/mutual_kpis.svg",
-        "dq_attrition": f"results/figures/{lang}/dq_{area}_attrition.svg",
+        "resilience_figures": expand(
+            "results/figures/{lang}/resilience_{area}_{fig}.svg",
+            lang=LANGS,
+            area=area,
+            fig=RESILIENCE_FIGURES,
+        ),
+        "mutual_kpis_figures": expand(
+            "results/figures/{lang}/mutual_kpis.svg", lang=LANGS
+        ),
+        "dq_figures": expand(
+            "results/figures/{lang}/dq_{area}_{fig}.svg",
+            lang=LANGS,
+            area=area,
+            fig=DQ_FIGURES,
+        ),
         "raw": raw_inputs(),
     }
 
 
-# --- Programme brief, manifest, run date (issue 7) --------------------------------
+RESILIENCE_FIGURES = ("facility", "district", "tau")
+
+
+def resilience_figure_outputs():
+    """Named outputs {lang}_{figure} of one area's resilience figures, in the report."""
+    return {
+        f"{lang}_{fig}": report(
+            f"results/figures/{lang}/resilience_{{area}}_{fig}.svg",
+            caption="../report/resilience.rst",
+            category="Resilience",
+            labels={"area": "{area}", "language": lang, "figure": fig},
+        )
+        for lang in LANGS
+        for fig in RESILIENCE_FIGURES
+    }
+
+
+DQ_FIGURES = ("heatmap", "reporting", "attrition")
+
+
+def lang_outputs(pattern, label, key="{lang}"):
+    """Named outputs, one per language (``key`` names them), marked for the report."""
+    return {
+        key.format(lang=lang): report(
+            pattern.format(lang=lang),
+            caption=f"../report/{REPORT_CAPTIONS[label]}",
+            category="Reports",
+            labels={"report": label, "language": lang}
+            | ({"area": "{area}"} if "{area}" in pattern else {}),
+        )
+        for lang in LANGS
+    }
+
+
+REPORT_CAPTIONS = {
+    "data inventory": "data_inventory.rst",
+    "data quality": "data_quality.rst",
+    "technical": "technical.rst",
+    "brief": "brief.rst",
+    "brief (PDF)": "brief_pdf.rst",
+}
+
+
+def dq_area_config(wildcards):
+    """What the data-quality figures of one area read: the dq section, its districts."""
+    return subset("dq", f"areas.{wildcards.area}.districts")
+
+
 # Files the manifest must not wait for: itself and the run date written after it.
 MANIFEST_SELF = ("reports/manifest.sha256", "reports/run_metadata.json")
 
@@ -269,6 +305,35 @@ def brief_targets():
     return expand(
         "reports/brief_{area}_{lang}.{ext}", area=AREAS, lang=LANGS, ext=("html", "pdf")
     )
+
+
+def all_targets():
+    """The default target: every product of the pipeline."""
+    return [
+        *expand("reports/data_inventory_{lang}.html", lang=LANGS),
+        *expand("reports/data_quality_{area}_{lang}.html", area=AREAS, lang=LANGS),
+        *expand("reports/technical_{area}_{lang}.html", area=AREAS, lang=LANGS),
+        *brief_targets(),
+        *MANIFEST_SELF,
+        *expand("results/clean/panel_{area}.parquet", area=AREAS),
+        *expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
+        "results/clean/facilities.parquet",
+        *estimate_targets(),
+        *expand(
+            "results/resilience/{area}_{kind}",
+            area=AREAS,
+            kind=["indicators.csv", "aggregates.csv", "comparison.json"],
+        ),
+        *expand(
+            "results/figures/{lang}/resilience_{area}_{fig}.svg",
+            lang=LANGS,
+            area=AREAS,
+            fig=RESILIENCE_FIGURES,
+        ),
+        "results/sustainability/mutual_kpis.csv",
+        "results/sustainability/persistence.csv",
+        *expand("results/figures/{lang}/mutual_kpis.svg", lang=LANGS),
+    ]
 
 
 def manifest_inputs():

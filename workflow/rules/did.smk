@@ -25,5 +25,13 @@ rule estimate:
         ENV
     params:
         spec=analysis_spec,
+        config=subset(
+            "seeds.bootstrap",
+            "seeds.randomisation",
+            "did",
+            "reporting.test_level",
+            "sustainability.persistence_months",
+        ),
+        code=code("estimate.py"),
     script:
         "../scripts/estimate.py"

@@ -1,99 +1,39 @@
-# Ingest: one rule per kind of input. Raw files → typed parquet under results/interim/,
-# direct identifiers dropped, ids salted-hashed. Bad input fails with one clear message.
+# Ingest: raw files → typed parquet under results/interim/, direct identifiers dropped,
+# ids salted-hashed. Bad input fails with one clear message. One job per family of
+# inputs (job grain is a performance choice: each job pays its imports), split where
+# the consumers differ so an edit to the mutual registers does not redo the DHIS2 data.
 
 
-rule ingest_facilities:
+rule ingest_facility_data:
     input:
-        config["inputs"]["facilities"],
+        unpack(facility_raw_inputs),
     output:
-        "results/interim/facilities.parquet",
+        **{name: f"results/interim/{name}.parquet" for name in FACILITY_INPUTS},
     log:
-        "logs/ingest/facilities.log",
+        "logs/ingest/facility_data.log",
     benchmark:
-        "logs/benchmarks/ingest/facilities.tsv"
+        "logs/benchmarks/ingest/facility_data.tsv"
     conda:
         ENV
     params:
-        kind="facilities",
-    script:
-        "../scripts/ingest.py"
-
-
-rule ingest_population:
-    input:
-        config["inputs"]["population"],
-        facilities="results/interim/facilities.parquet",
-    output:
-        "results/interim/population.parquet",
-    log:
-        "logs/ingest/population.log",
-    benchmark:
-        "logs/benchmarks/ingest/population.tsv"
-    conda:
-        ENV
-    params:
-        kind="population",
-    script:
-        "../scripts/ingest.py"
-
-
-rule ingest_dhis2_datavalues:
-    input:
-        config["inputs"]["dhis2_datavalues"],
-    output:
-        "results/interim/dhis2_datavalues.parquet",
-    log:
-        "logs/ingest/dhis2_datavalues.log",
-    benchmark:
-        "logs/benchmarks/ingest/dhis2_datavalues.tsv"
-    conda:
-        ENV
-    params:
-        kind="dhis2_datavalues",
-    script:
-        "../scripts/ingest.py"
-
-
-rule ingest_dhis2_completeness:
-    input:
-        config["inputs"]["dhis2_completeness"],
-    output:
-        "results/interim/dhis2_completeness.parquet",
-    log:
-        "logs/ingest/dhis2_completeness.log",
-    benchmark:
-        "logs/benchmarks/ingest/dhis2_completeness.tsv"
-    conda:
-        ENV
-    params:
-        kind="dhis2_completeness",
-    script:
-        "../scripts/ingest.py"
-
-
-rule ingest_programmes:
-    input:
-        config["inputs"]["programmes"],
-        facilities="results/interim/facilities.parquet",
-    output:
-        "results/interim/programmes.parquet",
-    log:
-        "logs/ingest/programmes.log",
-    benchmark:
-        "logs/benchmarks/ingest/programmes.tsv"
-    conda:
-        ENV
-    params:
-        kind="programmes",
+        config=subset(
+            "synthetic",
+            "privacy",
+            *(f"inputs.{name}" for name in FACILITY_INPUTS),
+            "geography",
+            "dhis2",
+            "programmes[].name",
+        ),
+        code=code("ingest.py"),
     script:
         "../scripts/ingest.py"
 
 
 rule ingest_events:
     input:
-        config["inputs"]["events"],
+        events=config["inputs"]["events"],
     output:
-        "results/interim/events.parquet",
+        events="results/interim/events.parquet",
     log:
         "logs/ingest/events.log",
     benchmark:
@@ -101,16 +41,17 @@ rule ingest_events:
     conda:
         ENV
     params:
-        kind="events",
+        config=subset("synthetic", "privacy", "inputs.events"),
+        code=code("ingest.py"),
     script:
         "../scripts/ingest.py"
 
 
 rule ingest_mutuals:
     input:
-        config["inputs"]["mutuals"],
+        mutuals=config["inputs"]["mutuals"],
     output:
-        "results/interim/mutuals.parquet",
+        mutuals="results/interim/mutuals.parquet",
     log:
         "logs/ingest/mutuals.log",
     benchmark:
@@ -118,24 +59,32 @@ rule ingest_mutuals:
     conda:
         ENV
     params:
-        kind="mutuals",
+        config=subset(
+            "synthetic",
+            "privacy",
+            "inputs.mutuals",
+            "mutuals.sheet",
+            "mutuals.columns",
+        ),
+        code=code("ingest.py"),
     script:
         "../scripts/ingest.py"
 
 
-rule ingest_survey:
+rule ingest_surveys:
     input:
-        survey_file,
+        survey_raw_inputs,
     output:
-        table="results/interim/survey_{unit}_{year}.parquet",
-        labels="results/interim/survey_{unit}_{year}.labels.json",
+        tables=survey_interim(".parquet"),
+        labels=survey_interim(".labels.json"),
     log:
-        "logs/ingest/survey_{unit}_{year}.log",
+        "logs/ingest/surveys.log",
     benchmark:
-        "logs/benchmarks/ingest/survey_{unit}_{year}.tsv"
+        "logs/benchmarks/ingest/surveys.tsv"
     conda:
         ENV
     params:
-        kind="survey",
+        config=subset("synthetic", "privacy", "inputs.surveys", "survey.variables"),
+        code=code("ingest_surveys.py"),
     script:
-        "../scripts/ingest.py"
+        "../scripts/ingest_surveys.py"

@@ -1,42 +1,48 @@
-# Reports: jinja2 templates → self-contained HTML per audience × area × language.
+# Reports: jinja2 templates → self-contained HTML per audience × area × language. One
+# job draws or renders every language of a product (each job pays its imports once).
+# Report rules pass the whole config: the provenance block shows its hash.
 
 
 rule data_inventory:
     input:
         unpack(inventory_inputs),
     output:
-        report(
-            "reports/data_inventory_{lang}.html",
-            caption="../report/data_inventory.rst",
-            category="Reports",
-            labels={"report": "data inventory", "language": "{lang}"},
-        ),
+        **lang_outputs("reports/data_inventory_{lang}.html", "data inventory"),
     log:
-        "logs/report/data_inventory_{lang}.log",
+        "logs/report/data_inventory.log",
     benchmark:
-        "logs/benchmarks/report/data_inventory_{lang}.tsv"
+        "logs/benchmarks/report/data_inventory.tsv"
     conda:
         ENV
+    params:
+        config=config,
+        code=code("data_inventory.py"),
     script:
         "../scripts/data_inventory.py"
 
 
-# Data-quality report per area × language (issue 4): figures from results/dq/, then the
-# page. reporting_status.csv (facility × month status) feeds the heat map.
+# Data-quality report per area (issue 4): figures from results/dq/, then the pages.
+# reporting_status.csv (facility × month status) feeds the heat map.
 rule figures_dq:
     input:
         dq=expand("results/dq/{table}.csv", table=DQ_TABLES),
         facilities="results/interim/facilities.parquet",
     output:
-        heatmap="results/figures/{lang}/dq_{area}_heatmap.svg",
-        reporting="results/figures/{lang}/dq_{area}_reporting.svg",
-        attrition="results/figures/{lang}/dq_{area}_attrition.svg",
+        **{
+            f"{lang}_{fig}": f"results/figures/{lang}/dq_{{area}}_{fig}.svg"
+            for lang in LANGS
+            for fig in DQ_FIGURES
+        },
     log:
-        "logs/report/figures_dq_{area}_{lang}.log",
+        "logs/report/figures_dq_{area}.log",
     benchmark:
-        "logs/benchmarks/report/figures_dq_{area}_{lang}.tsv"
+        "logs/benchmarks/report/figures_dq_{area}.tsv"
     conda:
         ENV
+    params:
+        config=dq_area_config,
+        languages=LANGS,
+        code=code("figures_dq.py"),
     script:
         "../scripts/figures_dq.py"
 
@@ -45,55 +51,51 @@ rule data_quality_report:
     input:
         dq=expand("results/dq/{table}.csv", table=DQ_TABLES),
         facilities="results/interim/facilities.parquet",
-        heatmap="results/figures/{lang}/dq_{area}_heatmap.svg",
-        reporting="results/figures/{lang}/dq_{area}_reporting.svg",
-        attrition="results/figures/{lang}/dq_{area}_attrition.svg",
+        figures=expand(
+            "results/figures/{lang}/dq_{{area}}_{fig}.svg", lang=LANGS, fig=DQ_FIGURES
+        ),
         raw=raw_inputs(),
     output:
-        report(
-            "reports/data_quality_{area}_{lang}.html",
-            caption="../report/data_quality.rst",
-            category="Reports",
-            subcategory="Data quality",
-            labels={"report": "data quality", "area": "{area}", "language": "{lang}"},
-        ),
+        **lang_outputs("reports/data_quality_{{area}}_{lang}.html", "data quality"),
     log:
-        "logs/report/data_quality_{area}_{lang}.log",
+        "logs/report/data_quality_{area}.log",
     benchmark:
-        "logs/benchmarks/report/data_quality_{area}_{lang}.tsv"
+        "logs/benchmarks/report/data_quality_{area}.tsv"
     conda:
         ENV
+    params:
+        config=config,
+        code=code("data_quality.py"),
     script:
         "../scripts/data_quality.py"
 
 
-# Technical report per area × language (issue 7): DiD figures drawn from
-# results/estimates/, the area's tables as CSV / XLSX / LaTeX under
-# results/tables/{area}/, then the page, which reads those tables back.
-# The helpers (did_figure_inputs, report_tables_inputs, technical_report_inputs,
-# REPORT_TABLES, TABLE_FORMATS) live in common.smk.
+# DiD figures of one analysis, every outcome and language: one rule per configured
+# analysis, since the outputs (its outcomes) differ between analyses.
+for spec in config["analyses"]:
+
+    rule:
+        name:
+            f"figures_did_{spec['name']}"
+        input:
+            **did_figure_inputs(spec["name"]),
+        output:
+            **did_figure_outputs(spec["name"]),
+        log:
+            f"logs/report/figures_did_{spec['name']}.log",
+        benchmark:
+            f"logs/benchmarks/report/figures_did_{spec['name']}.tsv"
+        conda:
+            ENV
+        params:
+            spec=spec,
+            languages=LANGS,
+            code=code("figures_did.py"),
+        script:
+            "../scripts/figures_did.py"
 
 
-rule figures_did:
-    input:
-        unpack(did_figure_inputs),
-    output:
-        "results/figures/{lang}/did_{analysis}_{outcome}.svg",
-    log:
-        "logs/report/figures_did_{analysis}_{outcome}_{lang}.log",
-    benchmark:
-        "logs/benchmarks/report/figures_did_{analysis}_{outcome}_{lang}.tsv"
-    wildcard_constraints:
-        analysis=analysis_pattern(),
-        outcome=did_outcome_pattern(),
-    conda:
-        ENV
-    params:
-        spec=analysis_spec,
-    script:
-        "../scripts/figures_did.py"
-
-
+# The technical report's tables of one area (CSV, XLSX, LaTeX) under results/tables/.
 rule report_tables:
     input:
         unpack(report_tables_inputs),
@@ -109,6 +111,11 @@ rule report_tables:
         "logs/benchmarks/report/report_tables_{area}.tsv"
     conda:
         ENV
+    params:
+        config=subset(
+            "reporting", "sustainability", "analyses", "areas", "mutuals.areas"
+        ),
+        code=code("report_tables.py"),
     script:
         "../scripts/report_tables.py"
 
@@ -117,26 +124,22 @@ rule technical_report:
     input:
         unpack(technical_report_inputs),
     output:
-        report(
-            "reports/technical_{area}_{lang}.html",
-            caption="../report/technical.rst",
-            category="Reports",
-            subcategory="Technical reports",
-            labels={"report": "technical", "area": "{area}", "language": "{lang}"},
-        ),
+        **lang_outputs("reports/technical_{{area}}_{lang}.html", "technical"),
     log:
-        "logs/report/technical_{area}_{lang}.log",
+        "logs/report/technical_{area}.log",
     benchmark:
-        "logs/benchmarks/report/technical_{area}_{lang}.tsv"
+        "logs/benchmarks/report/technical_{area}.tsv"
     conda:
         ENV
+    params:
+        config=config,
+        code=code("technical_report.py"),
     script:
         "../scripts/technical_report.py"
 
 
-# --- Programme brief, its PDF, the reviewers' manifest and the run date (issue 7) ---
-# The brief reads every analysis's estimates and keeps its own area's; the PDF is
-# printed by WeasyPrint (PyPI, installed by `make run` without root).
+# The programme brief reads every analysis's estimates and keeps its own area's; the
+# PDF is printed by WeasyPrint (PyPI, installed by `make run` without root).
 rule brief:
     input:
         estimates=expand("results/estimates/{analysis}.json", analysis=analysis_names()),
@@ -147,44 +150,22 @@ rule brief:
         persistence="results/sustainability/persistence.csv",
         raw=raw_inputs(),
     output:
-        report(
-            "reports/brief_{area}_{lang}.html",
-            caption="../report/brief.rst",
-            category="Reports",
-            subcategory="Programme brief",
-            labels={"report": "brief", "area": "{area}", "language": "{lang}"},
+        **lang_outputs("reports/brief_{{area}}_{lang}.html", "brief"),
+        **lang_outputs(
+            "reports/brief_{{area}}_{lang}.pdf", "brief (PDF)", key="{lang}_pdf"
         ),
     log:
-        "logs/report/brief_{area}_{lang}.log",
+        "logs/report/brief_{area}.log",
     benchmark:
-        "logs/benchmarks/report/brief_{area}_{lang}.tsv"
-    conda:
-        ENV
-    script:
-        "../scripts/brief.py"
-
-
-rule brief_pdf:
-    input:
-        "reports/brief_{area}_{lang}.html",
-    output:
-        report(
-            "reports/brief_{area}_{lang}.pdf",
-            caption="../report/brief_pdf.rst",
-            category="Reports",
-            subcategory="Programme brief",
-            labels={"report": "brief (PDF)", "area": "{area}", "language": "{lang}"},
-        ),
-    log:
-        "logs/report/brief_pdf_{area}_{lang}.log",
-    benchmark:
-        "logs/benchmarks/report/brief_pdf_{area}_{lang}.tsv"
+        "logs/benchmarks/report/brief_{area}.tsv"
     conda:
         ENV
     params:
+        config=config,
         max_pages=2,
+        code=code("brief.py"),
     script:
-        "../scripts/brief_pdf.py"
+        "../scripts/brief.py"
 
 
 # Runs last: its inputs are every other target (manifest_inputs() in common.smk).
@@ -204,6 +185,8 @@ rule manifest:
         "logs/benchmarks/report/manifest.tsv"
     conda:
         ENV
+    params:
+        code=code("manifest.py"),
     script:
         "../scripts/manifest.py"
 
@@ -220,5 +203,7 @@ rule run_metadata:
         "logs/benchmarks/report/run_metadata.tsv"
     conda:
         ENV
+    params:
+        code=code("run_metadata.py"),
     script:
         "../scripts/run_metadata.py"

@@ -23,6 +23,9 @@ rule resilience_indicators:
         "logs/benchmarks/resilience/indicators_{area}.tsv"
     conda:
         ENV
+    params:
+        config=subset("resilience", "seeds.expected_volume", "shocks"),
+        code=code("resilience.py"),
     script:
         "../scripts/resilience.py"
 
@@ -44,6 +47,11 @@ rule resilience_summary:
         "logs/benchmarks/resilience/summary_{area}.tsv"
     conda:
         ENV
+    params:
+        config=subset(
+            "resilience.essential_services", "seeds.bootstrap", "reporting.test_level"
+        ),
+        code=code("resilience_summary.py"),
     script:
         "../scripts/resilience_summary.py"
 
@@ -56,33 +64,21 @@ rule resilience_figures:
         shocks="results/resilience/{area}_shocks.csv",
         facilities="results/clean/facilities.parquet",
     output:
-        facility=report(
-            "results/figures/{lang}/resilience_{area}_facility.svg",
-            caption="../report/resilience.rst",
-            category="Resilience",
-            labels={"area": "{area}", "language": "{lang}", "figure": "facility"},
-        ),
-        district=report(
-            "results/figures/{lang}/resilience_{area}_district.svg",
-            caption="../report/resilience.rst",
-            category="Resilience",
-            labels={"area": "{area}", "language": "{lang}", "figure": "district"},
-        ),
-        tau=report(
-            "results/figures/{lang}/resilience_{area}_tau.svg",
-            caption="../report/resilience.rst",
-            category="Resilience",
-            labels={
-                "area": "{area}",
-                "language": "{lang}",
-                "figure": "time to recovery",
-            },
-        ),
+        # One job draws every language; outputs named {lang}_{figure}.
+        **resilience_figure_outputs(),
     log:
-        "logs/resilience/figures_{area}_{lang}.log",
+        "logs/resilience/figures_{area}.log",
     benchmark:
-        "logs/benchmarks/resilience/figures_{area}_{lang}.tsv"
+        "logs/benchmarks/resilience/figures_{area}.tsv"
     conda:
         ENV
+    params:
+        config=subset(
+            "resilience.essential_services",
+            "resilience.window_months",
+            "shocks.national",
+        ),
+        languages=LANGS,
+        code=code("resilience_figures.py"),
     script:
         "../scripts/resilience_figures.py"

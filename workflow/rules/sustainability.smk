@@ -18,6 +18,9 @@ rule mutual_kpis:
         "logs/benchmarks/sustainability/mutual_kpis.tsv"
     conda:
         ENV
+    params:
+        config=subset("sustainability.kpi_thresholds"),
+        code=code("mutual_kpis.py"),
     script:
         "../scripts/mutual_kpis.py"
 
@@ -41,6 +44,8 @@ rule persistence:
         "logs/benchmarks/sustainability/persistence.tsv"
     conda:
         ENV
+    params:
+        code=code("persistence.py"),
     script:
         "../scripts/persistence.py"
 
@@ -49,17 +54,23 @@ rule sustainability_figures:
     input:
         "results/sustainability/mutual_kpis.csv",
     output:
-        report(
-            "results/figures/{lang}/mutual_kpis.svg",
-            caption="../report/sustainability.rst",
-            category="Sustainability",
-            labels={"language": "{lang}", "figure": "mutual KPIs"},
-        ),
+        **{
+            lang: report(
+                f"results/figures/{lang}/mutual_kpis.svg",
+                caption="../report/sustainability.rst",
+                category="Sustainability",
+                labels={"language": lang, "figure": "mutual KPIs"},
+            )
+            for lang in LANGS
+        },
     log:
-        "logs/sustainability/figures_{lang}.log",
+        "logs/sustainability/figures.log",
     benchmark:
-        "logs/benchmarks/sustainability/figures_{lang}.tsv"
+        "logs/benchmarks/sustainability/figures.tsv"
     conda:
         ENV
+    params:
+        config=subset("sustainability.kpi_thresholds"),
+        code=code("sustainability_figures.py"),
     script:
         "../scripts/sustainability_figures.py"

@@ -1,30 +1,45 @@
-"""Snakemake adapter: render reports/brief_{area}_{lang}.html from the results files."""
+"""Snakemake adapter: reports/brief_{area}_{lang}.html and its A4 PDF, every language.
+
+The PDF is printed by WeasyPrint, not Chromium: it comes from PyPI, so `make run`
+installs it in the virtual environment without root; Chromium would need a system
+package. Outputs are named ``{lang}`` (HTML) and ``{lang}_pdf``.
+"""
 
 import json
+import logging
+from pathlib import Path
 
 import pandas as pd
 
-from sahel_eval.report.brief import brief_context, read_estimates, render_brief
+from sahel_eval.report.brief import brief_context, read_estimates, render_brief, write_brief_pdf
 from sahel_eval.report.provenance import collect_provenance
 from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    area, lang = smk.wildcards.area, smk.wildcards.lang
-    with open(smk.input.comparison, encoding="utf-8") as handle:
-        comparison = json.load(handle)
+    config, area = smk.params.config, smk.wildcards.area
     context = brief_context(
         area=area,
-        config=smk.config,
+        config=config,
         estimates=read_estimates(smk.input.estimates),
         aggregates=pd.read_csv(smk.input.aggregates),
         shocks=pd.read_csv(smk.input.shocks, dtype={"onset": "str"}),
-        comparison=comparison,
+        comparison=json.loads(Path(smk.input.comparison).read_text("utf-8")),
         kpis=pd.read_csv(smk.input.kpis),
         persistence=pd.read_csv(smk.input.persistence, dtype={"end_month": "str"}),
     )
-    prov = collect_provenance(smk.config, list(smk.input.raw), root=".")
-    render_brief(context, prov, lang, smk.output[0], synthetic=smk.config["synthetic"])
+    prov = collect_provenance(config, list(smk.input.raw), root=".")
+    # WeasyPrint logs every layout step at INFO; the log keeps its warnings only.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    log = logging.getLogger("sahel_eval")
+    for lang in config["reporting"]["languages"]:
+        html = render_brief(context, prov, lang, smk.output[lang], synthetic=config["synthetic"])
+        path, pages = write_brief_pdf(html, smk.output[f"{lang}_pdf"])
+        log.info("%s: %d A4 page(s)", path.name, pages)
+        if pages > smk.params.max_pages:
+            log.warning(
+                "%s has %d pages; a brief should fit in %d", path.name, pages, smk.params.max_pages
+            )
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

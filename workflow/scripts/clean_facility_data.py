@@ -13,15 +13,15 @@ from sahel_eval.rule_runner import run_rule
 
 def main(smk) -> None:
     facilities = pd.read_parquet(smk.input.facilities)
-    settings = CleanSettings.from_config(smk.config)
+    settings = CleanSettings.from_config(smk.params.config)
     clean = clean_facility_data(
         pd.read_parquet(smk.input.datavalues),
         pd.read_parquet(smk.input.completeness),
         facilities,
         settings,
         orgunit_mapping=smk.input.get("mapping"),
-        datavalues_source=smk.config["inputs"]["dhis2_datavalues"],
-        registrations_source=smk.config["inputs"]["dhis2_completeness"],
+        datavalues_source=smk.params.config["inputs"]["dhis2_datavalues"],
+        registrations_source=smk.params.config["inputs"]["dhis2_completeness"],
     )
     tables = dq_tables(clean, facilities, pd.read_parquet(smk.input.programmes), settings)
     for path in smk.output.dq:

@@ -1,4 +1,4 @@
-"""Snakemake adapter: render reports/data_quality_{area}_{lang}.html from results/dq/."""
+"""Snakemake adapter: render reports/data_quality_{area}_{lang}.html in every language."""
 
 from pathlib import Path
 
@@ -15,20 +15,26 @@ from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    area = smk.wildcards.area
-    paths = {Path(p).stem: p for p in smk.input.dq}
-    context = data_quality_context(
-        read_dq_tables(paths),
-        pd.read_parquet(smk.input.facilities),
-        area,
-        smk.config["areas"][area]["districts"],
-        DQReportSettings.from_config(smk.config),
-        {name: smk.input[name] for name in ("heatmap", "reporting", "attrition")},
-    )
-    prov = collect_provenance(smk.config, list(smk.input.raw), root=".")
-    render_data_quality(
-        context, prov, smk.wildcards.lang, smk.output[0], synthetic=smk.config["synthetic"]
-    )
+    config, area = smk.params.config, smk.wildcards.area
+    tables = read_dq_tables({Path(p).stem: p for p in smk.input.dq})
+    facilities = pd.read_parquet(smk.input.facilities)
+    prov = collect_provenance(config, list(smk.input.raw), root=".")
+    for lang, path in smk.output.items():
+        # Figures of this language, by name (dq_{area}_{name}.svg).
+        figures = {
+            Path(f).stem.rsplit("_", 1)[-1]: f
+            for f in smk.input.figures
+            if Path(f).parent.name == lang
+        }
+        context = data_quality_context(
+            tables,
+            facilities,
+            area,
+            config["areas"][area]["districts"],
+            DQReportSettings.from_config(config),
+            figures,
+        )
+        render_data_quality(context, prov, lang, path, synthetic=config["synthetic"])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

@@ -23,7 +23,7 @@ def main(smk) -> None:
         data = pd.read_parquet(smk.input.panel)
     else:
         data = {name: pd.read_parquet(smk.input[name]) for name in smk.input.keys()}
-    out = run_analysis(spec, data, AnalysisSettings.from_config(smk.config))
+    out = run_analysis(spec, data, AnalysisSettings.from_config(smk.params.config))
     doc = analysis_document(out)
     with atomic_paths(smk.output.csv, smk.output.json, smk.output.event_time) as (c, j, e):
         _write_csv(out.estimates, c)

@@ -1,4 +1,7 @@
-"""Snakemake adapter: draw results/figures/{lang}/did_{analysis}_{outcome}.svg."""
+"""Snakemake adapter: draw one analysis's DiD figures, every outcome and language.
+
+Outputs are named ``{lang}_{outcome}`` (results/figures/{lang}/did_{analysis}_{outcome}.svg).
+"""
 
 import pandas as pd
 
@@ -8,21 +11,22 @@ from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    lang, outcome = smk.wildcards.lang, smk.wildcards.outcome
+    spec = smk.params.spec
     estimates = pd.read_csv(smk.input.estimates)
-    if smk.params.spec["data"] == "survey":
-        fig = survey_figure(estimates, outcome, lang=lang)
-    else:
+    event_time = pd.read_csv(smk.input.event_time)
+    months = None
+    if spec["data"] == "facility":
         panel = pd.read_parquet(smk.input.panel, columns=["t", "month"]).drop_duplicates("t")
         months = {int(t): str(m) for t, m in zip(panel["t"], panel["month"], strict=True)}
-        fig = facility_figure(
-            estimates,
-            pd.read_csv(smk.input.event_time),
-            outcome,
-            lang=lang,
-            cohort_months=months,
-        )
-    save_svg(fig, smk.output[0])
+    for lang in smk.params.languages:
+        for outcome in spec["outcomes"]:
+            if months is None:
+                fig = survey_figure(estimates, outcome, lang=lang)
+            else:
+                fig = facility_figure(
+                    estimates, event_time, outcome, lang=lang, cohort_months=months
+                )
+            save_svg(fig, smk.output[f"{lang}_{outcome}"])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

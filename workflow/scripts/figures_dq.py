@@ -10,19 +10,21 @@ from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    paths = {Path(p).stem: p for p in smk.input.dq}
+    config = smk.params.config
+    tables = read_dq_tables({Path(p).stem: p for p in smk.input.dq})
     facilities = pd.read_parquet(smk.input.facilities)
-    settings = DQReportSettings.from_config(smk.config)
-    write_dq_figures(
-        read_dq_tables(paths),
-        smk.config["areas"][smk.wildcards.area]["districts"],
-        smk.wildcards.lang,
-        {name: smk.output[name] for name in ("heatmap", "reporting", "attrition")},
-        completeness_target=settings.completeness_target,
-        timeliness_target=settings.timeliness_target,
-        inactive_months=settings.inactive_months,
-        names=dict(zip(facilities["orgunit_uid"], facilities["orgunit_name"], strict=True)),
-    )
+    settings = DQReportSettings.from_config(config)
+    for lang in smk.params.languages:
+        write_dq_figures(
+            tables,
+            config["areas"][smk.wildcards.area]["districts"],
+            lang,
+            {name: smk.output[f"{lang}_{name}"] for name in ("heatmap", "reporting", "attrition")},
+            completeness_target=settings.completeness_target,
+            timeliness_target=settings.timeliness_target,
+            inactive_months=settings.inactive_months,
+            names=dict(zip(facilities["orgunit_uid"], facilities["orgunit_name"], strict=True)),
+        )
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

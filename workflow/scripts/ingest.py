@@ -1,31 +1,27 @@
-"""Snakemake adapter: ingest one raw input with :mod:`sahel_eval.ingest`."""
+"""Snakemake adapter: ingest the single-file inputs of one rule with :mod:`sahel_eval.ingest`.
 
-import pandas as pd
+Each named output is one kind of input (facilities, population, DHIS2 exports,
+programmes, events, mutuals), ingested in output order: the master facility list
+first, since population and roll-out rows must match its ids.
+"""
 
 from sahel_eval import ingest
 from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    kind = smk.params.kind
-    cfg = smk.config
-    if kind == "survey":
-        ingest.ingest_survey(
-            cfg,
-            year=int(smk.wildcards.year),
-            unit=smk.wildcards.unit,
-            src=smk.input[0],
-            out=smk.output.table,
-            labels_out=smk.output.labels,
-        )
-    elif kind == "mutuals":
-        ingest.ingest_mutuals(cfg, srcs=list(smk.input), out=smk.output[0])
-    else:
+    config = smk.params.config
+    facility_ids = None
+    for kind, out in smk.output.items():
+        if kind == "mutuals":
+            ingest.ingest_mutuals(config, srcs=list(smk.input.mutuals), out=out)
+            continue
         kwargs = {}
-        if "facilities" in smk.input.keys():
-            ids = pd.read_parquet(smk.input.facilities, columns=["orgunit_uid"])
-            kwargs["facility_ids"] = ids["orgunit_uid"].tolist()
-        ingest.SINGLE_FILE_INGESTERS[kind](cfg, src=smk.input[0], out=smk.output[0], **kwargs)
+        if kind in ("population", "programmes"):
+            kwargs["facility_ids"] = facility_ids
+        frame = ingest.SINGLE_FILE_INGESTERS[kind](config, src=smk.input[kind], out=out, **kwargs)
+        if kind == "facilities":
+            facility_ids = frame["orgunit_uid"].tolist()
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

@@ -8,7 +8,7 @@ from sahel_eval.sustainability import mutual_kpis
 
 
 def main(smk) -> None:
-    thresholds = smk.config["sustainability"]["kpi_thresholds"]
+    thresholds = smk.params.config["sustainability"]["kpi_thresholds"]
     write_csv(mutual_kpis(pd.read_parquet(smk.input[0]), thresholds), smk.output[0])
 
 

@@ -13,7 +13,7 @@ def main(smk) -> None:
         pd.read_parquet(smk.input.facilities),
         pd.read_parquet(smk.input.population),
         pd.read_parquet(smk.input.programmes),
-        smk.config,
+        smk.params.config,
         smk.wildcards.area,
     )
     write_parquet(panel, smk.output[0])

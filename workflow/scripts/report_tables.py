@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval.report.tables import write_table
-from sahel_eval.report.technical import TABLES, build_tables
+from sahel_eval.products import REPORT_TABLES
+from sahel_eval.report.technical import build_tables
 from sahel_eval.rule_runner import run_rule
 
 
@@ -15,7 +16,7 @@ def main(smk) -> None:
     by_name = {Path(p).stem: p for p in smk.input.estimates}
     tables = build_tables(
         area,
-        smk.config,
+        smk.params.config,
         estimates={name: pd.read_csv(p) for name, p in by_name.items()},
         documents={
             Path(p).stem: json.loads(Path(p).read_text("utf-8")) for p in smk.input.documents
@@ -31,7 +32,7 @@ def main(smk) -> None:
         mutual_kpis=pd.read_csv(smk.input.mutual_kpis),
     )
     out_dir = Path(smk.output[0]).parent
-    for name, caption in TABLES.items():
+    for name, caption in REPORT_TABLES.items():
         write_table(tables[name], out_dir, name, caption=caption)
 
 

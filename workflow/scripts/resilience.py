@@ -12,8 +12,8 @@ from sahel_eval.rule_runner import run_rule
 
 def main(smk) -> None:
     panel = pd.read_parquet(smk.input.panel)
-    shocks = shocks_from_config(smk.config, pd.read_parquet(smk.input.events))
-    res = resilience_table(panel, shocks, ResilienceSettings.from_config(smk.config))
+    shocks = shocks_from_config(smk.params.config, pd.read_parquet(smk.input.events))
+    res = resilience_table(panel, shocks, ResilienceSettings.from_config(smk.params.config))
     logging.getLogger("sahel_eval").info("resilience timings (s): %s", res.timings)
     write_csv(res.indicators, smk.output.indicators)
     write_csv(res.shocks, smk.output.shocks)

@@ -1,4 +1,4 @@
-"""Snakemake adapter: resilience figures of one area in one language."""
+"""Snakemake adapter: one area's resilience figures, in every language of the config."""
 
 import pandas as pd
 
@@ -9,22 +9,21 @@ from sahel_eval.report.shocks import national_kinds, shock_label
 from sahel_eval.rule_runner import run_rule
 
 
-def main(smk) -> None:
-    lang = smk.wildcards.lang
-    ind = pd.read_csv(smk.input.indicators, dtype={"onset": str, "tau": "Int64"})
-    windows = pd.read_parquet(smk.input.windows)
-    panel = pd.read_parquet(smk.input.panel)
-    shocks = pd.read_csv(smk.input.shocks, dtype={"onset": str}).set_index("shock_id")
-    facilities = pd.read_parquet(smk.input.facilities, columns=["facility_id", "name"])
-    names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
-    service = smk.config["resilience"]["essential_services"][0]
+def draw(smk, lang: str, data: dict) -> None:
+    """The facility, district and time-to-recovery figures of one language."""
+    config = smk.params.config
+    ind, windows, panel, shocks, names = (
+        data[k] for k in ("indicators", "windows", "panel", "shocks", "names")
+    )
+    service = config["resilience"]["essential_services"][0]
     label = translate(f"fig.resilience.service.{service}", lang)
+    out = {name: smk.output[f"{lang}_{name}"] for name in ("facility", "district", "tau")}
     ex = fig.pick_example(ind, service)
     if ex:
         shock = shock_label(
             {"shock_id": ex["shock_id"], **shocks.loc[ex["shock_id"]].to_dict()},
             lang,
-            kinds=national_kinds(smk.config),
+            kinds=national_kinds(config),
         )
         fac = fig.facility_series(
             panel, windows, facility_id=ex["facility_id"], shock_id=ex["shock_id"], service=service
@@ -39,7 +38,7 @@ def main(smk) -> None:
                 "service": label,
             },
         )
-        save_svg(fig.observed_expected_figure(fac, lang=lang, title=title), smk.output.facility)
+        save_svg(fig.observed_expected_figure(fac, lang=lang, title=title), out["facility"])
         dis = fig.district_series(
             panel, windows, district=ex["district"], shock_id=ex["shock_id"], service=service
         )
@@ -57,18 +56,31 @@ def main(smk) -> None:
             lang,
             {"district": ex["district"], "shock": shock, "service": label, "n": n},
         )
-        save_svg(fig.observed_expected_figure(dis, lang=lang, title=title), smk.output.district)
+        save_svg(fig.observed_expected_figure(dis, lang=lang, title=title), out["district"])
     else:  # nothing assessable: empty figures rather than a missing output
-        for path in (smk.output.facility, smk.output.district):
+        for path in (out["facility"], out["district"]):
             save_svg(new_figure()[0], path)
     tau = fig.tau_distribution_figure(
         ind,
         service=service,
-        window_months=smk.config["resilience"]["window_months"],
+        window_months=config["resilience"]["window_months"],
         lang=lang,
         title=translate("fig.resilience.tau_title", lang, {"service": label}),
     )
-    save_svg(tau, smk.output.tau)
+    save_svg(tau, out["tau"])
+
+
+def main(smk) -> None:
+    facilities = pd.read_parquet(smk.input.facilities, columns=["facility_id", "name"])
+    data = {
+        "indicators": pd.read_csv(smk.input.indicators, dtype={"onset": str, "tau": "Int64"}),
+        "windows": pd.read_parquet(smk.input.windows),
+        "panel": pd.read_parquet(smk.input.panel),
+        "shocks": pd.read_csv(smk.input.shocks, dtype={"onset": str}).set_index("shock_id"),
+        "names": dict(zip(facilities["facility_id"], facilities["name"], strict=True)),
+    }
+    for lang in smk.params.languages:
+        draw(smk, lang, data)
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

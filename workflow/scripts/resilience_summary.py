@@ -10,7 +10,7 @@ from sahel_eval.rule_runner import run_rule
 def main(smk) -> None:
     ind = pd.read_csv(smk.input.indicators, dtype={"onset": str, "tau": "Int64"})
     write_csv(aggregate_resilience(ind, area=smk.wildcards.area), smk.output.aggregates)
-    cfg = smk.config
+    cfg = smk.params.config
     comparison = compare_programme(
         ind,
         service=cfg["resilience"]["essential_services"][0],

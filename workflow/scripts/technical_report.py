@@ -16,51 +16,57 @@ from sahel_eval.report.technical import (
 from sahel_eval.rule_runner import run_rule
 
 
+def _figures(smk, config, area: str, lang: str) -> dict[str, str]:
+    """The figures of one language, by the names the technical report uses."""
+    own = [f for f in smk.input.keys() if f.endswith("figures")]
+    files = {Path(p).name: p for key in own for p in smk.input[key] if Path(p).parent.name == lang}
+    figures = {
+        "resilience_facility": files[f"resilience_{area}_facility.svg"],
+        "resilience_district": files[f"resilience_{area}_district.svg"],
+        "resilience_tau": files[f"resilience_{area}_tau.svg"],
+        "mutual_kpis": files["mutual_kpis.svg"],
+        "dq_attrition": files[f"dq_{area}_attrition.svg"],
+    }
+    for spec in area_analyses(config, area):
+        for outcome in spec["outcomes"]:
+            name = f"did_{spec['name']}_{outcome}.svg"
+            if name in files:
+                figures[f"{spec['name']}:{outcome}"] = files[name]
+    return figures
+
+
 def main(smk) -> None:
-    area, lang = smk.wildcards.area, smk.wildcards.lang
-    config = smk.config
-    districts = config["areas"][area]["districts"]
+    config, area = smk.params.config, smk.wildcards.area
     dq = data_quality_context(
         read_dq_tables({Path(p).stem: p for p in smk.input.dq}),
         pd.read_parquet(smk.input.facilities_interim),
         area,
-        districts,
+        config["areas"][area]["districts"],
         DQReportSettings.from_config(config),
         {},
     )
-    figures = {
-        name: smk.input[name]
-        for name in (
-            "resilience_facility",
-            "resilience_district",
-            "resilience_tau",
-            "mutual_kpis",
-            "dq_attrition",
-        )
+    tables = read_tables({Path(p).stem: p for p in smk.input.tables if p.endswith(".csv")})
+    documents = read_documents({Path(p).stem: p for p in smk.input.documents})
+    event_time = {
+        Path(p).name.removesuffix("_event_time.csv"): pd.read_csv(p) for p in smk.input.event_time
     }
-    did = {Path(p).name: p for p in smk.input.did_figures}
-    for spec in area_analyses(config, area):
-        for outcome in spec["outcomes"]:
-            name = f"did_{spec['name']}_{outcome}.svg"
-            if name in did:
-                figures[f"{spec['name']}:{outcome}"] = did[name]
-    context = technical_context(
-        area,
-        config,
-        read_tables({Path(p).stem: p for p in smk.input.tables if p.endswith(".csv")}),
-        documents=read_documents({Path(p).stem: p for p in smk.input.documents}),
-        event_time={
-            Path(p).name.removesuffix("_event_time.csv"): pd.read_csv(p)
-            for p in smk.input.event_time
-        },
-        dq=dq,
-        indicators=pd.read_csv(smk.input.indicators, dtype={"onset": str}),
-        facilities=pd.read_parquet(smk.input.facilities),
-        figures=figures,
-        tables_dir=str(Path(smk.input.tables[0]).parent),
-    )
+    indicators = pd.read_csv(smk.input.indicators, dtype={"onset": str})
+    facilities = pd.read_parquet(smk.input.facilities)
     prov = collect_provenance(config, list(smk.input.raw), root=".")
-    render_technical(context, prov, lang, smk.output[0], synthetic=config["synthetic"])
+    for lang, path in smk.output.items():
+        context = technical_context(
+            area,
+            config,
+            tables,
+            documents=documents,
+            event_time=event_time,
+            dq=dq,
+            indicators=indicators,
+            facilities=facilities,
+            figures=_figures(smk, config, area, lang),
+            tables_dir=str(Path(smk.input.tables[0]).parent),
+        )
+        render_technical(context, prov, lang, path, synthetic=config["synthetic"])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

@@ -13,28 +13,9 @@ from sahel_eval.clean.attrition import attrition_by_arm
 from sahel_eval.clean.completeness import completeness_summary, inactive_facilities
 from sahel_eval.clean.consistency import consistency_over_time, internal_consistency
 from sahel_eval.clean.facility_month import CleanSettings, FacilityClean
+from sahel_eval.products import DQ_TABLES
 
 __all__ = ["DQ_TABLES", "dq_tables"]
-
-DQ_TABLES = (
-    "attrition_by_arm",
-    "completeness_district",
-    "completeness_district_month",
-    "completeness_facility",
-    "completeness_month",
-    "consistency_internal",
-    "consistency_over_time",
-    "duplicates_conflicting",
-    "duplicates_exact",
-    "indicator_completeness",
-    "keyed_zeros",
-    "orgunit_matches",
-    "outliers",
-    "outliers_summary",
-    "reporting_status",
-    "unregistered_values",
-    "values_outside_open_period",
-)
 
 
 def _indicator_completeness(fm: pd.DataFrame) -> pd.DataFrame:

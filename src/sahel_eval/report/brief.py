@@ -538,7 +538,9 @@ def _pinned_fonts(weasyprint: Any) -> Any:
         f"font-style: {style}; src: url('{(fonts / name).as_uri()}'); }}"
         for family, weight, style, name in faces
     )
-    css += "html { font-family: 'Sahel Eval Sans'; } .hash, code { font-family: 'Sahel Eval Mono'; }"
+    css += (
+        "html { font-family: 'Sahel Eval Sans'; } .hash, code { font-family: 'Sahel Eval Mono'; }"
+    )
     return weasyprint.CSS(string=css)
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval.io.parquet import atomic_paths
+from sahel_eval.products import TABLE_FORMATS
 
-__all__ = ["FORMATS", "TABLE_CREATED", "write_table"]
+__all__ = ["TABLE_CREATED", "write_table"]
 
 #: File extensions written for every table.
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "tex")
 
 #: Creation date stamped into every XLSX: a constant, so reruns are byte-identical.
 TABLE_CREATED = _dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -114,8 +114,8 @@ def write_table(
         tmp.write_text(_latex(frame, caption, name, digits), encoding="utf-8")
 
     writers = {"csv": csv, "xlsx": xlsx, "tex": tex}
-    paths = {ext: out / f"{name}.{ext}" for ext in FORMATS}
+    paths = {ext: out / f"{name}.{ext}" for ext in TABLE_FORMATS}
     with atomic_paths(*paths.values()) as temps:
-        for ext, tmp in zip(FORMATS, temps, strict=True):
+        for ext, tmp in zip(TABLE_FORMATS, temps, strict=True):
             writers[ext](tmp)
     return paths

@@ -31,13 +31,13 @@ import pandas as pd
 
 from sahel_eval.clean.survey_design import suppress_small_cells, weighted_prevalence
 from sahel_eval.figures.resilience import pick_example
+from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.shocks import national_kinds
 
 __all__ = [
-    "TABLES",
     "TechnicalSettings",
     "area_analyses",
     "build_tables",
@@ -51,17 +51,6 @@ __all__ = [
 TEMPLATE = "technical.html.j2"
 
 #: Report tables of one area, in the order the report uses them: name → LaTeX caption.
-TABLES: dict[str, str] = {
-    "inventory": "Data used in this report",
-    "estimates": "Programme effects: every analysis, estimand and inference method",
-    "pretrends": "Joint pre-trend tests",
-    "survey_cells": "Survey prevalence by round and arm (small cells suppressed)",
-    "resilience_classes": "CSCOM resilience classes by shock and service",
-    "resilience_districts": "CSCOM resilience by district, shock and service",
-    "resilience_comparison": "Resilience index: programme vs comparison facilities",
-    "persistence": "Persistence of programme effects after the end of funding",
-    "mutual_kpis": "Mutual health insurance indicators with status",
-}
 
 #: Headline estimand of each estimator: the row a reader looks at first.
 MAIN_AGGREGATION = {"callaway_santanna": "simple", "twfe": "static"}
@@ -398,7 +387,7 @@ def build_tables(
     persistence: pd.DataFrame,
     mutual_kpis: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
-    """Every report table of ``area`` (names of :data:`TABLES`), language-neutral.
+    """Every report table of ``area`` (names of :data:`REPORT_TABLES`), language-neutral.
 
     Parameters
     ----------
@@ -459,8 +448,8 @@ def build_tables(
 
 
 def read_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.DataFrame]:
-    """Read the area's report tables back from their CSV files (names of :data:`TABLES`)."""
-    missing = [n for n in TABLES if n not in paths]
+    """Read the area's report tables back from their CSV files (names of :data:`REPORT_TABLES`)."""
+    missing = [n for n in REPORT_TABLES if n not in paths]
     if missing:
         raise ValueError(
             f"technical report: tables {missing} not given; rule report_tables writes them "
@@ -468,7 +457,7 @@ def read_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.Dat
         )
     text = {"onset": "str", "first_month": "str", "last_month": "str", "end_month": "str"}
     out = {}
-    for name in TABLES:
+    for name in REPORT_TABLES:
         path = Path(paths[name])
         try:
             out[name] = pd.read_csv(path, dtype=text)
@@ -886,7 +875,7 @@ def technical_context(
         "kpis": _kpis(tables["mutual_kpis"]),
         "figures": fig_paths,
         "tables_dir": tables_dir,
-        "table_names": list(TABLES),
+        "table_names": list(REPORT_TABLES),
     }
 
 
