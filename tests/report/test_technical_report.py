@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report import formatting as fmt
 from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.tables import write_table
-from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.technical import (
     primary_outcomes,
     survey_cells,
