@@ -16,7 +16,7 @@ import pytest
 from sahel_eval.did import att_gt
 from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
 from sahel_eval.did.cs_randomization import cs_randomization_inference
-from sahel_eval.did.inference import linear_randomization_ci
+from sahel_eval.did.inference.randomization import linear_randomization_ci
 
 
 def _panel(effect: float = 0.0, seed: int = 1) -> pd.DataFrame:
@@ -197,7 +197,7 @@ def test_points_equal_full_att_gt(opts: dict) -> None:
 def _slow_placebos(df: pd.DataFrame, **kw: object) -> tuple[np.ndarray, np.ndarray]:
     """The RI placebo estimates by refitting the full att_gt (the pre-AttGtPoints path)."""
     from sahel_eval.did.cs_randomization import _D_POST, _D_PRE, _exposures
-    from sahel_eval.did.inference import randomization_inference
+    from sahel_eval.did.inference.randomization import randomization_inference
 
     data = _exposures(df, "y", "t", "group")
     units = data.drop_duplicates("unit").set_index("unit")

@@ -18,7 +18,7 @@ normalised IPW or outcome regression (:mod:`sahel_eval.did._drdid`), exactly as 
 ``did::att_gt`` does. Inference uses the influence functions ``psi`` (n_units ×
 n_cells): analytic ``se = sqrt(sum psi**2) / n`` (cluster sums when ``cluster`` is
 given) or the multiplier bootstrap with sup-t uniform bands
-(:mod:`sahel_eval.did.bootstrap`).
+(:mod:`sahel_eval.did.inference.multiplier`).
 
 Aggregations (``AttGtResult.aggregate``) follow R ``did::aggte``: weighted averages of
 ATT(g, t) with cohort-size weights ``P(G = g)``, whose estimation is part of the
@@ -40,13 +40,13 @@ import pandas as pd
 from scipy import stats
 
 from sahel_eval.did import _drdid
-from sahel_eval.did.bootstrap import (
+from sahel_eval.did.fieller import fieller_ratio
+from sahel_eval.did.inference.multiplier import (
     SE_ZERO,
     bootstrap_inference,
     cluster_sums,
     multiplier_draws,
 )
-from sahel_eval.did.fieller import fieller_ratio
 from sahel_eval.did.results import EstimateResult, WarningCode
 
 __all__ = [

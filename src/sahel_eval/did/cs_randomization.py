@@ -8,14 +8,15 @@ districts (all C(G, G1) of them when at most ``max_permutations``, else a seeded
 sample), each placebo treated district taking a real treated district's roll-out by
 the rule of :func:`~sahel_eval.did.assignment.placebo_unit_starts` (k-th placebo with
 k-th real district in label order; facilities matched by rank of id).  The enumeration
-and sampling are :func:`~sahel_eval.did.inference.randomization_inference`'s.
+and sampling are :func:`~sahel_eval.did.inference.randomization.randomization_inference`'s.
 
 Confidence intervals invert the test of a constant additive effect.  Without
 covariates every ``att_gt`` method (dr, ipw, reg) is a weighted difference of mean
 changes with weights that depend on cohorts and sampling weights only, so every
 reported quantity q is linear in the outcome: ``q_m(Y − θ D) = q_m(Y) − θ q_m(D)`` for
 any assignment m.  Two runs per assignment (on Y and on the actual exposure D) then
-give p(θ) for every θ exactly (:func:`~sahel_eval.did.inference.linear_randomization_ci`).
+give p(θ) for every θ exactly
+(:func:`~sahel_eval.did.inference.randomization.linear_randomization_ci`).
 The exposure D differs by quantity so that the actual estimate on D is 1 and θ is the
 quantity's own value:
 
@@ -47,7 +48,10 @@ from sahel_eval.did.assignment import (
     treated_clusters_indicator,
 )
 from sahel_eval.did.callaway_santanna import AttGtPoints
-from sahel_eval.did.inference import linear_randomization_ci, randomization_inference
+from sahel_eval.did.inference.randomization import (
+    linear_randomization_ci,
+    randomization_inference,
+)
 
 __all__ = ["CSRandomizationResult", "cs_randomization_inference"]
 
@@ -77,7 +81,7 @@ class CSRandomizationResult:
     p_min
         Smallest attainable p-value (1/M enumerated, 1/(B+1) sampled).
     permutations, enumerated, seed
-        As :class:`~sahel_eval.did.inference.RandomizationResult`.
+        As :class:`~sahel_eval.did.inference.randomization.RandomizationResult`.
     clusters, treated_clusters
         G and G1.
     """

@@ -4,7 +4,7 @@ Point estimates come from the exact weighted within transformation in units with
 explicit time dummies (:mod:`sahel_eval.did.linear`; equal to linearmodels ``PanelOLS``
 with entity and time effects, checked in ``tests/did/test_twfe.py``); standard errors
 from :mod:`sahel_eval.did.covariance` (CRV1, fixest convention); few-cluster inference
-from :mod:`sahel_eval.did.inference`.
+from :mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ from sahel_eval.did.assignment import (
     not_informative_warning,
     unit_starts_from_treat,
 )
-from sahel_eval.did.covariance import Covariance, crv1
-from sahel_eval.did.inference import (
-    randomization_inference,
-    t_pvalue,
-    t_quantile,
-    wild_cluster_bootstrap,
-)
+from sahel_eval.did.covariance import Covariance, crv1, t_pvalue, t_quantile
+from sahel_eval.did.inference.randomization import randomization_inference
+from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.linear import LinearDesign, demean, estimation_sample
 from sahel_eval.did.results import EstimateResult, WarningCode
 
