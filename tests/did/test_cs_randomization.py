@@ -1,4 +1,4 @@
-"""Randomisation inference for Callaway–Sant'Anna (sahel_eval.did.cs_randomization).
+"""Randomisation inference for Callaway–Sant'Anna (sahel_eval.did.cs.randomization).
 
 Hand-made panels small enough to check by hand: the placebo roll-out rule, the
 enumeration of treated-district choices, the exact p-value, the linearity identity the
@@ -15,7 +15,7 @@ import pytest
 
 from sahel_eval.did import att_gt
 from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
-from sahel_eval.did.cs_randomization import cs_randomization_inference
+from sahel_eval.did.cs.randomization import cs_randomization_inference
 from sahel_eval.did.inference.randomization import linear_randomization_ci
 
 
@@ -172,7 +172,7 @@ def _staggered_panel(seed: int = 5) -> pd.DataFrame:
 )
 def test_points_equal_full_att_gt(opts: dict) -> None:
     """AttGtPoints runs att_gt's own cell and aggregation code: identical bits."""
-    from sahel_eval.did.callaway_santanna import AttGtPoints
+    from sahel_eval.did.cs.points import AttGtPoints
 
     df = _staggered_panel()
     df["y2"] = df["y"] ** 2  # a second outcome with the same missing cells
@@ -196,7 +196,7 @@ def test_points_equal_full_att_gt(opts: dict) -> None:
 
 def _slow_placebos(df: pd.DataFrame, **kw: object) -> tuple[np.ndarray, np.ndarray]:
     """The RI placebo estimates by refitting the full att_gt (the pre-AttGtPoints path)."""
-    from sahel_eval.did.cs_randomization import _D_POST, _D_PRE, _exposures
+    from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
     from sahel_eval.did.inference.randomization import randomization_inference
 
     data = _exposures(df, "y", "t", "group")

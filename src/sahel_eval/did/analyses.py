@@ -51,8 +51,9 @@ from sahel_eval.did.assignment import (
     not_informative,
     not_informative_warning,
 )
-from sahel_eval.did.callaway_santanna import AggregateResult, att_gt
-from sahel_eval.did.cs_randomization import cs_randomization_inference
+from sahel_eval.did.cs.aggregate import AggregateResult
+from sahel_eval.did.cs.model import att_gt
+from sahel_eval.did.cs.randomization import cs_randomization_inference
 from sahel_eval.did.persistence import PERSISTENCE_MONTHS, persistence_ratio
 from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.did.twfe import event_study, twfe

@@ -29,7 +29,7 @@ quantity's own value:
 D is set missing where Y is, so both runs use the same pairwise samples.
 
 Only point estimates enter, so each assignment is estimated by
-:class:`~sahel_eval.did.callaway_santanna.AttGtPoints`: the panel is prepared once, Y
+:class:`~sahel_eval.did.cs.points.AttGtPoints`: the panel is prepared once, Y
 and both exposures share each cell's 2×2 sample, and no influence function, standard
 error, bootstrap or pre-test is computed.  It runs the same cell and aggregation code
 as ``att_gt``, so every placebo estimate equals ``att_gt(...).aggregate(kind)``'s.
@@ -47,7 +47,7 @@ from sahel_eval.did.assignment import (
     placebo_unit_starts,
     treated_clusters_indicator,
 )
-from sahel_eval.did.callaway_santanna import AttGtPoints
+from sahel_eval.did.cs.points import AttGtPoints
 from sahel_eval.did.inference.randomization import (
     linear_randomization_ci,
     randomization_inference,
