@@ -123,7 +123,7 @@ def run_analysis(
         fits, persistence = _survey(spec, data, settings), []
     else:
         raise ValueError(
-            f"analysis {spec.get('name')!r}: no estimator for data={spec['data']!r} with "
+            f"analysis {spec['name']!r}: no estimator for data={spec['data']!r} with "
             f"design={spec['design']!r} (facility: staggered, single_start; survey: "
             "survey_rounds)"
         )

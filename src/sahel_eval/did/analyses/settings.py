@@ -48,20 +48,21 @@ class AnalysisSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AnalysisSettings:
-        """Settings from the validated config (``seeds``, ``reporting``, optional ``did``)."""
-        seeds = config.get("seeds", {})
-        did = config.get("did", {}) or {}
+        """Settings from the schema-validated config, defaults filled in.
+
+        Reads ``reporting.test_level``, ``seeds.bootstrap``, ``seeds.randomisation``,
+        ``did.*`` and ``sustainability.persistence_months`` by indexing: ``config`` may
+        hold only the sections a rule declares, and a missing key must raise a KeyError
+        naming it rather than fall back to a default the schema does not see.
+        """
+        seeds, did = config["seeds"], config["did"]
         return cls(
-            level=1.0 - float(config.get("reporting", {}).get("test_level", 0.05)),
-            seed_bootstrap=seeds.get("bootstrap"),
-            seed_randomisation=seeds.get("randomisation"),
-            bootstrap_draws=int(did.get("bootstrap_draws", cls.bootstrap_draws)),
-            wild_draws=int(did.get("wild_draws", cls.wild_draws)),
-            leads=int(did.get("leads", cls.leads)),
-            lags=int(did.get("lags", cls.lags)),
-            persistence_months=int(
-                (config.get("sustainability", {}) or {}).get(
-                    "persistence_months", cls.persistence_months
-                )
-            ),
+            level=1.0 - float(config["reporting"]["test_level"]),
+            seed_bootstrap=seeds["bootstrap"],
+            seed_randomisation=seeds["randomisation"],
+            bootstrap_draws=int(did["bootstrap_draws"]),
+            wild_draws=int(did["wild_draws"]),
+            leads=int(did["leads"]),
+            lags=int(did["lags"]),
+            persistence_months=int(config["sustainability"]["persistence_months"]),
         )
