@@ -171,7 +171,12 @@ def _staggered_panel(seed: int = 5) -> pd.DataFrame:
     ],
 )
 def test_points_equal_full_att_gt(opts: dict) -> None:
-    """AttGtPoints runs att_gt's own cell and aggregation code: identical bits."""
+    """AttGtPoints runs att_gt's cell samples and aggregation code: the same estimates.
+
+    Panels without covariates take the batched mean-difference path (equal to the 2×2
+    estimators up to rounding, tests/did/test_cs_points.py); the others are the same
+    code on the same samples.
+    """
     from sahel_eval.did.cs.points import AttGtPoints
 
     df = _staggered_panel()
@@ -190,7 +195,9 @@ def test_points_equal_full_att_gt(opts: dict) -> None:
             ignore_index=True,
         )
         assert got["term"].tolist() == want["term"].tolist()
-        np.testing.assert_array_equal(got[y].to_numpy(), want["estimate"].to_numpy())
+        np.testing.assert_allclose(
+            got[y].to_numpy(), want["estimate"].to_numpy(), rtol=0, atol=1e-10
+        )
         np.testing.assert_array_equal(got["event_time"].to_numpy(), want["event_time"].to_numpy())
 
 
@@ -240,6 +247,3 @@ def test_randomization_matches_full_refits() -> None:
     assert res.permutations == 10 and slow_y.shape == res.placebo_y.shape
     np.testing.assert_allclose(res.placebo_y, slow_y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(res.placebo_d, slow_d, rtol=0, atol=1e-12)
-    # Not only close: the same code on the same samples gives the same bits.
-    np.testing.assert_array_equal(res.placebo_y, slow_y)
-    np.testing.assert_array_equal(res.placebo_d, slow_d)

@@ -9,8 +9,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.cs.aggregate import _aggregation_plan, _term_estimates
-from sahel_eval.did.cs.cells import _cell_points, _plan_cells
+from sahel_eval.did.cs.aggregate import _aggregation_plan, _Term, _term_estimates
+from sahel_eval.did.cs.cells import _Cell, _cell_points, _plan_cells
 from sahel_eval.did.cs.data import _prepare
 from sahel_eval.did.cs.model import _check_options, _cohort_shares, _cohorts
 
@@ -23,13 +23,14 @@ class AttGtPoints:
     Randomisation inference re-fits ``att_gt`` under every placebo assignment and uses
     only the aggregated point estimates.  This prepares the panel once (units, periods,
     outcomes and their missing cells do not depend on the assignment) and, per
-    assignment, runs the same cell samples
-    (:func:`~sahel_eval.did.cs.cells._cell_samples`), 2×2 estimators
-    (``influence=False``) and aggregation arithmetic
-    (:func:`~sahel_eval.did.cs.aggregate._term_estimates`) as
-    :func:`~sahel_eval.did.cs.model.att_gt`, skipping influence functions, standard
-    errors, the bootstrap and the pre-test.  The estimates are therefore bit for bit
-    those of ``att_gt(...).aggregate(kind)``.
+    assignment, estimates the same cell samples as
+    :func:`~sahel_eval.did.cs.model.att_gt` (:func:`~sahel_eval.did.cs.cells._cell_points`:
+    without covariates all cells and outcomes at once as differences of mean changes,
+    which is what every 2×2 method reduces to; equal to the 2×2 estimators to 1e-10)
+    and runs the same aggregation arithmetic
+    (:func:`~sahel_eval.did.cs.aggregate._term_estimates`), skipping influence
+    functions, standard errors, the bootstrap and the pre-test.  The estimates are
+    therefore those of ``att_gt(...).aggregate(kind)`` up to rounding.
 
     Parameters
     ----------
@@ -92,6 +93,10 @@ class AttGtPoints:
         self.unit_ids = first.unit_ids
         self._group = group
         self._options = (control, method, base_period, anticipation)
+        # Placebo assignments reuse the real roll-out, so most share one set of
+        # cohorts: cells and aggregation plans are planned once per cohort set.
+        self._cells: dict[tuple[float, ...], list[_Cell]] = {}
+        self._plans: dict[tuple[str, tuple[float, ...]], list[_Term]] = {}
 
     def aggregates(
         self,
@@ -128,7 +133,10 @@ class AttGtPoints:
         ug = np.where(ug > self._datas[0].times[-1], 0.0, ug)
         datas = [replace(d, unit_group=ug) for d in self._datas]
         cohorts = _cohorts(ug, self._group, control)
-        cells = _plan_cells(datas[0].times, cohorts, base_period, anticipation)
+        key = tuple(cohorts.tolist())
+        if key not in self._cells:
+            self._cells[key] = _plan_cells(datas[0].times, cohorts, base_period, anticipation)
+        cells = self._cells[key]
         att = _cell_points(datas, cells, control, method, anticipation)
         pg = _cohort_shares(datas[0], cohorts)
         g = np.array([c.g for c in cells])
@@ -136,9 +144,11 @@ class AttGtPoints:
         pg_cell = pg[np.searchsorted(cohorts, g)]
         frames = []
         for kind in kinds:
-            plan = _aggregation_plan(
-                kind, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf
-            )
+            if (kind, key) not in self._plans:
+                self._plans[kind, key] = _aggregation_plan(
+                    kind, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf
+                )
+            plan = self._plans[kind, key]
             cols = {
                 y: _term_estimates(plan, att[:, j], pg, pg_cell)
                 for j, y in enumerate(self.outcomes)
