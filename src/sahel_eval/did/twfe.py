@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -261,8 +262,16 @@ def twfe(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    ri_fn = _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
-    rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_fn, ri_assignment=ri_assignment)
+    @cache
+    def fwl() -> Callable[[pd.Series], float]:
+        return _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
+
+    def ri_estimate(assign: pd.Series) -> float:
+        # Built on first use: only randomisation inference needs the partialled-out
+        # outcome (one QR of the time dummies, as costly as the fit itself).
+        return fwl()(assign)
+
+    rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     return _result(fit, sample, rows, opts, estimator="twfe", extra=extra)
 
 
