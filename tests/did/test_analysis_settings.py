@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from sahel_eval.config import load_schema
 from sahel_eval.did.analyses import AnalysisSettings
 
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
 
 def test_keyword_defaults_equal_the_schema_defaults() -> None:
-    props = load_schema()["properties"]
+    props = load_schema(SCHEMA)["properties"]
     did = props["did"]["properties"]
     s = AnalysisSettings()
     assert s.level == pytest.approx(1 - props["reporting"]["properties"]["test_level"]["default"])
