@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from sahel_eval.did import att_gt
-from sahel_eval.did.callaway_santanna import AggregateResult, AttGtResult
+from sahel_eval.did.cs.aggregate import AggregateResult
+from sahel_eval.did.cs.model import AttGtResult
 from sahel_eval.did.fieller import fieller_ratio
 from sahel_eval.did.results import EstimateResult
 

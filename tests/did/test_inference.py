@@ -13,12 +13,11 @@ import pandas as pd
 import pytest
 
 from sahel_eval.did import twfe
-from sahel_eval.did.inference import (
-    _WEBB,
+from sahel_eval.did.inference.randomization import (
     _multiset_permutations,
     randomization_inference,
-    wild_cluster_bootstrap,
 )
+from sahel_eval.did.inference.wild import _WEBB, wild_cluster_bootstrap
 from sahel_eval.did.linear import LinearDesign
 from sahel_eval.did.twfe import _time_dummies
 

@@ -16,7 +16,7 @@ from linearmodels.panel import PanelOLS
 from scipy import stats
 
 from sahel_eval.did import event_study, twfe
-from sahel_eval.did.inference import wild_cluster_bootstrap
+from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.linear import LinearDesign
 
 MPDTA = Path(__file__).parents[1] / "data" / "mpdta.csv"

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sahel_eval.did.covariance import design_based
-from sahel_eval.did.inference import t_quantile
+from sahel_eval.did.covariance import design_based, t_quantile
 
 __all__ = [
     "CI_METHODS",

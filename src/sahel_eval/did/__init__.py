@@ -1,6 +1,6 @@
 """Difference-in-differences estimators (DESIGN §6)."""
 
-from sahel_eval.did.callaway_santanna import att_gt
+from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.twfe import event_study, twfe
 from sahel_eval.did.twobytwo import did_2x2
 

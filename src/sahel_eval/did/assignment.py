@@ -103,7 +103,8 @@ def not_informative_warning(
 def treated_clusters_indicator(unit_start: pd.Series, unit_cluster: pd.Series) -> pd.Series:
     """1.0 per cluster with any treated unit, NaN otherwise (index = sorted clusters).
 
-    The input of :func:`~sahel_eval.did.inference.randomization_inference` when the
+    The input of
+    :func:`~sahel_eval.did.inference.randomization.randomization_inference` when the
     permuted object is the set of treated clusters: its distinct rearrangements are the
     C(G, G1) choices of G1 treated clusters among G.
     """

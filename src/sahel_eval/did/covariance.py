@@ -16,6 +16,9 @@ with bread ``(X'WX)⁻¹`` and a meat built from the scores ``s_i = w_i x_i û_i
   Stata ``svy`` do): PSU totals of the scores centred within strata, factor
   n_h/(n_h−1), df = #PSU − #strata.
 
+:func:`t_pvalue` and :func:`t_quantile` give p-values and critical values against the
+reference distribution a :class:`Covariance` carries (t(df), normal when ``df`` is None).
+
 ``X`` may be the design *after* absorbing fixed effects (within transformation); the
 caller passes ``k`` so the small-sample factor still counts the absorbed effects that
 must be counted.
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 __all__ = [
     "Covariance",
@@ -35,6 +39,8 @@ __all__ = [
     "fe_parameter_count",
     "hc1",
     "is_nested",
+    "t_pvalue",
+    "t_quantile",
 ]
 
 
@@ -232,3 +238,18 @@ def fe_parameter_count(
             if is_nested(f, clusters):
                 k -= size - 1
     return k
+
+
+def t_pvalue(t: np.ndarray | float, df: float | None) -> np.ndarray:
+    """Two-sided p-value of t against t(df) (normal when ``df`` is None)."""
+    t = np.abs(np.asarray(t, dtype=float))
+    if df is None:
+        return 2 * stats.norm.sf(t)
+    return 2 * stats.t.sf(t, df)
+
+
+def t_quantile(level: float, df: float | None) -> float:
+    """Two-sided critical value at ``level``."""
+    if df is None:
+        return float(stats.norm.ppf(0.5 + level / 2))
+    return float(stats.t.ppf(0.5 + level / 2, df))

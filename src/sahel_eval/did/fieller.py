@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sahel_eval.did.bootstrap import cluster_sums
+from sahel_eval.did.inference.multiplier import cluster_sums
 
 __all__ = ["fieller_ratio", "satterthwaite_df"]
 

@@ -6,7 +6,7 @@ long (config ``sustainability.persistence_months``, 24), the "after" window cut 
 end of the data. The standard error is the delta method on the calendar aggregation's
 influence functions (DESIGN §8) and the interval Fieller's set on the same influence
 functions with a small-sample t critical value
-(:meth:`~sahel_eval.did.callaway_santanna.AggregateResult.ratio`,
+(:meth:`~sahel_eval.did.cs.aggregate.AggregateResult.ratio`,
 :mod:`sahel_eval.did.fieller`), at the cluster level of the ``att_gt`` fit it comes
 from. The symmetric delta-method interval covered the planted ratio in 87.5–95 % of
 synthetic replicates for Djantoli's 8 treated CSCOMs; Fieller's, 94.5–97.5 %.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sahel_eval.did.callaway_santanna import AggregateResult
+from sahel_eval.did.cs.aggregate import AggregateResult
 
 __all__ = ["PERSISTENCE_MONTHS", "persistence_ratio"]
 

@@ -4,13 +4,14 @@ Point estimates come from the exact weighted within transformation in units with
 explicit time dummies (:mod:`sahel_eval.did.linear`; equal to linearmodels ``PanelOLS``
 with entity and time effects, checked in ``tests/did/test_twfe.py``); standard errors
 from :mod:`sahel_eval.did.covariance` (CRV1, fixest convention); few-cluster inference
-from :mod:`sahel_eval.did.inference`.
+from :mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -24,13 +25,9 @@ from sahel_eval.did.assignment import (
     not_informative_warning,
     unit_starts_from_treat,
 )
-from sahel_eval.did.covariance import Covariance, crv1
-from sahel_eval.did.inference import (
-    randomization_inference,
-    t_pvalue,
-    t_quantile,
-    wild_cluster_bootstrap,
-)
+from sahel_eval.did.covariance import Covariance, crv1, t_pvalue, t_quantile
+from sahel_eval.did.inference.randomization import randomization_inference
+from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.linear import LinearDesign, demean, estimation_sample
 from sahel_eval.did.results import EstimateResult, WarningCode
 
@@ -265,8 +262,16 @@ def twfe(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    ri_fn = _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
-    rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_fn, ri_assignment=ri_assignment)
+    @cache
+    def fwl() -> Callable[[pd.Series], float]:
+        return _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
+
+    def ri_estimate(assign: pd.Series) -> float:
+        # Built on first use: only randomisation inference needs the partialled-out
+        # outcome (one QR of the time dummies, as costly as the fit itself).
+        return fwl()(assign)
+
+    rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     return _result(fit, sample, rows, opts, estimator="twfe", extra=extra)
 
 

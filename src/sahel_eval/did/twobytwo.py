@@ -13,13 +13,16 @@ from sahel_eval.did.assignment import (
     not_informative,
     not_informative_warning,
 )
-from sahel_eval.did.covariance import Covariance, crv1, design_based, hc1
-from sahel_eval.did.inference import (
-    randomization_inference,
+from sahel_eval.did.covariance import (
+    Covariance,
+    crv1,
+    design_based,
+    hc1,
     t_pvalue,
     t_quantile,
-    wild_cluster_bootstrap,
 )
+from sahel_eval.did.inference.randomization import randomization_inference
+from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.linear import LinearDesign, estimation_sample
 from sahel_eval.did.results import EstimateResult, WarningCode
 

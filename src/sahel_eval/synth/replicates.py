@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses import FACILITY_ATT_GT
-from sahel_eval.did.callaway_santanna import att_gt
+from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.persistence import persistence_ratio
 
 from . import events, facility_model, geography, truth

@@ -8,14 +8,15 @@ districts (all C(G, G1) of them when at most ``max_permutations``, else a seeded
 sample), each placebo treated district taking a real treated district's roll-out by
 the rule of :func:`~sahel_eval.did.assignment.placebo_unit_starts` (k-th placebo with
 k-th real district in label order; facilities matched by rank of id).  The enumeration
-and sampling are :func:`~sahel_eval.did.inference.randomization_inference`'s.
+and sampling are :func:`~sahel_eval.did.inference.randomization.randomization_inference`'s.
 
 Confidence intervals invert the test of a constant additive effect.  Without
 covariates every ``att_gt`` method (dr, ipw, reg) is a weighted difference of mean
 changes with weights that depend on cohorts and sampling weights only, so every
 reported quantity q is linear in the outcome: ``q_m(Y − θ D) = q_m(Y) − θ q_m(D)`` for
 any assignment m.  Two runs per assignment (on Y and on the actual exposure D) then
-give p(θ) for every θ exactly (:func:`~sahel_eval.did.inference.linear_randomization_ci`).
+give p(θ) for every θ exactly
+(:func:`~sahel_eval.did.inference.randomization.linear_randomization_ci`).
 The exposure D differs by quantity so that the actual estimate on D is 1 and θ is the
 quantity's own value:
 
@@ -28,10 +29,12 @@ quantity's own value:
 D is set missing where Y is, so both runs use the same pairwise samples.
 
 Only point estimates enter, so each assignment is estimated by
-:class:`~sahel_eval.did.callaway_santanna.AttGtPoints`: the panel is prepared once, Y
+:class:`~sahel_eval.did.cs.points.AttGtPoints`: the panel is prepared once, Y
 and both exposures share each cell's 2×2 sample, and no influence function, standard
-error, bootstrap or pre-test is computed.  It runs the same cell and aggregation code
-as ``att_gt``, so every placebo estimate equals ``att_gt(...).aggregate(kind)``'s.
+error, bootstrap or pre-test is computed; without covariates (the only case here)
+the cells of all three are computed at once as differences of mean changes.  Every
+placebo estimate equals ``att_gt(...).aggregate(kind)``'s up to rounding (1e-10 in the
+tests).
 """
 
 from __future__ import annotations
@@ -46,8 +49,11 @@ from sahel_eval.did.assignment import (
     placebo_unit_starts,
     treated_clusters_indicator,
 )
-from sahel_eval.did.callaway_santanna import AttGtPoints
-from sahel_eval.did.inference import linear_randomization_ci, randomization_inference
+from sahel_eval.did.cs.points import AttGtPoints
+from sahel_eval.did.inference.randomization import (
+    linear_randomization_ci,
+    randomization_inference,
+)
 
 __all__ = ["CSRandomizationResult", "cs_randomization_inference"]
 
@@ -77,7 +83,7 @@ class CSRandomizationResult:
     p_min
         Smallest attainable p-value (1/M enumerated, 1/(B+1) sampled).
     permutations, enumerated, seed
-        As :class:`~sahel_eval.did.inference.RandomizationResult`.
+        As :class:`~sahel_eval.did.inference.randomization.RandomizationResult`.
     clusters, treated_clusters
         G and G1.
     """
@@ -183,29 +189,27 @@ def cs_randomization_inference(
     )
     ids = pd.Index(points.unit_ids)
 
-    actual_q: pd.DataFrame | None = None
-
     def fit(groups: pd.Series) -> pd.DataFrame:
         return points.aggregates(groups.reindex(ids).fillna(0.0).to_numpy(), _AGGREGATIONS)
-
-    def aligned(q: pd.DataFrame, column: str) -> np.ndarray:
-        # Placebo roll-outs reuse the real waves, so terms normally coincide; a term a
-        # placebo lacks is NaN and counts as extreme (conservative).
-        assert actual_q is not None
-        key = pd.MultiIndex.from_frame(q[["aggregation", "term"]])
-        s = pd.Series(q[column].to_numpy(), index=key)
-        idx = pd.MultiIndex.from_frame(actual_q[["aggregation", "term"]])
-        return s.reindex(idx).to_numpy(dtype=float)
 
     def estimate(placebo: pd.Series) -> np.ndarray:
         groups = placebo_unit_starts(unit_start, unit_cluster, placebo).fillna(0.0)
         q = fit(groups)
-        y = aligned(q, outcome)
-        d = np.where(pre_rows, aligned(q, _D_PRE), aligned(q, _D_POST))
-        return np.concatenate([y, d])
+        # Placebo roll-outs reuse the real waves, so terms normally coincide; a term a
+        # placebo lacks is NaN and counts as extreme (conservative).
+        row = {key: i for i, key in enumerate(zip(q["aggregation"], q["term"], strict=True))}
+        at = np.array([row.get(key, -1) for key in actual_keys], dtype=int)
+
+        def aligned(column: str) -> np.ndarray:
+            values = q[column].to_numpy(dtype=float)
+            return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
+
+        d = np.where(pre_rows, aligned(_D_PRE), aligned(_D_POST))
+        return np.concatenate([aligned(outcome), d])
 
     actual_q = fit(unit_start.fillna(0.0)).rename(columns={outcome: "estimate"})
     actual_q = actual_q[["aggregation", "term", "event_time", "estimate"]]
+    actual_keys = list(zip(actual_q["aggregation"], actual_q["term"], strict=True))
     pre_rows = (actual_q["aggregation"] == "dynamic").to_numpy() & (
         actual_q["event_time"].to_numpy() < 0
     )

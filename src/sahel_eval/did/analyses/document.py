@@ -1,0 +1,169 @@
+"""The output of one analysis: tidy table, JSON document, rounding to stable bytes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.did.analyses.settings import AnalysisSettings
+
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "SCHEMA_VERSION",
+    "SIGNIFICANT_DIGITS",
+    "AnalysisOutput",
+    "analysis_document",
+    "estimates_schema",
+    "round_floats",
+    "round_frame",
+]
+
+SCHEMA_VERSION = 1
+#: Enough for every reported number; few enough that BLAS summation order is invisible.
+SIGNIFICANT_DIGITS = 10
+#: Columns of the tidy table (CSV) and of ``estimates`` in the JSON document.
+ESTIMATE_COLUMNS = (
+    "analysis",
+    "outcome",
+    "variable",
+    "fit",
+    "estimator",
+    "aggregation",
+    "inference",
+    "cluster",
+    "clusters",
+    "treated_clusters",
+    "headline",
+    "informative",
+    "term",
+    "group",
+    "time",
+    "event_time",
+    "round",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p",
+    "band_low",
+    "band_high",
+    "n",
+    "p_min",
+    "ci_note",
+)
+
+
+@dataclass
+class AnalysisOutput:
+    """Everything one analysis produces.
+
+    Attributes
+    ----------
+    spec
+        The analysis entry of the config.
+    estimates
+        Tidy table, columns :data:`ESTIMATE_COLUMNS` (one row per outcome × fit × term).
+    fits
+        One dict per estimator run: id, outcome, estimator, inference, cluster,
+        clusters, treated clusters, n, seed, pre-test, warning codes.
+    persistence
+        One dict per outcome and cluster level (facility designs with an end date).
+    settings
+        The settings used.
+    """
+
+    spec: dict[str, Any]
+    estimates: pd.DataFrame
+    fits: list[dict[str, Any]] = field(default_factory=list)
+    persistence: list[dict[str, Any]] = field(default_factory=list)
+    settings: AnalysisSettings = field(default_factory=AnalysisSettings)
+
+    @property
+    def event_time(self) -> pd.DataFrame:
+        """Event-time rows (CS dynamic aggregation, event-study terms)."""
+        e = self.estimates
+        keep = e["aggregation"].isin(["dynamic", "event_time"]) & e["event_time"].notna()
+        return e.loc[keep].reset_index(drop=True)
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Distinct warning codes over all fits (with the fit they come from)."""
+        out = []
+        for fit in self.fits:
+            for w in fit["warnings"]:
+                out.append({"fit": fit["fit"], **w})
+        return out
+
+
+def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
+    """The JSON document of one analysis (schema ``estimates_schema.json``), rounded."""
+    s = out.settings
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "analysis": out.spec,
+        "level": s.level,
+        "seeds": {"bootstrap": s.seed_bootstrap, "randomisation": s.seed_randomisation},
+        "settings": {
+            "bootstrap_draws": s.bootstrap_draws,
+            "wild_draws": s.wild_draws,
+            "leads": s.leads,
+            "lags": s.lags,
+            "persistence_months": s.persistence_months,
+            "significant_digits": SIGNIFICANT_DIGITS,
+        },
+        "fits": out.fits,
+        "estimates": _records(out.estimates),
+        "event_time": _records(out.event_time),
+        "persistence": out.persistence,
+        "warnings": out.warnings,
+    }
+    return round_floats(doc)
+
+
+def estimates_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of :func:`analysis_document`."""
+    text = resources.files("sahel_eval.did").joinpath("estimates_schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def round_floats(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """Round every float in a nested structure to ``digits`` significant digits.
+
+    NaN and ±inf become ``None`` (JSON has neither); numpy scalars become Python ones.
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): round_floats(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [round_floats(v, digits) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if not math.isfinite(x):
+            return None
+        return float(f"{x:.{digits}g}")
+    return obj
+
+
+def round_frame(frame: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) -> pd.DataFrame:
+    """A copy of ``frame`` with float columns rounded to ``digits`` significant digits."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [round_floats(v, digits) for v in out[col]]
+            out[col] = out[col].astype(float)
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict(orient="records")

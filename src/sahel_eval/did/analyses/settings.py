@@ -1,0 +1,68 @@
+"""Run settings shared by every DiD analysis, read from the validated config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sahel_eval.did.persistence import PERSISTENCE_MONTHS
+
+__all__ = ["AnalysisSettings"]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Run settings shared by every analysis.
+
+    Parameters
+    ----------
+    level
+        Confidence level (``1 − reporting.test_level``).
+    seed_bootstrap
+        Seed of the multiplier and wild bootstraps (``seeds.bootstrap``).
+    seed_randomisation
+        Seed of random permutations (``seeds.randomisation``; unused when all
+        assignments are enumerated, as with 8 or 6 districts).
+    bootstrap_draws
+        Multiplier-bootstrap draws for ``att_gt`` (999, as R ``did``'s default ``biters``
+        is 1,000 and csdid's 999).
+    wild_draws
+        Random wild-bootstrap draws when there are more than 12 clusters (with ≤ 12 all
+        2^G Rademacher draws are enumerated).
+    leads, lags
+        Event-study window: event times before ``-leads`` and after ``lags`` are
+        pooled into the end bins.
+    persistence_months
+        Window length of the persistence ratio (``sustainability.persistence_months``).
+    """
+
+    level: float = 0.95
+    seed_bootstrap: int | None = None
+    seed_randomisation: int | None = None
+    bootstrap_draws: int = 999
+    wild_draws: int = 9999
+    leads: int = 12
+    lags: int = 48
+    persistence_months: int = PERSISTENCE_MONTHS
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AnalysisSettings:
+        """Settings from the schema-validated config, defaults filled in.
+
+        Reads ``reporting.test_level``, ``seeds.bootstrap``, ``seeds.randomisation``,
+        ``did.*`` and ``sustainability.persistence_months`` by indexing: ``config`` may
+        hold only the sections a rule declares, and a missing key must raise a KeyError
+        naming it rather than fall back to a default the schema does not see.
+        """
+        seeds, did = config["seeds"], config["did"]
+        return cls(
+            level=1.0 - float(config["reporting"]["test_level"]),
+            seed_bootstrap=seeds["bootstrap"],
+            seed_randomisation=seeds["randomisation"],
+            bootstrap_draws=int(did["bootstrap_draws"]),
+            wild_draws=int(did["wild_draws"]),
+            leads=int(did["leads"]),
+            lags=int(did["lags"]),
+            persistence_months=int(config["sustainability"]["persistence_months"]),
+        )

@@ -1,0 +1,77 @@
+"""One start date on a facility panel (Djantoli, Bamako): event study, RI headline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sahel_eval.did.analyses.facility import _cs_fit, _first_treated_t, _twfe_fits
+from sahel_eval.did.analyses.fits import (
+    _base_rows,
+    _facts,
+    _Fit,
+    _Label,
+    _Outcome,
+    _pretest_warning,
+)
+from sahel_eval.did.results import WarningCode
+from sahel_eval.did.twfe import event_study
+
+
+def _event_study_fit(
+    o: _Outcome, *, cluster: str, label: str, inference: str, headline: bool
+) -> _Fit:
+    panel, settings = o.data, o.settings
+    t_max = int(panel["t"].max())
+    g_min = _first_treated_t(panel)
+    lags = min(settings.lags, t_max - g_min)
+    leads = min(settings.leads, g_min - int(panel["t"].min()))
+    res = event_study(
+        panel,
+        o.variable,
+        "facility_id",
+        "t",
+        "group",
+        leads=leads,
+        lags=lags,
+        ref=-1,
+        cluster=cluster,
+        inference=inference,
+        level=settings.level,
+        seed=settings.seed_randomisation
+        if inference == "randomization"
+        else settings.seed_bootstrap,
+        bootstrap=settings.wild_draws,
+    )
+    tag = _Label(f"{o.outcome}:event_study:{label}", "event_study", inference, cluster, headline)
+    rows = _base_rows(o, res, res.table.copy(), tag, "event_time")
+    g, treated = res.info["clusters"], res.info["treated_clusters"]
+    note = None
+    extra = list(_pretest_warning(res.info.get("pretest"), settings.level))
+    if not headline and treated is not None and g is not None:
+        # DESIGN §6: a CI below the assignment level ignores shocks common to a
+        # treated district; it is shown, and said to be conditional on their absence.
+        extra.append(WarningCode("conditional_on_no_cluster_shocks", {"cluster": cluster}))
+        note = "conditional_on_no_cluster_shocks"
+    facts = _facts(o, res, tag, extra_warnings=extra, note=note)
+    facts.update(leads=leads, lags=lags, ref=-1)
+    return _Fit(rows, facts)
+
+
+def _single_start(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[str, Any]]]:
+    fits = [
+        # Randomisation inference over districts: with one treated district every
+        # placebo is one of G assignments, so p_min = 1/G says at once what is knowable.
+        _event_study_fit(
+            o, cluster="district", label="district", inference="randomization", headline=True
+        ),
+        _event_study_fit(
+            o, cluster="facility_id", label="facility", inference="cluster", headline=False
+        ),
+        *_twfe_fits(o),
+    ]
+    if end_t is None:
+        return fits, []
+    facility, records = _cs_fit(
+        o, cluster="facility_id", label="facility", bootstrap=None, end_t=end_t
+    )
+    return [*fits, facility], records

@@ -1,0 +1,213 @@
+"""Callaway–Sant'Anna data preparation: the long frame of ``att_gt`` as arrays.
+
+Rows with a missing value are dropped; panels become (units × periods) arrays with NaN
+for unobserved unit-periods (balanced, or unbalanced handled pairwise), unbalanced
+panels handled as R ``did``'s ``allow_unbalanced_panel`` and repeated cross-sections
+keep one entry per row. Cohorts first treated after the sample become never treated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.did.results import WarningCode
+
+
+@dataclass
+class _Data:
+    """Arrays for estimation; unit-level except the ``rc_*`` row-level arrays."""
+
+    mode: str  # "panel" or "rc"
+    times: np.ndarray  # sorted period values
+    unit_ids: np.ndarray
+    unit_group: np.ndarray  # cohort per unit (0 = never)
+    unit_weight: np.ndarray  # normalised to mean one
+    cluster_codes: np.ndarray | None
+    n_clusters: int | None
+    n_rows: int
+    Y: np.ndarray | None = None  # panel: (n_units, T)
+    X: np.ndarray | None = None  # panel: (n_units, T, k)
+    rc_y: np.ndarray | None = None
+    rc_X: np.ndarray | None = None
+    rc_w: np.ndarray | None = None
+    rc_t: np.ndarray | None = None  # period index per row
+    rc_unit: np.ndarray | None = None  # unit code per row
+    warnings: list[WarningCode] = field(default_factory=list)
+
+
+def _prepare(
+    df: pd.DataFrame,
+    outcome: str,
+    unit: str | None,
+    time: str,
+    group: str,
+    covariates: Sequence[str],
+    panel: bool,
+    weights: str | None,
+    cluster: str | None,
+    unbalanced: str = "repeated_cross_section",
+) -> tuple[_Data, int]:
+    needed = [outcome, time, group, *covariates]
+    if unit is not None:
+        needed.append(unit)
+    elif panel:
+        raise ValueError("att_gt: panel=True needs `unit` (the unit id column)")
+    for c in (weights, cluster):
+        if c is not None:
+            needed.append(c)
+    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"att_gt: columns {missing} are not in the data (columns: {list(df.columns)})"
+        )
+    cols = list(dict.fromkeys(needed))
+    sub = df.loc[:, cols]
+    keep = sub.notna().all(axis=1).to_numpy()
+    n_dropped = int((~keep).sum())
+    sub = sub.loc[keep]
+    if len(sub) == 0:
+        raise ValueError("att_gt: no rows left after dropping rows with missing values")
+
+    y = sub[outcome].to_numpy(dtype=float)
+    tvals = sub[time].to_numpy(dtype=float)
+    gvals = sub[group].to_numpy(dtype=float)
+    w = np.ones(len(sub)) if weights is None else sub[weights].to_numpy(dtype=float)
+    if np.any(w < 0) or not np.any(w > 0):
+        raise ValueError(f"att_gt: weights column {weights!r} has negative or all-zero values")
+    X = np.column_stack([np.ones(len(sub))] + [sub[c].to_numpy(dtype=float) for c in covariates])
+    times, t_idx = np.unique(tvals, return_inverse=True)
+    warns: list[WarningCode] = []
+
+    # R did recodes cohorts first treated after the sample as never treated.
+    late = gvals > times[-1]
+    if late.any():
+        gvals = np.where(late, 0.0, gvals)
+        warns.append(WarningCode("treated_after_sample", {"n_rows": int(late.sum())}))
+
+    if panel:
+        ucodes, uids = pd.factorize(sub[unit], sort=True)
+        ucodes = ucodes.astype(np.int64)
+        n_units = len(uids)
+        key = ucodes * len(times) + t_idx
+        cell_count = np.bincount(key, minlength=n_units * len(times))
+        if cell_count.max() > 1:
+            raise ValueError(
+                f"att_gt: some ({unit}, {time}) pairs appear more than once; a panel needs "
+                "one row per unit and period (pass panel=False for repeated cross-sections)"
+            )
+        for name, v in (("group", gvals), ("weights", w)):
+            lo = np.full(n_units, np.inf)
+            hi = np.full(n_units, -np.inf)
+            np.minimum.at(lo, ucodes, v)
+            np.maximum.at(hi, ucodes, v)
+            if np.any(lo != hi):
+                bad = uids[np.flatnonzero(lo != hi)[:5]]
+                raise ValueError(
+                    f"att_gt: {name} varies within unit for units {list(bad)}; "
+                    f"{'the cohort' if name == 'group' else 'sampling weights'} must be "
+                    "constant within unit in a panel"
+                )
+        unit_group = np.zeros(n_units)
+        unit_group[ucodes] = gvals
+        unit_w = np.zeros(n_units)
+        unit_w[ucodes] = w
+        row_cluster = None if cluster is None else sub[cluster].to_numpy()
+        cluster_codes, n_clusters = _unit_clusters(row_cluster, ucodes, n_units, uids, cluster)
+        balanced = bool(cell_count.min() == 1)
+        base = dict(
+            times=times,
+            unit_ids=np.asarray(uids),
+            unit_group=unit_group,
+            unit_weight=unit_w / unit_w.mean(),
+            cluster_codes=cluster_codes,
+            n_clusters=n_clusters,
+            n_rows=len(sub),
+        )
+        if balanced or unbalanced == "pairwise":
+            # Unobserved unit-periods stay NaN: a pairwise 2×2 keeps the units observed
+            # in both of its periods (on a balanced panel that is every unit).
+            Y = np.full((n_units, len(times)), np.nan)
+            Y[ucodes, t_idx] = y
+            Xw = np.full((n_units, len(times), X.shape[1]), np.nan)
+            Xw[ucodes, t_idx] = X
+            if not balanced:
+                warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
+            return _Data(mode="panel", Y=Y, X=Xw, warnings=warns, **base), n_dropped
+        # Unbalanced: as R did's allow_unbalanced_panel, estimate each 2×2 on the rows
+        # as repeated cross-sections, then sum influence functions within unit.
+        warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
+        return (
+            _Data(
+                mode="rc",
+                rc_y=y,
+                rc_X=X,
+                rc_w=w / w.mean(),
+                rc_t=t_idx,
+                rc_unit=ucodes,
+                warnings=warns,
+                **base,
+            ),
+            n_dropped,
+        )
+
+    # Repeated cross-sections: every row is its own unit (R did's .rowid).
+    n = len(sub)
+    codes = np.arange(n)
+    row_cluster = None if cluster is None else sub[cluster].to_numpy()
+    cluster_codes, n_clusters = _unit_clusters(row_cluster, codes, n, codes, cluster)
+    wn = w / w.mean()
+    return (
+        _Data(
+            mode="rc",
+            times=times,
+            unit_ids=sub.index.to_numpy(),
+            unit_group=gvals,
+            unit_weight=wn,
+            cluster_codes=cluster_codes,
+            n_clusters=n_clusters,
+            n_rows=n,
+            rc_y=y,
+            rc_X=X,
+            rc_w=wn,
+            rc_t=t_idx,
+            rc_unit=codes,
+            warnings=warns,
+        ),
+        n_dropped,
+    )
+
+
+def _unbalanced_warning(
+    ucodes: np.ndarray, n_units: int, n_times: int, unbalanced: str
+) -> WarningCode:
+    counts = np.bincount(ucodes, minlength=n_units)
+    return WarningCode(
+        "unbalanced_panel",
+        {"n_units_incomplete": int((counts < n_times).sum()), "handling": unbalanced},
+    )
+
+
+def _unit_clusters(
+    row_cluster: np.ndarray | None,
+    ucodes: np.ndarray,
+    n_units: int,
+    uids: Any,
+    cluster: str | None,
+) -> tuple[np.ndarray | None, int | None]:
+    if row_cluster is None:
+        return None, None
+    ccodes, labels = pd.factorize(row_cluster, sort=True)
+    unit_c = np.full(n_units, -1, dtype=np.int64)
+    unit_c[ucodes] = ccodes
+    if np.any(unit_c[ucodes] != ccodes):
+        bad = np.unique(ucodes[unit_c[ucodes] != ccodes])[:5]
+        raise ValueError(
+            f"att_gt: cluster column {cluster!r} varies within unit for units "
+            f"{list(np.asarray(uids)[bad])}; clusters must contain whole units"
+        )
+    return unit_c, len(labels)

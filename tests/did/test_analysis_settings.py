@@ -1,0 +1,74 @@
+"""AnalysisSettings: read from the validated config by indexing; defaults = the schema's."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from sahel_eval.config import load_schema
+from sahel_eval.did.analyses import AnalysisSettings
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def test_keyword_defaults_equal_the_schema_defaults() -> None:
+    props = load_schema(SCHEMA)["properties"]
+    did = props["did"]["properties"]
+    s = AnalysisSettings()
+    assert s.level == pytest.approx(1 - props["reporting"]["properties"]["test_level"]["default"])
+    assert s.bootstrap_draws == did["bootstrap_draws"]["default"]
+    assert s.wild_draws == did["wild_draws"]["default"]
+    assert s.leads == did["leads"]["default"]
+    assert s.lags == did["lags"]["default"]
+    months = props["sustainability"]["properties"]["persistence_months"]["default"]
+    assert s.persistence_months == months
+
+
+def test_from_config_reads_every_key() -> None:
+    config = {
+        "reporting": {"test_level": 0.1},
+        "seeds": {"bootstrap": 1, "randomisation": 2},
+        "did": {"bootstrap_draws": 199, "wild_draws": 299, "leads": 3, "lags": 4},
+        "sustainability": {"persistence_months": 6},
+    }
+    s = AnalysisSettings.from_config(config)
+    assert s == AnalysisSettings(
+        level=0.9,
+        seed_bootstrap=1,
+        seed_randomisation=2,
+        bootstrap_draws=199,
+        wild_draws=299,
+        leads=3,
+        lags=4,
+        persistence_months=6,
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("did", "wild_draws"),
+        ("did", "leads"),
+        ("seeds", "randomisation"),
+        ("reporting", "test_level"),
+        ("sustainability", "persistence_months"),
+        ("did", None),
+    ],
+)
+def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> None:
+    """A missing key (or section) raises KeyError naming it: never a default."""
+    config = {
+        "reporting": {"test_level": 0.05},
+        "seeds": {"bootstrap": 1, "randomisation": 2},
+        "did": {"bootstrap_draws": 999, "wild_draws": 9999, "leads": 12, "lags": 48},
+        "sustainability": {"persistence_months": 24},
+    }
+    broken = copy.deepcopy(config)
+    if key is None:
+        del broken[section]
+    else:
+        del broken[section][key]
+    with pytest.raises(KeyError, match=key or section):
+        AnalysisSettings.from_config(broken)
