@@ -1,0 +1,343 @@
+"""Synthetic DiD (sahel_eval.did.sdid) on Proposition 99, a cross-check and planted truths.
+
+Reference numbers: /work/shared/reference/sdid_prop99.md (paper Table 1 and the R
+package ``synthdid``). Cross-check values: tests/data/sdid_reference.json, written by
+tests/data/make_sdid_reference.py with PyPI ``synthdid`` 0.10.1 in its own venv (the
+script's docstring has the commands); recorded rather than imported because that
+package pins numpy 1.23 / pandas 1.5 and fails on the project's pandas.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from sahel_eval.did.sdid import SynthDIDResult, synthdid
+from sahel_eval.did.sdid.panel import make_block
+from sahel_eval.did.sdid.solver import att, fit_weights, solver_options, sum_normalize
+from sahel_eval.did.sdid.variance import placebo_assignments
+
+DATA = Path(__file__).parents[1] / "data"
+ARGS = ("packspercapita", "state", "year", "treated")
+
+
+@pytest.fixture(scope="module")
+def prop99() -> pd.DataFrame:
+    return pd.read_csv(DATA / "prop99.csv")
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    return json.loads((DATA / "sdid_reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return pd.read_csv(DATA / "sdid_sim.csv")
+
+
+@pytest.fixture(scope="module")
+def sdid_placebo(prop99: pd.DataFrame) -> SynthDIDResult:
+    return synthdid(prop99, *ARGS, se="placebo", seed=1)
+
+
+def planted(seed: int, tau: float = 5.0, n: int = 40, t: int = 24, n1: int = 4) -> pd.DataFrame:
+    """Interactive fixed effects; the treated units load more on a trending factor."""
+    rng = np.random.default_rng(seed)
+    alpha = rng.normal(10, 3, n)
+    beta = np.cumsum(rng.normal(0, 1, t))
+    load = rng.normal(1, 0.4, n)
+    load[-n1:] = rng.normal(1.6, 0.2, n1)
+    factor = np.linspace(0, 4, t) + np.sin(np.arange(t))
+    d = np.zeros((n, t), dtype=int)
+    d[-n1:, 16:] = 1
+    y = alpha[:, None] + beta + load[:, None] * factor + rng.normal(0, 0.5, (n, t)) + tau * d
+    return pd.DataFrame(
+        {
+            "unit": np.repeat([f"f{i:02d}" for i in range(n)], t),
+            "month": np.tile(np.arange(t), n),
+            "y": y.ravel(),
+            "d": d.ravel(),
+        }
+    )
+
+
+# --- Proposition 99 -------------------------------------------------------------------
+
+
+def test_prop99_sdid_and_placebo_se(sdid_placebo: SynthDIDResult) -> None:
+    r = sdid_placebo
+    # sdid_prop99.md: SDID −15.604 (R synthdid_estimate −15.60383).
+    assert r.estimate == pytest.approx(-15.604, abs=1e-3)
+    assert r.estimate == pytest.approx(-15.60383, abs=5e-6)
+    # sdid_prop99.md: one treated unit → 38 distinct placebo estimates, enumerated;
+    # population SD 9.37 (sample SD 9.50).
+    assert r.info["placebo_enumerated"] is True
+    assert r.info["n_replicates"] == len(r.replicates) == 38
+    assert r.se == pytest.approx(9.37, abs=5e-3)
+    assert np.std(r.replicates, ddof=1) == pytest.approx(9.50, abs=5e-3)
+    assert r.info["n_treated"] == 1 and r.info["n_controls"] == 38
+    assert (r.info["n_pre"], r.info["n_post"], r.info["start"]) == (19, 12, 1989)
+    assert "one_treated_unit" in r.warnings
+
+
+@pytest.mark.parametrize(
+    ("estimator", "table", "r_value"),
+    [("sc", -19.620, -19.61966), ("did", -27.349, -27.34911)],
+)
+def test_prop99_sc_and_did(
+    prop99: pd.DataFrame, estimator: str, table: float, r_value: float
+) -> None:
+    r = synthdid(prop99, *ARGS, estimator=estimator, se=None)
+    # sdid_prop99.md: paper Table 1 and R sc_estimate / did_estimate.
+    assert r.estimate == pytest.approx(table, abs=1e-3)
+    assert r.estimate == pytest.approx(r_value, abs=5e-6)
+    assert np.isnan(r.se) and r.info["se_method"] == "none"
+    if estimator == "sc":
+        assert (r.time_weights == 0).all()  # R sc_estimate: λ = 0
+    else:
+        assert np.allclose(r.unit_weights, 1 / 38) and np.allclose(r.time_weights, 1 / 19)
+
+
+def test_prop99_weights_match_python_port(sdid_placebo: SynthDIDResult, reference: dict) -> None:
+    ref = reference["prop99"]["sdid"]
+    assert sdid_placebo.estimate == pytest.approx(ref["att"], abs=1e-9)
+    omega = pd.Series(ref["omega"])
+    assert list(sdid_placebo.unit_weights.index) == list(omega.index)
+    np.testing.assert_allclose(sdid_placebo.unit_weights, omega, atol=1e-10)
+    np.testing.assert_allclose(sdid_placebo.time_weights, ref["lambda"], atol=1e-10)
+    # the sparsify step leaves 3 pre-periods (1986–88) and 28 of 38 states
+    assert list(sdid_placebo.time_weights[sdid_placebo.time_weights > 0].index) == [
+        1986,
+        1987,
+        1988,
+    ]
+    assert (sdid_placebo.unit_weights > 0).sum() == 28
+
+
+def test_prop99_did_matches_python_port(prop99: pd.DataFrame, reference: dict) -> None:
+    r = synthdid(prop99, *ARGS, estimator="did", se=None)
+    assert r.estimate == pytest.approx(reference["prop99"]["did"]["att"], abs=1e-9)
+
+
+@pytest.mark.parametrize("state", ["Alabama", "Montana", "Texas"])
+def test_prop99_cold_placebo_panels_match_python_port(
+    prop99: pd.DataFrame, reference: dict, state: str
+) -> None:
+    """One control as the treated unit, fitted from scratch: 3 of the 38 recorded panels."""
+    controls = prop99[prop99.groupby("state")["treated"].transform("max") == 0]
+    fake = controls.assign(
+        treated=((controls["state"] == state) & (controls["year"] >= 1989)).astype(int)
+    )
+    r = synthdid(fake, *ARGS, se=None)
+    assert r.estimate == pytest.approx(reference["prop99"]["cold_placebo"][state], abs=1e-8)
+
+
+# --- several treated units --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ["sdid", "did"])
+def test_sim_matches_python_port(sim: pd.DataFrame, reference: dict, estimator: str) -> None:
+    r = synthdid(sim, "y", "unit", "period", "treated", estimator=estimator, se=None)
+    ref = reference["sim"][estimator]
+    assert r.estimate == pytest.approx(ref["att"], abs=1e-9)
+    if estimator == "sdid":
+        np.testing.assert_allclose(r.unit_weights, pd.Series(ref["omega"]), atol=1e-10)
+        np.testing.assert_allclose(r.time_weights, ref["lambda"], atol=1e-10)
+
+
+def test_planted_effect_recovered() -> None:
+    """τ = 5; treated units trend faster (a factor they load more on): DiD is biased."""
+    err = {"sdid": [], "did": []}
+    for seed in range(3):
+        df = planted(seed)
+        for est in err:
+            err[est].append(
+                synthdid(df, "y", "unit", "month", "d", estimator=est, se=None).estimate - 5
+            )
+    sdid_err, did_err = np.abs(err["sdid"]), np.abs(err["did"])
+    assert sdid_err.max() < 0.6 and sdid_err.mean() < 0.3
+    assert did_err.mean() > 0.8
+
+
+def test_jackknife_did_matches_leave_one_out_by_hand(sim: pd.DataFrame) -> None:
+    r = synthdid(sim, "y", "unit", "period", "treated", estimator="did", se="jackknife")
+    post = sim["period"] >= 2015
+
+    def did(d: pd.DataFrame) -> float:
+        m = d.assign(post=post[d.index]).groupby(["treated_unit", "post"])["y"].mean()
+        return (m[1, True] - m[1, False]) - (m[0, True] - m[0, False])
+
+    sim = sim.assign(treated_unit=sim.groupby("unit")["treated"].transform("max"))
+    loo = np.array([did(sim[sim["unit"] != u]) for u in sim["unit"].unique()])
+    n = len(loo)
+    assert r.se == pytest.approx(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)), rel=1e-10)
+    assert r.info["n_replicates"] == 30
+
+
+def test_random_placebo_and_bootstrap_are_seeded(sim: pd.DataFrame) -> None:
+    kw = {"estimator": "did", "reps": 12}  # DiD: same draws, no weights to solve
+    a = synthdid(sim, "y", "unit", "period", "treated", se="placebo", seed=3, **kw)
+    b = synthdid(sim, "y", "unit", "period", "treated", se="placebo", seed=3, **kw)
+    c = synthdid(sim, "y", "unit", "period", "treated", se="placebo", seed=4, **kw)
+    assert a.info["placebo_enumerated"] is False  # C(25, 5) = 53,130 > 12
+    assert a.se == b.se and a.se != c.se and len(a.replicates) == 12
+    boot = synthdid(sim, "y", "unit", "period", "treated", se="bootstrap", seed=3, **kw)
+    again = synthdid(sim, "y", "unit", "period", "treated", se="bootstrap", seed=3, **kw)
+    assert boot.se == again.se and 0 < boot.se < 1 and boot.info["seed"] == 3
+    assert synthdid(sim, "y", "unit", "period", "treated", se="placebo", **kw).info["seed"]
+
+
+@pytest.mark.parametrize(("estimator", "reps"), [("sdid", 4), ("sc", 2)])
+def test_bootstrap_refits_each_draw(estimator: str, reps: int) -> None:
+    """The padded, batched bootstrap equals fitting each resampled panel on its own."""
+    df = planted(4, n=12, t=8, n1=3).assign(
+        d=lambda x: ((x["unit"] >= "f09") & (x["month"] >= 5)).astype(int)
+    )
+    r = synthdid(
+        df, "y", "unit", "month", "d", estimator=estimator, se="bootstrap", reps=reps, seed=9
+    )
+    block = make_block(df, "y", "unit", "month", "d")
+    y, n0, t0 = block.y, block.n0, block.t0
+    opts = solver_options(y, n0, t0, estimator)
+    full = fit_weights(y, n0, t0, opts)
+    rng, by_hand = np.random.default_rng(9), []
+    while len(by_hand) < reps:
+        ind = np.sort(rng.integers(0, len(y), size=len(y)))
+        k = int(np.sum(ind < n0))
+        if 0 < k < len(y):
+            w = fit_weights(
+                y[ind],
+                k,
+                t0,
+                opts,
+                omega_init=sum_normalize(full.omega[ind[:k]]),
+                lambda_init=full.lam,
+            )
+            by_hand.append(att(y[ind], k, t0, w.omega, w.lam))
+    np.testing.assert_allclose(r.replicates, by_hand, atol=1e-9)
+    assert r.se == pytest.approx(np.std(by_hand))
+
+
+def test_placebo_enumerates_when_assignments_are_few() -> None:
+    rng = np.random.default_rng(0)
+    perms, enumerated = placebo_assignments(6, 2, 200, rng)
+    assert enumerated and len(perms) == 15  # C(6, 2)
+    fakes = {tuple(sorted(p[-2:])) for p in perms}
+    assert fakes == set(itertools.combinations(range(6), 2))
+    assert all(sorted(p) == list(range(6)) for p in perms)
+    perms, enumerated = placebo_assignments(6, 2, 10, rng)
+    assert not enumerated and len(perms) == 10
+
+
+# --- result object ----------------------------------------------------------------------
+
+
+def test_result_object(sdid_placebo: SynthDIDResult) -> None:
+    r = sdid_placebo
+    frame = r.to_frame()
+    assert list(frame.columns[:6]) == ["term", "estimate", "se", "ci_low", "ci_high", "p"]
+    low, high = r.ci(0.95)
+    assert frame.loc[0, "ci_low"] == low and low == pytest.approx(r.estimate - 1.959964 * r.se)
+    assert r.ci(0.9)[0] > low
+    assert 0.05 < r.p < 0.2
+    assert r.unit_weights.sum() == pytest.approx(1) and r.time_weights.sum() == pytest.approx(1)
+    assert r.unit_weights.index.name == "state" and r.time_weights.index.name == "year"
+    # trajectories: the estimate is the post-period mean of treated − shifted synthetic
+    traj = r.trajectories
+    post = traj.index >= 1989
+    gap = traj["treated"] - traj["synthetic_shifted"]
+    assert gap[post].mean() == pytest.approx(r.estimate, abs=1e-10)
+    pre_gap = (traj["treated"] - traj["synthetic"])[~post]
+    assert r.pre_rmse == pytest.approx(np.sqrt(np.mean((pre_gap - pre_gap.mean()) ** 2)))
+    for key in ("n_treated", "n_controls", "n_pre", "n_post", "dropped_units", "se_method"):
+        assert key in r.info
+    assert (r.info["reps"], r.info["seed"], r.info["n_dropped"]) == (200, 1, 0)
+    text = r.summary()
+    assert "-15.6" in text and "enumerated" in text and "Nevada" in text and "1988" in text
+    json.dumps(r.to_dict())
+    fig = r.plot()
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) >= 3
+
+
+# --- design checks ----------------------------------------------------------------------
+
+
+def _small() -> pd.DataFrame:
+    return planted(0, n=8, t=6, n1=2).assign(
+        d=lambda x: ((x["unit"] >= "f06") & (x["month"] >= 3)).astype(int)
+    )
+
+
+def test_missing_cells_drop_units_and_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    df = planted(1)
+    full = synthdid(df, "y", "unit", "month", "d", estimator="did", se=None)
+    holes = df.drop(index=df.index[(df["unit"] == "f03") & (df["month"] == 5)])
+    holes.loc[(holes["unit"] == "f38") & (holes["month"] == 2), "y"] = np.nan
+    with caplog.at_level(logging.WARNING, logger="sahel_eval.did.sdid"):
+        r = synthdid(holes, "y", "unit", "month", "d", estimator="did", se=None)
+    assert r.info["dropped_units"] == ["f03", "f38"] and r.info["n_dropped"] == 2
+    assert r.info["n_missing_cells"] == 2 and "units_dropped" in r.warnings
+    assert (r.info["n_controls"], r.info["n_treated"]) == (35, 3)
+    assert "dropped 2 of 40 units" in caplog.text
+    kept = df[~df["unit"].isin(["f03", "f38"])]
+    assert (
+        r.estimate == synthdid(kept, "y", "unit", "month", "d", estimator="did", se=None).estimate
+    )
+    assert r.estimate != full.estimate
+
+
+def test_row_order_does_not_matter() -> None:
+    df = planted(2)
+    a = synthdid(df, "y", "unit", "month", "d", se=None)
+    b = synthdid(df.sample(frac=1, random_state=1), "y", "unit", "month", "d", se=None)
+    assert a.estimate == b.estimate
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            lambda d: d.assign(d=np.where((d["unit"] == "f07") & (d["month"] == 3), 0, d["d"])),
+            "staggered",
+        ),
+        (
+            lambda d: d.assign(d=np.where((d["unit"] == "f07") & (d["month"] == 5), 0, d["d"])),
+            "switches off",
+        ),
+        (lambda d: d.assign(d=0), "no treated unit"),
+        (lambda d: d.assign(d=2 * d["d"]), "must be 0/1"),
+        (lambda d: pd.concat([d, d.iloc[:1]]), "share a"),
+        (
+            lambda d: d.assign(d=((d["unit"] >= "f06") & (d["month"] >= 1)).astype(int)),
+            "need at least 2",
+        ),
+        (lambda d: d.drop(columns="y"), "not in the data"),
+    ],
+)
+def test_design_errors(change: Callable[[pd.DataFrame], pd.DataFrame], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        synthdid(change(_small()), "y", "unit", "month", "d", se=None)
+
+
+@pytest.mark.parametrize("se", ["jackknife", "bootstrap"])
+def test_one_treated_unit_has_no_jackknife_or_bootstrap(prop99: pd.DataFrame, se: str) -> None:
+    with pytest.raises(ValueError, match="undefined with one treated unit"):
+        synthdid(prop99, *ARGS, estimator="did", se=se)
+
+
+def test_bad_options(prop99: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="estimator"):
+        synthdid(prop99, *ARGS, estimator="mc", se=None)
+    with pytest.raises(ValueError, match="se must be"):
+        synthdid(prop99, *ARGS, se="wild")
+    with pytest.raises(ValueError, match="reps"):
+        synthdid(prop99, *ARGS, reps=1)
