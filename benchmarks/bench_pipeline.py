@@ -1,12 +1,19 @@
-"""Wall time and peak memory of the demo pipeline, and of ingest at national scale.
+"""Cold and no-op time of the whole DAG, per stage, on the demo or the national data.
 
 Usage::
 
-    python benchmarks/bench_pipeline.py demo                 # whole DAG on data/raw
-    python benchmarks/bench_pipeline.py ingest --raw /tmp/national   # ingest stage only
+    python benchmarks/bench_pipeline.py demo                      # data/raw
+    python benchmarks/bench_pipeline.py national --raw /tmp/national
+    python benchmarks/bench_pipeline.py ingest --raw /tmp/national  # ingest steps only
 
-The national data set is made with
+The national data set (1,398 CSCOMs, 1.38 M DHIS2 rows) is made with
 ``python -m sahel_eval.synth --out /tmp/national --scale national``.
+
+Each run starts from an empty working directory (cold), then runs again with nothing
+to do (no-op, the median of three; what ``make run`` costs when everything is up to
+date). Per stage it prints the jobs, the sum of their wall and CPU times and the
+largest job's peak memory, read from Snakemake's ``benchmark:`` files, against the
+stage's budget: later issues keep within them.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,30 +30,93 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from sahel_eval import ingest
 from sahel_eval.config import load_config
 from sahel_eval.synth.config import config_for_raw
 
 REPO = Path(__file__).resolve().parents[1]
+STAGES = ("ingest", "clean", "did", "resilience", "sustainability", "report")
+#: CPU seconds per stage on the demo data (2-core machine), summed over its jobs.
+DEMO_BUDGET_CPU_S = {
+    "ingest": 12,
+    "clean": 15,
+    "did": 30,
+    "resilience": 20,
+    "sustainability": 6,
+    "report": 45,
+}
+#: Targets of the whole DAG (issue 13): cold demo, no-op, cold national.
+TARGETS_S = {"demo_cold": 60, "noop": 2, "national_cold": 120}
 
 
-def bench_demo() -> None:
-    """Run the whole DAG in a scratch directory; peak RSS is the largest job's."""
-    work = Path(tempfile.mkdtemp(prefix="bench-demo-"))
-    shutil.copytree(REPO / "config", work / "config")
-    (work / "data").mkdir()
-    (work / "data" / "raw").symlink_to(REPO / "data" / "raw")
-    exe = Path(sys.executable).with_name("snakemake")
+def _workdir(raw: Path | None) -> Path:
+    work = Path(tempfile.mkdtemp(prefix="bench-dag-"))
+    if raw is None:
+        shutil.copytree(REPO / "config", work / "config")
+        (work / "data").mkdir()
+        (work / "data" / "raw").symlink_to(REPO / "data" / "raw")
+    else:
+        cfg = config_for_raw(load_config(REPO / "config" / "config.yaml"), raw)
+        (work / "config").mkdir()
+        text = yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
+        (work / "config" / "config.yaml").write_text(text, "utf-8")
+    return work
+
+
+def _snakemake(work: Path) -> float:
+    cmd = [sys.executable, "-m", "sahel_eval.resume", "-s", str(REPO / "Snakefile")]
+    cmd += ["-d", str(work), "--cores", "2", "-q", "--rerun-incomplete"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     t0 = time.perf_counter()
-    subprocess.run(
-        [str(exe), "-s", str(REPO / "Snakefile"), "-d", str(work), "--cores", "2", "-q"],
-        check=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def stage_table(work: Path) -> pd.DataFrame:
+    """Per stage: jobs, summed wall and CPU seconds, largest peak RSS (MB)."""
+    rows = []
+    for tsv in sorted((work / "logs" / "benchmarks").rglob("*.tsv")):
+        last = pd.read_csv(tsv, sep="\t").iloc[-1]
+        rows.append(
+            {
+                "stage": tsv.parent.name,
+                "job": tsv.stem,
+                "wall_s": float(last["s"]),
+                "cpu_s": float(last["cpu_time"]),
+                "max_rss_mb": float(last["max_rss"]),
+            }
+        )
+    jobs = pd.DataFrame(rows)
+    out = jobs.groupby("stage").agg(
+        jobs=("job", "size"),
+        wall_s=("wall_s", "sum"),
+        cpu_s=("cpu_s", "sum"),
+        peak_rss_mb=("max_rss_mb", "max"),
     )
-    wall = time.perf_counter() - t0
+    return out.reindex([s for s in STAGES if s in out.index])
+
+
+def bench_dag(raw: Path | None) -> None:
+    """Cold run, then no-op runs, of the whole DAG; prints totals and the stage table."""
+    label = "demo" if raw is None else f"national ({raw})"
+    work = _workdir(raw)
+    cold = _snakemake(work)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"demo pipeline: wall_time_s={wall:.1f} peak_rss_mb_largest_job={peak:.0f}")
+    noop = statistics.median(_snakemake(work) for _ in range(3))
+    table = stage_table(work)
+    if raw is None:
+        table["budget_cpu_s"] = pd.Series(DEMO_BUDGET_CPU_S)
+        table["within"] = table["cpu_s"] <= table["budget_cpu_s"]
+    target = TARGETS_S["demo_cold" if raw is None else "national_cold"]
+    print(
+        f"{label}: cold wall_s={cold:.1f} (target <= {target}), no-op wall_s={noop:.2f} "
+        f"(target <= {TARGETS_S['noop']}), peak_rss_mb_largest_job={peak:.0f}, "
+        f"jobs={int(table['jobs'].sum())}, cpu_s={table['cpu_s'].sum():.1f}"
+    )
+    print(table.round(2).to_string())
+    shutil.rmtree(work)
 
 
 def bench_ingest(raw: Path) -> None:
@@ -89,11 +160,13 @@ def bench_ingest(raw: Path) -> None:
 def main() -> None:
     """Command line."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["demo", "ingest"])
+    ap.add_argument("what", choices=["demo", "national", "ingest"])
     ap.add_argument("--raw", type=Path, default=Path("/tmp/national"))
     args = ap.parse_args()
     if args.what == "demo":
-        bench_demo()
+        bench_dag(None)
+    elif args.what == "national":
+        bench_dag(args.raw)
     else:
         bench_ingest(args.raw)
 

@@ -61,7 +61,7 @@ def _processes() -> Iterator[tuple[int, list[str], Path | None]]:
 
 def live_snakemake_pids(workdir: Path) -> list[int]:
     """Snakemake processes (other than this one) running in ``workdir``."""
-    me = os.getpid()
+    me, workdir = os.getpid(), workdir.resolve()
     return [
         pid
         for pid, argv, cwd in _processes()

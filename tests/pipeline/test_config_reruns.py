@@ -1,0 +1,148 @@
+"""Editing one config value reruns the rules that read it and their downstream, nothing else.
+
+Each case edits one value of one config section in a copy of the config and asks
+Snakemake (dry run, against the finished demo run) which rules would run. The
+expected set is the readers named here plus everything downstream of them in the
+rule graph, plus the report rules, which read the whole config (their provenance
+block shows its hash). A rule that reads a value without declaring it would be
+missing; a rule that declares more than it reads would be extra.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests_support import REPO, snakemake
+
+#: Rules whose params hold the whole config (provenance hash), and the end of the DAG.
+WHOLE_CONFIG = {"data_inventory", "data_quality_report", "technical_report", "brief"}
+
+# (section.key path, new value, rules that read it)
+CASES: list[tuple[str, Any, set[str]]] = [
+    ("did.leads", 6, {"estimate"}),
+    ("did.wild_draws", 999, {"estimate"}),
+    ("seeds.randomisation", 7, {"estimate"}),
+    ("seeds.expected_volume", 7, {"resilience_indicators"}),
+    ("resilience.window_months", 9, {"resilience_indicators", "resilience_figures"}),
+    ("resilience.recovery_threshold", 0.8, {"resilience_indicators"}),
+    ("shocks.local.min_fatalities", 3, {"resilience_indicators"}),
+    ("sustainability.persistence_months", 12, {"estimate", "report_tables"}),
+    (
+        "sustainability.kpi_thresholds.renewal.good",
+        [0.8, None],
+        {
+            "mutual_kpis",
+            "sustainability_figures",
+            "report_tables",
+        },
+    ),
+    ("reporting.small_cell_k", 10, {"report_tables"}),
+    ("reporting.test_level", 0.1, {"estimate", "resilience_summary", "report_tables"}),
+    ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
+    ("survey.recent_birth_months", 36, {"clean_surveys"}),
+    ("mutuals.areas", {}, {"report_tables"}),
+    (
+        "privacy.hash_length",
+        12,
+        {
+            "ingest_facility_data",
+            "ingest_events",
+            "ingest_mutuals",
+            "ingest_surveys",
+        },
+    ),
+]
+
+
+def _set(config: dict[str, Any], path: str, value: Any) -> None:
+    *head, last = path.split(".")
+    node = config
+    for key in head:
+        node = node[key]
+    assert last in node, f"{path} is not in config/config.yaml"
+    assert node[last] != value, f"{path} already is {value!r}: the case edits nothing"
+    node[last] = value
+
+
+def _rule_graph(workdir: Path) -> dict[str, set[str]]:
+    """Rule -> the rules that consume its outputs (Snakemake's --rulegraph)."""
+    proc = snakemake(workdir, "--rulegraph", "--nolock")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', proc.stdout, re.M))
+    down: dict[str, set[str]] = {name: set() for name in names.values()}
+    for src, dst in re.findall(r"^\s*(\d+) -> (\d+)", proc.stdout, re.M):
+        down[names[src]].add(names[dst])
+    return down
+
+
+def _closure(rules: set[str], down: dict[str, set[str]]) -> set[str]:
+    out, todo = set(), list(rules)
+    while todo:
+        rule = todo.pop()
+        if rule not in out:
+            out.add(rule)
+            todo.extend(down[rule])
+    return out
+
+
+def _would_run(workdir: Path, configfile: Path) -> set[str]:
+    proc = snakemake(workdir, "--dry-run", "--nolock", "--configfile", str(configfile))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stats = proc.stdout.split("Job stats:", 1)
+    if len(stats) == 1:
+        assert "Nothing to be done" in proc.stdout + proc.stderr
+        return set()
+    rows = re.findall(r"^(\w+)\s+\d+\s*$", stats[1], re.M)
+    return {r for r in rows if r != "total"}
+
+
+@pytest.fixture(scope="module")
+def rule_graph(demo_run: Path) -> dict[str, set[str]]:
+    return _rule_graph(demo_run)
+
+
+@pytest.mark.parametrize(("path", "value", "readers"), CASES, ids=[c[0] for c in CASES])
+def test_one_edit_reruns_its_readers_and_downstream(
+    demo_run: Path,
+    rule_graph: dict[str, set[str]],
+    tmp_path: Path,
+    path: str,
+    value: Any,
+    readers: set[str],
+) -> None:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text("utf-8"))
+    edited = copy.deepcopy(config)
+    _set(edited, path, value)
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(edited, allow_unicode=True), "utf-8")
+    expected = _closure(readers | WHOLE_CONFIG, rule_graph)
+    # Figure rules of one analysis are named per analysis (figures_did_<name>).
+    assert _would_run(demo_run, configfile) == expected
+
+
+def test_the_unedited_config_reruns_nothing(demo_run: Path, tmp_path: Path) -> None:
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text((REPO / "config" / "config.yaml").read_text("utf-8"), "utf-8")
+    assert _would_run(demo_run, configfile) == set()
+
+
+def test_every_section_is_edited_by_a_case() -> None:
+    """A new config section must come with a case here (areas and analyses change the
+    DAG itself, inputs and geography name files and places: covered elsewhere)."""
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text("utf-8"))
+    sections = set(schema["properties"]) - {
+        "config_version",
+        "synthetic",
+        "inputs",
+        "geography",
+        "areas",
+        "analyses",
+        "programmes",
+        "dhis2",
+    }
+    assert sections <= {c[0].split(".")[0] for c in CASES}
