@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.survey_design import suppress_small_cells, weighted_prevalence
-from sahel_eval.figures.resilience import pick_example
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.shocks import national_kinds
+from sahel_eval.resilience.example import pick_example
 
 __all__ = [
     "TABLES",
