@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.dq import area_attrition
+from sahel_eval.clean.attrition import area_attrition
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 

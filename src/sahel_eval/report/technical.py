@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.survey_design import suppress_small_cells, weighted_prevalence
+from sahel_eval.report.event_time import event_rows
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
@@ -596,8 +597,6 @@ def _estimate_blocks(
 
 def _figure_facts(event_time: pd.DataFrame, outcome: str) -> dict[str, Any]:
     """Numbers quoted in the alt text of an event-study figure."""
-    from sahel_eval.figures.did import event_rows
-
     rows, conditional = event_rows(event_time, outcome)
     e = rows["event_time"].to_numpy(dtype=float)
     pre = rows[e < 0]
