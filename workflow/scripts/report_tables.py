@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval.report.tables import write_table
-from sahel_eval.report.technical import TABLES, build_tables
+from sahel_eval.report.technical_tables import TABLES, build_tables
 from sahel_eval.rule_runner import run_rule
 
 
