@@ -6,21 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sahel_eval.clean.survey import (
-    Programme,
-    SurveySettings,
+from sahel_eval.clean.survey import clean_survey_file, clean_survey_rounds
+from sahel_eval.clean.survey_codes import (
     check_design,
     check_labelled_codes,
-    clean_survey_file,
-    clean_survey_rounds,
     missing_codes,
-    programme_districts,
+    set_missing_codes,
+)
+from sahel_eval.clean.survey_recodes import (
     recode_births,
     recode_children,
     recode_households,
     recode_women,
-    set_missing_codes,
 )
+from sahel_eval.clean.survey_settings import Programme, SurveySettings, programme_districts
 from sahel_eval.errors import InputError
 
 SETTINGS = SurveySettings(
