@@ -5,12 +5,8 @@
 - :mod:`.indicators` — exact window indicators and the classification.
 """
 
-from sahel_eval.resilience.expected import (
-    ExpectedFit,
-    design_matrix,
-    fit_expected,
-    pre_shock_mask,
-)
+from sahel_eval.resilience.design import design_matrix, pre_shock_mask
+from sahel_eval.resilience.expected import ExpectedFit, fit_expected
 from sahel_eval.resilience.indicators import (
     CLASSES,
     WindowIndicators,

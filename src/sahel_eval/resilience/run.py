@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.periods import month_number, to_period
-from sahel_eval.resilience.expected import design_matrix, fit_expected, pre_shock_mask
+from sahel_eval.resilience.design import design_matrix, pre_shock_mask
+from sahel_eval.resilience.expected import fit_expected
 from sahel_eval.resilience.indicators import (
     classify,
     interruption,
