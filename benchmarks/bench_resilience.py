@@ -26,7 +26,9 @@ from sahel_eval import ingest
 from sahel_eval.clean.panels import build_panel
 from sahel_eval.clean.run import clean_in_process
 from sahel_eval.resilience.aggregate import aggregate_resilience
-from sahel_eval.resilience.run import ResilienceSettings, resilience_table, shocks_from_config
+from sahel_eval.resilience.settings import ResilienceSettings
+from sahel_eval.resilience.shocks import shocks_from_config
+from sahel_eval.resilience.table import resilience_table
 
 
 def main() -> None:
