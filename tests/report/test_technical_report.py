@@ -359,7 +359,9 @@ def test_primary_outcomes_default_and_override() -> None:
         "analyses": [
             {"name": "x", "outcomes": ["a", "b"]},
             {"name": "y", "outcomes": ["c"]},
-        ]
+        ],
+        # What the schema fills in when the config names no primary outcome.
+        "reporting": {"primary_outcomes": {}},
     }
     assert primary_outcomes(config) == {"x": ["a"], "y": ["c"]}
     config["reporting"] = {"primary_outcomes": {"x": ["b"]}}

@@ -125,39 +125,36 @@ class SurveySettings:
         districts
             Programme name -> treated districts, e.g. from :func:`programme_districts`.
         """
-        survey = config.get("survey", {})
-        codes = survey.get("codes", {})
+        survey = config["survey"]
+        codes = survey["codes"]
         areas = {
             key: (str(a["region"]), tuple(str(d) for d in a["districts"]))
             for key, a in config["areas"].items()
         }
         programmes = tuple(
             Programme(p["name"], p["area"], tuple(districts.get(p["name"], ())))
-            for p in config.get("programmes", [])
+            for p in config["programmes"]
         )
-        kw: dict[str, Any] = {}
-        if "missing_labels" in survey:
-            kw["missing_words"] = tuple(survey["missing_labels"])
-        if "weight_scale" in survey:
-            kw["weight_scale"] = float(survey["weight_scale"])
-        if "urban" in codes:
-            kw["urban_code"] = int(codes["urban"])
-        if "place_of_delivery" in codes:
-            kw["place_of_delivery"] = {
+        delivery = survey["facility_delivery_codes"]
+        # ``categorical: null`` (the schema default) means every labelled variable.
+        categorical = survey["categorical"]
+        return cls(
+            areas=areas,
+            programmes=programmes,
+            missing_words=tuple(survey["missing_labels"]),
+            weight_scale=float(survey["weight_scale"]),
+            urban_code=int(codes["urban"]),
+            place_of_delivery={
                 k: tuple(int(c) for c in v) for k, v in codes["place_of_delivery"].items()
-            }
-        for key, cast in (
-            ("facility_delivery_codes", lambda v: (int(v[0]), int(v[1]))),
-            ("recent_birth_months", int),
-            ("fever_excluded_sources", tuple),
-            ("catastrophic_threshold", float),
-            ("lonely_psu", str),
-            ("categorical", tuple),
-            ("commune_districts", dict),
-        ):
-            if survey.get(key) is not None:
-                kw[key] = cast(survey[key])
-        return cls(areas=areas, programmes=programmes, **kw)
+            },
+            facility_delivery_codes=(int(delivery[0]), int(delivery[1])),
+            recent_birth_months=int(survey["recent_birth_months"]),
+            fever_excluded_sources=tuple(survey["fever_excluded_sources"]),
+            catastrophic_threshold=float(survey["catastrophic_threshold"]),
+            lonely_psu=str(survey["lonely_psu"]),
+            categorical=None if categorical is None else tuple(categorical),
+            commune_districts=dict(survey["commune_districts"]),
+        )
 
 
 def programme_districts(

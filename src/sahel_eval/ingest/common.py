@@ -67,13 +67,13 @@ def salt_for(config: Mapping[str, Any]) -> str:
     InputError
         If the salt variable is unset on real data.
     """
-    privacy = config.get("privacy", {})
+    privacy = config["privacy"]
     try:
-        return resolve_salt(privacy, synthetic=bool(config.get("synthetic", False)))
+        return resolve_salt(privacy, synthetic=bool(config["synthetic"]))
     except SaltError as exc:
         raise InputError(
             "environment",
-            [Problem(privacy.get("salt_env", "SAHEL_EVAL_SALT"), "salt_set", str(exc))],
+            [Problem(privacy["salt_env"], "salt_set", str(exc))],
             hint="set the salt variable before running; `synthetic: true` is only for the "
             "bundled demo data.",
             column_label="variable",

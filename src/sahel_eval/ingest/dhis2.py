@@ -52,7 +52,7 @@ def ingest_dhis2_datavalues(
     frame = dhis2.read_datavalues(src)
     mapping = _dhis2_mapping(config)
     problems: list[Problem | None] = []
-    if config["dhis2"].get("unmapped_data_elements", "error") == "drop":
+    if config["dhis2"]["unmapped_data_elements"] == "drop":
         frame = frame[frame["dataelement"].isin(list(mapping))]
     else:
         problems.append(
@@ -102,7 +102,7 @@ def ingest_dhis2_datavalues(
     typer.raise_if_any(
         "a mapped data element must hold a number: correct the value in DHIS2 and export again."
     )
-    frame = drop_identifiers(typer.frame, config["dhis2"].get("identifiers", []))
+    frame = drop_identifiers(typer.frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
     frame = schemas.check_frame(
         frame,
@@ -128,10 +128,10 @@ def ingest_dhis2_completeness(
     """
     src = src or config["inputs"]["dhis2_completeness"]
     frame = dhis2.read_completeness(src)
-    dataset = config["dhis2"].get("dataset")
+    dataset = config["dhis2"]["dataset"]
     if dataset:
         frame = frame[frame["dataset"] == dataset]
-    frame = drop_identifiers(frame, config["dhis2"].get("identifiers", []))
+    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.completeness_schema().columns if c in frame.columns]]
     frame = schemas.check_frame(frame, schemas.completeness_schema(), src)
     return interim_table(frame, out)

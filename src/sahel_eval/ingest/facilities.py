@@ -43,7 +43,7 @@ def ingest_facilities(
     frame = tables.read_facilities(src)
     frame = schemas.check_frame(
         frame,
-        schemas.facilities_schema(config.get("geography") or None),
+        schemas.facilities_schema(config["geography"] or None),
         src,
         hint="each facility must appear once with a DHIS2 UID, and its region and "
         "district must be spelled as under `geography` in config/config.yaml.",

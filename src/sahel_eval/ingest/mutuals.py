@@ -31,12 +31,12 @@ def ingest_mutuals(
         ``source_file``; sorted by mutual and year.
     """
     srcs = list(srcs if srcs is not None else config["inputs"]["mutuals"])
-    settings = config.get("mutuals", {})
-    columns = settings.get("columns") or {}
+    settings = config["mutuals"]
+    columns = settings["columns"]
     inverse = {v: k for k, v in columns.items()}
     frames = []
     for src in srcs:
-        frame = tables.read_register(src, columns, sheet=settings.get("sheet", 0))
+        frame = tables.read_register(src, columns, sheet=settings["sheet"])
         frames.append(
             schemas.check_frame(
                 frame,

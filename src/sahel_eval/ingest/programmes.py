@@ -40,7 +40,7 @@ def ingest_programmes(
         hint="programme names must match `programmes` in config/config.yaml; dates as "
         "YYYY-MM-DD with end after start.",
     )
-    geography = config.get("geography") or {}
+    geography = config["geography"]
     districts = {d for ds in geography.values() for d in ds}
     problems: list[Problem | None] = []
     if districts:

@@ -94,14 +94,12 @@ def ingest_survey(
     entry = survey_entry(config, year, unit)
     src = src or entry["path"]
     variables = config["survey"]["variables"][unit]
-    survey = stata_spss.read_survey(
-        src, file_format=entry.get("format", "auto"), encoding=entry.get("encoding")
-    )
+    survey = stata_spss.read_survey(src, file_format=entry["format"], encoding=entry["encoding"])
     frame = survey.frame
-    identifiers = set(variables.get("identifiers", []))
+    identifiers = set(variables["identifiers"])
     masked = identifiers | {variables["id"]}
     design = {key: variables[key] for key in SURVEY_DESIGN}
-    if variables.get("urban"):
+    if variables["urban"]:
         design["urban"] = variables["urban"]
     columns = [str(c) for c in frame.columns]
     if design["psu"] not in columns:
@@ -125,9 +123,7 @@ def ingest_survey(
         hint="name the variable under survey.variables in config/config.yaml, "
         "or rename it in the file.",
     )
-    extra, missing = _expand(
-        [*variables.get("outcomes", []), *variables.get("covariates", [])], columns
-    )
+    extra, missing = _expand([*variables["outcomes"], *variables["covariates"]], columns)
     if missing:
         require_columns(
             frame,
@@ -190,7 +186,7 @@ def ingest_survey(
             )
         frame[col] = values.astype("Int64")
     salt = salt_for(config)
-    length = int(config.get("privacy", {}).get("hash_length", 16))
+    length = int(config["privacy"]["hash_length"])
     frame[variables["id"]] = hash_series(frame[variables["id"]], salt, length=length)
     frame.insert(0, "round", np.int64(entry["round"]))
     frame.insert(1, "round_year", np.int64(entry["year"]))

@@ -83,18 +83,18 @@ class DQReportSettings:
     def from_config(cls, config: Mapping[str, Any]) -> DQReportSettings:
         """Settings from the validated config (its ``dq`` section)."""
         dq = config["dq"]
-        out = dq.get("outliers", {})
-        bounds = dq.get("consistency_bounds", (1.0, 1.5))
+        out = dq["outliers"]
+        bounds = dq["consistency_bounds"]
         return cls(
-            completeness_target=float(dq.get("completeness_target", 0.9)),
-            timeliness_target=float(dq.get("timeliness_target", 0.75)),
-            deadline_day=int(dq.get("timeliness_deadline_day", 15)),
-            inactive_months=int(dq.get("inactive_months", 6)),
-            threshold=float(out.get("threshold", 3.5)),
-            sides=str(out.get("sides", "one")),
-            seasonal_adjustment=bool(out.get("seasonal_adjustment", True)),
-            seasonal_indicators=tuple(out.get("seasonal_indicators", ())),
-            treatment=str(dq.get("treatment", "flag")),
+            completeness_target=float(dq["completeness_target"]),
+            timeliness_target=float(dq["timeliness_target"]),
+            deadline_day=int(dq["timeliness_deadline_day"]),
+            inactive_months=int(dq["inactive_months"]),
+            threshold=float(out["threshold"]),
+            sides=str(out["sides"]),
+            seasonal_adjustment=bool(out["seasonal_adjustment"]),
+            seasonal_indicators=tuple(out["seasonal_indicators"]),
+            treatment=str(dq["treatment"]),
             consistency_low=float(bounds[0]),
             consistency_high=float(bounds[1]),
         )

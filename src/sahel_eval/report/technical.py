@@ -403,9 +403,9 @@ def technical_context(
             "test_level": 1 - settings.level,
             "small_cell_k": settings.small_cell_k,
             "persistence_months": settings.persistence_months,
-            "wild_draws": int(config.get("did", {}).get("wild_draws", 9999)),
-            "bootstrap_draws": int(config.get("did", {}).get("bootstrap_draws", 999)),
-            "recovery_threshold": float(config["resilience"].get("recovery_threshold", 0.9)),
+            "wild_draws": int(config["did"]["wild_draws"]),
+            "bootstrap_draws": int(config["did"]["bootstrap_draws"]),
+            "recovery_threshold": float(config["resilience"]["recovery_threshold"]),
         },
         "inventory": {
             "facility": _records(fac)[0] if len(fac) else None,

@@ -96,14 +96,14 @@ class TechnicalSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TechnicalSettings:
         """Settings from the validated config."""
-        rep = config.get("reporting", {})
-        sus = config.get("sustainability", {})
+        rep = config["reporting"]
+        sus = config["sustainability"]
         return cls(
-            level=1.0 - float(rep.get("test_level", 0.05)),
-            small_cell_k=int(rep.get("small_cell_k", 5)),
+            level=1.0 - float(rep["test_level"]),
+            small_cell_k=int(rep["small_cell_k"]),
             primary={k: tuple(v) for k, v in primary_outcomes(config).items()},
-            persistence_months=int(sus.get("persistence_months", 24)),
-            kpi_thresholds=sus.get("kpi_thresholds", {}),
+            persistence_months=int(sus["persistence_months"]),
+            kpi_thresholds=sus["kpi_thresholds"],
         )
 
 
@@ -118,7 +118,7 @@ def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
     ValueError
         When the key names an analysis or an outcome the config does not define.
     """
-    given = (config.get("reporting") or {}).get("primary_outcomes") or {}
+    given = config["reporting"]["primary_outcomes"]
     analyses = {a["name"]: list(a["outcomes"]) for a in config["analyses"]}
     unknown = sorted(set(given) - set(analyses))
     if unknown:

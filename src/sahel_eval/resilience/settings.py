@@ -61,20 +61,20 @@ class ResilienceSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ResilienceSettings:
         """Settings from a validated config (defaults filled in)."""
-        res = config.get("resilience", {})
-        model = res.get("model", "poisson")
+        res = config["resilience"]
+        model = res["model"]
         if model not in _FAMILY:
             raise ValueError(
                 f"resilience.model must be poisson or negative_binomial, got {model!r}"
             )
         return cls(
-            window_months=int(res.get("window_months", 12)),
-            min_history_months=int(res.get("min_history_months", 24)),
-            recovery_threshold=float(res.get("recovery_threshold", 0.9)),
-            interruption_months=int(res.get("interruption_months", 3)),
-            essential_services=tuple(res.get("essential_services", cls.essential_services)),
+            window_months=int(res["window_months"]),
+            min_history_months=int(res["min_history_months"]),
+            recovery_threshold=float(res["recovery_threshold"]),
+            interruption_months=int(res["interruption_months"]),
+            essential_services=tuple(res["essential_services"]),
             family=_FAMILY[model],
-            bootstrap_draws=int(res.get("bootstrap_draws", 999)),
-            seed=int(config.get("seeds", {}).get("expected_volume", 0)),
-            recovery_rule=str(res.get("recovery_rule", "interval")),
+            bootstrap_draws=int(res["bootstrap_draws"]),
+            seed=int(config["seeds"]["expected_volume"]),
+            recovery_rule=str(res["recovery_rule"]),
         )

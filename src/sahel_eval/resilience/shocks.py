@@ -259,20 +259,20 @@ def shocks_from_config(config: Mapping[str, Any], events: pd.DataFrame | None) -
         :func:`~sahel_eval.resilience.shocks.shock_table`; national shocks keep the
         config ``name`` as ``shock_id`` and start in the month of ``start``.
     """
-    shocks = config.get("shocks", {})
-    national = [{"id": s["name"], "onset": s["start"]} for s in shocks.get("national", [])]
-    local = shocks.get("local", {})
+    shocks = config["shocks"]
+    national = [{"id": s["name"], "onset": s["start"]} for s in shocks["national"]]
+    local = shocks["local"]
     ev = None
     if events is not None:
         if "district" not in events.columns:
             if "admin2" not in events.columns:
                 raise ValueError("events table lacks both 'district' and 'admin2' columns")
             events = events.rename(columns={"admin2": "district"})
-        types = list(local.get("event_types", []))
+        types = list(local["event_types"])
         ev = events[events["event_type"].isin(types)] if types else events
     return shock_table(
         national,
         ev,
-        min_fatalities=int(local.get("min_fatalities", 10)),
-        gap_days=int(local.get("gap_days", 90)),
+        min_fatalities=int(local["min_fatalities"]),
+        gap_days=int(local["gap_days"]),
     )
