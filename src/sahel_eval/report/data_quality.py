@@ -7,10 +7,9 @@ quantities are worth naming:
 
 * area totals of completeness and timeliness are sums of the districts' report
   counts (``completeness_district``), divided once — as the WHO DQ Tool aggregates;
-* the usual level ("median") of an outlier is recovered from its score and upper
-  bound in the ``outliers`` table: on the scoring scale (counts, or log(1 + x) minus
-  the seasonal median) ``M = (y − c) / s`` and ``high = c + T·s`` give
-  ``s = (y − high) / (M − T)`` and ``c = high − T·s``.
+* the usual level ("median") of an outlier is recovered from its score and bounds in
+  the ``outliers`` table by :func:`sahel_eval.clean.outliers.outlier_median`, beside
+  the scoring it inverts.
 
 The figures come from :mod:`sahel_eval.figures.dq` and are inlined.
 """
@@ -27,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.attrition import area_attrition
+from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 
 __all__ = [
     "DQReportSettings",
     "data_quality_context",
-    "outlier_median",
     "read_dq_tables",
     "render_data_quality",
 ]
@@ -140,31 +139,6 @@ def read_dq_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.
         dtypes = dict.fromkeys((*_TEXT_COLUMNS, *_TEXT_BY_TABLE.get(name, ())), "str")
         out[name] = pd.read_csv(path, dtype=dtypes, keep_default_na=True)
     return out
-
-
-def outlier_median(outliers: pd.DataFrame, threshold: float) -> pd.Series:
-    """The facility's usual level for each flagged value, from the ``outliers`` table.
-
-    For ``plain`` scores the median of the facility × indicator values; for
-    ``seasonal`` ones the median for the same calendar month (back from the log scale).
-    NaN when the score equals the threshold exactly (the two equations coincide) and
-    the lower bound was clipped at zero.
-    """
-    seasonal = (outliers["outlier_method"] == "seasonal").to_numpy()
-    x = outliers["value"].to_numpy(dtype="float64")
-    hi = outliers["outlier_high"].to_numpy(dtype="float64")
-    lo = outliers["outlier_low"].to_numpy(dtype="float64")
-    m = outliers["outlier_score"].to_numpy(dtype="float64")
-    y = np.where(seasonal, np.log1p(np.clip(x, 0, None)), x)
-    yh = np.where(seasonal, np.log1p(hi), hi)
-    yl = np.where(seasonal, np.log1p(lo), lo)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = (y - yh) / (m - threshold)
-        c = yh - threshold * s
-    # Bounds are symmetric around the centre unless the low one was clipped at 0.
-    mid = (yh + yl) / 2
-    c = np.where(np.isfinite(c), c, np.where(lo > 0, mid, np.nan))
-    return pd.Series(np.where(seasonal, np.expm1(c), c), index=outliers.index, name="median")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
