@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from sahel_eval.clean.dq import dq_tables
-from sahel_eval.clean.run import clean_in_process
+from sahel_eval.clean.in_process import clean_in_process
 from sahel_eval.config import load_config
 from sahel_eval.synth.config import config_for_raw
 

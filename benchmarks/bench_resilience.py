@@ -23,10 +23,12 @@ import pandas as pd
 from bench_clean import raw_config
 
 from sahel_eval import ingest
+from sahel_eval.clean.in_process import clean_in_process
 from sahel_eval.clean.panels import build_panel
-from sahel_eval.clean.run import clean_in_process
 from sahel_eval.resilience.aggregate import aggregate_resilience
-from sahel_eval.resilience.run import ResilienceSettings, resilience_table, shocks_from_config
+from sahel_eval.resilience.settings import ResilienceSettings
+from sahel_eval.resilience.shocks import shocks_from_config
+from sahel_eval.resilience.table import resilience_table
 
 
 def main() -> None:

@@ -15,7 +15,8 @@ import tracemalloc
 
 import numpy as np
 
-from sahel_eval.resilience.expected import design_matrix, fit_expected
+from sahel_eval.resilience.design import design_matrix
+from sahel_eval.resilience.expected import fit_expected
 
 
 def make_series(n: int, n_months: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval import ingest
-from sahel_eval.clean.run import FacilityRun, clean_in_process
+from sahel_eval.clean.in_process import FacilityRun, clean_in_process
 from sahel_eval.config import load_config
 from sahel_eval.synth.config import config_for_raw
 

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from sahel_eval.clean.survey import (
-    Programme,
-    SurveySettings,
+from sahel_eval.clean.survey import clean_survey_file, clean_survey_rounds
+from sahel_eval.clean.survey_codes import (
     check_design,
     check_labelled_codes,
-    clean_survey_file,
-    clean_survey_rounds,
     missing_codes,
-    programme_districts,
+    set_missing_codes,
+)
+from sahel_eval.clean.survey_recodes import (
     recode_births,
     recode_children,
     recode_households,
     recode_women,
-    set_missing_codes,
 )
+from sahel_eval.clean.survey_settings import Programme, SurveySettings, programme_districts
+from sahel_eval.config import load_config
 from sahel_eval.errors import InputError
+
+REPO = Path(__file__).resolve().parents[2]
 
 SETTINGS = SurveySettings(
     areas={
@@ -385,17 +389,15 @@ def test_programme_districts_from_rollout() -> None:
 
 
 def test_settings_from_config() -> None:
-    config = {
-        "areas": {"mopti": {"region": "Mopti", "districts": ["Mopti", "Koro"]}},
-        "programmes": [{"name": "I3S", "area": "mopti"}],
-        "survey": {
-            "weight_scale": 1000000,
-            "missing_labels": ["manquant"],
-            "codes": {"urban": 1, "place_of_delivery": {"home": [11]}},
-            "catastrophic_threshold": 0.25,
-            "fever_excluded_sources": ["h32x"],
-        },
-    }
+    # A validated config (defaults filled by the schema), with a few keys changed.
+    config = load_config(REPO / "config" / "config.yaml")
+    config["areas"] = {"mopti": {"region": "Mopti", "districts": ["Mopti", "Koro"]}}
+    config["programmes"] = [{"name": "I3S", "area": "mopti"}]
+    survey = config["survey"]
+    survey["missing_labels"] = ["manquant"]
+    survey["codes"]["place_of_delivery"] = {"home": [11]}
+    survey["catastrophic_threshold"] = 0.25
+    survey["fever_excluded_sources"] = ["h32x"]
     s = SurveySettings.from_config(config, {"I3S": ("Mopti",)})
     assert s.programmes == (Programme("I3S", "mopti", ("Mopti",)),)
     assert s.missing_words == ("manquant",) and s.catastrophic_threshold == 0.25

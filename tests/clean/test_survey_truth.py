@@ -18,13 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sahel_eval.clean.survey import (
-    SurveySettings,
-    clean_survey_rounds,
-    missing_codes,
-    programme_districts,
-)
+from sahel_eval.clean.survey import clean_survey_rounds
+from sahel_eval.clean.survey_codes import missing_codes
 from sahel_eval.clean.survey_design import suppress_small_cells, weighted_prevalence
+from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.config import load_config
 from sahel_eval.did import did_2x2
 from sahel_eval.ingest import ingest_facilities, ingest_programmes, ingest_survey

@@ -20,7 +20,8 @@ import pytest
 from demo_panels import RAW, demo_config, demo_run
 
 from sahel_eval import ingest
-from sahel_eval.clean.survey import SurveySettings, clean_survey_rounds, programme_districts
+from sahel_eval.clean.survey import clean_survey_rounds
+from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.did.analyses import (
     AnalysisSettings,
     analysis_document,

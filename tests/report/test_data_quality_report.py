@@ -17,12 +17,12 @@ import pytest
 from demo_panels import RAW, demo_config, demo_run
 
 from sahel_eval.clean.dq import dq_tables
+from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.figures.dq import dq_figure_paths, heatmap_matrix, write_dq_figures
 from sahel_eval.report.data_quality import (
     DQReportSettings,
     area_tables,
     data_quality_context,
-    outlier_median,
     render_data_quality,
 )
 from sahel_eval.report.formatting import fmt_count, fmt_number, fmt_percent

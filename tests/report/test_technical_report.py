@@ -18,14 +18,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from sahel_eval.clean.survey_design import survey_cells
 from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report import formatting as fmt
 from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.tables import write_table
-from sahel_eval.report.technical import (
-    primary_outcomes,
-    survey_cells,
-)
+from sahel_eval.report.technical_tables import primary_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = ("mopti", "bamako")
@@ -236,12 +234,11 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         read_dq_tables,
     )
     from sahel_eval.report.technical import (
-        area_analyses,
         read_documents,
-        read_tables,
         render_technical,
         technical_context,
     )
+    from sahel_eval.report.technical_tables import area_analyses, read_tables
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
     area, lang = "bamako", "fr"
@@ -363,7 +360,9 @@ def test_primary_outcomes_default_and_override() -> None:
         "analyses": [
             {"name": "x", "outcomes": ["a", "b"]},
             {"name": "y", "outcomes": ["c"]},
-        ]
+        ],
+        # What the schema fills in when the config names no primary outcome.
+        "reporting": {"primary_outcomes": {}},
     }
     assert primary_outcomes(config) == {"x": ["a"], "y": ["c"]}
     config["reporting"] = {"primary_outcomes": {"x": ["b"]}}

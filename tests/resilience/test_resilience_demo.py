@@ -19,13 +19,9 @@ from sahel_eval.resilience.aggregate import (
     compare_programme,
     median_time_to_recovery,
 )
-from sahel_eval.resilience.run import (
-    ResilienceSettings,
-    recovery_time,
-    resilience_table,
-    shocks_from_config,
-)
-from sahel_eval.resilience.shocks import shock_table
+from sahel_eval.resilience.settings import ResilienceSettings
+from sahel_eval.resilience.shocks import shock_table, shocks_from_config
+from sahel_eval.resilience.table import recovery_time, resilience_table
 
 KEY = ["facility_id", "shock_id", "service"]
 MAIN = "consultations_all"

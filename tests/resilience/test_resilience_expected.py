@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from sahel_eval.resilience.expected import (
-    design_matrix,
-    fit_expected,
-    pre_shock_mask,
-)
+from sahel_eval.resilience.design import design_matrix, pre_shock_mask
+from sahel_eval.resilience.expected import fit_expected
 
 T_FIT = 60
 H = 12

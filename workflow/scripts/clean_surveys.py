@@ -4,7 +4,8 @@ import json
 
 import pandas as pd
 
-from sahel_eval.clean.survey import SurveySettings, clean_survey_rounds, programme_districts
+from sahel_eval.clean.survey import clean_survey_rounds
+from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.io.parquet import write_parquet
 from sahel_eval.rule_runner import run_rule
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.tables import write_table
-from sahel_eval.report.technical import build_tables
+from sahel_eval.report.technical_tables import build_tables
 from sahel_eval.rule_runner import run_rule
 
 

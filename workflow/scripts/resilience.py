@@ -6,7 +6,9 @@ import pandas as pd
 
 from sahel_eval.io.outputs import rounded, write_csv
 from sahel_eval.io.parquet import write_parquet
-from sahel_eval.resilience.run import ResilienceSettings, resilience_table, shocks_from_config
+from sahel_eval.resilience.settings import ResilienceSettings
+from sahel_eval.resilience.shocks import shocks_from_config
+from sahel_eval.resilience.table import resilience_table
 from sahel_eval.rule_runner import run_rule
 
 

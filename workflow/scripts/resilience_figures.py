@@ -6,6 +6,7 @@ from sahel_eval.figures import resilience as fig
 from sahel_eval.figures.style import new_figure, save_svg
 from sahel_eval.report.i18n import translate
 from sahel_eval.report.shocks import national_kinds, shock_label
+from sahel_eval.resilience.example import pick_example
 from sahel_eval.rule_runner import run_rule
 
 
@@ -18,7 +19,7 @@ def draw(smk, lang: str, data: dict) -> None:
     service = config["resilience"]["essential_services"][0]
     label = translate(f"fig.resilience.service.{service}", lang)
     out = {name: smk.output[f"{lang}_{name}"] for name in ("facility", "district", "tau")}
-    ex = fig.pick_example(ind, service)
+    ex = pick_example(ind, service)
     if ex:
         shock = shock_label(
             {"shock_id": ex["shock_id"], **shocks.loc[ex["shock_id"]].to_dict()},

@@ -6,13 +6,8 @@ import pandas as pd
 
 from sahel_eval.report.data_quality import DQReportSettings, data_quality_context, read_dq_tables
 from sahel_eval.report.provenance import collect_provenance
-from sahel_eval.report.technical import (
-    area_analyses,
-    read_documents,
-    read_tables,
-    render_technical,
-    technical_context,
-)
+from sahel_eval.report.technical import read_documents, render_technical, technical_context
+from sahel_eval.report.technical_tables import area_analyses, read_tables
 from sahel_eval.rule_runner import run_rule
 
 

@@ -10,11 +10,13 @@ reporting facilities, so it is reported beside every estimate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from sahel_eval.clean.completeness import gap_runs
 
-__all__ = ["attrition_by_arm", "programme_arms"]
+__all__ = ["area_attrition", "attrition_by_arm", "programme_arms"]
 
 
 def programme_arms(facilities: pd.DataFrame, programmes: pd.DataFrame) -> pd.DataFrame:
@@ -163,3 +165,13 @@ def attrition_by_arm(
             "facilities_inactive",
         ]
     ].reset_index(drop=True)
+
+
+def area_attrition(attrition: pd.DataFrame, districts: Sequence[str]) -> pd.DataFrame:
+    """Rows of ``attrition_by_arm`` for the programme(s) assigned within the area.
+
+    A programme belongs to the area when any of its districts (in either arm) is one
+    of the area's districts; its arm totals (``district == "all"``) are kept.
+    """
+    progs = sorted(set(attrition.loc[attrition["district"].isin(list(districts)), "programme"]))
+    return attrition[attrition["programme"].isin(progs)].reset_index(drop=True)

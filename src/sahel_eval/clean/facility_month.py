@@ -107,23 +107,23 @@ class CleanSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CleanSettings:
-        """Settings from a validated config (missing ``dq`` keys take the defaults)."""
-        dq = config.get("dq", {}) or {}
-        out = dq.get("outliers", {}) or {}
+        """Settings from a validated config (the schema fills the ``dq`` defaults)."""
+        dq = config["dq"]
+        out = dq["outliers"]
         return cls(
             indicators=config["dhis2"]["indicators"],
-            threshold=float(out.get("threshold", 3.5)),
-            sides=str(out.get("sides", "one")),
-            seasonal_indicators=tuple(out.get("seasonal_indicators", DEFAULT_SEASONAL)),
-            seasonal_adjustment=bool(out.get("seasonal_adjustment", True)),
-            treatment=str(dq.get("treatment", "flag")),
-            deadline_day=int(dq.get("timeliness_deadline_day", 15)),
-            completeness_target=float(dq.get("completeness_target", 0.9)),
-            timeliness_target=float(dq.get("timeliness_target", 0.75)),
-            inactive_months=int(dq.get("inactive_months", 6)),
-            consistency_bounds=tuple(dq.get("consistency_bounds", (1.0, 1.5))),  # type: ignore[arg-type]
-            first_period=dq.get("first_period"),
-            last_period=dq.get("last_period"),
+            threshold=float(out["threshold"]),
+            sides=str(out["sides"]),
+            seasonal_indicators=tuple(out["seasonal_indicators"]),
+            seasonal_adjustment=bool(out["seasonal_adjustment"]),
+            treatment=str(dq["treatment"]),
+            deadline_day=int(dq["timeliness_deadline_day"]),
+            completeness_target=float(dq["completeness_target"]),
+            timeliness_target=float(dq["timeliness_target"]),
+            inactive_months=int(dq["inactive_months"]),
+            consistency_bounds=tuple(dq["consistency_bounds"]),  # type: ignore[arg-type]
+            first_period=dq["first_period"],
+            last_period=dq["last_period"],
         )
 
 

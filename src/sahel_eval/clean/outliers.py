@@ -32,6 +32,7 @@ import pandas as pd
 
 __all__ = [
     "DEFAULT_SEASONAL",
+    "outlier_median",
     "MAD_TO_SD",
     "MEANAD_TO_SD",
     "flag_outliers",
@@ -181,3 +182,32 @@ def treat_outliers(
         capped = np.clip(x, out["outlier_low"].to_numpy(), out["outlier_high"].to_numpy())
         out[value] = np.where(flagged, capped, x)
     return out
+
+
+def outlier_median(outliers: pd.DataFrame, threshold: float) -> pd.Series:
+    """The facility's usual level for each flagged value, from the ``outliers`` table.
+
+    On the scoring scale (counts, or log(1 + x) minus the seasonal median)
+    ``M = (y − c) / s`` and ``high = c + T·s`` give ``s = (y − high) / (M − T)`` and
+    ``c = high − T·s``.
+
+    For ``plain`` scores the median of the facility × indicator values; for
+    ``seasonal`` ones the median for the same calendar month (back from the log scale).
+    NaN when the score equals the threshold exactly (the two equations coincide) and
+    the lower bound was clipped at zero.
+    """
+    seasonal = (outliers["outlier_method"] == "seasonal").to_numpy()
+    x = outliers["value"].to_numpy(dtype="float64")
+    hi = outliers["outlier_high"].to_numpy(dtype="float64")
+    lo = outliers["outlier_low"].to_numpy(dtype="float64")
+    m = outliers["outlier_score"].to_numpy(dtype="float64")
+    y = np.where(seasonal, np.log1p(np.clip(x, 0, None)), x)
+    yh = np.where(seasonal, np.log1p(hi), hi)
+    yl = np.where(seasonal, np.log1p(lo), lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (y - yh) / (m - threshold)
+        c = yh - threshold * s
+    # Bounds are symmetric around the centre unless the low one was clipped at 0.
+    mid = (yh + yl) / 2
+    c = np.where(np.isfinite(c), c, np.where(lo > 0, mid, np.nan))
+    return pd.Series(np.where(seasonal, np.expm1(c), c), index=outliers.index, name="median")

@@ -216,7 +216,7 @@ def panel_for_area(
 ) -> pd.DataFrame:
     """``panel_{area}`` of one area of the config (its districts and its programme)."""
     spec = config["areas"][area]
-    names = [p["name"] for p in config.get("programmes", []) if p["area"] == area]
+    names = [p["name"] for p in config["programmes"] if p["area"] == area]
     return build_panel(
         facility_month,
         facilities,

@@ -1,4 +1,6 @@
-"""Survey design: round-unique PSUs and strata, single-PSU strata, prevalence with CIs.
+"""Survey design: round-unique PSUs and strata, single-PSU strata, prevalence with CIs,
+and the prevalence cells by round and arm that the technical report tabulates
+(:func:`survey_cells`, small cells suppressed).
 
 The variance of a weighted prevalence is the Taylor linearisation of a ratio mean,
 
@@ -16,7 +18,7 @@ dropping them would understate the variance when a PSU holds no eligible respond
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,7 @@ __all__ = [
     "korn_graubard",
     "single_psu_strata",
     "suppress_small_cells",
+    "survey_cells",
     "weighted_prevalence",
 ]
 
@@ -297,3 +300,46 @@ def suppress_small_cells(
         if col in out.columns:
             out[col] = out[col].astype(float).mask(small)
     return out
+
+
+def survey_cells(
+    surveys: Mapping[str, pd.DataFrame],
+    outcomes: Sequence[str],
+    area: str,
+    *,
+    k: int,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted prevalence of each survey outcome by round and arm, small cells blanked.
+
+    Parameters
+    ----------
+    surveys
+        Canonical survey tables by unit (``results/clean/survey_{unit}.parquet``).
+    outcomes
+        0/1 outcome columns; each must be in exactly one table.
+    area
+        Area key; rows of other areas are dropped.
+    k
+        Cells from fewer than ``k`` unweighted respondents are suppressed.
+    """
+    parts = []
+    for outcome in outcomes:
+        hits = [u for u, t in surveys.items() if outcome in t.columns]
+        if len(hits) != 1:
+            raise ValueError(
+                f"survey outcome {outcome!r} is in {hits or 'none'} of the survey tables "
+                f"{sorted(surveys)}; it must be in exactly one"
+            )
+        frame = surveys[hits[0]]
+        frame = frame[frame["area"] == area]
+        cells = weighted_prevalence(
+            frame, outcome, by=("year", "arm"), level=level, ci="korn_graubard"
+        )
+        parts.append(cells.assign(unit=hits[0]))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if out.empty:
+        return out
+    out = suppress_small_cells(out, k=k)
+    cols = ["outcome", "unit", "year", "arm", "n", "n_psu", "suppressed", "estimate", "se"]
+    return out[[*cols, "ci_low", "ci_high", "weighted_n"]]

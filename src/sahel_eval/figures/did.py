@@ -24,11 +24,11 @@ import pandas as pd
 
 from sahel_eval.figures.style import PALETTE, new_figure
 from sahel_eval.report import formatting as fmt
+from sahel_eval.report.event_time import event_rows, has_ci
 from sahel_eval.report.i18n import translate
 
 __all__ = [
     "SURVEY_INFERENCE_ORDER",
-    "event_rows",
     "facility_figure",
     "survey_figure",
 ]
@@ -46,34 +46,10 @@ _INFERENCE_COLOURS = {
 }
 
 
-def _has_ci(rows: pd.DataFrame) -> bool:
-    return bool(len(rows)) and bool(rows["ci_low"].notna().any())
-
-
-def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
-    """The event-time rows drawn for ``outcome`` and whether they are conditional.
-
-    The headline rows are used when they carry intervals (Callaway–Sant'Anna's
-    district bootstrap); a randomisation-inference headline has none, so the
-    facility-clustered rows are drawn instead and flagged conditional.
-
-    Returns
-    -------
-    (pandas.DataFrame, bool)
-        Rows sorted by event time; True when they are the facility-clustered ones.
-    """
-    sub = event_time[event_time["outcome"] == outcome]
-    head = sub[sub["headline"].astype(bool)]
-    if _has_ci(head):
-        return head.sort_values("event_time", kind="mergesort"), False
-    other = sub[~sub["headline"].astype(bool)]
-    return other.sort_values("event_time", kind="mergesort"), True
-
-
 def _att_gt_rows(estimates: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
     sub = estimates[(estimates["outcome"] == outcome) & (estimates["aggregation"] == "att_gt")]
     head = sub[sub["headline"].astype(bool)]
-    if _has_ci(head):
+    if has_ci(head):
         return head, False
     return sub[~sub["headline"].astype(bool)], True
 

@@ -28,6 +28,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 
+from sahel_eval.clean.attrition import area_attrition
 from sahel_eval.figures.style import ARM_COLOURS, PALETTE, new_figure, save_svg
 from sahel_eval.report.formatting import fmt_percent
 from sahel_eval.report.i18n import translate
@@ -455,13 +456,3 @@ def write_dq_figures(
         ),
     }
     return out
-
-
-def area_attrition(attrition: pd.DataFrame, districts: Sequence[str]) -> pd.DataFrame:
-    """Rows of ``attrition_by_arm`` for the programme(s) assigned within the area.
-
-    A programme belongs to the area when any of its districts (in either arm) is one
-    of the area's districts; its arm totals (``district == "all"``) are kept.
-    """
-    progs = sorted(set(attrition.loc[attrition["district"].isin(list(districts)), "programme"]))
-    return attrition[attrition["programme"].isin(progs)].reset_index(drop=True)

@@ -6,8 +6,10 @@
 - :func:`tau_distribution_figure` — share of windows by time to recovery, programme
   vs comparison facilities, "not recovered" as its own bar.
 
-Which facility, district and shock are shown is decided by :func:`pick_example`
-(a documented rule, so the report can say why this one).
+Which facility, district and shock are shown is decided by
+:func:`sahel_eval.resilience.example.pick_example` (a documented rule, so the report can
+say why this one); it is named here too because the figures rule calls it through this
+module.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ __all__ = [
     "district_series",
     "facility_series",
     "observed_expected_figure",
-    "pick_example",
     "tau_distribution_figure",
 ]
 
@@ -32,36 +33,6 @@ __all__ = [
 MONTHS_BEFORE = 24
 
 _Z = 1.959963984540054
-
-
-def pick_example(indicators: pd.DataFrame, service: str, *, min_facilities: int = 5) -> dict:
-    """The shock, district and facility shown in the example figures.
-
-    Rule: among shocks with at least ``min_facilities`` assessable windows of
-    ``service``, the one with the highest mean loss share; in it, the district with
-    the most assessable windows (ties: alphabetical); in that district, the facility
-    at the (lower) median loss share — a typical facility, not the worst.
-
-    Returns
-    -------
-    dict
-        ``shock_id, district, facility_id``; empty when nothing is assessable.
-    """
-    ok = indicators[(indicators["service"] == service) & indicators["assessable"].astype(bool)]
-    counts = ok.groupby("shock_id")["facility_id"].size()
-    eligible = counts[counts >= min_facilities].index
-    if len(eligible) == 0:
-        eligible = counts.index
-    if len(eligible) == 0:
-        return {}
-    loss = ok[ok["shock_id"].isin(eligible)].groupby("shock_id")["loss_share"].mean()
-    shock = str(loss.sort_values(ascending=False, kind="mergesort").index[0])
-    sub = ok[ok["shock_id"] == shock]
-    by_d = sub.groupby("district")["facility_id"].size().sort_index()
-    district = str(by_d.idxmax())
-    fac = sub[sub["district"] == district].sort_values(["loss_share", "facility_id"])
-    facility = str(fac["facility_id"].iloc[(len(fac) - 1) // 2])
-    return {"shock_id": shock, "district": district, "facility_id": facility}
 
 
 def facility_series(

@@ -7,10 +7,9 @@ quantities are worth naming:
 
 * area totals of completeness and timeliness are sums of the districts' report
   counts (``completeness_district``), divided once — as the WHO DQ Tool aggregates;
-* the usual level ("median") of an outlier is recovered from its score and upper
-  bound in the ``outliers`` table: on the scoring scale (counts, or log(1 + x) minus
-  the seasonal median) ``M = (y − c) / s`` and ``high = c + T·s`` give
-  ``s = (y − high) / (M − T)`` and ``c = high − T·s``.
+* the usual level ("median") of an outlier is recovered from its score and bounds in
+  the ``outliers`` table by :func:`sahel_eval.clean.outliers.outlier_median`, beside
+  the scoring it inverts.
 
 The figures come from :mod:`sahel_eval.figures.dq` and are inlined.
 """
@@ -26,14 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.dq import area_attrition
+from sahel_eval.clean.attrition import area_attrition
+from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 
 __all__ = [
     "DQReportSettings",
     "data_quality_context",
-    "outlier_median",
     "read_dq_tables",
     "render_data_quality",
 ]
@@ -83,18 +82,18 @@ class DQReportSettings:
     def from_config(cls, config: Mapping[str, Any]) -> DQReportSettings:
         """Settings from the validated config (its ``dq`` section)."""
         dq = config["dq"]
-        out = dq.get("outliers", {})
-        bounds = dq.get("consistency_bounds", (1.0, 1.5))
+        out = dq["outliers"]
+        bounds = dq["consistency_bounds"]
         return cls(
-            completeness_target=float(dq.get("completeness_target", 0.9)),
-            timeliness_target=float(dq.get("timeliness_target", 0.75)),
-            deadline_day=int(dq.get("timeliness_deadline_day", 15)),
-            inactive_months=int(dq.get("inactive_months", 6)),
-            threshold=float(out.get("threshold", 3.5)),
-            sides=str(out.get("sides", "one")),
-            seasonal_adjustment=bool(out.get("seasonal_adjustment", True)),
-            seasonal_indicators=tuple(out.get("seasonal_indicators", ())),
-            treatment=str(dq.get("treatment", "flag")),
+            completeness_target=float(dq["completeness_target"]),
+            timeliness_target=float(dq["timeliness_target"]),
+            deadline_day=int(dq["timeliness_deadline_day"]),
+            inactive_months=int(dq["inactive_months"]),
+            threshold=float(out["threshold"]),
+            sides=str(out["sides"]),
+            seasonal_adjustment=bool(out["seasonal_adjustment"]),
+            seasonal_indicators=tuple(out["seasonal_indicators"]),
+            treatment=str(dq["treatment"]),
             consistency_low=float(bounds[0]),
             consistency_high=float(bounds[1]),
         )
@@ -140,31 +139,6 @@ def read_dq_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.
         dtypes = dict.fromkeys((*_TEXT_COLUMNS, *_TEXT_BY_TABLE.get(name, ())), "str")
         out[name] = pd.read_csv(path, dtype=dtypes, keep_default_na=True)
     return out
-
-
-def outlier_median(outliers: pd.DataFrame, threshold: float) -> pd.Series:
-    """The facility's usual level for each flagged value, from the ``outliers`` table.
-
-    For ``plain`` scores the median of the facility × indicator values; for
-    ``seasonal`` ones the median for the same calendar month (back from the log scale).
-    NaN when the score equals the threshold exactly (the two equations coincide) and
-    the lower bound was clipped at zero.
-    """
-    seasonal = (outliers["outlier_method"] == "seasonal").to_numpy()
-    x = outliers["value"].to_numpy(dtype="float64")
-    hi = outliers["outlier_high"].to_numpy(dtype="float64")
-    lo = outliers["outlier_low"].to_numpy(dtype="float64")
-    m = outliers["outlier_score"].to_numpy(dtype="float64")
-    y = np.where(seasonal, np.log1p(np.clip(x, 0, None)), x)
-    yh = np.where(seasonal, np.log1p(hi), hi)
-    yl = np.where(seasonal, np.log1p(lo), lo)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = (y - yh) / (m - threshold)
-        c = yh - threshold * s
-    # Bounds are symmetric around the centre unless the low one was clipped at 0.
-    mid = (yh + yl) / 2
-    c = np.where(np.isfinite(c), c, np.where(lo > 0, mid, np.nan))
-    return pd.Series(np.where(seasonal, np.expm1(c), c), index=outliers.index, name="median")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -42,12 +42,12 @@ def mutuals_of_area(names: Iterable[str], area: str, config: Mapping[str, Any]) 
     ValueError
         When ``mutuals.areas`` names an area that is not a key of ``areas``.
     """
-    assigned: Mapping[str, str] = config.get("mutuals", {}).get("areas", {})
-    unknown = sorted({a for a in assigned.values() if a not in config.get("areas", {})})
+    assigned: Mapping[str, str] = config["mutuals"]["areas"]
+    unknown = sorted({a for a in assigned.values() if a not in config["areas"]})
     if unknown:
         raise ValueError(
             f"config mutuals.areas: areas {unknown} are not keys of config areas "
-            f"{sorted(config.get('areas', {}))}; fix the area or add it under areas"
+            f"{sorted(config['areas'])}; fix the area or add it under areas"
         )
     names = sorted({str(n) for n in names})
     unplaced = [n for n in names if n not in assigned]

@@ -27,7 +27,7 @@ def national_kinds(config: Mapping[str, Any]) -> dict[str, str]:
 
     The shocks table only says ``national`` for these; the config says what they were.
     """
-    return {s["name"]: s["kind"] for s in config.get("shocks", {}).get("national", [])}
+    return {s["name"]: s["kind"] for s in config["shocks"]["national"]}
 
 
 def _text(value: Any) -> str | None:

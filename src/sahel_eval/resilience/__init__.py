@@ -1,16 +1,16 @@
 """CSCOM resilience to shocks (DESIGN §7): shocks, expected volume, indicators.
 
 - :mod:`.shocks` — national and local (chained security events) shock table.
-- :mod:`.expected` — expected volume from a pre-shock quasi-Poisson model, batched.
+- :mod:`.design`, :mod:`.count_model`, :mod:`.expected` — expected volume from a
+  pre-shock quasi-Poisson model, batched.
 - :mod:`.indicators` — exact window indicators and the classification.
+- :mod:`.table` — the stage: every facility × service × shock of an area
+  (:mod:`.settings` from the config); :mod:`.aggregate` — its summaries and the
+  programme comparison; :mod:`.example` — the example the figures and report show.
 """
 
-from sahel_eval.resilience.expected import (
-    ExpectedFit,
-    design_matrix,
-    fit_expected,
-    pre_shock_mask,
-)
+from sahel_eval.resilience.design import design_matrix, pre_shock_mask
+from sahel_eval.resilience.expected import ExpectedFit, fit_expected
 from sahel_eval.resilience.indicators import (
     CLASSES,
     WindowIndicators,

@@ -24,6 +24,7 @@ previous event, not from the shock's first event, so a shock can last longer tha
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ __all__ = [
     "local_shocks",
     "national_shocks",
     "shock_table",
+    "shocks_from_config",
 ]
 
 SHOCK_COLUMNS: tuple[str, ...] = (
@@ -236,3 +238,41 @@ def shock_table(
     if dup:
         raise ValueError(f"shock ids collide between national and local shocks: {dup}")
     return table
+
+
+def shocks_from_config(config: Mapping[str, Any], events: pd.DataFrame | None) -> pd.DataFrame:
+    """The shock table of the config: national shocks plus local shocks from events.
+
+    Parameters
+    ----------
+    config
+        Validated config: ``shocks.national`` (``name``, ``start``) and
+        ``shocks.local`` (``min_fatalities``, ``gap_days``, ``event_types``).
+    events
+        Events table (``results/clean/events.parquet``): ``event_date``, ``admin2``
+        (the district: cercle or Bamako commune), ``fatalities``, ``event_type``; or
+        None for national shocks only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`~sahel_eval.resilience.shocks.shock_table`; national shocks keep the
+        config ``name`` as ``shock_id`` and start in the month of ``start``.
+    """
+    shocks = config["shocks"]
+    national = [{"id": s["name"], "onset": s["start"]} for s in shocks["national"]]
+    local = shocks["local"]
+    ev = None
+    if events is not None:
+        if "district" not in events.columns:
+            if "admin2" not in events.columns:
+                raise ValueError("events table lacks both 'district' and 'admin2' columns")
+            events = events.rename(columns={"admin2": "district"})
+        types = list(local["event_types"])
+        ev = events[events["event_type"].isin(types)] if types else events
+    return shock_table(
+        national,
+        ev,
+        min_fatalities=int(local["min_fatalities"]),
+        gap_days=int(local["gap_days"]),
+    )

@@ -1,4 +1,4 @@
-"""Resilience of one area's facilities through every shock (DESIGN §7): the driver.
+"""The resilience table of one area: every facility through every shock (DESIGN §7).
 
 From an analysis panel (``panel_{area}``, DESIGN §4) and a shock table
 (:func:`sahel_eval.resilience.shocks.shock_table`) it builds one row per facility ×
@@ -25,13 +25,17 @@ Not-assessable rows keep every indicator empty and carry ``reason``: the codes o
 Substitution uses, for the facility and its district alike, the months in which the
 facility reported (the district total sums every facility of the district that
 reported that month), so a missing report changes neither share.
+
+The module is a little over 500 lines because :func:`resilience_table` is one batched
+pass (scope, fit, indicators) over the panel arrays its helpers share; the model and
+the indicators themselves live in :mod:`.expected` and :mod:`.indicators`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,22 +43,22 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.periods import month_number, to_period
-from sahel_eval.resilience.expected import design_matrix, fit_expected, pre_shock_mask
+from sahel_eval.resilience.design import design_matrix, pre_shock_mask
+from sahel_eval.resilience.expected import fit_expected
 from sahel_eval.resilience.indicators import (
     classify,
     interruption,
     substitution,
     window_indicators_many,
 )
-from sahel_eval.resilience.shocks import shock_table
+from sahel_eval.resilience.settings import ResilienceSettings
 
 __all__ = [
     "EXTRA_REASONS",
     "INDICATOR_COLUMNS",
     "ResilienceResult",
-    "ResilienceSettings",
+    "recovery_time",
     "resilience_table",
-    "shocks_from_config",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -102,76 +106,6 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "class",
 )
 
-_FAMILY = {"poisson": "poisson", "negative_binomial": "negbin", "negbin": "negbin"}
-
-
-@dataclass(frozen=True)
-class ResilienceSettings:
-    """Settings of the resilience stage (config ``resilience`` and ``seeds``).
-
-    Attributes
-    ----------
-    window_months
-        H, months from onset.
-    min_history_months
-        Usable pre-shock months needed to model Ê.
-    recovery_threshold
-        P at or above which a month is at its expected level.
-    interruption_months
-        Consecutive months without any essential service that make an interruption.
-    essential_services
-        Panel indicator columns assessed (and used for interruption).
-    family
-        ``"poisson"`` (quasi-likelihood) or ``"negbin"``.
-    bootstrap_draws
-        Draws of the prediction interval.
-    level
-        Coverage of the prediction interval.
-    seed
-        Seed of the prediction-interval bootstrap.
-    programme_term
-        Include the programme exposure in the model of Ê.
-    recovery_rule
-        When a month counts as "at its expected level" for τ: ``"ratio"`` (DESIGN §7
-        literally: reported and ``P >= recovery_threshold``) or ``"interval"``
-        (reported and ``O >= min(recovery_threshold · Ê, lower PI bound)``: a
-        shortfall counts only when it is both larger than the threshold and beyond
-        the model's noise). See :func:`recovery_time`.
-    """
-
-    window_months: int = 12
-    min_history_months: int = 24
-    recovery_threshold: float = 0.9
-    interruption_months: int = 3
-    essential_services: tuple[str, ...] = ("consultations_all", "anc1", "deliveries", "penta3")
-    family: str = "poisson"
-    bootstrap_draws: int = 999
-    level: float = 0.95
-    seed: int = 0
-    programme_term: bool = True
-    recovery_rule: str = "interval"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ResilienceSettings:
-        """Settings from a validated config (defaults filled in)."""
-        res = config.get("resilience", {})
-        model = res.get("model", "poisson")
-        if model not in _FAMILY:
-            raise ValueError(
-                f"resilience.model must be poisson or negative_binomial, got {model!r}"
-            )
-        return cls(
-            window_months=int(res.get("window_months", 12)),
-            min_history_months=int(res.get("min_history_months", 24)),
-            recovery_threshold=float(res.get("recovery_threshold", 0.9)),
-            interruption_months=int(res.get("interruption_months", 3)),
-            essential_services=tuple(res.get("essential_services", cls.essential_services)),
-            family=_FAMILY[model],
-            bootstrap_draws=int(res.get("bootstrap_draws", 999)),
-            seed=int(config.get("seeds", {}).get("expected_volume", 0)),
-            recovery_rule=str(res.get("recovery_rule", "interval")),
-        )
-
 
 @dataclass
 class ResilienceResult:
@@ -197,44 +131,6 @@ class ResilienceResult:
     windows: pd.DataFrame
     shocks: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def shocks_from_config(config: Mapping[str, Any], events: pd.DataFrame | None) -> pd.DataFrame:
-    """The shock table of the config: national shocks plus local shocks from events.
-
-    Parameters
-    ----------
-    config
-        Validated config: ``shocks.national`` (``name``, ``start``) and
-        ``shocks.local`` (``min_fatalities``, ``gap_days``, ``event_types``).
-    events
-        Events table (``results/clean/events.parquet``): ``event_date``, ``admin2``
-        (the district: cercle or Bamako commune), ``fatalities``, ``event_type``; or
-        None for national shocks only.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`~sahel_eval.resilience.shocks.shock_table`; national shocks keep the
-        config ``name`` as ``shock_id`` and start in the month of ``start``.
-    """
-    shocks = config.get("shocks", {})
-    national = [{"id": s["name"], "onset": s["start"]} for s in shocks.get("national", [])]
-    local = shocks.get("local", {})
-    ev = None
-    if events is not None:
-        if "district" not in events.columns:
-            if "admin2" not in events.columns:
-                raise ValueError("events table lacks both 'district' and 'admin2' columns")
-            events = events.rename(columns={"admin2": "district"})
-        types = list(local.get("event_types", []))
-        ev = events[events["event_type"].isin(types)] if types else events
-    return shock_table(
-        national,
-        ev,
-        min_fatalities=int(local.get("min_fatalities", 10)),
-        gap_days=int(local.get("gap_days", 90)),
-    )
 
 
 @dataclass

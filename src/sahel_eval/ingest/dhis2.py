@@ -1,0 +1,137 @@
+"""Ingest the DHIS2 exports: monthly data values and dataset registrations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sahel_eval import schemas
+from sahel_eval.errors import Problem, problem
+from sahel_eval.ingest.common import (
+    interim_table,
+    membership_problem,
+    raise_problems,
+)
+from sahel_eval.io import dhis2
+from sahel_eval.io.columns import Coercer
+from sahel_eval.privacy import drop_identifiers
+
+
+def _dhis2_mapping(config: Mapping[str, Any]) -> dict[str, set[str]]:
+    mapping: dict[str, set[str]] = {}
+    for sources in config["dhis2"]["indicators"].values():
+        for source in sources:
+            mapping.setdefault(source["data_element"], set()).add(source["category_option_combo"])
+    return mapping
+
+
+def ingest_dhis2_datavalues(
+    config: Mapping[str, Any],
+    *,
+    src: str | Path | None = None,
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """DHIS2 data values: mapped codes only, numeric values, user names dropped.
+
+    Checks that every (data element, category option combo) is in ``dhis2.indicators``
+    (unmapped data elements are an error or dropped per ``dhis2.unmapped_data_elements``)
+    and that every mapped data element occurs in the export (a wrong UID in the config
+    would otherwise silently give an empty indicator). ``value`` becomes float64;
+    keyed zeros, duplicates and name-variant org units are kept for the cleaning stage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dataelement, period, orgunit, categoryoptioncombo, attributeoptioncombo,
+        value, lastupdated, followup``.
+    """
+    src = src or config["inputs"]["dhis2_datavalues"]
+    frame = dhis2.read_datavalues(src)
+    mapping = _dhis2_mapping(config)
+    problems: list[Problem | None] = []
+    if config["dhis2"]["unmapped_data_elements"] == "drop":
+        frame = frame[frame["dataelement"].isin(list(mapping))]
+    else:
+        problems.append(
+            membership_problem(
+                frame,
+                "dataelement",
+                mapping,
+                "known_data_element",
+                "data element not mapped under dhis2.indicators",
+            )
+        )
+    known_pairs = {(de, coc) for de, cocs in mapping.items() for coc in cocs}
+    mapped = frame["dataelement"].isin(list(mapping))
+    pairs = pd.Series(
+        list(zip(frame["dataelement"], frame["categoryoptioncombo"], strict=True)),
+        index=frame.index,
+    )
+    bad_coc = mapped & ~pairs.isin(known_pairs)
+    if bad_coc.any():
+        problems.append(
+            problem(
+                "categoryoptioncombo",
+                "known_category_option_combo",
+                "category option combo not mapped for this data element",
+                frame.index[bad_coc.to_numpy()].tolist(),
+                frame.loc[bad_coc, "categoryoptioncombo"].tolist(),
+                row_offset=2,
+            )
+        )
+    absent = sorted(set(mapping) - set(frame["dataelement"]))
+    if absent:
+        problems.append(
+            Problem(
+                "dataelement",
+                "mapped_data_element_present",
+                "mapped data element(s) never occur in the export: " + ", ".join(absent),
+            )
+        )
+    raise_problems(
+        src,
+        problems,
+        hint="add the code to dhis2.indicators in config/config.yaml, "
+        "correct the UID there, or set dhis2.unmapped_data_elements: drop.",
+    )
+    typer = Coercer(frame, src)
+    typer.number("value")
+    typer.raise_if_any(
+        "a mapped data element must hold a number: correct the value in DHIS2 and export again."
+    )
+    frame = drop_identifiers(typer.frame, config["dhis2"]["identifiers"])
+    frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
+    frame = schemas.check_frame(
+        frame,
+        schemas.datavalues_schema(),
+        src,
+        hint="counts cannot be negative: correct the value in DHIS2.",
+    )
+    return interim_table(frame, out)
+
+
+def ingest_dhis2_completeness(
+    config: Mapping[str, Any],
+    *,
+    src: str | Path | None = None,
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """Complete data-set registrations (``dhis2.dataset`` kept if set), user names dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dataset, period, orgunit, attributeoptioncombo, date, completed``.
+    """
+    src = src or config["inputs"]["dhis2_completeness"]
+    frame = dhis2.read_completeness(src)
+    dataset = config["dhis2"]["dataset"]
+    if dataset:
+        frame = frame[frame["dataset"] == dataset]
+    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
+    frame = frame[[c for c in schemas.completeness_schema().columns if c in frame.columns]]
+    frame = schemas.check_frame(frame, schemas.completeness_schema(), src)
+    return interim_table(frame, out)

@@ -1,0 +1,91 @@
+"""Ingest the facility master list and the population table (``results/interim/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sahel_eval import schemas
+from sahel_eval.ingest.common import (
+    interim_table,
+    membership_problem,
+    raise_problems,
+)
+from sahel_eval.io import tables
+
+
+def ingest_facilities(
+    config: Mapping[str, Any],
+    *,
+    src: str | Path | None = None,
+    out: str | Path | None = None,
+) -> pd.DataFrame:
+    """Master facility list: one row per facility, region/district known, UIDs unique.
+
+    Parameters
+    ----------
+    config
+        Validated config.
+    src
+        Raw file (default ``inputs.facilities``).
+    out
+        Parquet to write, or ``None`` to validate only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The typed table (see :func:`sahel_eval.schemas.facilities_schema`).
+    """
+    src = src or config["inputs"]["facilities"]
+    frame = tables.read_facilities(src)
+    frame = schemas.check_frame(
+        frame,
+        schemas.facilities_schema(config["geography"] or None),
+        src,
+        hint="each facility must appear once with a DHIS2 UID, and its region and "
+        "district must be spelled as under `geography` in config/config.yaml.",
+    )
+    return interim_table(frame, out)
+
+
+def ingest_population(
+    config: Mapping[str, Any],
+    *,
+    src: str | Path | None = None,
+    out: str | Path | None = None,
+    facility_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Catchment population: one row per facility and year, population ≥ 0.
+
+    Parameters
+    ----------
+    facility_ids
+        UIDs of the master list; when given, every ``orgunit_uid`` must be one of them.
+    """
+    src = src or config["inputs"]["population"]
+    frame = tables.read_population(src)
+    frame = schemas.check_frame(
+        frame,
+        schemas.population_schema(),
+        src,
+        hint="population must be a whole number ≥ 0, once per facility and year.",
+    )
+    if facility_ids is not None:
+        raise_problems(
+            src,
+            [
+                membership_problem(
+                    frame,
+                    "orgunit_uid",
+                    facility_ids,
+                    "known_facility",
+                    "facility not in the master facility list",
+                )
+            ],
+            hint="add the facility to the master list or correct its UID.",
+            row_label="line",
+        )
+    return interim_table(frame, out)

@@ -1,0 +1,39 @@
+"""Which event-time rows of a DiD analysis a reader sees (DESIGN §6, §9).
+
+The facility figure draws them and the technical report quotes them in the figure's
+text alternative, so both read them through :func:`event_rows`: the headline
+(assignment-level) rows when they carry intervals, otherwise the facility-clustered
+ones, flagged conditional. Nothing is estimated here; the rows are those of
+``results/estimates/{analysis}_event_time.csv``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["event_rows", "has_ci"]
+
+
+def has_ci(rows: pd.DataFrame) -> bool:
+    """Whether ``rows`` is non-empty and at least one of them has an interval."""
+    return bool(len(rows)) and bool(rows["ci_low"].notna().any())
+
+
+def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
+    """The event-time rows drawn for ``outcome`` and whether they are conditional.
+
+    The headline rows are used when they carry intervals (Callaway–Sant'Anna's
+    district bootstrap); a randomisation-inference headline has none, so the
+    facility-clustered rows are drawn instead and flagged conditional.
+
+    Returns
+    -------
+    (pandas.DataFrame, bool)
+        Rows sorted by event time; True when they are the facility-clustered ones.
+    """
+    sub = event_time[event_time["outcome"] == outcome]
+    head = sub[sub["headline"].astype(bool)]
+    if has_ci(head):
+        return head.sort_values("event_time", kind="mergesort"), False
+    other = sub[~sub["headline"].astype(bool)]
+    return other.sort_values("event_time", kind="mergesort"), True

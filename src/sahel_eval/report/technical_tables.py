@@ -1,0 +1,402 @@
+"""The technical report's tables of one area: ``results/tables/{area}/`` (DESIGN §9).
+
+Step 1 of the technical report (rule ``report_tables``): :func:`build_tables` lays the
+results of the DiD, resilience and sustainability stages (``results/estimates``,
+``results/resilience``, ``results/sustainability``, the area's panel and survey
+tables) out as the area's report tables, written by
+:func:`sahel_eval.report.tables.write_table`. Survey cells come from
+:func:`sahel_eval.clean.survey_design.survey_cells`: cells from fewer than
+``reporting.small_cell_k`` unweighted respondents are blanked there; facility numbers
+are not survey cells and are kept. :func:`read_tables` reads them back for step 2
+(:mod:`sahel_eval.report.technical`).
+
+Primary outcomes are pre-specified in config ``reporting.primary_outcomes`` (analysis
+name → list of outcomes); an analysis it does not name takes its first outcome.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sahel_eval.clean.survey_design import survey_cells
+from sahel_eval.products import REPORT_TABLES
+from sahel_eval.report.mutual_areas import mutuals_of_area
+
+__all__ = [
+    "TechnicalSettings",
+    "area_analyses",
+    "build_tables",
+    "primary_outcomes",
+    "read_tables",
+]
+
+
+#: Headline estimand of each estimator: the row a reader looks at first.
+MAIN_AGGREGATION = {"callaway_santanna": "simple", "twfe": "static"}
+
+
+_ESTIMATE_COLUMNS = (
+    "analysis",
+    "estimator",
+    "design",
+    "outcome",
+    "primary",
+    "unit",
+    "aggregation",
+    "term",
+    "round",
+    "inference",
+    "level",
+    "cluster",
+    "clusters",
+    "treated_clusters",
+    "headline",
+    "informative",
+    "conditional",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p",
+    "n",
+)
+
+
+@dataclass(frozen=True)
+class TechnicalSettings:
+    """The config values the technical report needs."""
+
+    level: float = 0.95
+    small_cell_k: int = 5
+    primary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    persistence_months: int = 24
+    kpi_thresholds: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TechnicalSettings:
+        """Settings from the validated config."""
+        rep = config["reporting"]
+        sus = config["sustainability"]
+        return cls(
+            level=1.0 - float(rep["test_level"]),
+            small_cell_k=int(rep["small_cell_k"]),
+            primary={k: tuple(v) for k, v in primary_outcomes(config).items()},
+            persistence_months=int(sus["persistence_months"]),
+            kpi_thresholds=sus["kpi_thresholds"],
+        )
+
+
+def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Pre-specified primary outcomes per analysis.
+
+    ``reporting.primary_outcomes`` maps an analysis name to its primary outcomes; an
+    analysis it does not name (or a config without the key) takes its first outcome.
+
+    Raises
+    ------
+    ValueError
+        When the key names an analysis or an outcome the config does not define.
+    """
+    given = config["reporting"]["primary_outcomes"]
+    analyses = {a["name"]: list(a["outcomes"]) for a in config["analyses"]}
+    unknown = sorted(set(given) - set(analyses))
+    if unknown:
+        raise ValueError(
+            f"config reporting.primary_outcomes names analyses {unknown} that are not in "
+            f"config analyses {sorted(analyses)}"
+        )
+    out = {}
+    for name, outcomes in analyses.items():
+        chosen = list(given.get(name) or outcomes[:1])
+        bad = [o for o in chosen if o not in outcomes]
+        if bad:
+            raise ValueError(
+                f"config reporting.primary_outcomes.{name}: outcomes {bad} are not among the "
+                f"analysis outcomes {outcomes}"
+            )
+        out[name] = chosen
+    return out
+
+
+def area_analyses(config: Mapping[str, Any], area: str) -> list[dict[str, Any]]:
+    """Config entries of the analyses of ``area``, facility panels first."""
+    specs = [dict(a) for a in config["analyses"] if a["area"] == area]
+    return sorted(specs, key=lambda a: (a["data"] != "facility", a["name"]))
+
+
+def _estimates_table(
+    spec: Mapping[str, Any], estimates: pd.DataFrame, primary: Sequence[str], level: float
+) -> pd.DataFrame:
+    est = estimates
+    if spec["data"] == "survey":
+        keep = est["estimator"] == "did_2x2"
+    else:
+        keep = pd.Series(False, index=est.index)
+        for estimator, agg in MAIN_AGGREGATION.items():
+            keep |= (est["estimator"] == estimator) & (est["aggregation"] == agg)
+    sub = est[keep].copy()
+    sub["design"] = spec["design"]
+    sub["primary"] = sub["outcome"].isin(list(primary))
+    sub["unit"] = "proportion" if spec["data"] == "survey" else "per_1000_month"
+    sub["level"] = level
+    # Facility-clustered inference treats facilities of one district as independent:
+    # valid only if no district-level shock hit treated districts (DESIGN §6).
+    sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
+    order = {o: i for i, o in enumerate(spec["outcomes"])}
+    inf_order = {
+        m: i
+        for i, m in enumerate(
+            (
+                "multiplier_bootstrap",
+                "wild",
+                "randomization",
+                "analytic",
+                "crv1",
+                "cluster",
+                "design",
+                "hc1",
+            )
+        )
+    }
+    est_order = {"callaway_santanna": 0, "event_study": 1, "twfe": 2, "did_2x2": 3}
+    sub = sub.assign(
+        _o=sub["outcome"].map(order),
+        _e=sub["estimator"].map(est_order),
+        _i=sub["inference"].map(inf_order).fillna(99),
+        round=sub["round"],
+    ).sort_values(["_o", "_e", "round", "_i"], kind="mergesort")
+    return sub[list(_ESTIMATE_COLUMNS)].reset_index(drop=True)
+
+
+def _pretest_table(spec: Mapping[str, Any], doc: Mapping[str, Any], level: float) -> pd.DataFrame:
+    rows = []
+    for f in doc["fits"]:
+        if f["estimator"] not in ("callaway_santanna", "event_study"):
+            continue
+        pt = f.get("pretest")
+        stat = None if pt is None else pt.get("stat")
+        p = None if pt is None else pt.get("p")
+        # A negative statistic is a numerical failure (a near-singular covariance with
+        # few clusters); showing its p-value would pretend a test was run.
+        computable = (
+            pt is not None
+            and stat is not None
+            and np.isfinite(stat)
+            and stat >= 0
+            and p is not None
+        )
+        rows.append(
+            {
+                "analysis": spec["name"],
+                "outcome": f["outcome"],
+                "fit": f["fit"],
+                "estimator": f["estimator"],
+                "inference": f["inference"],
+                "cluster": f["cluster"],
+                "clusters": f["clusters"],
+                "status": "ok" if computable else ("failed" if pt is not None else "none"),
+                "test": pt.get("test") if pt else None,
+                "stat": stat if computable else None,
+                "df": pt.get("df") if computable else None,
+                "df2": pt.get("df2") if computable else None,
+                "p": p if computable else None,
+                "rejected": bool(computable and p < 1 - level),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "analysis",
+            "outcome",
+            "fit",
+            "estimator",
+            "inference",
+            "cluster",
+            "clusters",
+            "status",
+            "test",
+            "stat",
+            "df",
+            "df2",
+            "p",
+            "rejected",
+        ],
+    )
+
+
+def _inventory_table(
+    panel: pd.DataFrame, surveys: Mapping[str, pd.DataFrame], area: str
+) -> pd.DataFrame:
+    months = panel.drop_duplicates("t").sort_values("t")["month"].astype(str).str.replace("-", "")
+    months = months.str[:4] + "-" + months.str[4:6]
+    fac = panel.drop_duplicates("facility_id")
+    rows = [
+        {
+            "source": "facility_panel",
+            "year": None,
+            "records": len(panel),
+            "facilities": fac["facility_id"].nunique(),
+            "treated_facilities": int((fac["group"] > 0).sum()),
+            "districts": fac["district"].nunique(),
+            "psu": None,
+            "first_month": months.iloc[0] if len(months) else None,
+            "last_month": months.iloc[-1] if len(months) else None,
+        }
+    ]
+    for unit in sorted(surveys):
+        t = surveys[unit]
+        t = t[t["area"] == area]
+        for year, g in t.groupby("year", sort=True):
+            rows.append(
+                {
+                    "source": f"survey_{unit}",
+                    "year": int(year),
+                    "records": len(g),
+                    "facilities": None,
+                    "treated_facilities": None,
+                    "districts": g["district"].nunique(),
+                    "psu": g["psu"].nunique(),
+                    "first_month": None,
+                    "last_month": None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _comparison_table(comparison: Mapping[str, Any], shocks: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    # Kind, district and onset travel with each row so the report can name the shock
+    # (report/shocks.py) from this table alone.
+    about = shocks.set_index("shock_id")[["kind", "district", "onset"]].astype(object)
+    onset = about["onset"].astype(str).to_dict()
+    for shock, s in sorted(
+        comparison.get("shocks", {}).items(), key=lambda kv: onset.get(kv[0], "")
+    ):
+        row: dict[str, Any] = {"shock_id": shock, "status": s.get("status")}
+        if shock in about.index:
+            row["shock_kind"] = about.at[shock, "kind"]
+            row["shock_district"] = about.at[shock, "district"]
+            row["onset"] = str(about.at[shock, "onset"])
+        for key in ("n_facilities", "n_programme", "n_comparison", "n_districts"):
+            row[key] = s.get(key)
+        row["mean_ri_programme"] = s.get("mean_resilience_index_programme")
+        row["mean_ri_comparison"] = s.get("mean_resilience_index_comparison")
+        for method in ("wild", "randomization"):
+            block = s.get(method) or {}
+            ests = [e for e in block.get("estimates", []) if e.get("inference") == method]
+            e = ests[0] if ests else {}
+            info = block.get("info", {})
+            row[f"{method}_estimate"] = e.get("estimate")
+            row[f"{method}_ci_low"] = e.get("ci_low")
+            row[f"{method}_ci_high"] = e.get("ci_high")
+            row[f"{method}_p"] = e.get("p")
+            row[f"{method}_informative"] = e.get("informative")
+            row["clusters"] = info.get("clusters", row.get("clusters"))
+            row["treated_clusters"] = info.get("treated_clusters", row.get("treated_clusters"))
+        crv = [
+            e for e in (s.get("wild") or {}).get("estimates", []) if e.get("inference") == "crv1"
+        ]
+        row["crv1_ci_low"] = crv[0].get("ci_low") if crv else None
+        row["crv1_ci_high"] = crv[0].get("ci_high") if crv else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_tables(
+    area: str,
+    config: Mapping[str, Any],
+    *,
+    estimates: Mapping[str, pd.DataFrame],
+    documents: Mapping[str, Mapping[str, Any]],
+    panel: pd.DataFrame,
+    surveys: Mapping[str, pd.DataFrame],
+    aggregates: pd.DataFrame,
+    shocks: pd.DataFrame,
+    comparison: Mapping[str, Any],
+    persistence: pd.DataFrame,
+    mutual_kpis: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """Every report table of ``area`` (names of :data:`REPORT_TABLES`), language-neutral.
+
+    Parameters
+    ----------
+    estimates, documents
+        ``results/estimates/{analysis}.csv`` and ``.json`` of the area's analyses.
+    panel
+        ``results/clean/panel_{area}.parquet``.
+    surveys
+        Canonical survey tables by unit (all areas).
+    aggregates, shocks, comparison
+        ``results/resilience/{area}_aggregates.csv``, ``_shocks.csv``, ``_comparison.json``.
+    persistence, mutual_kpis
+        ``results/sustainability/persistence.csv`` and ``mutual_kpis.csv`` (all areas).
+    """
+    settings = TechnicalSettings.from_config(config)
+    specs = area_analyses(config, area)
+    est_parts, pre_parts, survey_outcomes = [], [], []
+    for spec in specs:
+        name = spec["name"]
+        est_parts.append(
+            _estimates_table(spec, estimates[name], settings.primary[name], settings.level)
+        )
+        pre_parts.append(_pretest_table(spec, documents[name], settings.level))
+        if spec["data"] == "survey":
+            survey_outcomes += [o for o in spec["outcomes"] if o not in survey_outcomes]
+    has_shocks = shocks[shocks["n_facilities"].fillna(0) > 0]
+    agg = aggregates.merge(
+        has_shocks[["shock_id", "kind", "district", "onset"]].rename(
+            columns={"kind": "shock_kind", "district": "shock_district"}
+        ),
+        on="shock_id",
+        how="inner",
+    )
+    agg = agg.assign(onset=agg["onset"].astype(str))
+    kpis = mutual_kpis[
+        mutual_kpis["mutual"].isin(mutuals_of_area(mutual_kpis["mutual"].unique(), area, config))
+    ]
+    pers = (
+        persistence[persistence["area"] == area] if "area" in persistence else persistence.iloc[:0]
+    )
+    return {
+        "inventory": _inventory_table(panel, surveys, area),
+        "estimates": pd.concat(est_parts, ignore_index=True),
+        "pretrends": pd.concat(pre_parts, ignore_index=True),
+        "survey_cells": survey_cells(
+            surveys, survey_outcomes, area, k=settings.small_cell_k, level=settings.level
+        ),
+        "resilience_classes": agg[agg["level"] == "area"]
+        .drop(columns=["programme_status", "district"])
+        .reset_index(drop=True),
+        "resilience_districts": agg[agg["level"] == "district"]
+        .drop(columns=["programme_status"])
+        .reset_index(drop=True),
+        "resilience_comparison": _comparison_table(comparison, shocks),
+        "persistence": pers.reset_index(drop=True),
+        "mutual_kpis": kpis.reset_index(drop=True),
+    }
+
+
+def read_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.DataFrame]:
+    """Read the area's report tables back from their CSV files (names of :data:`REPORT_TABLES`)."""
+    missing = [n for n in REPORT_TABLES if n not in paths]
+    if missing:
+        raise ValueError(
+            f"technical report: tables {missing} not given; rule report_tables writes them "
+            "as results/tables/{area}/<name>.csv"
+        )
+    text = {"onset": "str", "first_month": "str", "last_month": "str", "end_month": "str"}
+    out = {}
+    for name in REPORT_TABLES:
+        path = Path(paths[name])
+        try:
+            out[name] = pd.read_csv(path, dtype=text)
+        except pd.errors.EmptyDataError:
+            out[name] = pd.DataFrame()
+    return out
