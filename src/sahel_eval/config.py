@@ -249,6 +249,7 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
     areas = config.get("areas", {})
     geography = config.get("geography", {})
     indicators = set(config["dhis2"]["indicators"])
+    languages = config["reporting"]["languages"]
 
     for name, area in areas.items():
         if geography and area["region"] not in geography:
@@ -259,6 +260,16 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     f"region '{area['region']}' is not in geography",
                 )
             )
+        for key in ("label", "district_unit"):
+            missing = [lang for lang in languages if lang not in area.get(key, {})]
+            if missing:
+                problems.append(
+                    Problem(
+                        f"areas.{name}.{key}",
+                        "every_language",
+                        f"no text for report language(s) {missing}",
+                    )
+                )
     years = [r["year"] for r in config["inputs"]["surveys"]]
     rounds = [r["round"] for r in config["inputs"]["surveys"]]
     if len(set(years)) != len(years) or len(set(rounds)) != len(rounds):

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from sahel_eval.report import formatting as fmt
+from sahel_eval.text import formatting as fmt
 
 CATALOGUE_FILE = "catalogue.yaml"
 WARNING_PREFIX = "warning."
@@ -46,7 +46,7 @@ Catalogue = Mapping[str, Mapping[str, str]]
 @lru_cache(maxsize=1)
 def load_catalogue() -> dict[str, dict[str, str]]:
     """The packaged catalogue, read once per process."""
-    text = resources.files("sahel_eval.report").joinpath(CATALOGUE_FILE).read_text("utf-8")
+    text = resources.files("sahel_eval.text").joinpath(CATALOGUE_FILE).read_text("utf-8")
     return parse_catalogue(text, source=CATALOGUE_FILE)
 
 
