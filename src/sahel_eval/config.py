@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from sahel_eval.errors import InputError, Problem
+from sahel_eval.io.yaml_text import safe_load
 
 #: The schema, relative to the project root (Snakemake's convention: workflow/schemas/).
 SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -64,7 +65,7 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except FileNotFoundError:
         raise InputError(
             str(path),
@@ -193,7 +194,7 @@ def load_config(
     shown = str(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
+            config = safe_load(fh)
     except FileNotFoundError:
         raise InputError(
             shown,

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from sahel_eval.io.yaml_text import safe_load
 
 __all__ = ["PLAIN_OPTIONS", "Stamp"]
 
@@ -123,7 +123,7 @@ class Stamp:
         config_file = config_dir / "config.yaml"
         if config_file.is_file():
             with open(config_file, encoding="utf-8") as fh:
-                config = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                config = safe_load(fh)
             inputs = config.get("inputs", {}) if isinstance(config, dict) else {}
             for value in _paths_in(inputs):
                 path = self.workdir / value
