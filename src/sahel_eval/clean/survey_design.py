@@ -7,7 +7,7 @@ The variance of a weighted prevalence is the Taylor linearisation of a ratio mea
     ȳ = Σ_i w_i d_i y_i / Σ_i w_i d_i,   z_i = w_i d_i (y_i − ȳ) / Σ_i w_i d_i,
 
 with ``d_i`` the domain indicator (the respondent belongs to the cell and has a
-non-missing outcome). It is computed by :func:`sahel_eval.did.covariance.design_based`
+non-missing outcome). It is computed by :func:`sahel_eval.stats.covariance.design_based`
 (an intercept-only weighted fit whose scores are exactly ``w_i d_i (y_i − ȳ)``), so the
 prevalences and the 2×2 DiD share one variance estimator, its single-PSU rule
 (R ``survey.lonely.psu = "adjust"``) and its degrees of freedom (#PSU − #strata).
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.covariance import design_based, t_quantile
+from sahel_eval.stats.covariance import design_based, t_quantile
 
 __all__ = [
     "CI_METHODS",
@@ -89,7 +89,7 @@ def collapse_single_psu_strata(
     """Merge each single-PSU stratum into the largest other stratum of its ``within`` unit.
 
     The alternative to the default ``"adjust"`` rule of
-    :func:`sahel_eval.did.covariance.design_based`: the lonely PSU joins the stratum of
+    :func:`sahel_eval.stats.covariance.design_based`: the lonely PSU joins the stratum of
     the same round and district (DHS practice: urban and rural halves of a district)
     with the most PSUs, ties broken by the smaller stratum id, so the result is
     deterministic. A lonely stratum with no other stratum in its district is left as
@@ -198,7 +198,7 @@ def weighted_prevalence(
 
     ȳ_c = Σ w_i y_i / Σ w_i over respondents of cell ``c`` with a non-missing outcome;
     SE by Taylor linearisation of the ratio (strata + PSU, single-PSU strata per
-    :func:`~sahel_eval.did.covariance.design_based`), CI ȳ ± t(#PSU − #strata)·SE,
+    :func:`~sahel_eval.stats.covariance.design_based`), CI ȳ ± t(#PSU − #strata)·SE,
     #PSU and #strata counted within the cell.
 
     Parameters
