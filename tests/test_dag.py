@@ -86,3 +86,9 @@ def test_every_rule_script_has_a_code_hash() -> None:
     for script in scripts:
         assert f'code("{script.name}")' in rules, f"{script.name}: no code=code(...) param"
         assert dag.imported_modules(script), script.name
+
+
+def test_config_subset_does_not_depend_on_key_order() -> None:
+    a = {"dq": {"x": 1, "y": {"b": 2, "a": [{"q": 1, "p": 2}]}}, "z": 0}
+    b = {"z": 0, "dq": {"y": {"a": [{"p": 2, "q": 1}], "b": 2}, "x": 1}}
+    assert repr(dag.config_subset(a, *a)) == repr(dag.config_subset(b, *b))

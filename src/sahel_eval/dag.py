@@ -76,7 +76,8 @@ def config_subset(config: Mapping[str, Any], *paths: str) -> dict[str, Any]:
     ``"dq"`` keeps a whole section, ``"dhis2.indicators"`` one key of it,
     ``"areas.mopti"`` one area, ``"programmes[].name"`` the name of every programme
     (a list of one-key dicts). Library functions that take the config take this
-    subset unchanged.
+    subset unchanged. Keys are sorted at every depth, so the order in which the file
+    lists them does not matter.
 
     Raises
     ------
@@ -87,7 +88,20 @@ def config_subset(config: Mapping[str, Any], *paths: str) -> dict[str, Any]:
     for path in paths:
         parts = path.split(".")
         _put(out, parts, _get(config, parts, path))
-    return out
+    return _sorted(out)
+
+
+def _sorted(node: Any) -> Any:
+    """Mappings with their keys sorted, at any depth (lists keep their order).
+
+    Snakemake compares ``repr(params)``: without this, moving a key within
+    config.yaml (or a YAML writer that sorts keys) would rerun every rule.
+    """
+    if isinstance(node, Mapping):
+        return {key: _sorted(node[key]) for key in sorted(node)}
+    if isinstance(node, list):
+        return [_sorted(item) for item in node]
+    return node
 
 
 @cache

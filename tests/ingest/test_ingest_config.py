@@ -37,7 +37,7 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
     minimal = {
         k: v
         for k, v in shipped().items()
-        if k in {"inputs", "dhis2", "survey", "programmes", "analyses"}
+        if k in {"config_version", "inputs", "dhis2", "survey", "programmes", "analyses"}
     }
     minimal["dq"] = {"outliers": {"seasonal_indicators": []}}
     minimal["resilience"] = {"essential_services": ["anc1"]}
@@ -164,3 +164,25 @@ def test_validate_does_not_mutate_schema_defaults() -> None:
     b = shipped()
     b.pop("shocks")
     assert validate_config(b)["shocks"]["local"]["gap_days"] == 90
+
+
+@pytest.mark.parametrize(
+    ("version", "says"),
+    [
+        (None, "has no config_version"),
+        (1, "older than this code's 2"),
+        (3, "newer than this code's 2"),
+        ("2", "must be an integer"),
+    ],
+)
+def test_config_version_is_checked_with_an_upgrade_message(version, says) -> None:
+    config = shipped()
+    if version is None:
+        del config["config_version"]
+    else:
+        config["config_version"] = version
+    with pytest.raises(InputError) as err:
+        validate_config(config, source="my/config.yaml")
+    message = err.value.message
+    assert "my/config.yaml" in message and says in message
+    assert "config_version: 2" in message or "update sahel-eval" in message

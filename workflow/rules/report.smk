@@ -15,7 +15,7 @@ rule data_inventory:
     conda:
         ENV
     params:
-        config=config,
+        config=subset(*config),
         code=code("data_inventory.py"),
     script:
         "../scripts/data_inventory.py"
@@ -64,7 +64,7 @@ rule data_quality_report:
     conda:
         ENV
     params:
-        config=config,
+        config=subset(*config),
         code=code("data_quality.py"),
     script:
         "../scripts/data_quality.py"
@@ -132,7 +132,7 @@ rule technical_report:
     conda:
         ENV
     params:
-        config=config,
+        config=subset(*config),
         code=code("technical_report.py"),
     script:
         "../scripts/technical_report.py"
@@ -161,7 +161,7 @@ rule brief:
     conda:
         ENV
     params:
-        config=config,
+        config=subset(*config),
         max_pages=2,
         code=code("brief.py"),
     script:
