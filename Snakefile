@@ -15,14 +15,13 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-# One validation path for the Snakefile, the CLI and the tests (defaults filled in).
+# One validation path for the Snakefile, the CLI and the tests (defaults filled in). The
+# schema sits beside this file, whichever Snakefile includes it (the Slurm test's does).
+SCHEMA = Path(workflow.current_basedir) / "workflow" / "schemas" / "config.schema.yaml"
 try:
     validate_config(
         config,
-        schema_path=Path(workflow.basedir)
-        / "workflow"
-        / "schemas"
-        / "config.schema.yaml",
+        schema_path=SCHEMA,
         source="config/config.yaml",
     )
 except InputError as err:

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["code_hash", "config_subset", "imported_modules"]
+__all__ = ["canonical", "code_hash", "config_subset", "imported_modules"]
 
 PACKAGE = "sahel_eval"
 _ROOT = Path(__file__).resolve().parent
@@ -88,19 +88,19 @@ def config_subset(config: Mapping[str, Any], *paths: str) -> dict[str, Any]:
     for path in paths:
         parts = path.split(".")
         _put(out, parts, _get(config, parts, path))
-    return _sorted(out)
+    return canonical(out)
 
 
-def _sorted(node: Any) -> Any:
+def canonical(node: Any) -> Any:
     """Mappings with their keys sorted, at any depth (lists keep their order).
 
     Snakemake compares ``repr(params)``: without this, moving a key within
     config.yaml (or a YAML writer that sorts keys) would rerun every rule.
     """
     if isinstance(node, Mapping):
-        return {key: _sorted(node[key]) for key in sorted(node)}
+        return {key: canonical(node[key]) for key in sorted(node)}
     if isinstance(node, list):
-        return [_sorted(item) for item in node]
+        return [canonical(item) for item in node]
     return node
 
 

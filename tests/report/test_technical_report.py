@@ -227,7 +227,7 @@ def test_accessible_and_self_contained(area: str, lang: str) -> None:
 def test_byte_identical_twice(tmp_path: Path) -> None:
     """Render one report twice from the same tables: same bytes."""
     _report("bamako", "fr")
-    from sahel_eval.clean.dq import DQ_TABLES
+    from sahel_eval.products import DQ_TABLES
     from sahel_eval.report.data_quality import (
         DQReportSettings,
         data_quality_context,
@@ -265,6 +265,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         config["areas"][area]["districts"],
         DQReportSettings.from_config(config),
         {},
+        area_label=config["areas"][area]["label"],
     )
     ctx = technical_context(
         area,

@@ -5,13 +5,14 @@
 from pathlib import Path
 from types import SimpleNamespace
 
-from sahel_eval.dag import code_hash, config_subset
+from sahel_eval.dag import canonical, code_hash, config_subset
 from sahel_eval.products import DQ_TABLES, REPORT_TABLES, SURVEY_UNITS, TABLE_FORMATS
 
 ENV = "../../environment.yml"
 LANGS = config["reporting"]["languages"]
 AREAS = list(config["areas"])
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+# This file sits in workflow/rules/, whatever Snakefile includes the workflow.
+SCRIPTS = Path(workflow.current_basedir).parent / "scripts"
 
 
 def code(script):
@@ -120,7 +121,7 @@ def analysis_spec(wildcards):
     """The config entry of one analysis (a param, so editing it re-runs the rule)."""
     for entry in config["analyses"]:
         if entry["name"] == wildcards.analysis:
-            return entry
+            return canonical(entry)
     raise ValueError(f"no analysis named {wildcards.analysis!r} in config analyses")
 
 

@@ -88,7 +88,7 @@ for spec in config["analyses"]:
         conda:
             ENV
         params:
-            spec=spec,
+            spec=canonical(spec),
             languages=LANGS,
             code=code("figures_did.py"),
         script:
