@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sahel_eval.report import brief, manifest
+from sahel_eval.report import brief, manifest, pdf
 
 AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")
@@ -116,16 +116,16 @@ def test_pdf_page_count_and_determinism(tmp_path: Path):
     )
     # Two processes more than two seconds apart: embedded font subsets carry a
     # head.modified stamp in seconds, which one process within one second cannot see.
-    script = "import sys; from sahel_eval.report import brief; brief.write_brief_pdf(*sys.argv[1:])"
+    script = "import sys; from sahel_eval.report import pdf; pdf.write_pdf(*sys.argv[1:])"
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     subprocess.run([sys.executable, "-c", script, html, tmp_path / "a.pdf"], check=True, env=env)
     time.sleep(2.1)
     subprocess.run([sys.executable, "-c", script, html, tmp_path / "b.pdf"], check=True, env=env)
     a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
     assert a == b
-    assert brief.pdf_page_count(a) >= 2
+    assert pdf.pdf_page_count(a) >= 2
     # The fonts are the lock-pinned DejaVu files, not whatever the machine has.
-    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z-]+)", a + brief._inflate_all(a)))
+    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z-]+)", a + pdf.inflate_all(a)))
     assert fonts and fonts <= {b"DejaVu-Sans", b"DejaVu-Sans-Bold", b"DejaVu-Sans-Mono"}
     assert b"/work" not in a and str(tmp_path).encode() not in a
 
@@ -138,7 +138,7 @@ def test_pdf_refuses_a_date(tmp_path: Path):
         "utf-8",
     )
     with pytest.raises(ValueError, match="date"):
-        brief.write_brief_pdf(html, tmp_path / "a.pdf")
+        pdf.write_pdf(html, tmp_path / "a.pdf")
     assert not (tmp_path / "a.pdf").exists()
 
 
@@ -150,8 +150,8 @@ def test_brief_pdfs_fit_two_a4_pages(demo_run: Path, tmp_path: Path):
         for lang in LANGS:
             pdf = demo_run / "reports" / f"brief_{area}_{lang}.pdf"
             data = pdf.read_bytes()
-            assert 1 <= brief.pdf_page_count(data) <= 2, pdf.name
-            inflated = data + brief._inflate_all(data)
+            assert 1 <= pdf.pdf_page_count(data) <= 2, pdf.name
+            inflated = data + pdf.inflate_all(data)
             # A4 in points; WeasyPrint writes the MediaBox of every page.
             boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", inflated)
             assert boxes and all(
@@ -161,7 +161,7 @@ def test_brief_pdfs_fit_two_a4_pages(demo_run: Path, tmp_path: Path):
     # A second print of the same page is byte-identical to the pipeline's.
     html = demo_run / "reports" / "brief_mopti_fr.html"
     again = tmp_path / "again.pdf"
-    brief.write_brief_pdf(html, again)
+    pdf.write_pdf(html, again)
     assert again.read_bytes() == (demo_run / "reports" / "brief_mopti_fr.pdf").read_bytes()
 
 

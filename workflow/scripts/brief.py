@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sahel_eval.report.brief import brief_context, read_estimates, render_brief, write_brief_pdf
+from sahel_eval.report.brief import brief_context, read_estimates, render_brief
+from sahel_eval.report.pdf import write_pdf
 from sahel_eval.report.provenance import collect_provenance
 from sahel_eval.rule_runner import run_rule
 
@@ -34,7 +35,7 @@ def main(smk) -> None:
     log = logging.getLogger("sahel_eval")
     for lang in config["reporting"]["languages"]:
         html = render_brief(context, prov, lang, smk.output[lang], synthetic=config["synthetic"])
-        path, pages = write_brief_pdf(html, smk.output[f"{lang}_pdf"])
+        path, pages = write_pdf(html, smk.output[f"{lang}_pdf"])
         log.info("%s: %d A4 page(s)", path.name, pages)
         if pages > smk.params.max_pages:
             log.warning(
