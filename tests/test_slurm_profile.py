@@ -41,7 +41,7 @@ PARTITION = "pipeline"
 # ingest (5 rules) -> facility cleaning (facility_month + DQ tables) -> Mopti panel.
 TARGETS = ("results/clean/panel_mopti.parquet", "results/clean/facility_month.parquet")
 PROBE = "results/slurm_env_probe.json"
-N_JOBS = 8  # 7 pipeline rules + the environment probe
+N_JOBS = 4  # 3 pipeline jobs (ingest_facility_data, clean_facility_data, panel) + the probe
 TIMEOUT = 480  # seconds; the run takes ~1.5 min on 2 cores
 
 # The repository's Snakefile plus one rule that records what a Slurm job sees.

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from sahel_eval.errors import InputError, Problem
+from sahel_eval.io.yaml_text import safe_load
 
 #: The schema, relative to the project root (Snakemake's convention: workflow/schemas/).
 SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -64,7 +65,7 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     """
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return safe_load(fh)
     except FileNotFoundError:
         raise InputError(
             str(path),
@@ -193,7 +194,7 @@ def load_config(
     shown = str(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
+            config = safe_load(fh)
     except FileNotFoundError:
         raise InputError(
             shown,
@@ -249,6 +250,7 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
     areas = config.get("areas", {})
     geography = config.get("geography", {})
     indicators = set(config["dhis2"]["indicators"])
+    languages = config["reporting"]["languages"]
 
     for name, area in areas.items():
         if geography and area["region"] not in geography:
@@ -259,6 +261,16 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     f"region '{area['region']}' is not in geography",
                 )
             )
+        for key in ("label", "district_unit"):
+            missing = [lang for lang in languages if lang not in area.get(key, {})]
+            if missing:
+                problems.append(
+                    Problem(
+                        f"areas.{name}.{key}",
+                        "every_language",
+                        f"no text for report language(s) {missing}",
+                    )
+                )
     years = [r["year"] for r in config["inputs"]["surveys"]]
     rounds = [r["round"] for r in config["inputs"]["surveys"]]
     if len(set(years)) != len(years) or len(set(rounds)) != len(rounds):

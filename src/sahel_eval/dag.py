@@ -105,6 +105,8 @@ def _module_file(name: str) -> Path | None:
 # Import statements at any indentation; a parenthesised name list may span lines.
 _FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n]*)", re.M)
+# A module named in a string, for import_module (lazy exports, PEP 562).
+_NAMED = re.compile(r"[\"'](sahel_eval(?:\.\w+)+)[\"']")
 
 
 @cache
@@ -126,6 +128,7 @@ def _imports_of(path: Path) -> frozenset[str]:
             name = item.split(" as ")[0].strip()
             if name.split(".")[0] == PACKAGE:
                 found.add(name)
+    found.update(_NAMED.findall(text))
     for match in _FROM.finditer(text):
         mod = match.group(1)
         if mod.startswith("."):

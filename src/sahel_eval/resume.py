@@ -10,8 +10,10 @@ Usage (what ``make run`` does)::
 
     python -m sahel_eval.resume [snakemake arguments...]
 
-Kept free of heavy imports: it runs before every ``make run``, so its start-up counts
-in the no-op time.
+A plain run (``make run``) that finds config, code, inputs and outputs exactly as the
+last complete run left them ends at once (:mod:`sahel_eval.uptodate`); otherwise
+Snakemake decides. Kept free of heavy imports: it runs before every ``make run``, so
+its start-up counts in the no-op time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from sahel_eval.uptodate import Stamp
 
 __all__ = ["live_snakemake_pids", "main", "stale_lock", "workdir_of"]
 
@@ -84,10 +88,24 @@ def stale_lock(workdir: Path) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Unlock a stale lock, then replace this process with Snakemake."""
+    """Unlock a stale lock and run Snakemake, unless a plain run has nothing to do.
+
+    Returns
+    -------
+    int
+        Snakemake's exit status (0 when the stamp says nothing changed).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     workdir = workdir_of(args)
     snakemake = [sys.executable, "-m", "snakemake"]
+    stamp = Stamp.for_run(args, workdir)
+    if stamp is not None and stamp.current():
+        print(
+            "Nothing to be done: config, code, inputs and outputs are as the last "
+            "complete run left them.",
+            file=sys.stderr,
+        )
+        return 0
     if stale_lock(workdir):
         print(
             f"sahel-eval: a previous run in {workdir} was interrupted; no Snakemake of "
@@ -96,8 +114,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         subprocess.run([*snakemake, *args, "--unlock"], check=True, capture_output=True)
     sys.stdout.flush()
-    os.execv(sys.executable, [*snakemake, *args])
-    return 0  # not reached
+    if stamp is None:
+        os.execv(sys.executable, [*snakemake, *args])
+    stamp.forget()
+    with subprocess.Popen([*snakemake, *args]) as proc:
+        try:
+            status = proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reaches Snakemake too (same process group)
+            status = proc.wait()
+    if status == 0:
+        stamp.record()
+    return status
 
 
 if __name__ == "__main__":

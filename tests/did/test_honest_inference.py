@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sahel_eval.did.covariance import covariance_rank
 from sahel_eval.did.inference.studentized import attained_level, studentized_ri
 from sahel_eval.did.twfe_ri import twfe_assignment_ri
 from sahel_eval.did.verdicts import holm, mde, pretest_verdict, verdict
+from sahel_eval.stats.covariance import covariance_rank
 
 
 def _brute_p(theta, b, c, v, b0, c0, v0, enumerated=True):

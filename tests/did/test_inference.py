@@ -18,8 +18,8 @@ from sahel_eval.did.inference.randomization import (
     randomization_inference,
 )
 from sahel_eval.did.inference.wild import _WEBB, wild_cluster_bootstrap
-from sahel_eval.did.linear import LinearDesign
 from sahel_eval.did.twfe import _time_dummies
+from sahel_eval.stats.linear import LinearDesign
 
 
 def _panel(

@@ -17,7 +17,7 @@ from scipy import stats
 
 from sahel_eval.did import event_study, twfe
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
-from sahel_eval.did.linear import LinearDesign
+from sahel_eval.stats.linear import LinearDesign
 
 MPDTA = Path(__file__).parents[1] / "data" / "mpdta.csv"
 

@@ -11,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 
 from sahel_eval.did import did_2x2
-from sahel_eval.did.covariance import design_based
+from sahel_eval.stats.covariance import design_based
 
 DATA = Path(__file__).parents[1] / "data"
 REFERENCE = Path(__file__).parent / "reference"

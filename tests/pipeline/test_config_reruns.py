@@ -146,3 +146,30 @@ def test_every_section_is_edited_by_a_case() -> None:
         "dhis2",
     }
     assert sections <= {c[0].split(".")[0] for c in CASES}
+
+
+def test_a_third_area_is_config_only(demo_run: Path, tmp_path: Path) -> None:
+    """A new area (its districts, names per language) plans its own panel, resilience
+    and reports, with no code edit; the existing areas' products are untouched."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text("utf-8"))
+    config["areas"]["koro"] = {
+        "region": "Mopti",
+        "districts": ["Koro"],
+        "label": {"fr": "cercle de Koro", "en": "Koro cercle"},
+        "district_unit": {"fr": "aires de santé", "en": "health areas"},
+    }
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    proc = snakemake(demo_run, "--dry-run", "--nolock", "--configfile", str(configfile))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for product in (
+        "results/clean/panel_koro.parquet",
+        "results/resilience/koro_indicators.csv",
+        "reports/technical_koro_fr.html",
+        "reports/brief_koro_en.pdf",
+        "reports/data_quality_koro_fr.html",
+    ):
+        assert product in proc.stdout, product
+    # Only the new area's panel and resilience are computed; the others stand.
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", proc.stdout.split("Job stats:", 1)[1], re.M))
+    assert counts["panel"] == counts["resilience_indicators"] == "1"

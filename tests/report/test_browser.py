@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sahel_eval.report import formatting as fmt
-from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.screenshots import browser_missing, make_driver
+from sahel_eval.text import formatting as fmt
+from sahel_eval.text.i18n import load_catalogue
 
 REQUIRE_BROWSER = os.environ.get("SAHEL_EVAL_REQUIRE_BROWSER") == "1"
 AREAS = ("mopti", "bamako")

@@ -25,9 +25,9 @@ from sahel_eval.report.data_quality import (
     data_quality_context,
     render_data_quality,
 )
-from sahel_eval.report.formatting import fmt_count, fmt_number, fmt_percent
-from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.provenance import Provenance
+from sahel_eval.text.formatting import fmt_count, fmt_number, fmt_percent
+from sahel_eval.text.i18n import load_catalogue
 
 AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from sahel_eval.report import formatting as f
+from sahel_eval.text import formatting as f
 
 
 def test_french_number_uses_narrow_no_break_space_and_comma():

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sahel_eval.report import i18n
-from sahel_eval.report.formatting import LANGS
 from sahel_eval.report.inventory import INPUT_KINDS
+from sahel_eval.text import i18n
+from sahel_eval.text.formatting import LANGS
 
 # Keys whose French and English texts may be identical: proper nouns and acronyms only.
 SAME_IN_BOTH = frozenset()

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from sahel_eval.report import render
-from sahel_eval.report.i18n import TranslationError
 from sahel_eval.report.inventory import inventory_rows, render_inventory
 from sahel_eval.report.provenance import Provenance, collect_provenance
+from sahel_eval.text.i18n import TranslationError
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 

@@ -20,10 +20,10 @@ import yaml
 
 from sahel_eval.clean.survey_design import survey_cells
 from sahel_eval.products import REPORT_TABLES
-from sahel_eval.report import formatting as fmt
-from sahel_eval.report.i18n import load_catalogue
 from sahel_eval.report.tables import write_table
 from sahel_eval.report.technical_tables import primary_outcomes
+from sahel_eval.text import formatting as fmt
+from sahel_eval.text.i18n import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = ("mopti", "bamako")

@@ -33,6 +33,7 @@ def main(smk) -> None:
             config["areas"][area]["districts"],
             DQReportSettings.from_config(config),
             figures,
+            area_label=config["areas"][area]["label"],
         )
         render_data_quality(context, prov, lang, path, synthetic=config["synthetic"])
 

@@ -4,10 +4,10 @@ import pandas as pd
 
 from sahel_eval.figures import resilience as fig
 from sahel_eval.figures.style import new_figure, save_svg
-from sahel_eval.report.i18n import translate
 from sahel_eval.report.shocks import national_kinds, shock_label
 from sahel_eval.resilience.example import pick_example
 from sahel_eval.rule_runner import run_rule
+from sahel_eval.text.i18n import translate
 
 
 def draw(smk, lang: str, data: dict) -> None:

@@ -39,6 +39,7 @@ def main(smk) -> None:
         config["areas"][area]["districts"],
         DQReportSettings.from_config(config),
         {},
+        area_label=config["areas"][area]["label"],
     )
     tables = read_tables({Path(p).stem: p for p in smk.input.tables if p.endswith(".csv")})
     documents = read_documents({Path(p).stem: p for p in smk.input.documents})

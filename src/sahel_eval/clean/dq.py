@@ -13,6 +13,7 @@ from sahel_eval.clean.attrition import attrition_by_arm
 from sahel_eval.clean.completeness import completeness_summary, inactive_facilities
 from sahel_eval.clean.consistency import consistency_over_time, internal_consistency
 from sahel_eval.clean.facility_month import CleanSettings, FacilityClean
+from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.products import DQ_TABLES
 
 __all__ = ["DQ_TABLES", "dq_tables"]
@@ -105,7 +106,8 @@ def dq_tables(
         "indicator_completeness": _indicator_completeness(fm),
         "keyed_zeros": clean.keyed_zeros,
         "orgunit_matches": clean.orgunit_matches,
-        "outliers": clean.outliers,
+        # The facility's usual level beside each flagged value, so the report only shows it.
+        "outliers": clean.outliers.assign(median=outlier_median(clean.outliers, s.threshold)),
         "outliers_summary": _outliers_summary(fm),
         # Facility × month status: the completeness heat map of the DQ report.
         "reporting_status": st,

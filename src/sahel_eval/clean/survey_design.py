@@ -7,7 +7,7 @@ The variance of a weighted prevalence is the Taylor linearisation of a ratio mea
     ȳ = Σ_i w_i d_i y_i / Σ_i w_i d_i,   z_i = w_i d_i (y_i − ȳ) / Σ_i w_i d_i,
 
 with ``d_i`` the domain indicator (the respondent belongs to the cell and has a
-non-missing outcome). It is computed by :func:`sahel_eval.did.covariance.design_based`
+non-missing outcome). It is computed by :func:`sahel_eval.stats.covariance.design_based`
 (an intercept-only weighted fit whose scores are exactly ``w_i d_i (y_i − ȳ)``), so the
 prevalences and the 2×2 DiD share one variance estimator, its single-PSU rule
 (R ``survey.lonely.psu = "adjust"``) and its degrees of freedom (#PSU − #strata).
@@ -22,9 +22,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sahel_eval.did.covariance import design_based, t_quantile
+from sahel_eval.stats.covariance import design_based, t_quantile
 
 __all__ = [
     "CI_METHODS",
@@ -90,7 +89,7 @@ def collapse_single_psu_strata(
     """Merge each single-PSU stratum into the largest other stratum of its ``within`` unit.
 
     The alternative to the default ``"adjust"`` rule of
-    :func:`sahel_eval.did.covariance.design_based`: the lonely PSU joins the stratum of
+    :func:`sahel_eval.stats.covariance.design_based`: the lonely PSU joins the stratum of
     the same round and district (DHS practice: urban and rural halves of a district)
     with the most PSUs, ties broken by the smaller stratum id, so the result is
     deterministic. A lonely stratum with no other stratum in its district is left as
@@ -176,6 +175,8 @@ def korn_graubard(
             n_eff *= (t_quantile(level, n - 1) / t_quantile(level, df)) ** 2
         n_eff = max(n_eff, 1.0)
     x = estimate * n_eff
+    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
+
     low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n_eff - x + 1))
     high = 1.0 if x >= n_eff else float(stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
     return low, high
@@ -197,7 +198,7 @@ def weighted_prevalence(
 
     ȳ_c = Σ w_i y_i / Σ w_i over respondents of cell ``c`` with a non-missing outcome;
     SE by Taylor linearisation of the ratio (strata + PSU, single-PSU strata per
-    :func:`~sahel_eval.did.covariance.design_based`), CI ȳ ± t(#PSU − #strata)·SE,
+    :func:`~sahel_eval.stats.covariance.design_based`), CI ȳ ± t(#PSU − #strata)·SE,
     #PSU and #strata counted within the cell.
 
     Parameters

@@ -82,7 +82,7 @@ class SurveySettings:
         Share of consumption above which health spending is catastrophic.
     lonely_psu
         ``"adjust"`` (keep strata; the variance centres a lonely PSU at the grand mean,
-        as :func:`sahel_eval.did.covariance.design_based`) or ``"collapse"`` (merge it
+        as :func:`sahel_eval.stats.covariance.design_based`) or ``"collapse"`` (merge it
         into the largest stratum of its district, :func:`collapse_single_psu_strata`).
     categorical
         Variables whose codes must all be labelled; ``None`` = every variable whose

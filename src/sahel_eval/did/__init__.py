@@ -1,8 +1,17 @@
 """Difference-in-differences estimators (DESIGN §6)."""
 
 from sahel_eval.did.cs.model import att_gt
+from sahel_eval.did.honest import breakdown, sensitivity
 from sahel_eval.did.sdid import synthdid
 from sahel_eval.did.twfe import event_study, twfe
 from sahel_eval.did.twobytwo import did_2x2
 
-__all__ = ["att_gt", "did_2x2", "event_study", "synthdid", "twfe"]
+__all__ = [
+    "att_gt",
+    "breakdown",
+    "did_2x2",
+    "event_study",
+    "sensitivity",
+    "synthdid",
+    "twfe",
+]

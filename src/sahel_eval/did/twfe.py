@@ -1,9 +1,9 @@
 """Two-way fixed-effects DiD: static TWFE and the event study with leads and lags.
 
 Point estimates come from the exact weighted within transformation in units with
-explicit time dummies (:mod:`sahel_eval.did.linear`; equal to linearmodels ``PanelOLS``
+explicit time dummies (:mod:`sahel_eval.stats.linear`; equal to linearmodels ``PanelOLS``
 with entity and time effects, checked in ``tests/did/test_twfe.py``); standard errors
-from :mod:`sahel_eval.did.covariance` (CRV1, fixest convention); few-cluster inference
+from :mod:`sahel_eval.stats.covariance` (CRV1, fixest convention); few-cluster inference
 from :mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
 """
 
@@ -25,11 +25,17 @@ from sahel_eval.did.assignment import (
     not_informative_warning,
     unit_starts_from_treat,
 )
-from sahel_eval.did.covariance import Covariance, covariance_rank, crv1, t_pvalue, t_quantile
 from sahel_eval.did.inference.randomization import randomization_inference
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
-from sahel_eval.did.linear import LinearDesign, demean, estimation_sample
 from sahel_eval.did.results import EstimateResult, WarningCode
+from sahel_eval.stats.covariance import (
+    Covariance,
+    covariance_rank,
+    crv1,
+    t_pvalue,
+    t_quantile,
+)
+from sahel_eval.stats.linear import LinearDesign, demean, estimation_sample
 
 __all__ = ["event_study", "twfe"]
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
 from sahel_eval.did.inference.assignment_ri import AssignmentRI, assignment_ri, fwl_pieces
-from sahel_eval.did.linear import demean
+from sahel_eval.stats.linear import demean
 
 __all__ = ["twfe_assignment_ri"]
 

@@ -13,7 +13,10 @@ from sahel_eval.did.assignment import (
     not_informative,
     not_informative_warning,
 )
-from sahel_eval.did.covariance import (
+from sahel_eval.did.inference.assignment_ri import assignment_ri, fwl_pieces
+from sahel_eval.did.inference.wild import wild_cluster_bootstrap
+from sahel_eval.did.results import EstimateResult, WarningCode
+from sahel_eval.stats.covariance import (
     Covariance,
     crv1,
     design_based,
@@ -21,10 +24,7 @@ from sahel_eval.did.covariance import (
     t_pvalue,
     t_quantile,
 )
-from sahel_eval.did.inference.assignment_ri import assignment_ri, fwl_pieces
-from sahel_eval.did.inference.wild import wild_cluster_bootstrap
-from sahel_eval.did.linear import LinearDesign, estimation_sample
-from sahel_eval.did.results import EstimateResult, WarningCode
+from sahel_eval.stats.linear import LinearDesign, estimation_sample
 
 __all__ = ["did_2x2"]
 

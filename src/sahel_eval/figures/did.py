@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.figures.event_time import event_rows, has_ci
 from sahel_eval.figures.style import PALETTE, new_figure
-from sahel_eval.report import formatting as fmt
-from sahel_eval.report.event_time import event_rows, has_ci
-from sahel_eval.report.i18n import translate
+from sahel_eval.text import formatting as fmt
+from sahel_eval.text.i18n import translate
 
 __all__ = [
     "SURVEY_INFERENCE_ORDER",

@@ -30,8 +30,8 @@ from matplotlib.lines import Line2D
 
 from sahel_eval.clean.attrition import area_attrition
 from sahel_eval.figures.style import ARM_COLOURS, PALETTE, new_figure, save_svg
-from sahel_eval.report.formatting import fmt_percent
-from sahel_eval.report.i18n import translate
+from sahel_eval.text.formatting import fmt_percent
+from sahel_eval.text.i18n import translate
 
 __all__ = [
     "DQ_FIGURES",

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.figures.style import ARM_COLOURS, PALETTE, new_figure
-from sahel_eval.report.i18n import translate
+from sahel_eval.text.i18n import translate
 
 __all__ = [
     "district_series",

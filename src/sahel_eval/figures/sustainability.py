@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.figures.style import PALETTE, STATUS_COLOURS, new_figure
-from sahel_eval.report.i18n import translate
 from sahel_eval.sustainability import KPI_DEFINITIONS
+from sahel_eval.text.i18n import translate
 
 __all__ = ["kpi_trends_figure"]
 

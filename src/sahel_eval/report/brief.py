@@ -409,6 +409,8 @@ def brief_context(
     mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
     return {
         "area": area,
+        "area_label": dict(config["areas"][area]["label"]),
+        "district_unit": dict(config["areas"][area]["district_unit"]),
         "region": config["areas"][area]["region"],
         "programme": programme,
         "cards": fac_effects[:N_CARDS],

@@ -7,9 +7,9 @@ quantities are worth naming:
 
 * area totals of completeness and timeliness are sums of the districts' report
   counts (``completeness_district``), divided once — as the WHO DQ Tool aggregates;
-* the usual level ("median") of an outlier is recovered from its score and bounds in
-  the ``outliers`` table by :func:`sahel_eval.clean.outliers.outlier_median`, beside
-  the scoring it inverts.
+* the usual level ("median") of an outlier is the ``median`` column of the
+  ``outliers`` table, written by the cleaning stage
+  (:func:`sahel_eval.clean.outliers.outlier_median`, beside the scoring it inverts).
 
 The figures come from :mod:`sahel_eval.figures.dq` and are inlined.
 """
@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.attrition import area_attrition
-from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 
@@ -212,12 +211,15 @@ def _district_rows(t: Mapping[str, pd.DataFrame], districts: Sequence[str]) -> l
 def _outlier_rows(
     t: Mapping[str, pd.DataFrame], names: Mapping[str, str], s: DQReportSettings
 ) -> list[dict]:
-    out = t["outliers"].assign(median=outlier_median(t["outliers"], s.threshold))
-    out = out.sort_values(
-        ["outlier_score", "facility_id", "period", "indicator"],
-        ascending=[False, True, True, True],
-        kind="mergesort",
-    ).head(s.top_n)
+    out = (
+        t["outliers"]
+        .sort_values(
+            ["outlier_score", "facility_id", "period", "indicator"],
+            ascending=[False, True, True, True],
+            kind="mergesort",
+        )
+        .head(s.top_n)
+    )
     out = out.assign(
         facility=out["facility_id"].map(names).fillna(out["facility_id"]),
         treatment=np.where(
@@ -447,6 +449,7 @@ def data_quality_context(
     settings: DQReportSettings,
     figures: Mapping[str, str | os.PathLike[str]],
     *,
+    area_label: Mapping[str, str],
     csv_dir: str = "results/dq",
 ) -> dict[str, Any]:
     """Everything the template shows, from the DQ tables of every area.
@@ -465,6 +468,8 @@ def data_quality_context(
         Targets and methods shown to the reader.
     figures
         SVG path per figure name of :data:`sahel_eval.figures.dq.DQ_FIGURES`.
+    area_label
+        Language -> the area's name as readers say it (config ``areas.<area>.label``).
     csv_dir
         Where the full tables are, as shown to readers (relative path).
     """
@@ -479,6 +484,7 @@ def data_quality_context(
     periods = sorted(t["completeness_month"]["period"].astype(str))
     return {
         "area": area,
+        "area_label": dict(area_label),
         "districts": list(districts),
         "period_start": periods[0] if periods else None,
         "period_end": periods[-1] if periods else None,

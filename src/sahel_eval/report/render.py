@@ -23,10 +23,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from sahel_eval.io.parquet import atomic_paths
-from sahel_eval.report import formatting as fmt
-from sahel_eval.report.i18n import translate, translate_warning
 from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
 from sahel_eval.report.shocks import shock_label
+from sahel_eval.text import formatting as fmt
+from sahel_eval.text.i18n import translate, translate_warning
 
 TEMPLATE_PACKAGE = "sahel_eval.report"
 CSS_FILE = "report.css"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.report.i18n import load_catalogue, translate
+from sahel_eval.text.i18n import load_catalogue, translate
 
 __all__ = ["national_kinds", "shock_label"]
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.figures.event_time import event_rows
 from sahel_eval.products import REPORT_TABLES
-from sahel_eval.report.event_time import event_rows
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.shocks import national_kinds
@@ -397,6 +397,7 @@ def technical_context(
         outcome_keys.setdefault(str(o), f"dq.ind.{o}")
     return {
         "area": area,
+        "area_label": dict(config["areas"][area]["label"]),
         "programmes": programme_names,
         "districts": list(config["areas"][area]["districts"]),
         "settings": {

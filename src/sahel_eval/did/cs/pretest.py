@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sahel_eval.did.covariance import covariance_rank
+from sahel_eval.stats.covariance import covariance_rank
 
 
 def _wald_pretest(

@@ -1,7 +1,7 @@
 """Wild cluster restricted bootstrap (WCR) of one coefficient of a linear model.
 
 Generic over the estimator: it takes the estimator's
-:class:`~sahel_eval.did.linear.LinearDesign` (TWFE, event-study terms and the 2×2 all
+:class:`~sahel_eval.stats.linear.LinearDesign` (TWFE, event-study terms and the 2×2 all
 produce one) and a term name.
 
 Model y = x_j β_j + Zγ + α_unit + ε with the unit effects absorbed (they must be nested
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.covariance import crv1
 from sahel_eval.did.inference import TIE, resolve_seed
-from sahel_eval.did.linear import LinearDesign
+from sahel_eval.stats.covariance import crv1
+from sahel_eval.stats.linear import LinearDesign
 
 __all__ = [
     "ENUMERATION_MAX_CLUSTERS",

@@ -19,9 +19,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
-from sahel_eval.report import formatting as fmt
+from sahel_eval.io.yaml_text import safe_load
+from sahel_eval.text import formatting as fmt
 
 CATALOGUE_FILE = "catalogue.yaml"
 WARNING_PREFIX = "warning."
@@ -46,7 +45,7 @@ Catalogue = Mapping[str, Mapping[str, str]]
 @lru_cache(maxsize=1)
 def load_catalogue() -> dict[str, dict[str, str]]:
     """The packaged catalogue, read once per process."""
-    text = resources.files("sahel_eval.report").joinpath(CATALOGUE_FILE).read_text("utf-8")
+    text = resources.files("sahel_eval.text").joinpath(CATALOGUE_FILE).read_text("utf-8")
     return parse_catalogue(text, source=CATALOGUE_FILE)
 
 
@@ -56,7 +55,7 @@ def parse_catalogue(text: str, *, source: str = "<string>") -> dict[str, dict[st
     Raises ``ValueError`` naming the source and key when an entry is not a mapping of
     language to string.
     """
-    data = yaml.safe_load(text) or {}
+    data = safe_load(text) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{source}: the catalogue must be a mapping of key -> {{fr, en}}")
     out: dict[str, dict[str, str]] = {}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.covariance import fe_parameter_count, is_nested
+from sahel_eval.stats.covariance import fe_parameter_count, is_nested
 
 __all__ = ["LinearDesign", "demean"]
 

@@ -1,0 +1,125 @@
+"""Confidence interval under relative magnitudes, ΔRM(M̄), by the C-LF hybrid test.
+
+Rambachan & Roth (2023, §2.4.1 and §5.2): with ``δ`` the differential trend (``δ_0 = 0`` at
+the reference period), ``ΔRM(M̄)`` allows each post-period change ``|δ_t − δ_{t−1}|`` to be
+at most ``M̄`` times the largest pre-period change ``max_{s ≤ 0} |δ_s − δ_{s−1}|``. The set
+is a union of polyhedra, one per choice of the period ``s`` holding the maximum and its sign;
+the interval is the union of the conditional least-favourable hybrid intervals
+(:mod:`sahel_eval.did.honest.arp`) over those ``2 · n_pre`` choices, as R HonestDiD's
+``computeConditionalCS_DeltaRM`` does (R/deltarm.R: ``s`` from ``−(n_pre − 1)`` to 0, both
+signs, only the moments that involve post-period coefficients, ``κ = α / 10``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.linalg import null_space
+
+from sahel_eval.did.honest.arp import HybridTest, invert_test
+from sahel_eval.did.honest.inputs import EventStudy
+
+__all__ = ["LF_DRAWS", "LF_SEED", "noise_draws", "rm_constraints", "rm_interval", "standard_draws"]
+
+#: Simulation draws for the least-favourable critical value (R uses 1,000) and their seed;
+#: 10,000 give the ``1 − κ = 0.995`` quantile a simulation error of about 2 % (R: 5 %);
+#: across 8 seeds the ehec test case's interval ends moved with a standard deviation of
+#: 0.4–0.7e-4, i.e. under 0.01 standard errors of ``θ̂``.
+LF_DRAWS = 10_000
+LF_SEED = 20230601
+#: Half-width of the first test-inversion grid, in standard errors of ``θ̂``, centred on ``θ̂``
+#: (R: 20, centred on 0).
+GRID_HALF_WIDTH = 20.0
+
+
+def rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
+    """Rows ``A`` of ``A δ ≤ 0`` for ΔRM(M̄) with the largest pre-period change at ``s``.
+
+    ``δ`` holds the pre-period then the post-period coefficients (``δ_0 = 0`` dropped). Each
+    change ``Δ_t = δ_t − δ_{t−1}`` (``t = −n_pre + 1, …, n_post``) must satisfy
+    ``±Δ_t ≤ c_t · sign · Δ_s`` with ``c_t = 1`` before the treatment and ``M̄`` after;
+    rows that are identically zero are dropped (R's ``.create_A_RM``).
+    """
+    n = n_pre + n_post + 1  # periods −n_pre … n_post, with the reference period 0
+    diff = np.zeros((n - 1, n))
+    rows = np.arange(n - 1)
+    diff[rows, rows] = -1.0
+    diff[rows, rows + 1] = 1.0
+    v_max = np.zeros(n)
+    v_max[n_pre + s - 1] = -1.0
+    v_max[n_pre + s] = 1.0
+    if not positive:
+        v_max = -v_max
+    bound = np.vstack([np.tile(v_max, (n_pre, 1)), np.tile(mbar * v_max, (n_post, 1))])
+    a_full = np.vstack([diff - bound, -diff - bound])
+    a_full = a_full[np.sum(a_full**2, axis=1) > 1e-10]
+    return np.delete(a_full, n_pre, axis=1)
+
+
+def rm_interval(
+    es: EventStudy, mbar: float, draws: np.ndarray | None = None
+) -> tuple[float, float]:
+    """C-LF confidence interval for ``θ = l_vec' τ_post`` under ΔRM(M̄).
+
+    Parameters
+    ----------
+    es
+        Validated event study.
+    mbar
+        The bound ``M̄ ≥ 0``.
+    draws
+        (N, n) draws of ``N(0, Σ)`` for the least-favourable critical value; by default
+        :func:`noise_draws` (fixed seed: the interval is deterministic).
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``; ``±inf`` for an end that is not bounded, ``nan`` if no value of
+        ``θ`` is accepted under any choice of the maximal pre-period.
+    """
+    if not mbar >= 0:
+        raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+    beta_draws = noise_draws(es) if draws is None else draws
+    l_vec = es.l_vec
+    # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
+    gamma_inv = np.column_stack([l_vec / (l_vec @ l_vec), null_space(l_vec[None, :])])
+    kappa = es.alpha / 10.0
+    lows, highs = [], []
+    for s in range(-(es.n_pre - 1), 1):
+        for positive in (True, False):
+            a_mat = rm_constraints(es.n_pre, es.n_post, mbar, s, positive)
+            a_mat = a_mat[np.any(a_mat[:, es.n_pre :] != 0, axis=1)]  # post-period moments
+            post = a_mat[:, es.n_pre :] @ gamma_inv
+            test = HybridTest(
+                y0=a_mat @ es.betahat,
+                a=post[:, 0],
+                x=post[:, 1:],
+                sigma_y=a_mat @ es.sigma @ a_mat.T,
+                a_mat=a_mat,
+                draws=beta_draws,
+                alpha=es.alpha,
+                kappa=kappa,
+            )
+            lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
+            if not math.isnan(lo):
+                lows.append(lo)
+                highs.append(hi)
+    if not lows:
+        return math.nan, math.nan
+    return min(lows), max(highs)
+
+
+def noise_draws(es: EventStudy) -> np.ndarray:
+    """(LF_DRAWS, n) draws of ``N(0, Σ)``: :func:`standard_draws` times ``chol(Σ)'``."""
+    return standard_draws(es.n_pre + es.n_post) @ np.linalg.cholesky(es.sigma).T
+
+
+def standard_draws(n: int, size: int = LF_DRAWS, seed: int = LF_SEED) -> np.ndarray:
+    """(size, n) standard-normal draws from a fixed seed (PCG64), in antithetic pairs.
+
+    With ``z`` and ``−z`` both drawn, the simulated null distribution is symmetric, so the
+    interval for ``−β̂`` is exactly the mirror image of the interval for ``β̂``.
+    """
+    half = np.random.default_rng(seed).standard_normal((size // 2, n))
+    return np.vstack([half, -half])

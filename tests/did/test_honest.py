@@ -1,0 +1,350 @@
+"""HonestDiD sensitivity analysis (Rambachan & Roth 2023) against published values.
+
+Data: tests/data/ehec.csv, a byte-for-byte copy of shared/data/ehec.csv (sha256 af2f04fe…),
+the Medicaid-expansion panel of the HonestDiD README (Mixtape-Sessions/Advanced-DID,
+Exercises/Data/ehec_data.dta): 46 states × 2008–2019; ``dins`` the share of low-income
+childless adults with health insurance, ``yexp2`` the expansion year.
+
+Event study, as in the README: years < 2016, states first treated in 2015 dropped (43
+states × 8 years, balanced), ``D = 1[yexp2 == 2014]``, ``dins ~ i(year, D, ref = 2013) |
+stfips + year`` clustered by state. The README prints no betahat/sigma for this example
+(its ``BCdata_EventStudy`` is a different study), so the fixture estimates them here with
+numpy: OLS after two-way demeaning (exact on a balanced panel) and CRV1 with fixest's
+small-sample factor ``G/(G−1) · (N−1)/(N−K)``, ``K`` = 7 coefficients + 8 year effects (state
+effects are nested in the clusters; tests/did/test_twfe.py checks that convention against
+fixest). Both the R and the Stata READMEs print the resulting "Original" interval.
+
+Reference values (each cited where it is used):
+
+* [REF] shared/reference/honestdid_ehec.md = R HonestDiD README.md as of commit 9f8379b
+  (2023-10-26), sections "Sensitivity analysis using relative magnitudes restrictions"
+  and "... Using Smoothness Restrictions".
+* [README-2024] the same README from commit 99e05c7 (2024-03-28) on, whose C-LF rows
+  moved in the 4th decimal (R/arp-nuisance.R changed its degenerate-case test then).
+* [STATA] github.com/mcaceresb/stata-honestdid README.md (another implementation): the
+  average effect ``l_vec = (0.5, 0.5)`` under ΔRM, M̄ = 0 … 2, not in [REF]; 3 decimals.
+
+Tolerances from the task: FLCI rows 1e-3, C-LF rows 2e-3 (R inverts the test on a
+1,000-point grid and simulates its least-favourable critical value from 1,000 draws).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+from sahel_eval.did.honest import breakdown, sensitivity
+from sahel_eval.did.honest.arp import dual_vertices
+from sahel_eval.did.honest.inputs import check_event_study
+
+EHEC = Path(__file__).parents[1] / "data" / "ehec.csv"
+Z975 = stats.norm.ppf(0.975)
+
+
+@pytest.fixture(scope="module")
+def ehec() -> tuple[np.ndarray, np.ndarray]:
+    """(betahat, sigma) of the README's TWFE event study: 2008–2012 then 2014–2015."""
+    df = pd.read_csv(EHEC)
+    df = df[(df["year"] < 2016) & (df["yexp2"].isna() | (df["yexp2"] != 2015))]
+    treated = (df["yexp2"] == 2014).to_numpy(float)
+    years = [y for y in sorted(df["year"].unique()) if y != 2013]
+    x = np.column_stack([treated * (df["year"] == y).to_numpy(float) for y in years])
+    y = df["dins"].to_numpy(float)[:, None]
+    state, year = df["stfips"].to_numpy(), df["year"].to_numpy()
+
+    def demean(a: np.ndarray) -> np.ndarray:  # two-way within transform, balanced panel
+        a = a - pd.DataFrame(a).groupby(state).transform("mean").to_numpy()
+        return a - pd.DataFrame(a).groupby(year).transform("mean").to_numpy()
+
+    xt, yt = demean(x), demean(y)[:, 0]
+    bread = np.linalg.inv(xt.T @ xt)
+    beta = bread @ xt.T @ yt
+    scores = pd.DataFrame(xt * (yt - xt @ beta)[:, None]).groupby(state).sum().to_numpy()
+    g, n, k = len(scores), len(yt), x.shape[1] + len(np.unique(year))
+    sigma = g / (g - 1) * (n - 1) / (n - k) * bread @ scores.T @ scores @ bread
+    assert (g, n) == (43, 344)
+    return beta, sigma
+
+
+def test_event_study_matches_published_original_interval(ehec) -> None:
+    beta, sigma = ehec
+    se = np.sqrt(np.diag(sigma))
+    # [STATA] "(Original)" rows: 0.029, 0.064 on impact; 0.040, 0.075 for the average.
+    assert beta[5] - Z975 * se[5] == pytest.approx(0.029, abs=5e-4)
+    assert beta[5] + Z975 * se[5] == pytest.approx(0.064, abs=5e-4)
+    avg, avg_se = beta[5:].mean(), math.sqrt(np.full(2, 0.5) @ sigma[5:, 5:] @ np.full(2, 0.5))
+    assert avg - Z975 * avg_se == pytest.approx(0.040, abs=5e-4)
+    assert avg + Z975 * avg_se == pytest.approx(0.075, abs=5e-4)
+
+
+# [REF] relative magnitudes, C-LF, on-impact effect: (Mbar, lb, ub).
+RM_REF = [(0.5, 0.0240, 0.0672), (1.0, 0.0170, 0.0720), (1.5, 0.00824, 0.0797),
+          (2.0, -0.000916, 0.0881)]  # fmt: skip
+# [README-2024] the same rows printed by the package since March 2024.
+RM_README_2024 = [(0.5, 0.0241, 0.0673), (1.0, 0.0171, 0.0720), (1.5, 0.00859, 0.0796),
+                  (2.0, -0.00107, 0.0883)]  # fmt: skip
+# [REF] smoothness, FLCI, on-impact effect: (M, lb, ub).
+SD_REF = [(0.0, 0.0259, 0.0607), (0.01, 0.0132, 0.0787), (0.02, 0.00286, 0.0907),
+          (0.03, -0.00714, 0.101), (0.04, -0.0171, 0.111), (0.05, -0.0271, 0.121)]  # fmt: skip
+# [STATA] relative magnitudes, C-LF, average of the two post-periods: (Mbar, lb, ub).
+RM_STATA_AVERAGE = [(0.0, 0.041, 0.075), (0.5, 0.033, 0.080), (1.0, 0.020, 0.090),
+                    (1.5, 0.006, 0.103), (2.0, -0.008, 0.117)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def rm_table(ehec) -> pd.DataFrame:
+    beta, sigma = ehec
+    grid = [m for m, _, _ in RM_REF]
+    return sensitivity(beta, sigma, n_pre=5, n_post=2, restriction="relative_magnitude", grid=grid)
+
+
+@pytest.mark.parametrize("reference", [RM_REF, RM_README_2024], ids=["ref", "readme2024"])
+def test_relative_magnitudes_match_honestdid_readme(rm_table, reference) -> None:
+    assert list(rm_table.columns) == ["parameter", "lower", "upper"]
+    assert rm_table["parameter"].tolist() == [m for m, _, _ in reference]
+    for (_, lb, ub), row in zip(reference, rm_table.itertuples(), strict=True):
+        assert row.lower == pytest.approx(lb, abs=2e-3)
+        assert row.upper == pytest.approx(ub, abs=2e-3)
+    assert rm_table.attrs["method"] == "C-LF"
+
+
+def test_relative_magnitudes_on_r_grid_reproduce_the_reference(ehec, monkeypatch) -> None:
+    """Our intervals are exact test inversions; R reports the outermost accepted point of
+    ``seq(-20 sdTheta, 20 sdTheta, length.out = 1000)`` (R/deltarm.R), up to one step
+    (0.00037 here) inside. Read off that same grid, our test's decisions give R's printed
+    ends to within their rounding and the simulation noise of c_LF."""
+
+    def r_grid(accepts, center, half_width):
+        grid = np.linspace(-half_width, half_width, 1000)  # centred on 0, as in R
+        accepted = grid[np.asarray(accepts(grid), dtype=bool)]
+        return float(accepted.min()), float(accepted.max())
+
+    monkeypatch.setattr("sahel_eval.did.honest.relative_magnitude.invert_test", r_grid)
+    beta, sigma = ehec
+    grid = [m for m, _, _ in RM_REF]
+    table = sensitivity(beta, sigma, n_pre=5, n_post=2, restriction="relative_magnitude", grid=grid)
+    for (_, lb, ub), row in zip(RM_REF, table.itertuples(), strict=True):  # [REF]
+        assert row.lower == pytest.approx(lb, abs=1e-4)
+        assert row.upper == pytest.approx(ub, abs=1e-4)
+
+
+def test_smoothness_matches_honestdid_readme(ehec) -> None:
+    beta, sigma = ehec
+    grid = [m for m, _, _ in SD_REF]
+    table = sensitivity(beta, sigma, n_pre=5, n_post=2, restriction="smoothness", grid=grid)
+    for (_, lb, ub), row in zip(SD_REF, table.itertuples(), strict=True):
+        assert row.lower == pytest.approx(lb, abs=1e-3)
+        assert row.upper == pytest.approx(ub, abs=1e-3)
+    assert table.attrs["method"] == "FLCI"
+
+
+def test_average_effect_matches_stata_honestdid(ehec) -> None:
+    """Independent case: another implementation, another target (l_vec = (0.5, 0.5))."""
+    beta, sigma = ehec
+    grid = [m for m, _, _ in RM_STATA_AVERAGE]
+    table = sensitivity(
+        beta, sigma, n_pre=5, n_post=2, restriction="relative_magnitude", grid=grid,
+        l_vec=[0.5, 0.5],
+    )  # fmt: skip
+    for (_, lb, ub), row in zip(RM_STATA_AVERAGE, table.itertuples(), strict=True):
+        assert row.lower == pytest.approx(lb, abs=2e-3)
+        assert row.upper == pytest.approx(ub, abs=2e-3)
+
+
+def _gls_trend_interval(beta, sigma, n_pre, l_vec, alpha=0.05):
+    """CI for l'τ in β = (t_pre, t_post)·c + (0, τ) + ε, ε ~ N(0, Σ), by GLS (Aitken)."""
+    n_post = len(l_vec)
+    z = np.zeros((n_pre + n_post, 1 + n_post))
+    z[:, 0] = np.r_[np.arange(-n_pre, 0), np.arange(1, n_post + 1)]
+    z[n_pre:, 1:] = np.eye(n_post)
+    prec = np.linalg.inv(sigma)
+    cov = np.linalg.inv(z.T @ prec @ z)
+    est = cov @ z.T @ prec @ beta
+    theta, se = l_vec @ est[1:], math.sqrt(l_vec @ cov[1:, 1:] @ l_vec)
+    half = stats.norm.ppf(1 - alpha / 2) * se
+    return theta - half, theta + half
+
+
+def test_smoothness_at_zero_is_the_linear_extrapolation_interval(ehec) -> None:
+    """Independent case with a closed form: ΔSD(0) means an exactly linear differential trend,
+    so the FLCI is the interval of the best linear unbiased estimator of l'τ in the model
+    with one common slope (Rambachan & Roth 2023, §4.1: at M = 0 the FLCI has no bias and
+    minimal variance; Gauss–Markov–Aitken: that estimator is GLS)."""
+    beta, sigma = ehec
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((7, 7))
+    cases = [
+        (beta, sigma, 5, np.array([1.0, 0.0])),
+        (beta, sigma, 5, np.array([0.5, 0.5])),
+        (rng.normal(0, 1, 7), a @ a.T + 0.5 * np.eye(7), 4, np.array([0.2, 0.3, -0.5])),
+    ]
+    for b, s, n_pre, lv in cases:
+        table = sensitivity(
+            b, s, n_pre=n_pre, n_post=len(lv), restriction="smoothness", grid=[0], l_vec=lv
+        )
+        lo, hi = _gls_trend_interval(b, s, n_pre, lv)
+        scale = math.sqrt(lv @ s[n_pre:, n_pre:] @ lv)
+        assert table["lower"].iloc[0] == pytest.approx(lo, abs=1e-9 * scale)
+        assert table["upper"].iloc[0] == pytest.approx(hi, abs=1e-9 * scale)
+
+
+def test_relative_magnitudes_at_zero_is_the_wald_interval(ehec) -> None:
+    """Independent case with a closed form: ΔRM(0) fixes the on-impact δ to 0, leaving the
+    moments ±(β̂_1 − θ) (later post-periods are absorbed by their own nuisance effects). The
+    LF hybrid rejects when |z| > c_LF, the 1 − κ quantile of |N(0,1)|; otherwise at the
+    1 − (α−κ)/(1−κ) quantile of |N(0,1)| truncated to [0, c_LF], which is exactly
+    z_{1−α/2} (ARP 2023, §5). Only c_LF is simulated: allow 0.02 standard errors.
+    (R's single-post-period code omits the truncation and gives ±2.003 σ.)"""
+    beta, sigma = ehec
+    wald = (beta[5] - Z975 * math.sqrt(sigma[5, 5]), beta[5] + Z975 * math.sqrt(sigma[5, 5]))
+    for n_post in (1, 2):
+        n = 5 + n_post
+        table = sensitivity(
+            beta[:n], sigma[:n, :n], n_pre=5, n_post=n_post, restriction="relative_magnitude",
+            grid=[0.0],
+        )  # fmt: skip
+        se = math.sqrt(sigma[5, 5])
+        assert table["lower"].iloc[0] == pytest.approx(wald[0], abs=0.02 * se)
+        assert table["upper"].iloc[0] == pytest.approx(wald[1], abs=0.02 * se)
+
+
+def test_breakdown_values(ehec) -> None:
+    beta, sigma = ehec
+    rm = breakdown(beta, sigma, n_pre=5, n_post=2, restriction="relative_magnitude")
+    sd = breakdown(beta, sigma, n_pre=5, n_post=2, restriction="smoothness")
+    # [REF] rows: the lower bound is > 0 at Mbar = 1.5 and < 0 at Mbar = 2 ("Mbar ≈ 2");
+    # > 0 at M = 0.02 and < 0 at M = 0.03 ("M ≈ 0.03").
+    assert 1.5 <= rm < 2.0
+    assert 0.02 <= sd < 0.03
+    # Two significant digits, rounded down: excludes 0 there, not one unit further.
+    for restriction, value, unit in (("relative_magnitude", rm, 0.1), ("smoothness", sd, 0.001)):
+        assert value == float(f"{value:.2g}")
+        table = sensitivity(
+            beta, sigma, n_pre=5, n_post=2, restriction=restriction, grid=[value, value + unit]
+        )
+        assert table["lower"].iloc[0] > 0
+        assert table["lower"].iloc[1] <= 0
+
+
+def test_breakdown_conventions() -> None:
+    sigma = np.diag([1e-4, 1e-4, 1e-4])
+    # Original interval contains 0 → 0.
+    for restriction in ("relative_magnitude", "smoothness"):
+        assert breakdown([0.0, 0.0, 0.01], sigma, n_pre=2, n_post=1, restriction=restriction) == 0
+    # Pre-trends pinned at 0: even 10 times the largest pre-period change keeps the effect
+    # away from 0 → inf ("at least the end of the search", MBAR_SEARCH_MAX = 10).
+    tight = np.diag([1e-10, 1e-10, 1e-4])
+    kwargs = dict(n_pre=2, n_post=1, restriction="relative_magnitude")
+    assert breakdown([0.0, 0.0, 0.1], tight, **kwargs) == math.inf
+    assert breakdown([0.0, 0.0, 0.1], tight, search_max=2.0, **kwargs) == math.inf
+    # Smoothness always breaks down: worst-case bias grows linearly in M.
+    assert 0 < breakdown([0.0, 0.0, 0.1], tight, n_pre=2, n_post=1, restriction="smoothness")
+
+
+def test_flci_is_the_minimum_over_affine_estimators() -> None:
+    """Independent optimiser: worst-case bias by linear programming over ΔSD(M) (HiGHS), the
+    folded-normal quantile from scipy.stats.foldnorm, Nelder–Mead over the free pre-period
+    weights; the FLCI must be at least as short, and not shorter than rounding allows."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 5))
+    sigma = 1e-4 * (a @ a.T / 5 + np.eye(5))
+    beta = rng.normal(0, 0.01, 5)
+    n_pre, lv, m = 3, np.array([0.5, 0.5]), 0.01
+    t = np.r_[np.arange(-n_pre, 0), np.arange(1, 3)].astype(float)
+    # Second differences of (δ_−3, δ_−2, δ_−1, δ_0 = 0, δ_1, δ_2): rows t = −2 … 1.
+    d2 = np.zeros((4, 6))
+    for r in range(4):
+        d2[r, r : r + 3] = [1.0, -2.0, 1.0]
+    d2 = np.delete(d2, 3, axis=1)
+
+    def half_length(free: np.ndarray) -> float:
+        v_pre = np.r_[free, 0.0]
+        v_pre[-1] = -(t[n_pre:] @ lv + t[: n_pre - 1] @ free) / t[n_pre - 1]  # v't = 0
+        v = np.r_[v_pre, lv]
+        lp = optimize.linprog(-v, A_ub=np.vstack([d2, -d2]), b_ub=np.full(8, m),
+                              bounds=[(None, None)] * 5, method="highs")  # fmt: skip
+        sd = math.sqrt(v @ sigma @ v)
+        return sd * stats.foldnorm.ppf(0.95, -lp.fun / sd)  # 95 % quantile of |N(bias/sd, 1)|
+
+    best = optimize.minimize(half_length, np.zeros(n_pre - 1), method="Nelder-Mead",
+                             options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})  # fmt: skip
+    table = sensitivity(beta, sigma, n_pre=n_pre, n_post=2, restriction="smoothness", grid=[m],
+                        l_vec=lv)  # fmt: skip
+    ours = (table["upper"].iloc[0] - table["lower"].iloc[0]) / 2
+    assert ours <= best.fun * (1 + 1e-9)
+    assert ours == pytest.approx(best.fun, rel=1e-6)
+
+
+def test_dual_vertices_give_the_lp_value() -> None:
+    """η̂ = max over the enumerated vertices equals the primal LP min_{η,ν} η s.t.
+    y − Xν ≤ η·sd, solved by HiGHS, for random moments."""
+    rng = np.random.default_rng(11)
+    sd = rng.uniform(0.5, 2.0, 8)
+    x = rng.standard_normal((8, 3))
+    verts = dual_vertices(sd, x)
+    assert np.all(verts >= 0)
+    assert np.allclose(verts @ sd, 1.0) and np.allclose(verts @ x, 0.0)
+    for _ in range(20):
+        y = rng.standard_normal(8)
+        lp = optimize.linprog(np.r_[1.0, np.zeros(3)], A_ub=-np.column_stack([sd, x]), b_ub=-y,
+                              bounds=[(None, None)] * 4, method="highs")  # fmt: skip
+        assert np.max(verts @ y) == pytest.approx(lp.fun, abs=1e-9)
+
+
+def test_negated_coefficients_give_the_mirror_interval(ehec) -> None:
+    """ΔRM and ΔSD are symmetric in δ and the least-favourable draws come in antithetic
+    pairs, so −β̂ must give exactly the mirror image of the interval for β̂."""
+    beta, sigma = ehec
+    for restriction, grid in (("relative_magnitude", [0.5, 2.0]), ("smoothness", [0.01])):
+        plus = sensitivity(beta, sigma, n_pre=5, n_post=2, restriction=restriction, grid=grid)
+        minus = sensitivity(-beta, sigma, n_pre=5, n_post=2, restriction=restriction, grid=grid)
+        np.testing.assert_allclose(minus["lower"], -plus["upper"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(minus["upper"], -plus["lower"], rtol=0, atol=1e-12)
+
+
+def test_results_are_deterministic(ehec) -> None:
+    beta, sigma = ehec
+    kwargs = dict(n_pre=5, n_post=2, restriction="relative_magnitude", grid=[1.0])
+    first, second = sensitivity(beta, sigma, **kwargs), sensitivity(beta, sigma, **kwargs)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(n_pre=4), "betahat has 7 coefficients but n_pre \\+ n_post = 4 \\+ 2 = 6"),
+        (dict(sigma=np.eye(6)), "sigma has shape \\(6, 6\\); expected \\(7, 7\\)"),
+        (dict(sigma=np.eye(7) + np.triu(np.ones((7, 7)), 1)), "sigma is not symmetric"),
+        (dict(sigma=np.diag([1.0] * 6 + [-1.0])), "not positive semi-definite"),
+        (dict(sigma=np.ones((7, 7))), "sigma has rank 1 < 7"),
+        (dict(l_vec=[1.0, 0.0, 0.0]), "l_vec has 3 weights; expected n_post = 2"),
+        (dict(restriction="linear"), "restriction must be one of"),
+        (dict(grid=[0.5, -1.0]), "grid values must be finite and >= 0"),
+        (dict(grid=[]), "grid is empty"),
+    ],
+)
+def test_bad_input_is_named(change, message) -> None:
+    kwargs = dict(betahat=np.zeros(7), sigma=np.eye(7), n_pre=5, n_post=2,
+                  restriction="smoothness", grid=[0.0])  # fmt: skip
+    kwargs.update(change)
+    with pytest.raises(ValueError, match=message):
+        sensitivity(**kwargs)
+
+
+def test_rank_is_checked_before_breakdown() -> None:
+    # An assignment-level covariance from 5 clusters has rank <= 4 (DESIGN §6.1).
+    scores = np.random.default_rng(0).standard_normal((4, 7))
+    sigma = scores.T @ scores
+    with pytest.raises(ValueError, match="sigma has rank 4 < 7"):
+        breakdown(np.zeros(7), sigma, n_pre=5, n_post=2, restriction="relative_magnitude")
+
+
+def test_check_event_study_defaults() -> None:
+    es = check_event_study(np.arange(7.0), np.eye(7), 5, 2, None, 0.05)
+    assert es.l_vec.tolist() == [1.0, 0.0]
+    assert es.theta_hat == 5.0 and es.theta_se == 1.0
