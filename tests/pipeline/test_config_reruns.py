@@ -3,7 +3,7 @@
 Each case edits one value of one config section in a copy of the config and asks
 Snakemake (dry run, against the finished demo run) which rules would run. The
 expected set is the readers named here plus everything downstream of them in the
-rule graph, plus the report rules, which read the whole config (their provenance
+job graph, plus the report rules, which read the whole config (their provenance
 block shows its hash). A rule that reads a value without declaring it would be
 missing; a rule that declares more than it reads would be extra.
 """
@@ -42,10 +42,19 @@ CASES: list[tuple[str, Any, set[str]]] = [
         },
     ),
     ("reporting.small_cell_k", 10, {"report_tables"}),
+    # Holm over the primary outcomes is done by the DiD stage (issue 14).
+    (
+        "reporting.primary_outcomes.mopti_staggered",
+        ["consultations_all"],
+        {"estimate", "report_tables"},
+    ),
+    ("did.outcomes.deliveries.smallest_effect", 0.5, {"estimate"}),
     ("reporting.test_level", 0.1, {"estimate", "resilience_summary", "report_tables"}),
     ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
-    ("mutuals.areas", {}, {"report_tables"}),
+    # Snakemake merges --configfile into the config recursively, so an empty mapping
+    # would edit nothing: move one mutual to the other area instead.
+    ("mutuals.areas", {"Mutuelle interprofessionnelle de Bandiagara": "bamako"}, {"report_tables"}),
     (
         "privacy.hash_length",
         12,
@@ -69,25 +78,34 @@ def _set(config: dict[str, Any], path: str, value: Any) -> None:
     node[last] = value
 
 
-def _rule_graph(workdir: Path) -> dict[str, set[str]]:
-    """Rule -> the rules that consume its outputs (Snakemake's --rulegraph)."""
-    proc = snakemake(workdir, "--rulegraph", "--nolock")
+def _job_graph(workdir: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Job -> its rule, and job -> the jobs that consume its outputs (``--dag``).
+
+    Jobs, not rules: an estimate job of a survey analysis does not read the facility
+    panel, so a facility-data edit reruns no survey figure although both are jobs of
+    one rule (``estimate``).
+    """
+    proc = snakemake(workdir, "--dag", "--nolock")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    names = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', proc.stdout, re.M))
-    down: dict[str, set[str]] = {name: set() for name in names.values()}
+    labels = dict(re.findall(r'^\s*(\d+)\[label = "([^"]+)"', proc.stdout, re.M))
+    rule_of = {job: label.split("\\n")[0] for job, label in labels.items()}
+    down: dict[str, set[str]] = {job: set() for job in labels}
     for src, dst in re.findall(r"^\s*(\d+) -> (\d+)", proc.stdout, re.M):
-        down[names[src]].add(names[dst])
-    return down
+        down[src].add(dst)
+    return rule_of, down
 
 
-def _closure(rules: set[str], down: dict[str, set[str]]) -> set[str]:
-    out, todo = set(), list(rules)
+def _closure(rules: set[str], graph: tuple[dict[str, str], dict[str, set[str]]]) -> set[str]:
+    """Rules of every job of ``rules`` and of every job downstream of them."""
+    rule_of, down = graph
+    out: set[str] = set()
+    todo = [job for job, rule in rule_of.items() if rule in rules]
     while todo:
-        rule = todo.pop()
-        if rule not in out:
-            out.add(rule)
-            todo.extend(down[rule])
-    return out
+        job = todo.pop()
+        if job not in out:
+            out.add(job)
+            todo.extend(down[job])
+    return {rule_of[job] for job in out}
 
 
 def _would_run(workdir: Path, configfile: Path) -> set[str]:
@@ -102,14 +120,14 @@ def _would_run(workdir: Path, configfile: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def rule_graph(demo_run: Path) -> dict[str, set[str]]:
-    return _rule_graph(demo_run)
+def rule_graph(demo_run: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    return _job_graph(demo_run)
 
 
 @pytest.mark.parametrize(("path", "value", "readers"), CASES, ids=[c[0] for c in CASES])
 def test_one_edit_reruns_its_readers_and_downstream(
     demo_run: Path,
-    rule_graph: dict[str, set[str]],
+    rule_graph: tuple[dict[str, str], dict[str, set[str]]],
     tmp_path: Path,
     path: str,
     value: Any,
@@ -119,7 +137,7 @@ def test_one_edit_reruns_its_readers_and_downstream(
     edited = copy.deepcopy(config)
     _set(edited, path, value)
     configfile = tmp_path / "config.yaml"
-    configfile.write_text(yaml.safe_dump(edited, allow_unicode=True), "utf-8")
+    configfile.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), "utf-8")
     expected = _closure(readers | WHOLE_CONFIG, rule_graph)
     # Figure rules of one analysis are named per analysis (figures_did_<name>).
     assert _would_run(demo_run, configfile) == expected
@@ -159,7 +177,7 @@ def test_a_third_area_is_config_only(demo_run: Path, tmp_path: Path) -> None:
         "district_unit": {"fr": "aires de santé", "en": "health areas"},
     }
     configfile = tmp_path / "config.yaml"
-    configfile.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    configfile.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
     proc = snakemake(demo_run, "--dry-run", "--nolock", "--configfile", str(configfile))
     assert proc.returncode == 0, proc.stderr[-3000:]
     for product in (

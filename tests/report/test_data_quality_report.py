@@ -55,7 +55,9 @@ def _render(built: dict, area: str, lang: str, out_dir: Path) -> Path:
         timeliness_target=s.timeliness_target,
         inactive_months=s.inactive_months,
     )
-    ctx = data_quality_context(tables, fac, area, districts, s, figs)
+    ctx = data_quality_context(
+        tables, fac, area, districts, s, figs, area_label=config["areas"][area]["label"]
+    )
     return render_data_quality(
         ctx, PROVENANCE, lang, out_dir / f"data_quality_{area}_{lang}.html", synthetic=True
     )

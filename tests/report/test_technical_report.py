@@ -265,6 +265,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         config["areas"][area]["districts"],
         DQReportSettings.from_config(config),
         {},
+        area_label=config["areas"][area]["label"],
     )
     ctx = technical_context(
         area,
