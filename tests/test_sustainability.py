@@ -102,16 +102,19 @@ def persistence(demo: dict) -> pd.DataFrame:
 
 def test_persistence_table_windows_and_headline(persistence: pd.DataFrame) -> None:
     both = persistence
-    assert len(both) == 13  # I3S: 4 outcomes × (district, facility); Djantoli: 5 × facility
+    # Issue 14 removed the cercle-level multiplier-bootstrap fit (2 treated cercles: a
+    # cluster bootstrap at that level is never a result), so its persistence rows went
+    # with it: I3S 4 outcomes × facility; Djantoli 5 × facility.
+    assert len(both) == 9
+    assert set(both["cluster"]) == {"facility_id"}
     assert (both["status"] == "ok").all()
     assert (both["during_from"] == both["during_months"].str[0]).all()
     assert (both["after_to"] == both["after_months"].str[1]).all()
-    # One headline row per programme × indicator: district for I3S (2 treated
-    # cercles), facility for Djantoli (one treated commune: not informative).
+    # One headline row per programme × indicator: the facility-level row (conditional;
+    # the assignment-level Conley–Taber ratio is not computed yet).
     head = both[both["headline"]]
     assert head.groupby(["programme", "indicator"]).size().eq(1).all()
-    assert set(head.loc[head["programme"] == "I3S", "cluster"]) == {"district"}
-    assert set(head.loc[head["programme"] == "Djantoli", "cluster"]) == {"facility_id"}
+    assert set(head["cluster"]) == {"facility_id"}
 
 
 def test_persistence_ratios_inside_simultaneous_intervals(

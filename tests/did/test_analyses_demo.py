@@ -147,8 +147,9 @@ def test_i3s_truth_inside_assignment_level_ci(demo: dict[str, Any]) -> None:
     narrow, 83/83/82/102 of 108) and the facility-clustered CI are printed beside it.
     """
     res = _i3s_coverage(demo)
-    for other in ("district", "facility"):
-        _i3s_coverage(demo, other)
+    # The district multiplier bootstrap is no longer written (issue 14: invalid with 2
+    # treated districts); the facility-clustered CI is printed beside the headline.
+    _i3s_coverage(demo, "facility")
     head = [f for f in _by_name(demo, "staggered")[0].fits if f["headline"]]
     assert {f["inference"] for f in head} == {"randomization"}
     assert all(f["p_min"] == pytest.approx(1 / 28) for f in head)
@@ -209,10 +210,12 @@ def test_survey_2x2_recovers_planted_effects(demo: dict[str, Any]) -> None:
     design = res[res["inference"] == "design"]
     assert design["checked"].sum() == 20
     assert design["covered"].sum() >= COVERAGE * design["checked"].sum()
-    # Headline (wild, district) where informative: Mopti, 2 treated cercles of 8.
-    wild = res[(res["inference"] == "wild") & res["informative"]]
-    assert len(wild) == 1 and (wild["covered"] >= COVERAGE * wild["checked"]).all()
-    bamako = res[(res["analysis"] == "bamako_survey") & (res["inference"] == "wild")]
+    # Headline (issue 14): studentised RI over districts, informative in Mopti only
+    # (2 treated cercles of 8, p_min = 1/28); no wild or district CRV1 rows at all.
+    ri = res[(res["inference"] == "randomization") & res["informative"]]
+    assert len(ri) == 1 and (ri["covered"] >= COVERAGE * ri["checked"]).all()
+    assert not res["inference"].isin(["wild", "crv1"]).any()
+    bamako = res[(res["analysis"] == "bamako_survey") & (res["inference"] == "randomization")]
     assert not bamako["informative"].any()
 
 
@@ -238,3 +241,31 @@ def test_persistence_ratios_reported(demo: dict[str, Any]) -> None:
     print("\nPersistence ratio (after / during) vs truth.json persistence")
     print(res.to_string(index=False))
     assert np.isfinite(res["estimate"]).all()
+
+
+def test_honest_inference_rules(demo: dict[str, Any]) -> None:
+    """Issue 14 "done when": verdicts on every headline row, no wild with < 5 treated or
+    control districts, Bamako not informative, no pre-test statistic above 10^6, a
+    Mopti assignment-level (RI) pre-test."""
+    for name, out in demo["outputs"].items():
+        e = out.estimates
+        head = e[e["headline"] & ~(e["event_time"] < 0)]
+        assert head["verdict"].notna().all(), name
+        assert head["p_min"].notna().all(), name
+        informative = head[head["verdict"] != "not_informative"]
+        assert informative["confidence_attained"].notna().all(), name
+        assert not (e["inference"].eq("wild") & e["treated_clusters"].lt(5)).any(), name
+        assert not (
+            e["cluster"].eq("district") & e["inference"].isin(["crv1", "multiplier_bootstrap"])
+        ).any(), name
+        for fit in out.fits:
+            stat = (fit["pretest"] or {}).get("stat")
+            assert stat is None or stat <= 1e6, (name, fit["fit"], stat)
+        if out.spec["area"] == "bamako":
+            assert (head["verdict"] == "not_informative").all(), name
+            assert head["p"].isna().all() and head["ci_low"].isna().all(), name
+    (mopti,) = _by_name(demo, "staggered")
+    ri = [f["pretest"] for f in mopti.fits if f["headline"]]
+    assert ri and all(p["level"] == "assignment" and p["verdict"] != "not_testable" for p in ri)
+    head = mopti.estimates[mopti.estimates["headline"] & (mopti.estimates["term"] == "overall")]
+    assert (head["confidence_attained"] == 0.964).all()

@@ -9,6 +9,7 @@ import pytest
 
 from sahel_eval.config import load_schema
 from sahel_eval.did.analyses import AnalysisSettings
+from sahel_eval.did.verdicts import OutcomeSetting
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -28,13 +29,25 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
 
 def test_from_config_reads_every_key() -> None:
     config = {
-        "reporting": {"test_level": 0.1},
+        "reporting": {"test_level": 0.1, "primary_outcomes": {"a": ["x"]}},
         "seeds": {"bootstrap": 1, "randomisation": 2},
-        "did": {"bootstrap_draws": 199, "wild_draws": 299, "leads": 3, "lags": 4},
+        "did": {
+            "bootstrap_draws": 199,
+            "wild_draws": 299,
+            "leads": 3,
+            "lags": 4,
+            "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
+        },
         "sustainability": {"persistence_months": 6},
     }
     s = AnalysisSettings.from_config(config)
+    assert s.outcome_setting("x") == OutcomeSetting(0.5, "decrease")
+    assert s.primary_outcomes == {"a": ["x"]}
+    with pytest.raises(ValueError, match="did.outcomes"):
+        s.outcome_setting("y")
     assert s == AnalysisSettings(
+        outcomes={"x": OutcomeSetting(0.5, "decrease")},
+        primary_outcomes={"a": ["x"]},
         level=0.9,
         seed_bootstrap=1,
         seed_randomisation=2,
@@ -51,6 +64,8 @@ def test_from_config_reads_every_key() -> None:
     [
         ("did", "wild_draws"),
         ("did", "leads"),
+        ("did", "outcomes"),
+        ("reporting", "primary_outcomes"),
         ("seeds", "randomisation"),
         ("reporting", "test_level"),
         ("sustainability", "persistence_months"),
@@ -60,9 +75,15 @@ def test_from_config_reads_every_key() -> None:
 def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> None:
     """A missing key (or section) raises KeyError naming it: never a default."""
     config = {
-        "reporting": {"test_level": 0.05},
+        "reporting": {"test_level": 0.05, "primary_outcomes": {}},
         "seeds": {"bootstrap": 1, "randomisation": 2},
-        "did": {"bootstrap_draws": 999, "wild_draws": 9999, "leads": 12, "lags": 48},
+        "did": {
+            "bootstrap_draws": 999,
+            "wild_draws": 9999,
+            "leads": 12,
+            "lags": 48,
+            "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
+        },
         "sustainability": {"persistence_months": 24},
     }
     broken = copy.deepcopy(config)

@@ -165,8 +165,14 @@ def test_wild_enumerated_and_ri_in_2x2() -> None:
     assert wild.info["p_min"] == pytest.approx(2 / 2**10)
     assert wild.table["inference"].tolist() == ["wild", "crv1"]
     ri = did_2x2(df, "y", "treat", "post", cluster="district", inference="randomization")
-    assert ri.info["randomization"] == {"permutations": 210, "enumerated": True}  # C(10,4)
+    # Issue 14: the RI is studentised (t with PSU- or row-clustered SE) and inverted.
+    info = ri.info["randomization"]
+    assert (info["permutations"], info["enumerated"]) == (210, True)  # C(10,4)
+    assert info["statistic"] == "studentized_t"
     assert ri.info["p_min"] == pytest.approx(1 / 210)
+    head = ri.table.iloc[0]
+    assert head["ci_low"] < head["estimate"] < head["ci_high"]
+    assert head["confidence_attained"] == pytest.approx(1 - 10 / 210, abs=1e-3)
 
 
 def test_single_treated_cluster_not_informative() -> None:

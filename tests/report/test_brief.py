@@ -21,24 +21,20 @@ AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")
 
 
-def _row(**kw):
-    base = {"informative": True, "ci_low": 0.1, "ci_high": 0.5}
-    return {**base, **kw}
-
-
 @pytest.mark.parametrize(
     ("row", "verdict"),
     [
-        (_row(), "likely_up"),
-        (_row(ci_low=-0.5, ci_high=-0.1), "likely_down"),
-        (_row(ci_low=-0.1, ci_high=0.5), "no_clear_change"),
-        (_row(informative=False), "cannot_tell"),
-        (_row(ci_low=None, ci_high=None), "cannot_tell"),
-        (_row(ci_low=float("nan")), "cannot_tell"),
+        ({"verdict": "increase_shown", "ci_low": -1.0, "ci_high": -0.5}, "increase_shown"),
+        ({"verdict": "not_shown"}, "not_shown"),
+        ({"verdict": "not_informative", "ci_low": 0.1, "ci_high": 0.5}, "not_informative"),
+        ({"verdict": None, "ci_low": 0.1, "ci_high": 0.5}, "conditional_only"),
+        ({"ci_low": 0.1, "ci_high": 0.5}, "conditional_only"),
     ],
 )
-def test_effect_verdict(row, verdict):
-    assert brief.effect_verdict(row) == verdict
+def test_brief_reads_the_stage_verdict(row, verdict):
+    # Issue 14: the brief translates the DiD stage's verdict code and never decides one
+    # from the interval (a row's interval cannot turn into a verdict here).
+    assert brief.stage_verdict(row) == verdict
 
 
 def _est(outcome, aggregation, estimator, cluster, headline, estimate, **kw):
@@ -54,6 +50,8 @@ def _est(outcome, aggregation, estimator, cluster, headline, estimate, **kw):
         "ci_high": kw.get("ci_high", 0.2),
         "treated_clusters": kw.get("treated", 2),
         "clusters": 8,
+        "verdict": kw.get("verdict"),
+        "conditional": cluster != "district",
     }
 
 
@@ -65,14 +63,30 @@ def test_headline_effect_falls_back_to_assignment_level():
         "estimates": [
             _est("y", "event_time", "event_study", "district", True, 9.0),
             _est("y", "static", "twfe", "facility_id", False, 4.0),
-            _est("y", "static", "twfe", "district", False, 4.0, informative=False, treated=1),
+            _est(
+                "y",
+                "static",
+                "twfe",
+                "district",
+                False,
+                4.0,
+                informative=False,
+                treated=1,
+                verdict="not_informative",
+                ci_low=None,
+                ci_high=None,
+            ),
             _est("y", "simple", "callaway_santanna", "facility_id", False, 5.0),
         ],
     }
     (effect,) = brief.headline_effects(doc)
     assert effect["value"] == 4.0 and effect["cluster"] == "district"
-    assert effect["verdict"] == "cannot_tell"
+    assert effect["verdict"] == "not_informative"
     assert effect["sign"] == "+"
+    # No assignment-level interval: the facility-clustered one of the same estimand is
+    # carried, to be shown labelled conditional.
+    assert effect["low"] is None and effect["high"] is None
+    assert effect["conditional"] == {"value": 4.0, "low": 0.1, "high": 0.2}
 
 
 def test_survey_effect_uses_last_round_in_points():
@@ -80,7 +94,17 @@ def test_survey_effect_uses_last_round_in_points():
         "analysis": {"outcomes": ["m"], "data": "survey"},
         "estimates": [
             _est("m", "2015_vs_2018", "did_2x2", "district", True, 0.30),
-            _est("m", "2015_vs_2021", "did_2x2", "district", True, -0.162),
+            _est(
+                "m",
+                "2015_vs_2021",
+                "did_2x2",
+                "district",
+                True,
+                -0.162,
+                ci_low=-0.30,
+                ci_high=-0.004,
+                verdict="decrease_shown",
+            ),
             _est("m", "2015_vs_2021", "did_2x2", "psu", False, -0.162),
         ],
     }
@@ -88,6 +112,10 @@ def test_survey_effect_uses_last_round_in_points():
     assert (effect["baseline"], effect["round"]) == ("2015", "2021")
     assert effect["value"] == pytest.approx(-16.2) and effect["digits"] == 0
     assert effect["sign"] == ""
+    assert effect["verdict"] == "decrease_shown"
+    assert effect["low"] == pytest.approx(-30.0) and effect["high"] == pytest.approx(-0.4)
+    # -0.4 points would round to -0 at 0 decimals: the interval gets one more.
+    assert effect["ci_digits"] == 1
 
 
 def test_kpi_watch_latest_year_and_alarms():
@@ -148,15 +176,15 @@ def test_pdf_refuses_a_date(tmp_path: Path):
 def test_brief_pdfs_fit_two_a4_pages(demo_run: Path, tmp_path: Path):
     for area in AREAS:
         for lang in LANGS:
-            pdf = demo_run / "reports" / f"brief_{area}_{lang}.pdf"
-            data = pdf.read_bytes()
-            assert 1 <= pdf.pdf_page_count(data) <= 2, pdf.name
+            printed = demo_run / "reports" / f"brief_{area}_{lang}.pdf"
+            data = printed.read_bytes()
+            assert 1 <= pdf.pdf_page_count(data) <= 2, printed.name
             inflated = data + pdf.inflate_all(data)
             # A4 in points; WeasyPrint writes the MediaBox of every page.
             boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", inflated)
             assert boxes and all(
                 abs(float(w) - 595.28) < 0.5 and abs(float(h) - 841.89) < 0.5 for w, h in boxes
-            ), pdf.name
+            ), printed.name
             assert b"/CreationDate" not in inflated and b"/ID" not in inflated
     # A second print of the same page is byte-identical to the pipeline's.
     html = demo_run / "reports" / "brief_mopti_fr.html"
@@ -165,15 +193,27 @@ def test_brief_pdfs_fit_two_a4_pages(demo_run: Path, tmp_path: Path):
     assert again.read_bytes() == (demo_run / "reports" / "brief_mopti_fr.pdf").read_bytes()
 
 
-def test_brief_html_has_no_interval_and_no_raw_key(demo_run: Path):
+def test_brief_html_shows_intervals_and_verdicts_and_no_raw_key(demo_run: Path):
+    # Issue 14 item 8 changes what this asserts: the brief now shows each headline
+    # number with its interval (in words) or its verdict, instead of no interval.
+    words = {"fr": ("entre ", "conditionnel"), "en": ("between ", "conditional")}
     for area in AREAS:
         for lang in LANGS:
             text = (demo_run / "reports" / f"brief_{area}_{lang}.html").read_text("utf-8")
             assert f'<html lang="{lang}"' in text
             assert "synthetic-banner" in text
-            # No bracketed confidence interval in a brief: verdicts in words only.
+            # Plain words, not bracketed confidence intervals.
             assert not re.search(r"\[[−\-]?\d[\d,.\u202f]*\s*[;,]", text), (area, lang)
             assert "brief." not in re.sub(r"<[^>]+>", "", text), (area, lang)
+            items = re.findall(r'<li data-outcome="[^"]+">(.*?)</li>', text, re.S)
+            cards = re.findall(r'<div class="brief-card [^"]*"[^>]*>(.*?)</div>', text, re.S)
+            assert items or cards, (area, lang)
+            for chunk in items + cards:
+                assert "brief-verdict brief-v-" in chunk, (area, lang, chunk)
+                plain = re.sub(r"<[^>]+>", "", chunk)
+                assert words[lang][0] in plain, (area, lang, plain)
+                if "brief-v-not_informative" in chunk and "brief-ci" in chunk:
+                    assert words[lang][1] in plain, (area, lang, plain)
 
 
 def test_manifest_lists_every_result_and_report(demo_run: Path):

@@ -30,6 +30,7 @@ rule estimate:
             "seeds.randomisation",
             "did",
             "reporting.test_level",
+            "reporting.primary_outcomes",
             "sustainability.persistence_months",
         ),
         code=code("estimate.py"),

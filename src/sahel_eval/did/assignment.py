@@ -19,6 +19,7 @@ from sahel_eval.did.results import WarningCode
 
 __all__ = [
     "FEW_TREATED_CLUSTERS",
+    "WILD_MIN_CLUSTERS",
     "assignment_warnings",
     "cluster_starts",
     "not_informative",
@@ -26,8 +27,11 @@ __all__ = [
     "placebo_unit_starts",
     "treated_clusters_indicator",
     "unit_starts_from_treat",
+    "wild_allowed",
 ]
 
+#: Fewest treated (and control) districts for the wild bootstrap headline (§6.1).
+WILD_MIN_CLUSTERS = 5
 #: Fewer treated clusters than this triggers ``few_treated_clusters``.
 FEW_TREATED_CLUSTERS = 10
 
@@ -81,6 +85,12 @@ def assignment_warnings(g: int | None, treated: int | None) -> list[WarningCode]
     if treated == 1:
         out.append(WarningCode("single_treated_cluster", {"g": int(g)}))
     return out
+
+
+def wild_allowed(treated: int, controls: int) -> bool:
+    """DESIGN §6.1: the wild restricted bootstrap may be the headline only with ≥ 5
+    treated and ≥ 5 control districts; randomisation inference otherwise."""
+    return treated >= WILD_MIN_CLUSTERS and controls >= WILD_MIN_CLUSTERS
 
 
 def not_informative(treated: int | None, p_min: float | None, level: float) -> bool:

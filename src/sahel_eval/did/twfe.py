@@ -28,7 +28,13 @@ from sahel_eval.did.assignment import (
 from sahel_eval.did.inference.randomization import randomization_inference
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.results import EstimateResult, WarningCode
-from sahel_eval.stats.covariance import Covariance, crv1, t_pvalue, t_quantile
+from sahel_eval.stats.covariance import (
+    Covariance,
+    covariance_rank,
+    crv1,
+    t_pvalue,
+    t_quantile,
+)
 from sahel_eval.stats.linear import LinearDesign, demean, estimation_sample
 
 __all__ = ["event_study", "twfe"]
@@ -454,15 +460,33 @@ def event_study(
 def _pretest(
     design: LinearDesign, beta: np.ndarray, cov: Covariance, leads: list[str]
 ) -> dict[str, Any] | None:
-    """Joint Wald test of the lead terms: W = b'V⁻¹b, F = W/q ~ F(q, G − 1)."""
+    """Joint Wald test of the lead terms: W = b'V⁻¹b, F = W/q ~ F(q, G − 1).
+
+    The covariance is inverted only when it has full rank (:func:`covariance_rank`): a
+    cluster-robust covariance has rank ≤ G − 1, so with more leads than that the test
+    does not exist at this cluster level and the result says so, with no statistic.
+    """
     if not leads:
         return None
     idx = [design.names.index(t) for t in leads]
     b = beta[idx]
     v = cov.vcov[np.ix_(idx, idx)]
-    wald = float(b @ np.linalg.solve(v, b))
     q = len(idx)
     df2 = cov.df
+    rank = covariance_rank(v)
+    if rank < q:
+        return {
+            "test": "F",
+            "terms": leads,
+            "stat": None,
+            "df1": q,
+            "df2": df2,
+            "p": None,
+            "rank": rank,
+            "reason": "covariance_rank_deficient",
+            "dropped": [],
+        }
+    wald = float(b @ np.linalg.solve(v, b))
     return {
         "test": "F",
         "terms": leads,
@@ -472,4 +496,5 @@ def _pretest(
         "p": float(stats.f.sf(wald / q, q, df2)),
         "chi2": wald,
         "p_chi2": float(stats.chi2.sf(wald, q)),
+        "rank": rank,
     }

@@ -13,7 +13,7 @@ from sahel_eval.did.assignment import (
     not_informative,
     not_informative_warning,
 )
-from sahel_eval.did.inference.randomization import randomization_inference
+from sahel_eval.did.inference.assignment_ri import assignment_ri, fwl_pieces
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.stats.covariance import (
@@ -245,15 +245,29 @@ def _row(
         assign = cluster_starts(
             data[treat].where(data[treat] > 0, np.nan).clip(upper=1), data[cluster]
         )
-        ri = randomization_inference(
-            _placebo_2x2(design_for, data[cluster], j), assign, draws=bootstrap, seed=seed
+        var_cluster = data[psu].to_numpy() if psu else np.arange(design.n)
+        ri = assignment_ri(
+            _placebo_pieces(design, data[cluster], j, var_cluster),
+            assign,
+            level=level,
+            draws=bootstrap,
+            seed=seed,
         )
-        row.update(p=float(ri.p[0]), ci_low=np.nan, ci_high=np.nan)
-        p_min = ri.p_min
+        res = ri.result
+        row.update(p=res.p, ci_low=res.ci_low, ci_high=res.ci_high)
+        row["confidence_attained"] = res.confidence_attained
+        p_min = res.p_min
         more.update(
             seed=ri.seed,
-            p_min=ri.p_min,
-            randomization={"permutations": ri.permutations, "enumerated": ri.enumerated},
+            p_min=res.p_min,
+            confidence_attained=res.confidence_attained,
+            randomization={
+                "permutations": ri.permutations,
+                "enumerated": ri.enumerated,
+                "statistic": "studentized_t",
+                "variance_cluster": psu or "row",
+                "ci": "test_inversion_constant_additive_effect",
+            },
         )
     row["p_min"] = p_min
     informative = not not_informative(treated, None if np.isnan(p_min) else p_min, level)
@@ -263,12 +277,36 @@ def _row(
     return row, more
 
 
-def _placebo_2x2(design_for: Any, row_cluster: pd.Series, j: int) -> Any:
-    """Estimate function for RI: δ̂ with treated areas = clusters with a placebo start."""
+def _placebo_pieces(
+    design: LinearDesign, row_cluster: pd.Series, j: int, var_cluster: np.ndarray
+) -> Any:
+    """Pieces function for studentised RI: treated areas = districts chosen as placebo.
 
-    def estimate(assign: pd.Series) -> float:
+    Column ``j`` (treat × post) and ``treat`` are rebuilt from the placebo choice; the
+    actual exposure is the actual column ``j``; the variance clusters are the PSUs.
+    """
+    codes, uniques = pd.factorize(np.asarray(var_cluster), sort=True)
+    n = design.n
+    factor = len(uniques) / max(len(uniques) - 1, 1) * (n - 1) / max(n - design.x.shape[1], 1)
+    sw = np.ones(n) if design.weights is None else np.sqrt(design.weights)
+    x0 = design.x
+    treat_col = 1  # (intercept, treat, post, treat:post, covariates...)
+    post = x0[:, 2]
+    d_actual = x0[:, j] * sw
+    y = design.y * sw
+
+    def pieces(assign: pd.Series) -> np.ndarray:
         t = row_cluster.map(assign).notna().to_numpy(dtype=float)
-        beta, _ = design_for(t).solve()
-        return float(beta[j])
+        x = x0.copy()
+        x[:, treat_col] = t
+        x[:, j] = t * post
+        xs = x * sw[:, None]
+        z = np.delete(xs, j, axis=1)
+        q = np.linalg.qr(z)[0]
 
-    return estimate
+        def part(v: np.ndarray) -> np.ndarray:
+            return v - q @ (q.T @ v)
+
+        return fwl_pieces(part(xs[:, j]), part(y), part(d_actual), codes, len(uniques), factor)
+
+    return pieces

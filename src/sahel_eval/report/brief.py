@@ -4,23 +4,19 @@ One or two printed A4 pages for the ministry, the UTM, district health teams and
 what the programme changed in the use of care, how the CSCOMs held up through each
 shock, and which mutual-insurance indicators need watching. Every number is read from
 a results file (estimates JSON, resilience aggregates and comparison, mutual KPIs,
-persistence); this module only picks the rows and turns intervals into words.
+persistence); this module only picks the rows.
 
 Uncertainty in words
 --------------------
-Each effect gets one verdict, from the assignment-level (few-cluster) inference that
-the DiD stage marks as headline:
-
-* ``cannot_tell`` — the row is flagged ``informative = false`` (one treated cluster, or
-  the smallest attainable p-value is above the test level) or has no interval;
-* ``likely_up`` / ``likely_down`` — the interval excludes zero;
-* ``no_clear_change`` — the interval includes zero.
-
-No interval is printed: readers of a brief act on the verdict, and the technical
-report carries the intervals for those who want them.
-
-The PDF is printed by :func:`sahel_eval.report.pdf.write_pdf` (WeasyPrint, pinned
-fonts, fixed font-subset timestamps, no date).
+Each effect carries the ``verdict`` the DiD stage wrote on its assignment-level
+headline row (DESIGN §6.1): ``increase_shown``, ``decrease_shown``,
+``no_large_effect``, ``not_shown`` or ``not_informative``. The brief translates the
+code; it never decides one ("not shown" is never "no effect"). Each number is shown
+with its assignment-level interval and attained confidence level when one exists;
+when the verdict is ``not_informative`` no assignment-level interval exists, and the
+facility-level interval, if any, is shown labelled conditional (valid only if no
+district-level shock hit the treated districts). The PDF is printed by
+:mod:`sahel_eval.report.pdf`.
 """
 
 from __future__ import annotations
@@ -35,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from sahel_eval.report.brief_sections import kpi_watch, resilience_rows
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
@@ -43,7 +40,6 @@ from sahel_eval.report.shocks import national_kinds
 __all__ = [
     "VERDICTS",
     "brief_context",
-    "effect_verdict",
     "headline_effects",
     "kpi_watch",
     "render_brief",
@@ -52,13 +48,16 @@ __all__ = [
 
 TEMPLATE = "brief.html.j2"
 
-VERDICTS = ("likely_up", "likely_down", "no_clear_change", "cannot_tell")
-
-# Classes of the resilience stage, in the order a reader meets them (best first).
-RESILIENCE_CLASSES = ("resilient", "recovered", "not_recovered", "interrupted", "not_assessable")
-
-# KPI statuses of the sustainability stage, worst first so alarms are read first.
-KPI_STATUSES = ("alarm", "watch", "good", "not_available")
+#: The DiD stage's headline verdict codes (DESIGN §6.1) the brief translates; a row
+#: without one (no assignment-level row) reads ``conditional_only``.
+VERDICTS = (
+    "increase_shown",
+    "decrease_shown",
+    "no_large_effect",
+    "not_shown",
+    "not_informative",
+    "conditional_only",
+)
 
 # How many effects get a big-number card; the others are listed in one line each.
 N_CARDS = 3
@@ -87,22 +86,14 @@ def _ym(value: Any) -> str:
     return f"{digits[:4]}-{digits[4:6]}"
 
 
-def effect_verdict(row: Mapping[str, Any]) -> str:
-    """One of :data:`VERDICTS` for an estimate row of the estimates JSON.
+def stage_verdict(row: Mapping[str, Any]) -> str:
+    """The verdict code the DiD stage wrote on ``row``; ``conditional_only`` when none.
 
-    Parameters
-    ----------
-    row
-        An element of ``estimates`` in ``results/estimates/{analysis}.json``.
+    A conditional (facility-level, design-based) row has no verdict: a conditional
+    interval never sets one (DESIGN §6.1).
     """
-    low, high = _num(row.get("ci_low")), _num(row.get("ci_high"))
-    if not row.get("informative", False) or low is None or high is None:
-        return "cannot_tell"
-    if low > 0:
-        return "likely_up"
-    if high < 0:
-        return "likely_down"
-    return "no_clear_change"
+    code = row.get("verdict")
+    return code if isinstance(code, str) and code in VERDICTS else "conditional_only"
 
 
 def _overall_rows(estimates: Sequence[Mapping[str, Any]], outcome: str) -> list[dict]:
@@ -139,8 +130,29 @@ def _pick_overall(rows: list[dict], assignment_cluster: str | None) -> dict | No
     return sorted(rows, key=rank)[0]
 
 
+def _conditional_twin(rows: list[dict], row: Mapping[str, Any]) -> dict | None:
+    """The conditional row of the same estimand (facility-clustered, design-based)."""
+    twins = [
+        r
+        for r in rows
+        if r.get("conditional")
+        and (r["estimator"], r["aggregation"]) == (row["estimator"], row["aggregation"])
+        and _num(r.get("ci_low")) is not None
+        and _num(r.get("ci_high")) is not None
+    ]
+    order = {"facility_id": 0, "psu": 1}
+    return min(twins, key=lambda r: order.get(r["cluster"], 9)) if twins else None
+
+
+def _ci_digits(bounds: Sequence[float | None], digits: int) -> int:
+    """One more decimal when a non-zero bound would read as 0 (an interval shown as
+    "between 0.0 and 0.9" beside "not shown" would confuse a reader)."""
+    tiny = any(b is not None and b != 0 and round(b, digits) == 0 for b in bounds)
+    return digits + 1 if tiny else digits
+
+
 def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The overall effect of each outcome of one analysis, with its verdict in words.
+    """The overall effect of each outcome of one analysis, with its verdict code.
 
     Parameters
     ----------
@@ -150,10 +162,13 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One per outcome, in config order: ``outcome, data, value, digits, sign,
-        verdict, treated_clusters, clusters, baseline, round``. ``value`` is in
-        readers' units: facility outcomes per 1,000 inhabitants per month, survey
-        outcomes in percentage points.
+        One per outcome, in config order: ``outcome, data, value, low, high, digits, ci_digits,
+        sign, verdict, attained, mde, conditional, treated_clusters, clusters, baseline,
+        round``. ``verdict`` is the DiD stage's code; ``low``/``high`` the
+        assignment-level interval (``None`` when not informative); ``conditional`` the
+        conditional interval (``value, low, high``) shown instead when the verdict is
+        ``not_informative``. Numbers are in readers' units: facility outcomes per 1,000
+        inhabitants per month, survey outcomes in percentage points.
     """
     spec = doc["analysis"]
     estimates = doc["estimates"]
@@ -161,23 +176,45 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     assignment = next(iter(sorted(headline_clusters)), None)
     out = []
     for outcome in spec["outcomes"]:
-        row = _pick_overall(_overall_rows(estimates, outcome), assignment)
+        rows = _overall_rows(estimates, outcome)
+        row = _pick_overall(rows, assignment)
         if row is None or _num(row["estimate"]) is None:
             continue
         survey = spec["data"] == "survey"
-        value = float(row["estimate"]) * (100.0 if survey else 1.0)
+        scale = 100.0 if survey else 1.0
+        value = float(row["estimate"]) * scale
         # Plain reading: whole points for large survey changes, one decimal otherwise.
         digits = 0 if survey and abs(value) >= 10 else 1
         rounded = round(value, digits)
         match = _SURVEY_AGG.match(str(row["aggregation"]))
+        verdict = stage_verdict(row)
+
+        def scaled(r: Mapping[str, Any], key: str, scale: float = scale) -> float | None:
+            v = _num(r.get(key))
+            return None if v is None else v * scale
+
+        twin = _conditional_twin(rows, row) if verdict == "not_informative" else None
+        bounds = [scaled(r, k) for r in (row, twin or {}) for k in ("ci_low", "ci_high")]
         out.append(
             {
                 "outcome": outcome,
                 "data": spec["data"],
                 "value": value,
+                "low": scaled(row, "ci_low"),
+                "high": scaled(row, "ci_high"),
+                "attained": _num(row.get("confidence_attained")),
+                "mde": scaled(row, "mde"),
                 "digits": digits,
+                "ci_digits": _ci_digits(bounds, digits),
                 "sign": "+" if rounded > 0 else "",
-                "verdict": effect_verdict(row),
+                "verdict": verdict,
+                "conditional": None
+                if twin is None
+                else {
+                    "value": scaled(twin, "estimate"),
+                    "low": scaled(twin, "ci_low"),
+                    "high": scaled(twin, "ci_high"),
+                },
                 "treated_clusters": row["treated_clusters"],
                 "clusters": row["clusters"],
                 "cluster": row["cluster"],
@@ -189,13 +226,22 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _analysis_caveats(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Warnings a brief reader must know: few treated clusters, trends before."""
+    """Warnings a brief reader must know: few treated clusters, trends before.
+
+    Only an assignment-level pre-test the DiD stage judged ``pretrend_rejected`` counts;
+    facility-level pre-tests are conditional (district shocks alone make them reject).
+    """
     fits = doc["fits"]
     head = [f for f in fits if f.get("headline")]
     treated = sorted({f["treated_clusters"] for f in head if f.get("treated_clusters") is not None})
     clusters = sorted({f["clusters"] for f in head if f.get("clusters") is not None})
     pretrend = sorted(
-        {f["outcome"] for f in fits for w in f["warnings"] if w["code"] == "pretrend_rejected"}
+        {
+            f["outcome"]
+            for f in fits
+            if (f.get("pretest") or {}).get("verdict") == "pretrend_rejected"
+            and not (f.get("pretest") or {}).get("conditional", True)
+        }
     )
     return {
         "treated_clusters": treated[0] if treated else None,
@@ -209,155 +255,37 @@ def _analysis_caveats(doc: Mapping[str, Any]) -> dict[str, Any]:
 def _persistence_line(
     persistence: pd.DataFrame, area: str, effects: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
-    """Did the first clearly positive facility effect last after the funding ended?"""
-    likely = [e for e in effects if e["data"] == "facility" and e["verdict"] == "likely_up"]
-    if not likely or persistence.empty:
+    """How much of the first increase shown remained after the funding ended.
+
+    The persistence interval is facility-level (Fieller), so conditional: it is shown
+    as such and sets no verdict (DESIGN §6.1). An unbounded Fieller set (no interval
+    written) is said as such, never as a number.
+    """
+    shown = [e for e in effects if e["data"] == "facility" and e["verdict"] == "increase_shown"]
+    if not shown or persistence.empty:
         return None
     rows = persistence[
         (persistence["area"] == area)
-        & (persistence["indicator"] == likely[0]["outcome"])
+        & (persistence["indicator"] == shown[0]["outcome"])
         & (persistence["status"] == "ok")
         & persistence["headline"].astype(bool)
     ]
     if rows.empty:
         return None
     r = rows.iloc[0]
-    est, low, high = _num(r["estimate"]), _num(r["ci_low"]), _num(r["ci_high"])
-    if est is None or low is None or high is None:
+    est = _num(r["estimate"])
+    if est is None:
         return None
-    if high < 1:
-        verdict = "faded"
-    elif low > 1:
-        verdict = "grew"
-    else:
-        verdict = "no_clear_fade"
+    low, high = _num(r["ci_low"]), _num(r["ci_high"])
     return {
-        "outcome": likely[0]["outcome"],
+        "outcome": shown[0]["outcome"],
         "ratio": est,
-        "verdict": verdict,
+        "low": low,
+        "high": high,
+        "bounded": low is not None and high is not None,
         "end_month": _ym(r["end_month"]),
         "months": int(r["n_after"]),
     }
-
-
-def resilience_rows(
-    aggregates: pd.DataFrame,
-    shocks: pd.DataFrame,
-    comparison: Mapping[str, Any],
-    service: str,
-    kinds: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per shock that hit the area: shares of CSCOMs in each class, in onset order.
-
-    Parameters
-    ----------
-    aggregates
-        ``results/resilience/{area}_aggregates.csv``; the ``area`` level is used.
-    shocks
-        ``results/resilience/{area}_shocks.csv`` (kind, district, onset).
-    comparison
-        ``results/resilience/{area}_comparison.json``: programme vs comparison CSCOMs.
-    service
-        The service shown (the first essential service of the config).
-    kinds
-        Shock name -> kind (``strike``, ``pandemic``) of the config's national shocks;
-        the shocks table only says ``national``.
-    """
-    area_rows = aggregates[(aggregates["level"] == "area") & (aggregates["service"] == service)]
-    area_rows = area_rows.set_index("shock_id")
-    out = []
-    ordered = shocks.sort_values(["onset", "shock_id"], kind="mergesort")
-    for s in ordered.itertuples(index=False):
-        if s.shock_id not in area_rows.index:
-            continue
-        a = area_rows.loc[s.shock_id]
-        # The template names the row with report.shocks.shock_label, which reads these
-        # four fields; the kind is resolved here so the label needs no config.
-        out.append(
-            {
-                "shock_id": s.shock_id,
-                "kind": (kinds or {}).get(s.shock_id, s.kind),
-                "district": None if pd.isna(s.district) else str(s.district),
-                "onset": _ym(s.onset),
-                "n": int(a["n_windows"]),
-                "shares": {c: float(a[f"share_{c}"]) for c in RESILIENCE_CLASSES},
-                "counts": {c: int(a[f"n_{c}"]) for c in RESILIENCE_CLASSES},
-                "comparison": _comparison_verdict(comparison.get("shocks", {}).get(s.shock_id)),
-            }
-        )
-    return out
-
-
-def _comparison_verdict(entry: Mapping[str, Any] | None) -> str:
-    """Programme vs comparison CSCOMs through one shock, in one word."""
-    if not entry or entry.get("status") != "ok":
-        return "not_applicable"
-    heads = []
-    for block in ("randomization", "wild"):
-        b = entry.get(block) or {}
-        heads += [e for e in b.get("estimates", []) if e.get("headline")]
-    if not heads:
-        return "not_applicable"
-    # The most cautious reading wins: if either few-cluster inference is not
-    # informative, we cannot tell.
-    verdicts = {effect_verdict(e) for e in heads if e.get("ci_low") is not None} | {
-        "cannot_tell" for e in heads if not e.get("informative", False)
-    }
-    if "cannot_tell" in verdicts or not verdicts:
-        return "cannot_tell"
-    if verdicts == {"likely_up"}:
-        return "better"
-    if verdicts == {"likely_down"}:
-        return "worse"
-    return "no_clear_difference"
-
-
-def _range(thresholds: Mapping[str, Any], kpi: str) -> dict[str, float | None]:
-    good = (thresholds.get(kpi) or {}).get("good") or [None, None]
-    return {"low": _num(good[0]), "high": _num(good[1])}
-
-
-def kpi_watch(
-    kpis: pd.DataFrame, mutuals: Sequence[str], thresholds: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The latest year's KPI traffic lights of each mutual of the area.
-
-    Returns
-    -------
-    dict
-        ``mutuals`` (name, year), ``rows`` (one per KPI in file order: ``kpi``,
-        ``good`` range, ``cells`` per mutual with ``value`` and ``status``) and
-        ``alarms`` (``mutual, year, kpi, value``) in table order.
-    """
-    sub = kpis[kpis["mutual"].isin(mutuals)]
-    cols, alarms = [], []
-    latest: dict[str, pd.DataFrame] = {}
-    for m in mutuals:
-        rows = sub[sub["mutual"] == m]
-        if rows.empty:
-            continue
-        year = int(rows["year"].max())
-        latest[m] = rows[rows["year"] == year].set_index("kpi")
-        cols.append({"mutual": m, "year": year})
-    order = list(dict.fromkeys(sub["kpi"]))
-    table = []
-    for kpi in order:
-        cells = []
-        for c in cols:
-            frame = latest[c["mutual"]]
-            if kpi in frame.index:
-                r = frame.loc[kpi]
-                status = str(r["status"])
-                value = _num(r["value"])
-            else:
-                status, value = "not_available", None
-            cells.append({"value": value, "status": status})
-            if status == "alarm":
-                alarms.append(
-                    {"mutual": c["mutual"], "year": c["year"], "kpi": kpi, "value": value}
-                )
-        table.append({"kpi": kpi, "good": _range(thresholds, kpi), "cells": cells})
-    return {"mutuals": cols, "rows": table, "alarms": alarms}
 
 
 def brief_context(

@@ -36,8 +36,8 @@ __all__ = [
 
 TEMPLATE = "technical.html.j2"
 
-#: Inference methods at the assignment level (districts / communes), DESIGN §6.
-ASSIGNMENT_INFERENCE = frozenset({"multiplier_bootstrap", "wild", "randomization"})
+#: Inference methods at the assignment level (districts / communes), DESIGN §6.1.
+ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization"})
 
 
 def _plain(value: Any) -> Any:
@@ -66,16 +66,20 @@ def _dedupe(warnings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _verdict(row: Mapping[str, Any]) -> str:
-    if not row["informative"]:
-        return "not_informative"
-    if row["ci_low"] is None or row["ci_high"] is None:
-        return "p_only"
-    if row["ci_low"] > 0:
-        return "positive"
-    if row["ci_high"] < 0:
-        return "negative"
-    return "includes_zero"
+def _verdict(row: Mapping[str, Any]) -> str | None:
+    """The DiD stage's verdict code of an assignment-level row (DESIGN §6.1), as written.
+
+    Conditional rows (facility-clustered, design-based, HC1) have none: a conditional
+    interval never sets a verdict. The report translates the code; it decides nothing.
+    """
+    code = row.get("verdict")
+    return code if isinstance(code, str) and code else None
+
+
+def _all_not_informative(doc: Mapping[str, Any]) -> bool:
+    """Every headline verdict of the analysis is ``not_informative``."""
+    codes = {e.get("verdict") for e in doc["estimates"] if e.get("headline")} - {None}
+    return codes == {"not_informative"}
 
 
 def _estimate_blocks(
@@ -94,10 +98,10 @@ def _estimate_blocks(
     for outcome in spec["outcomes"]:
         rows = _records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
         for r in rows:
-            for k in ("estimate", "ci_low", "ci_high"):
-                r[f"{k}_shown"] = None if r[k] is None else r[k] * scale
+            for k in ("estimate", "ci_low", "ci_high", "mde"):
+                r[f"{k}_shown"] = None if r.get(k) is None else r[k] * scale
             r["verdict"] = _verdict(r)
-            r["assignment"] = r["inference"] in ASSIGNMENT_INFERENCE
+            r["assignment"] = r["inference"] in ASSIGNMENT_INFERENCE and not r["conditional"]
         groups: list[dict[str, Any]] = []
         for r in rows:
             key = (r["estimator"], r["aggregation"])
@@ -133,10 +137,12 @@ def _estimate_blocks(
         pre = _records(
             pretrends[(pretrends["analysis"] == spec["name"]) & (pretrends["outcome"] == outcome)]
         )
+        smallest = (doc.get("outcome_settings") or {}).get(outcome, {}).get("smallest_effect")
         blocks.append(
             {
                 "analysis": spec["name"],
                 "outcome": outcome,
+                "smallest_shown": None if smallest is None else float(smallest) * scale,
                 "data": spec["data"],
                 "estimator": spec["estimator"],
                 "primary": bool(rows and rows[0]["primary"]),
@@ -148,7 +154,13 @@ def _estimate_blocks(
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),
                 "has_conditional": any(r["conditional"] for r in rows),
-                "pretrend_rejected": any(p["rejected"] for p in pre),
+                # Only an assignment-level pre-test can cast doubt on the headline; a
+                # facility-level rejection is conditional (district shocks make every
+                # such test reject) and is said as such.
+                "pretrend_rejected": any(p["rejected"] and not p["conditional"] for p in pre),
+                "pretrend_rejected_conditional": any(
+                    p["rejected"] and p["conditional"] for p in pre
+                ),
             }
         )
     return blocks
@@ -371,6 +383,16 @@ def technical_context(
                 "p_min": max(
                     (f["p_min"] for f in doc["fits"] if f.get("p_min") is not None), default=None
                 ),
+                # Read from the stage's verdicts, not decided here.
+                "not_informative": _all_not_informative(doc),
+                "confidence_attained": min(
+                    (
+                        e["confidence_attained"]
+                        for e in doc["estimates"]
+                        if e.get("headline") and e.get("confidence_attained") is not None
+                    ),
+                    default=None,
+                ),
             }
         )
     primary = [b for b in blocks if b["primary"]]
@@ -426,6 +448,12 @@ def technical_context(
         "pretrend_summary": {
             "tests": len(ok),
             "rejected": int(ok["rejected"].astype(bool).sum()) if len(ok) else 0,
+            "rejected_assignment": int(
+                (ok["rejected"].astype(bool) & ~ok["conditional"].astype(bool)).sum()
+            )
+            if len(ok)
+            else 0,
+            "assignment": int((~pre["conditional"].astype(bool)).sum()) if len(pre) else 0,
             "failed": int((pre["status"] == "failed").sum()),
             "none": int((pre["status"] == "none").sum()),
         },

@@ -66,6 +66,12 @@ _ESTIMATE_COLUMNS = (
     "ci_high",
     "p",
     "n",
+    "verdict",
+    "p_min",
+    "confidence_attained",
+    "mde",
+    "family",
+    "p_holm",
 )
 
 
@@ -146,9 +152,15 @@ def _estimates_table(
     sub["primary"] = sub["outcome"].isin(list(primary))
     sub["unit"] = "proportion" if spec["data"] == "survey" else "per_1000_month"
     sub["level"] = level
-    # Facility-clustered inference treats facilities of one district as independent:
-    # valid only if no district-level shock hit treated districts (DESIGN §6).
-    sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
+    # Facility-clustered (and every other non-assignment) inference treats the units of
+    # one district as independent: valid only if no district-level shock hit treated
+    # districts (DESIGN §6.1). The DiD stage marks those rows ``conditional``; the
+    # verdict, p_min, attained level and MDE are the stage's, never recomputed here.
+    if "conditional" not in sub:
+        sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
+    for col in ("verdict", "p_min", "confidence_attained", "mde", "family", "p_holm"):
+        if col not in sub:
+            sub[col] = None
     order = {o: i for i, o in enumerate(spec["outcomes"])}
     inf_order = {
         m: i
@@ -175,23 +187,47 @@ def _estimates_table(
     return sub[list(_ESTIMATE_COLUMNS)].reset_index(drop=True)
 
 
+_PRETEST_COLUMNS = (
+    "analysis",
+    "outcome",
+    "fit",
+    "estimator",
+    "inference",
+    "cluster",
+    "clusters",
+    "status",
+    "test",
+    "stat",
+    "df",
+    "df2",
+    "p",
+    "p_min",
+    "rejected",
+    "verdict",
+    "level",
+    "conditional",
+    "reason",
+    "rank",
+)
+
+
 def _pretest_table(spec: Mapping[str, Any], doc: Mapping[str, Any], level: float) -> pd.DataFrame:
+    """One row per pre-test of the DiD stage; its ``verdict`` is the stage's (DESIGN §6.1).
+
+    ``status``: ``ok`` when the stage wrote a p-value (a Wald statistic or an RI
+    p-value), ``none`` when it wrote ``not_testable`` or no pre-test. ``stat`` is
+    absent when no valid statistic exists (a rank-deficient covariance, an RI test).
+    """
     rows = []
     for f in doc["fits"]:
         if f["estimator"] not in ("callaway_santanna", "event_study"):
             continue
-        pt = f.get("pretest")
-        stat = None if pt is None else pt.get("stat")
-        p = None if pt is None else pt.get("p")
-        # A negative statistic is a numerical failure (a near-singular covariance with
-        # few clusters); showing its p-value would pretend a test was run.
-        computable = (
-            pt is not None
-            and stat is not None
-            and np.isfinite(stat)
-            and stat >= 0
-            and p is not None
-        )
+        pt = f.get("pretest") or {}
+        stat, p = pt.get("stat"), pt.get("p")
+        if stat is not None and not np.isfinite(stat):
+            stat = None
+        verdict = pt.get("verdict") or "not_testable"
+        tested = verdict != "not_testable" and p is not None
         rows.append(
             {
                 "analysis": spec["name"],
@@ -201,34 +237,22 @@ def _pretest_table(spec: Mapping[str, Any], doc: Mapping[str, Any], level: float
                 "inference": f["inference"],
                 "cluster": f["cluster"],
                 "clusters": f["clusters"],
-                "status": "ok" if computable else ("failed" if pt is not None else "none"),
-                "test": pt.get("test") if pt else None,
-                "stat": stat if computable else None,
-                "df": pt.get("df") if computable else None,
-                "df2": pt.get("df2") if computable else None,
-                "p": p if computable else None,
-                "rejected": bool(computable and p < 1 - level),
+                "status": "ok" if tested else "none",
+                "test": pt.get("test"),
+                "stat": stat if tested else None,
+                "df": pt.get("df") if tested and stat is not None else None,
+                "df2": pt.get("df2") if tested and stat is not None else None,
+                "p": p if tested else None,
+                "p_min": pt.get("p_min"),
+                "rejected": verdict == "pretrend_rejected",
+                "verdict": verdict,
+                "level": pt.get("level"),
+                "conditional": bool(pt.get("conditional", f["cluster"] != "district")),
+                "reason": pt.get("reason"),
+                "rank": pt.get("rank"),
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "analysis",
-            "outcome",
-            "fit",
-            "estimator",
-            "inference",
-            "cluster",
-            "clusters",
-            "status",
-            "test",
-            "stat",
-            "df",
-            "df2",
-            "p",
-            "rejected",
-        ],
-    )
+    return pd.DataFrame(rows, columns=list(_PRETEST_COLUMNS))
 
 
 def _inventory_table(

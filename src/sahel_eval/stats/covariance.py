@@ -256,3 +256,20 @@ def t_quantile(level: float, df: float | None) -> float:
     if df is None:
         return float(stats.norm.ppf(0.5 + level / 2))
     return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def covariance_rank(v: np.ndarray, rtol: float = 1e-10) -> int:
+    """Numerical rank of a symmetric covariance (eigenvalues above ``rtol`` × largest).
+
+    Checked before any inversion (DESIGN §6.1): a cluster-robust covariance of q
+    coefficients from G clusters has rank ≤ G − 1, and inverting it when q > G − 1
+    gives statistics such as F = 3·10^15.
+    """
+    v = np.atleast_2d(np.asarray(v, dtype=float))
+    if v.size == 0 or not np.isfinite(v).all():
+        return 0
+    ev = np.linalg.eigvalsh(0.5 * (v + v.T))
+    top = float(ev.max(initial=0.0))
+    if top <= 0:
+        return 0
+    return int((ev > rtol * top).sum())

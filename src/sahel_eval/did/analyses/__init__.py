@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses.document import (
@@ -62,6 +63,7 @@ from sahel_eval.did.analyses.document import (
     round_frame,
 )
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _facility, _panel
+from sahel_eval.did.analyses.headline import apply_verdicts
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.single_start import _single_start
 from sahel_eval.did.analyses.staggered import _staggered
@@ -128,7 +130,10 @@ def run_analysis(
             "survey_rounds)"
         )
     frames = [f.rows for f in fits]
-    estimates = pd.concat(frames, ignore_index=True).loc[:, list(ESTIMATE_COLUMNS)]
+    estimates = pd.concat(frames, ignore_index=True)
+    if "confidence_attained" not in estimates:
+        estimates["confidence_attained"] = np.nan
+    estimates = apply_verdicts(estimates, spec, settings).loc[:, list(ESTIMATE_COLUMNS)]
     return AnalysisOutput(
         spec=spec,
         estimates=estimates,

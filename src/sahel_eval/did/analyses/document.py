@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.did.analyses.headline import primary_outcomes
 from sahel_eval.did.analyses.settings import AnalysisSettings
 
 __all__ = [
@@ -25,7 +26,7 @@ __all__ = [
     "round_frame",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Enough for every reported number; few enough that BLAS summation order is invisible.
 SIGNIFICANT_DIGITS = 10
 #: Columns of the tidy table (CSV) and of ``estimates`` in the JSON document.
@@ -57,6 +58,12 @@ ESTIMATE_COLUMNS = (
     "n",
     "p_min",
     "ci_note",
+    "conditional",
+    "confidence_attained",
+    "verdict",
+    "mde",
+    "family",
+    "p_holm",
 )
 
 
@@ -122,6 +129,20 @@ def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
         "estimates": _records(out.estimates),
         "event_time": _records(out.event_time),
         "persistence": out.persistence,
+        "outcome_settings": {
+            o: None
+            if (st := s.outcome_setting(o)) is None
+            else {
+                "smallest_effect": st.smallest_effect,
+                "good_direction": st.good_direction,
+            }
+            for o in out.spec["outcomes"]
+        },
+        "multiple_testing": {
+            "method": "holm",
+            "scope": "analysis",
+            "primary_outcomes": primary_outcomes(out.spec, s),
+        },
         "warnings": out.warnings,
     }
     return round_floats(doc)

@@ -9,23 +9,33 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses.fits import (
     _base_rows,
+    _ci_note,
     _facts,
     _Fit,
     _Label,
     _Outcome,
     _pretest_warning,
+    _ri_facts,
+    _warning_dicts,
 )
 from sahel_eval.did.analyses.settings import AnalysisSettings
-from sahel_eval.did.assignment import assignment_warnings, not_informative_warning
+from sahel_eval.did.assignment import (
+    assignment_warnings,
+    not_informative,
+    not_informative_warning,
+    wild_allowed,
+)
 from sahel_eval.did.cs.aggregate import AggregateResult
 from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.persistence import persistence_ratio
 from sahel_eval.did.results import WarningCode
 from sahel_eval.did.twfe import twfe
+from sahel_eval.did.twfe_ri import twfe_assignment_ri
 
 #: ``att_gt`` options of every facility-panel fit (columns and estimator choices).
 FACILITY_ATT_GT: dict[str, str] = {
@@ -150,12 +160,82 @@ def _twfe_fit(o: _Outcome, *, cluster: str, label: str, inference: str) -> _Fit:
     )
 
 
+def _twfe_ri_fit(o: _Outcome, facility: _Fit) -> _Fit:
+    """Static TWFE at the assignment level: studentised RI over treated districts.
+
+    The point estimate is the facility fit's (same model, same sample); p and the
+    test-inversion CI come from the permutations.  Headline of a single-start design;
+    beside Callaway–Sant'Anna (reference only) under a staggered roll-out.
+    """
+    settings = o.settings
+    ri = twfe_assignment_ri(
+        o.data,
+        o.variable,
+        "facility_id",
+        "t",
+        "group",
+        "district",
+        level=settings.level,
+        draws=settings.wild_draws,
+        seed=settings.seed_randomisation,
+    )
+    r = ri.result
+    headline = o.spec["design"] == "single_start"
+    fit_id = f"{o.outcome}:twfe:district_ri"
+    rows = facility.rows.assign(
+        fit=fit_id,
+        inference="randomization",
+        cluster="district",
+        clusters=ri.clusters,
+        treated_clusters=ri.treated_clusters,
+        headline=headline,
+        se=np.nan,
+        p=r.p,
+        ci_low=r.ci_low,
+        ci_high=r.ci_high,
+        p_min=r.p_min,
+        confidence_attained=r.confidence_attained,
+        ci_note=_ci_note(r.ci_low, r.ci_high),
+    )
+    facts = dict(facility.facts)
+    warns = [*assignment_warnings(ri.clusters, ri.treated_clusters)]
+    if not_informative(ri.treated_clusters, r.p_min, settings.level):
+        warns.append(
+            not_informative_warning(ri.treated_clusters, r.p_min, settings.level, "randomization")
+        )
+    if o.spec["design"] == "staggered":
+        warns.append(WarningCode("twfe_reference_only"))
+    facts.update(
+        fit=fit_id,
+        inference="randomization",
+        cluster="district",
+        clusters=ri.clusters,
+        treated_clusters=ri.treated_clusters,
+        headline=headline,
+        seed=ri.seed,
+        p_min=r.p_min,
+        draws=ri.permutations,
+        pretest=None,
+        warnings=_warning_dicts(warns),
+        randomization=_ri_facts(ri.permutations, ri.enumerated),
+    )
+    return _Fit(rows, facts)
+
+
 def _twfe_fits(o: _Outcome) -> list[_Fit]:
-    """The static TWFE beside the main estimator: wild bootstrap by district, CRV1 by facility."""
-    return [
-        _twfe_fit(o, cluster="district", label="district", inference="wild"),
-        _twfe_fit(o, cluster="facility_id", label="facility", inference="cluster"),
-    ]
+    """The static TWFE: studentised RI over districts, and CRV1 by facility (conditional).
+
+    No district-clustered CRV1 or wild bootstrap: with fewer than 5 treated districts
+    neither is valid (DESIGN §6.1).
+    """
+    facility = _twfe_fit(o, cluster="facility_id", label="facility", inference="cluster")
+    treated = int(o.data.loc[o.data["group"] > 0, "district"].nunique())
+    controls = int(o.data["district"].nunique()) - treated
+    if not wild_allowed(treated, controls):
+        return [_twfe_ri_fit(o, facility), facility]
+    wild = _twfe_fit(o, cluster="district", label="district", inference="wild")
+    wild.rows["headline"] = wild.facts["headline"] = o.spec["design"] == "single_start"
+    return [wild, facility]
 
 
 def _persistence(o: _Outcome, cal: AggregateResult, fit: str, end_t: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.results import EstimateResult, WarningCode
+from sahel_eval.did.verdicts import pretest_verdict
 
 
 @dataclass
@@ -73,6 +74,9 @@ def _base_rows(
     rows["informative"] = table["informative"].astype(bool) if "informative" in table else True
     rows["p_min"] = table["p_min"].astype(float) if "p_min" in table else np.nan
     rows["ci_note"] = table["ci_note"].astype(object) if "ci_note" in table else None
+    rows["confidence_attained"] = (
+        table["confidence_attained"].astype(float) if "confidence_attained" in table else np.nan
+    )
     rows["inference"] = table["inference"].astype(str) if "inference" in table else label.inference
     rows = rows.assign(
         analysis=o.spec["name"],
@@ -121,19 +125,72 @@ def _facts(
         "draws": info.get("bootstrap_draws")
         or (info.get("bootstrap") or {}).get("draws")
         or (info.get("randomization") or {}).get("permutations"),
-        "pretest": _pretest_dict(pretest),
+        "pretest": _pretest_dict(pretest, label.cluster, o.settings.level),
         "warnings": _warning_dicts(warns),
         "note": note,
     }
 
 
-def _pretest_dict(pretest: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _ci_note(low: float, high: float) -> str | None:
+    """``ci_note`` of a test-inversion interval (None when bounded on both sides)."""
+    if np.isnan(low) and np.isnan(high):
+        return "empty"
+    if np.isinf(low) and np.isinf(high):
+        return "unbounded"
+    if np.isinf(low):
+        return "unbounded_below"
+    if np.isinf(high):
+        return "unbounded_above"
+    return None
+
+
+def _ri_facts(permutations: int, enumerated: bool, **more: Any) -> dict[str, Any]:
+    """The ``randomization`` facts of a studentised assignment-level RI fit."""
+    return {
+        "permutations": permutations,
+        "enumerated": enumerated,
+        "permuted": "treated_districts",
+        "rollout_rule": "sorted_pairing_rank_by_unit_id",
+        "statistic": "studentized_t_facility_crv1",
+        "ci": "test_inversion_constant_additive_effect",
+        **more,
+    }
+
+
+def _pretest_dict(
+    pretest: Mapping[str, Any] | None, cluster: str, level: float
+) -> dict[str, Any] | None:
+    """The pre-test entry of a fit, with its verdict (DESIGN §6.1).
+
+    An entry that already has a verdict (the assignment-level RI pre-tests) is kept.
+    A Wald test below the assignment level is marked conditional; one at the assignment
+    level whose covariance had full rank is still a CRV1-type test with few treated
+    districts, so it sets no verdict (``not_testable``).  ``stat`` is absent when no
+    valid statistic exists.
+    """
     if not pretest:
         return None
-    return {
+    if "verdict" in pretest:
+        return dict(pretest)
+    assignment = cluster == "district"
+    p = pretest.get("p")
+    out: dict[str, Any] = {
         "test": pretest.get("test", "chi2"),
         "stat": pretest.get("stat"),
         "df": pretest.get("df", pretest.get("df1")),
         "df2": pretest.get("df2"),
-        "p": pretest.get("p"),
+        "p": p,
+        "level": "assignment" if assignment else "facility",
+        "conditional": not assignment,
+        "rank": pretest.get("rank"),
+        "verdict": pretest_verdict(p, None, level),
     }
+    if pretest.get("reason"):
+        out["reason"] = pretest["reason"]
+    if assignment and p is not None:
+        out.update(verdict="not_testable", reason="cluster_wald_few_treated", p=None)
+        out.pop("stat")
+    if out.get("stat") is None:
+        out.pop("stat", None)
+        out["p"] = None
+    return out

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sahel_eval.did.persistence import PERSISTENCE_MONTHS
+from sahel_eval.did.verdicts import OutcomeSetting
 
 __all__ = ["AnalysisSettings"]
 
@@ -35,6 +36,12 @@ class AnalysisSettings:
         pooled into the end bins.
     persistence_months
         Window length of the persistence ratio (``sustainability.persistence_months``).
+    outcomes
+        Smallest effect that matters and good direction per outcome (``did.outcomes``);
+        None (programmatic use only) leaves ``no_large_effect`` unreachable and MDEs in
+        the increasing direction.
+    primary_outcomes
+        Analysis name → its primary outcomes (``reporting.primary_outcomes``).
     """
 
     level: float = 0.95
@@ -45,13 +52,28 @@ class AnalysisSettings:
     leads: int = 12
     lags: int = 48
     persistence_months: int = PERSISTENCE_MONTHS
+    outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
+    primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
+
+    def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
+        """The declared setting of ``outcome``; a ValueError when settings exist but it
+        has none (``did.outcomes`` must declare every analysed outcome)."""
+        if self.outcomes is None:
+            return None
+        if outcome not in self.outcomes:
+            raise ValueError(
+                f"outcome {outcome!r} has no entry in did.outcomes (config/config.yaml): "
+                "declare its smallest_effect and good_direction (config/README.md, did)"
+            )
+        return self.outcomes[outcome]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> AnalysisSettings:
         """Settings from the schema-validated config, defaults filled in.
 
-        Reads ``reporting.test_level``, ``seeds.bootstrap``, ``seeds.randomisation``,
-        ``did.*`` and ``sustainability.persistence_months`` by indexing: ``config`` may
+        Reads ``reporting.test_level``, ``reporting.primary_outcomes``,
+        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*`` and
+        ``sustainability.persistence_months`` by indexing: ``config`` may
         hold only the sections a rule declares, and a missing key must raise a KeyError
         naming it rather than fall back to a default the schema does not see.
         """
@@ -65,4 +87,8 @@ class AnalysisSettings:
             leads=int(did["leads"]),
             lags=int(did["lags"]),
             persistence_months=int(config["sustainability"]["persistence_months"]),
+            outcomes={k: OutcomeSetting.from_config(v) for k, v in did["outcomes"].items()},
+            primary_outcomes={
+                k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
+            },
         )

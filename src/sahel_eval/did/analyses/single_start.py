@@ -13,8 +13,10 @@ from sahel_eval.did.analyses.fits import (
     _Outcome,
     _pretest_warning,
 )
+from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.results import WarningCode
 from sahel_eval.did.twfe import event_study
+from sahel_eval.did.verdicts import not_informative
 
 
 def _event_study_fit(
@@ -52,9 +54,33 @@ def _event_study_fit(
         # treated district; it is shown, and said to be conditional on their absence.
         extra.append(WarningCode("conditional_on_no_cluster_shocks", {"cluster": cluster}))
         note = "conditional_on_no_cluster_shocks"
+    if headline:
+        # The district-clustered Wald has rank ≤ G − 1 and is CRV1 with few treated
+        # districts: the assignment-level pre-test is RI on a joint statistic, which
+        # one treated district (or p_min above the level) cannot make reject.
+        res.info["pretest"] = _ri_pretest_unavailable(treated, res.info.get("p_min"), settings)
+        extra = []
     facts = _facts(o, res, tag, extra_warnings=extra, note=note)
     facts.update(leads=leads, lags=lags, ref=-1)
     return _Fit(rows, facts)
+
+
+def _ri_pretest_unavailable(
+    treated: int | None, p_min: float | None, settings: AnalysisSettings
+) -> dict[str, Any]:
+    if not_informative(treated, p_min, settings.level):
+        reason = "single_treated_district" if (treated or 0) <= 1 else "p_min_above_level"
+    else:
+        reason = "ri_pretest_not_implemented_for_event_study"
+    return {
+        "test": "ri_max_abs_t",
+        "p": None,
+        "p_min": p_min,
+        "level": "assignment",
+        "conditional": False,
+        "verdict": "not_testable",
+        "reason": reason,
+    }
 
 
 def _single_start(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[str, Any]]]:

@@ -6,19 +6,27 @@ from typing import Any
 
 import numpy as np
 
-from sahel_eval.did.analyses.document import ESTIMATE_COLUMNS
 from sahel_eval.did.analyses.facility import _cs_fit, _twfe_fits
 from sahel_eval.did.analyses.fits import _Fit, _Outcome
-from sahel_eval.did.assignment import not_informative, not_informative_warning
-from sahel_eval.did.cs.randomization import cs_randomization_inference
+from sahel_eval.did.analyses.settings import AnalysisSettings
+from sahel_eval.did.assignment import (
+    assignment_warnings,
+    not_informative,
+    not_informative_warning,
+)
+from sahel_eval.did.cs.randomization import CSRandomizationResult, cs_randomization_inference
+from sahel_eval.did.inference import TIE
+from sahel_eval.did.inference.studentized import attained_level
 from sahel_eval.did.results import WarningCode
+from sahel_eval.did.verdicts import pretest_verdict
 
 
 def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     """The headline: randomisation inference over districts for every aggregation.
 
-    Rows repeat the district fit's aggregated point estimates (same estimator, same
+    Rows repeat the facility fit's aggregated point estimates (same estimator, same
     sample) with the RI p-value and test-inversion CI; no SE or band exists for them.
+    The pre-test is RI on the largest |ATT(e)| over the pre-periods of the event window.
     """
     settings = o.settings
     ri = cs_randomization_inference(
@@ -47,9 +55,15 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     rows = rows.assign(
         fit=fit_id,
         inference="randomization",
+        cluster="district",
+        clusters=ri.clusters,
+        treated_clusters=ri.treated_clusters,
         headline=True,
         informative=informative,
         p_min=ri.p_min,
+        confidence_attained=attained_level(
+            settings.level, ri.permutations, enumerated=ri.enumerated
+        ),
         se=np.nan,
         band_low=np.nan,
         band_high=np.nan,
@@ -57,7 +71,7 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     if not informative:
         rows[["ci_low", "ci_high"]] = np.nan
     facts = dict(district.facts)
-    warns = [w for w in facts["warnings"] if w["code"] != "not_informative"]
+    warns = [w.to_dict() for w in assignment_warnings(ri.clusters, ri.treated_clusters)]
     if not informative:
         warns.append(
             not_informative_warning(
@@ -70,11 +84,15 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     facts.update(
         fit=fit_id,
         inference="randomization",
+        cluster="district",
+        clusters=ri.clusters,
+        treated_clusters=ri.treated_clusters,
         headline=True,
         seed=ri.seed,
         p_min=ri.p_min,
         draws=ri.permutations,
         warnings=warns,
+        pretest=_ri_pretest(ri, settings),
         randomization={
             "permutations": ri.permutations,
             "enumerated": ri.enumerated,
@@ -84,15 +102,45 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
             "statistic": "abs_estimate_minus_theta",
         },
     )
-    return _Fit(rows.loc[:, list(ESTIMATE_COLUMNS)], facts)
+    return _Fit(rows, facts)
+
+
+def _ri_pretest(ri: CSRandomizationResult, settings: AnalysisSettings) -> dict[str, Any]:
+    """Assignment-level pre-test: RI on max |ATT(e)| over e in [−leads, −1].
+
+    The statistic is the largest absolute pre-period event-time estimate (varying base
+    period: month-on-month placebo effects); its distribution over the placebo
+    assignments gives p (the actual assignment included when enumerated).
+    """
+    tab = ri.table
+    pre = (
+        (tab["aggregation"] == "dynamic")
+        & (tab["event_time"] < 0)
+        & (tab["event_time"] >= -settings.leads)
+    ).to_numpy()
+    base = {"test": "ri_max_abs_estimate", "level": "assignment", "conditional": False}
+    if not pre.any():
+        return {**base, "p": None, "verdict": "not_testable", "reason": "no_pre_periods"}
+    stat0 = float(np.nanmax(np.abs(tab.loc[pre, "estimate"].to_numpy(dtype=float))))
+    placebo = np.abs(ri.placebo_y[:, pre])
+    stats_m = np.where(np.isnan(placebo).all(axis=1), np.inf, np.nanmax(placebo, axis=1))
+    hits = int((stats_m >= stat0 * (1 - TIE)).sum())
+    p = hits / len(stats_m) if ri.enumerated else (1 + hits) / (len(stats_m) + 1)
+    verdict = pretest_verdict(p, ri.p_min, settings.level)
+    out = {**base, "stat": stat0, "df": int(pre.sum()), "p": p, "p_min": ri.p_min}
+    out.update(permutations=ri.permutations, verdict=verdict)
+    if verdict == "not_testable":
+        out.update(reason="p_min_above_level", stat=None, p=None)
+        del out["stat"]
+    return out
 
 
 def _staggered(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[str, Any]]]:
-    district, district_rec = _cs_fit(
-        o, cluster="district", label="district", bootstrap=o.settings.bootstrap_draws, end_t=end_t
-    )
-    headline = _cs_randomization_fit(o, district)
+    # No district-clustered multiplier bootstrap or CRV1 fit: with fewer than 5 treated
+    # districts neither is valid (DESIGN §6.1); the headline is RI over districts and
+    # the facility-clustered fit sits beside it, conditional on no district shocks.
     facility, facility_rec = _cs_fit(
         o, cluster="facility_id", label="facility", bootstrap=None, end_t=end_t
     )
-    return [district, headline, facility, *_twfe_fits(o)], [*district_rec, *facility_rec]
+    headline = _cs_randomization_fit(o, facility)
+    return [headline, facility, *_twfe_fits(o)], facility_rec

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses.fits import _base_rows, _facts, _Fit, _Label, _Outcome
 from sahel_eval.did.analyses.settings import AnalysisSettings
+from sahel_eval.did.assignment import wild_allowed
+from sahel_eval.did.inference.wild import ENUMERATION_MAX_CLUSTERS
 from sahel_eval.did.twobytwo import did_2x2
 
 
@@ -42,51 +45,69 @@ def _survey(
             sub = sub.assign(
                 post=(sub["year"] == year).astype(float), treat=sub["treated"].astype(float)
             )
-            wild, ri = (
-                did_2x2(
-                    sub,
-                    outcome,
-                    "treat",
-                    "post",
-                    weights="weight",
-                    cluster="district",
-                    strata="strata",
-                    psu="psu",
-                    level=settings.level,
-                    inference=inference,
-                    seed=seed,
-                    bootstrap=settings.wild_draws,
-                )
-                for inference, seed in (
-                    ("wild", settings.seed_bootstrap),
-                    ("randomization", settings.seed_randomisation),
-                )
+            g = int(sub["district"].nunique())
+            g1 = int(sub.loc[sub["treat"] > 0, "district"].nunique())
+            # DESIGN §6.1: studentised RI unless ≥ 5 treated and ≥ 5 control districts.
+            method = "wild" if wild_allowed(g1, g - g1) else "randomization"
+            common = {
+                "weights": "weight",
+                "strata": "strata",
+                "psu": "psu",
+                "level": settings.level,
+                "bootstrap": settings.wild_draws,
+            }
+            head = did_2x2(
+                sub,
+                outcome,
+                "treat",
+                "post",
+                cluster="district",
+                inference=method,
+                seed=settings.seed_bootstrap if method == "wild" else settings.seed_randomisation,
+                wild_weights="webb" if method == "wild" and g <= ENUMERATION_MAX_CLUSTERS else None,
+                **common,
             )
-            ri_row = ri.table[ri.table["headline"]]
-            table_rows = pd.concat([wild.table, ri_row], ignore_index=True)
-            headline = table_rows["inference"].eq("wild").to_numpy().copy()
-            headline[len(wild.table) :] = False
-            tag = _Label(f"{outcome}:did_2x2:{year}", "did_2x2", "wild", "district", True)
+            hc1 = did_2x2(sub, outcome, "treat", "post", inference="hc1", **common)
+            table = head.table
+            if method == "randomization":
+                # CRV1 by district with < 5 treated districts is never shown.
+                table = table[table["inference"] != "crv1"]
+            table_rows = pd.concat(
+                [table, hc1.table[hc1.table["inference"] == "hc1"].assign(headline=False)],
+                ignore_index=True,
+            )
+            headline = table_rows["headline"].to_numpy(dtype=bool).copy()
+            tag = _Label(f"{outcome}:did_2x2:{year}", "did_2x2", method, "district", True)
             rows = _base_rows(
                 o,
-                wild,
+                head,
                 table_rows.assign(term=f"treated:round_{year}", round=float(year)),
                 tag,
                 f"{baseline}_vs_{year}",
             )
             rows["headline"] = headline
-            # Design-based inference counts PSUs, not districts.
-            is_design = rows["inference"] == "design"
-            rows.loc[is_design, "cluster"] = "psu"
-            rows.loc[is_design, "clusters"] = sub["psu"].nunique()
-            rows.loc[is_design, "treated_clusters"] = sub.loc[sub["treat"] > 0, "psu"].nunique()
-            facts = _facts(o, wild, tag, extra_warnings=ri.warnings)
+            # Design-based inference counts PSUs, HC1 rows; neither sees district shocks.
+            for kind, level_name, count in (
+                ("design", "psu", sub["psu"]),
+                ("hc1", "row", pd.Series(np.arange(len(sub)), index=sub.index)),
+            ):
+                is_kind = rows["inference"] == kind
+                rows.loc[is_kind, "cluster"] = level_name
+                rows.loc[is_kind, "clusters"] = count.nunique()
+                rows.loc[is_kind, "treated_clusters"] = count[sub["treat"] > 0].nunique()
+            facts = _facts(o, head, tag)
+            info = head.info
             facts.update(
                 baseline=int(baseline),
                 round=int(year),
                 weights="weight",
                 design={"strata": "strata", "psu": "psu"},
-                randomization={"p": float(ri_row["p"].iloc[0]), "p_min": ri.info.get("p_min")},
             )
+            if method == "randomization":
+                facts["randomization"] = {
+                    **info["randomization"],
+                    "permuted": "treated_districts",
+                    "p_min": info["p_min"],
+                }
             fits.append(_Fit(rows, facts))
     return fits

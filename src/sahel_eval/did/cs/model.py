@@ -287,7 +287,7 @@ def att_gt(
         },
     )
     pretest = _wald_pretest(att, gram, n, g_arr, t_arr, anticipation, se)
-    if pretest is None:
+    if pretest is None or pretest["p"] is None:
         warns.append(WarningCode("no_pretest"))
     res.info = {
         "estimator": "callaway_santanna",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from sahel_eval.stats.covariance import covariance_rank
+
 
 def _wald_pretest(
     att: np.ndarray,
@@ -14,7 +16,7 @@ def _wald_pretest(
     t: np.ndarray,
     anticipation: int,
     se: np.ndarray,
-) -> dict[str, float] | None:
+) -> dict[str, float | int | str | None] | None:
     """Wald test of H0: every pre-treatment ATT(g,t) = 0 (as R did's ``W``, ``Wpval``).
 
     Uses the analytic (clustered, when requested) covariance even after a bootstrap;
@@ -24,7 +26,23 @@ def _wald_pretest(
     if pre.size == 0:
         return None
     v = gram[np.ix_(pre, pre)] / n**2
-    if 1.0 / np.linalg.cond(v, 1) <= np.finfo(float).eps:
-        return None
+    rank = covariance_rank(v)
+    dropped = int(np.sum((g - anticipation > t) & ~np.isfinite(se)))
+    if rank < pre.size:
+        # Not invertible at this cluster level (rank ≤ clusters − 1): no statistic.
+        return {
+            "stat": None,
+            "df": int(pre.size),
+            "p": None,
+            "rank": rank,
+            "reason": "covariance_rank_deficient",
+            "dropped_cells": dropped,
+        }
     stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
-    return {"stat": stat, "df": int(pre.size), "p": float(stats.chi2.sf(stat, pre.size))}
+    return {
+        "stat": stat,
+        "df": int(pre.size),
+        "p": float(stats.chi2.sf(stat, pre.size)),
+        "rank": rank,
+        "dropped_cells": dropped,
+    }
