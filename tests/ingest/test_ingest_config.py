@@ -39,6 +39,8 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
         for k, v in shipped().items()
         if k in {"config_version", "inputs", "dhis2", "survey", "programmes", "analyses"}
     }
+    # did.outcomes (smallest effect that matters, good direction) has no default.
+    minimal["did"] = {"outcomes": shipped()["did"]["outcomes"]}
     minimal["dq"] = {"outliers": {"seasonal_indicators": []}}
     minimal["resilience"] = {"essential_services": ["anc1"]}
     config = validate_config(minimal)
@@ -50,6 +52,7 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
     assert config["reporting"]["small_cell_k"] == 5
     assert config["synthetic"] is False
     assert config["mutuals"]["columns"]["annee"] == "year"
+    assert config["did"]["wild_draws"] == 9999
 
 
 def test_same_defaults_as_snakemake_validate() -> None:
