@@ -22,7 +22,6 @@ district-level shock hit the treated districts). The PDF is printed by
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.report.brief_sections import kpi_watch, resilience_rows
+from sahel_eval.report.brief_sections import _num, _ym, kpi_watch, resilience_rows
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
@@ -65,25 +64,6 @@ N_CARDS = 3
 _OVERALL_CS = "simple"
 _OVERALL_TWFE = "static"
 _SURVEY_AGG = re.compile(r"^(\d{4})_vs_(\d{4})$")
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
-
-
-def _ym(value: Any) -> str:
-    """``202112``, ``"202112"`` or ``"2021-12"`` as ``"2021-12"`` (the month filter's input)."""
-    text = str(value).strip()
-    if text.endswith(".0"):
-        text = text[:-2]
-    digits = text.replace("-", "")
-    return f"{digits[:4]}-{digits[4:6]}"
 
 
 def stage_verdict(row: Mapping[str, Any]) -> str:
