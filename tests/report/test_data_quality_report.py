@@ -17,7 +17,6 @@ import pytest
 from demo_panels import RAW, demo_config, demo_run
 
 from sahel_eval.clean.dq import dq_tables
-from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.figures.dq import dq_figure_paths, heatmap_matrix, write_dq_figures
 from sahel_eval.report.data_quality import (
     DQReportSettings,
@@ -201,24 +200,6 @@ def test_numbers_shown_equal_the_dq_tables(built: dict, area: str, lang: str) ->
         for y, cell in zip(years, row[1:], strict=True):
             # Two decimals, three when two would round an out-of-bounds ratio onto a bound.
             assert cell.split()[0] in (fmt_number(ref[y], lang, 2), fmt_number(ref[y], lang, 3))
-
-
-def test_outlier_median_recovers_the_centre() -> None:
-    # Plain: centre 100, scale 10 -> high = 135; a value 200 has M = 10.
-    # Seasonal: log1p centre log1p(50), scale 0.2; lower bound clipped case irrelevant.
-    c = np.log1p(50.0)
-    frame = pd.DataFrame(
-        {
-            "value": [200.0, np.expm1(c + 8 * 0.2), 134.0],
-            "outlier_score": [10.0, 8.0, 3.5],
-            "outlier_high": [135.0, np.expm1(c + 3.5 * 0.2), 135.0],
-            "outlier_low": [65.0, np.expm1(c - 3.5 * 0.2), 65.0],
-            "outlier_method": ["plain", "seasonal", "plain"],
-        }
-    )
-    got = outlier_median(frame, 3.5)
-    # Third row: M equals the threshold, the centre comes from the symmetric bounds.
-    np.testing.assert_allclose(got.to_numpy(), [100.0, 50.0, 100.0], rtol=1e-9)
 
 
 def test_heatmap_matrix_codes() -> None:

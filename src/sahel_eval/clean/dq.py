@@ -13,7 +13,6 @@ from sahel_eval.clean.attrition import attrition_by_arm
 from sahel_eval.clean.completeness import completeness_summary, inactive_facilities
 from sahel_eval.clean.consistency import consistency_over_time, internal_consistency
 from sahel_eval.clean.facility_month import CleanSettings, FacilityClean
-from sahel_eval.clean.outliers import outlier_median
 from sahel_eval.products import DQ_TABLES
 
 __all__ = ["DQ_TABLES", "dq_tables"]
@@ -35,16 +34,6 @@ def _indicator_completeness(fm: pd.DataFrame) -> pd.DataFrame:
     for col in ("expected", "with_value", "zeros", "keyed_zeros"):
         out[col] = out[col].astype("int64")
     out["share_with_value"] = out["with_value"] / out["expected"]
-    return out
-
-
-def _outliers_summary(fm: pd.DataFrame) -> pd.DataFrame:
-    scored = fm[fm["value"].notna() & ~fm["keyed_zero"]]
-    g = scored.groupby(["district", "indicator"], sort=True)
-    out = g.agg(values=("outlier", "size"), outliers=("outlier", "sum")).reset_index()
-    out["values"] = out["values"].astype("int64")
-    out["outliers"] = out["outliers"].astype("int64")
-    out["share"] = out["outliers"] / out["values"].where(out["values"] > 0)
     return out
 
 
@@ -106,9 +95,8 @@ def dq_tables(
         "indicator_completeness": _indicator_completeness(fm),
         "keyed_zeros": clean.keyed_zeros,
         "orgunit_matches": clean.orgunit_matches,
-        # The facility's usual level beside each flagged value, so the report only shows it.
-        "outliers": clean.outliers.assign(median=outlier_median(clean.outliers, s.threshold)),
-        "outliers_summary": _outliers_summary(fm),
+        "outliers": clean.outliers,
+        "outliers_summary": clean.outliers_summary,
         # Facility × month status: the completeness heat map of the DQ report.
         "reporting_status": st,
         "unregistered_values": clean.unregistered_values,

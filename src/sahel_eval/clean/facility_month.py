@@ -20,7 +20,7 @@ value_clean               value for analysis: NaN for keyed zeros and values set
                           missing, the bound for winsorised values
 keyed_zero                zero keyed for an unregistered month, read as missing
 duplicate_resolved        the value came from conflicting duplicate rows
-outlier                   flagged by the modified z-score
+outlier                   flagged by the configured rule (``dq.outliers.rule``)
 set_missing               outlier made missing (treatment ``set_missing``)
 winsorised                outlier replaced by its bound (treatment ``winsorise``)
 ========================  ============================================================
@@ -44,7 +44,13 @@ from sahel_eval.clean import completeness as comp
 from sahel_eval.clean.duplicates import resolve_duplicates
 from sahel_eval.clean.indicators import map_indicators
 from sahel_eval.clean.orgunits import apply_orgunit_matches, match_orgunits, read_orgunit_mapping
-from sahel_eval.clean.outliers import DEFAULT_SEASONAL, flag_outliers, treat_outliers
+from sahel_eval.clean.outliers import (
+    DEFAULT_SEASONAL,
+    flag_outliers,
+    outliers_summary,
+    treat_outliers,
+)
+from sahel_eval.clean.outliers_count import CountRule
 from sahel_eval.clean.periods import check_periods, period_range
 from sahel_eval.errors import InputError, problem
 
@@ -79,7 +85,7 @@ class CleanSettings:
     indicators
         ``dhis2.indicators``: indicator -> list of ``{data_element,
         category_option_combo}``.
-    threshold, sides, seasonal_indicators, seasonal_adjustment
+    rule, count, threshold, sides, seasonal_indicators, seasonal_adjustment
         ``dq.outliers.*`` (see :func:`sahel_eval.clean.outliers.flag_outliers`).
     treatment
         ``dq.treatment``: ``flag``, ``set_missing`` or ``winsorise``.
@@ -92,6 +98,8 @@ class CleanSettings:
     """
 
     indicators: Mapping[str, Sequence[Mapping[str, str]]]
+    rule: str = "modified_z"
+    count: CountRule | None = None
     threshold: float = 3.5
     sides: str = "one"
     seasonal_indicators: tuple[str, ...] = DEFAULT_SEASONAL
@@ -112,6 +120,14 @@ class CleanSettings:
         out = dq["outliers"]
         return cls(
             indicators=config["dhis2"]["indicators"],
+            rule=str(out["rule"]),
+            count=CountRule(
+                fdr_q=float(out["count"]["fdr_q"]),
+                min_dispersion=float(out["count"]["min_dispersion"]),
+                window_months=int(out["count"]["window_months"]),
+                min_values=int(out["count"]["min_values"]),
+                m_above=out["count"]["m_above"],
+            ),
             threshold=float(out["threshold"]),
             sides=str(out["sides"]),
             seasonal_indicators=tuple(out["seasonal_indicators"]),
@@ -139,8 +155,11 @@ class FacilityClean:
         One row per expected facility-month: ``facility_id, district, period,
         completed_on, reported, timely``.
     outliers
-        Flagged values with ``outlier_score, outlier_method, outlier_low,
-        outlier_high`` and the treatment applied.
+        Flagged values with ``outlier_score, outlier_method, outlier_level,
+        outlier_low, outlier_high`` and the treatment applied.
+    outliers_summary
+        Per district × indicator: values scored, flagged by the configured rule and
+        by each rule (:func:`sahel_eval.clean.outliers.outliers_summary`).
     orgunit_matches
         Per source file and distinct org-unit text: ``source, name_in_export,
         method, orgunit_uid, n_rows``.
@@ -158,6 +177,7 @@ class FacilityClean:
     facility_month: pd.DataFrame
     status: pd.DataFrame
     outliers: pd.DataFrame
+    outliers_summary: pd.DataFrame
     orgunit_matches: pd.DataFrame
     exact_duplicates: pd.DataFrame
     conflicting_duplicates: pd.DataFrame
@@ -288,6 +308,8 @@ def clean_facility_data(
     # 6. outliers
     grid = flag_outliers(
         grid,
+        rule=settings.rule,
+        count=settings.count,
         threshold=settings.threshold,
         sides=settings.sides,
         seasonal_indicators=settings.seasonal_indicators,
@@ -306,6 +328,7 @@ def clean_facility_data(
             "value_clean",
             "outlier_score",
             "outlier_method",
+            "outlier_level",
             "outlier_low",
             "outlier_high",
             "set_missing",
@@ -328,6 +351,7 @@ def clean_facility_data(
         facility_month=fm,
         status=status,
         outliers=outliers,
+        outliers_summary=outliers_summary(grid),
         orgunit_matches=matches,
         exact_duplicates=dedup.exact,
         conflicting_duplicates=dedup.conflicts,

@@ -1,6 +1,12 @@
-"""Outliers by the modified z-score, per facility × indicator (DESIGN §5).
+"""Outliers per facility × indicator (DESIGN §5): two rules, one configured.
 
-Plain (WHO Data Quality Tool) version, on the values x of one facility and indicator::
+``dq.outliers.rule: count`` (the default) flags counts on their tail probability
+under the facility's own level (:mod:`sahel_eval.clean.outliers_count`): small counts
+defeat any z-score. ``modified_z`` is the WHO Data Quality Tool's rule, below. Both are
+always scored, so the data-quality report can show both rules' flag counts.
+
+Modified z-score, plain (WHO Data Quality Tool) version, on the values x of one
+facility and indicator::
 
     M = 0.6745 · (x − median) / MAD,                  MAD = median |x − median|
     M = (x − median) / (1.253314 · meanAD)   if MAD = 0, meanAD = mean |x − median|
@@ -14,7 +20,7 @@ Seasonal indicators use the same score on seasonally adjusted values
 flagged every rainy season. A calendar month seen fewer than ``min_seasonal_years``
 times falls back to the facility's overall median of log(1 + x).
 
-A value is an outlier when M ≥ threshold (default 3.5). One-sided (high values only)
+Under that rule a value is an outlier when M ≥ threshold (default 3.5). One-sided (high values only)
 by default: typing errors inflate counts, while drops are real events (strikes,
 violence, COVID-19) that later stages measure. ``sides="two"`` also flags M ≤ −threshold.
 
@@ -30,13 +36,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from sahel_eval.clean.outliers_count import CountRule, count_tail_scores
+
 __all__ = [
     "DEFAULT_SEASONAL",
-    "outlier_median",
+    "RULES",
     "MAD_TO_SD",
     "MEANAD_TO_SD",
     "flag_outliers",
     "modified_zscore",
+    "outliers_summary",
     "treat_outliers",
 ]
 
@@ -44,6 +53,7 @@ MAD_TO_SD = 1 / 0.6745
 MEANAD_TO_SD = 1.253314
 DEFAULT_SEASONAL = ("malaria_confirmed", "consultations_all", "consultations_u5")
 TREATMENTS = ("flag", "set_missing", "winsorise")
+RULES = ("count", "modified_z")
 
 
 def modified_zscore(x: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
@@ -78,13 +88,15 @@ def flag_outliers(
     frame: pd.DataFrame,
     *,
     value: str = "value_clean",
+    rule: str = "modified_z",
+    count: CountRule | None = None,
     threshold: float = 3.5,
     sides: str = "one",
     seasonal_indicators: Iterable[str] = DEFAULT_SEASONAL,
     seasonal_adjustment: bool = True,
     min_seasonal_years: int = 3,
 ) -> pd.DataFrame:
-    """Score and flag outliers per facility × indicator.
+    """Score and flag outliers per facility × indicator, by both rules.
 
     Parameters
     ----------
@@ -92,26 +104,39 @@ def flag_outliers(
         Long data: ``facility_id, period (YYYYMM), indicator`` and ``value``.
     value
         The column scored (missing values are skipped).
+    rule
+        ``"count"`` or ``"modified_z"``: the rule that sets ``outlier``.
+    count
+        Thresholds of the count rule (required with ``rule="count"``; without it the
+        count rule is not scored).
     threshold
-        Flag when the score reaches it.
+        Modified z-score that flags.
     sides
         ``"one"`` (high values only) or ``"two"``.
     seasonal_indicators
-        Indicators scored on seasonally adjusted log values.
+        Indicators with a calendar-month level (both rules).
     seasonal_adjustment
-        ``False`` gives the plain WHO version for every indicator.
+        ``False``: no calendar-month level anywhere (for the modified z-score, the
+        plain WHO version).
     min_seasonal_years
-        Fewest values of one calendar month needed for its own seasonal median.
+        Fewest values of one calendar month needed for its own seasonal level.
 
     Returns
     -------
     pandas.DataFrame
-        ``frame`` plus ``outlier_score`` (M), ``outlier`` (bool),
-        ``outlier_method`` (``seasonal`` / ``plain``), ``outlier_low`` and
-        ``outlier_high`` (the values at M = ∓threshold, in the indicator's units).
+        ``frame`` plus, for the configured rule: ``outlier`` (bool),
+        ``outlier_score`` (M, or −log10 of the adjusted tail probability),
+        ``outlier_method`` (``count`` / ``seasonal`` / ``plain``), ``outlier_level``
+        (the facility's usual level for that month), ``outlier_low`` and
+        ``outlier_high`` (the unflagged range, in the indicator's units); and each
+        rule's own flag, ``outlier_by_z`` and ``outlier_by_count`` (NA when not scored).
     """
     if sides not in ("one", "two"):
         raise ValueError(f"sides must be 'one' or 'two', got {sides!r}")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    if rule == "count" and count is None:
+        raise ValueError("rule='count' needs its thresholds (count=CountRule(...))")
     out = frame.copy()
     x = out[value].astype("float64")
     seasonal = out["indicator"].isin(set(seasonal_indicators)).to_numpy() & seasonal_adjustment
@@ -132,19 +157,45 @@ def flag_outliers(
         base = base.where(~seasonal, season)
     z = modified_zscore(y, keys)
     m = z["m"].to_numpy()
-    flagged = m >= threshold
+    by_z = m >= threshold
     if sides == "two":
-        flagged |= m <= -threshold
+        by_z |= m <= -threshold
+    by_z &= ~np.isnan(m)
     hi = (z["center"] + threshold * z["scale"]).to_numpy(copy=True)
     lo = (z["center"] - threshold * z["scale"]).to_numpy(copy=True)
+    level = z["center"].to_numpy(copy=True)
     b = base.to_numpy()
-    # Seasonal bounds live on the log scale: back to counts for those rows only.
+    # Seasonal bounds and levels live on the log scale: back to counts for those rows.
     hi[seasonal] = np.expm1(b[seasonal] + hi[seasonal])
     lo[seasonal] = np.expm1(b[seasonal] + lo[seasonal])
-    out["outlier_score"] = m
-    out["outlier"] = flagged & ~np.isnan(m)
-    out["outlier_method"] = np.where(seasonal, "seasonal", "plain")
-    out["outlier_low"] = np.maximum(lo, 0.0)
+    level[seasonal] = np.expm1(b[seasonal] + level[seasonal])
+    method = np.where(seasonal, "seasonal", "plain").astype(object)
+    flagged, score = by_z, m
+    lo = np.maximum(lo, 0.0)
+    out["outlier_by_z"] = by_z
+    out["outlier_by_count"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if count is not None:
+        c = count_tail_scores(
+            out, x, seasonal, count, sides=sides, min_seasonal_years=min_seasonal_years
+        )
+        out["outlier_by_count"] = c["flag"].to_numpy()
+        if rule == "count":
+            # Above m_above (the series' usual level) the modified z-score takes over.
+            usual = c["level"].groupby([out["facility_id"], out["indicator"]]).transform("median")
+            use = np.ones(len(out), dtype=bool)
+            if count.m_above is not None:
+                use = ~(usual.to_numpy() > count.m_above)
+            flagged = np.where(use, c["flag"].to_numpy(), by_z)
+            score = np.where(use, c["score"].to_numpy(), m)
+            method = np.where(use, "count", method)
+            level = np.where(use, c["level"].to_numpy(), level)
+            lo = np.where(use, c["low"].to_numpy(), lo)
+            hi = np.where(use, c["high"].to_numpy(), hi)
+    out["outlier_score"] = score
+    out["outlier"] = flagged
+    out["outlier_method"] = method
+    out["outlier_level"] = level
+    out["outlier_low"] = lo
     out["outlier_high"] = hi
     return out
 
@@ -184,30 +235,27 @@ def treat_outliers(
     return out
 
 
-def outlier_median(outliers: pd.DataFrame, threshold: float) -> pd.Series:
-    """The facility's usual level for each flagged value, from the ``outliers`` table.
+def outliers_summary(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per district × indicator: values scored and flags by the configured rule and each rule.
 
-    On the scoring scale (counts, or log(1 + x) minus the seasonal median)
-    ``M = (y − c) / s`` and ``high = c + T·s`` give ``s = (y − high) / (M − T)`` and
-    ``c = high − T·s``.
-
-    For ``plain`` scores the median of the facility × indicator values; for
-    ``seasonal`` ones the median for the same calendar month (back from the log scale).
-    NaN when the score equals the threshold exactly (the two equations coincide) and
-    the lower bound was clipped at zero.
+    ``grid`` is the output of :func:`flag_outliers` with ``district`` and
+    ``keyed_zero``. Columns ``values, outliers, share, outliers_by_count,
+    outliers_by_z``; a rule that was not scored has NA counts.
     """
-    seasonal = (outliers["outlier_method"] == "seasonal").to_numpy()
-    x = outliers["value"].to_numpy(dtype="float64")
-    hi = outliers["outlier_high"].to_numpy(dtype="float64")
-    lo = outliers["outlier_low"].to_numpy(dtype="float64")
-    m = outliers["outlier_score"].to_numpy(dtype="float64")
-    y = np.where(seasonal, np.log1p(np.clip(x, 0, None)), x)
-    yh = np.where(seasonal, np.log1p(hi), hi)
-    yl = np.where(seasonal, np.log1p(lo), lo)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = (y - yh) / (m - threshold)
-        c = yh - threshold * s
-    # Bounds are symmetric around the centre unless the low one was clipped at 0.
-    mid = (yh + yl) / 2
-    c = np.where(np.isfinite(c), c, np.where(lo > 0, mid, np.nan))
-    return pd.Series(np.where(seasonal, np.expm1(c), c), index=outliers.index, name="median")
+    scored = grid[grid["value"].notna() & ~grid["keyed_zero"]]
+    by_count = scored["outlier_by_count"]
+    g = scored.assign(
+        _count=by_count.astype("Int64"), _z=scored["outlier_by_z"].astype("int64")
+    ).groupby(["district", "indicator"], sort=True)
+    out = g.agg(
+        values=("outlier", "size"),
+        outliers=("outlier", "sum"),
+        outliers_by_count=("_count", lambda s: s.sum() if s.notna().all() else pd.NA),
+        outliers_by_z=("_z", "sum"),
+    ).reset_index()
+    for col in ("values", "outliers", "outliers_by_z"):
+        out[col] = out[col].astype("int64")
+    out["outliers_by_count"] = out["outliers_by_count"].astype("Int64")
+    out["share"] = out["outliers"] / out["values"].where(out["values"] > 0)
+    keys = ["district", "indicator", "values", "outliers", "share"]
+    return out[[*keys, "outliers_by_count", "outliers_by_z"]]

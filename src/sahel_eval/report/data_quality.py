@@ -7,9 +7,8 @@ quantities are worth naming:
 
 * area totals of completeness and timeliness are sums of the districts' report
   counts (``completeness_district``), divided once — as the WHO DQ Tool aggregates;
-* the usual level ("median") of an outlier is the ``median`` column of the
-  ``outliers`` table, written by the cleaning stage
-  (:func:`sahel_eval.clean.outliers.outlier_median`, beside the scoring it inverts).
+* the usual level of an outlier is the ``outlier_level`` column of the ``outliers``
+  table, written by the cleaning stage with the score (either rule).
 
 The figures come from :mod:`sahel_eval.figures.dq` and are inlined. A little over 500
 lines: one context builder per section of the page (WHO DQ domains), sharing the area
@@ -70,6 +69,9 @@ class DQReportSettings:
     timeliness_target: float = 0.75
     deadline_day: int = 15
     inactive_months: int = 6
+    rule: str = "count"
+    fdr_q: float = 0.001
+    window_months: int = 13
     threshold: float = 3.5
     sides: str = "one"
     seasonal_adjustment: bool = True
@@ -90,6 +92,9 @@ class DQReportSettings:
             timeliness_target=float(dq["timeliness_target"]),
             deadline_day=int(dq["timeliness_deadline_day"]),
             inactive_months=int(dq["inactive_months"]),
+            rule=str(out["rule"]),
+            fdr_q=float(out["count"]["fdr_q"]),
+            window_months=int(out["count"]["window_months"]),
             threshold=float(out["threshold"]),
             sides=str(out["sides"]),
             seasonal_adjustment=bool(out["seasonal_adjustment"]),
@@ -180,6 +185,9 @@ def _summary(t: Mapping[str, pd.DataFrame], s: DQReportSettings) -> dict[str, An
         "outliers_set_missing": n_missing,
         "outliers_winsorised": n_wins,
         "outliers_flag_only": len(out) - n_missing - n_wins,
+        # Both rules' flag counts: the configured one and the other, for comparison.
+        "outliers_by_count": int(t["outliers_summary"]["outliers_by_count"].sum()),
+        "outliers_by_z": int(t["outliers_summary"]["outliers_by_z"].sum()),
         "exact_duplicate_rows": int(t["duplicates_exact"]["n_rows_dropped"].sum()),
         "exact_duplicate_months": len(t["duplicates_exact"]),
         "conflicting_duplicates": len(t["duplicates_conflicting"]),
@@ -238,7 +246,7 @@ def _outlier_rows(
                 "period",
                 "indicator",
                 "value",
-                "median",
+                "outlier_level",
                 "outlier_high",
                 "outlier_score",
                 "outlier_method",
@@ -249,7 +257,8 @@ def _outlier_rows(
 
 
 def _outliers_by_indicator(t: Mapping[str, pd.DataFrame]) -> list[dict]:
-    g = t["outliers_summary"].groupby("indicator", sort=True)[["values", "outliers"]].sum()
+    cols = ["values", "outliers", "outliers_by_count", "outliers_by_z"]
+    g = t["outliers_summary"].groupby("indicator", sort=True)[cols].sum()
     g = g.reset_index()
     g["share"] = g["outliers"] / g["values"].where(g["values"] > 0)
     return _records(g)
