@@ -11,7 +11,6 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from demo_panels import RAW, demo_config, demo_run

@@ -21,8 +21,10 @@ level, with the dispersion the facility's counts really have:
    is ≤ ``fdr_q``. Series with fewer than ``min_values`` values are not scored.
 
 The score written is −log10 of the adjusted p (6 means a one-in-a-million value under
-the facility's usual level). ``high`` is the largest count that would not have been
-flagged in that month (the winsorising bound), ``low`` its lower mirror.
+the facility's usual level), capped at :data:`SCORE_CAP` = 16: beyond 1e-16 the tail
+probability says nothing more (double precision, and the model is not that exact).
+``high`` is the largest count that would not have been flagged in that month (the
+winsorising bound), ``low`` its lower mirror.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["CountRule", "count_tail_scores"]
+__all__ = ["SCORE_CAP", "CountRule", "count_tail_scores"]
 
 MAD_TO_SD = 1.4826
+SCORE_CAP = 16.0
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,7 @@ def count_tail_scores(
     with np.errstate(invalid="ignore"):
         high = np.where(mu_v > 0, stats.nbinom.isf(cut, size, prob), 0.0)
         low = np.where(mu_v > 0, stats.nbinom.ppf(cut, size, prob), 0.0)
-    with np.errstate(divide="ignore"):
-        score = -np.log10(np.clip(p_adj, 1e-300, None))
+    score = -np.log10(np.clip(p_adj, 10.0**-SCORE_CAP, None))
     out = pd.DataFrame(
         {
             "level": mu_v,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.attrition import area_attrition
+from sahel_eval.clean.outliers_count import SCORE_CAP
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 
@@ -510,6 +511,7 @@ def data_quality_context(
         "attrition": _attrition(t["attrition_by_arm"]),
         "figures": {k: str(v) for k, v in figures.items()},
         "csv_dir": csv_dir,
+        "score_cap": SCORE_CAP,
     }
 
 
