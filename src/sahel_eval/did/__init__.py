@@ -2,6 +2,7 @@
 
 from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.honest import breakdown, sensitivity
+from sahel_eval.did.imputation import imputation
 from sahel_eval.did.sdid import synthdid
 from sahel_eval.did.twfe import event_study, twfe
 from sahel_eval.did.twobytwo import did_2x2
@@ -11,6 +12,7 @@ __all__ = [
     "breakdown",
     "did_2x2",
     "event_study",
+    "imputation",
     "sensitivity",
     "synthdid",
     "twfe",
