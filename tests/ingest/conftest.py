@@ -91,9 +91,9 @@ RmaCscom001,202002,{FAC[0]},{COC_DEFAULT},2020-03-20T09:05:00,awa.sangare,true
 """
 
 PROGRAMMES = f"""programme,unit_level,unit_id,start,end
-I3S,facility,{FAC[0]},2018-01-01,2021-12-31
-I3S,facility,{FAC[1]},2019-01-01,2021-12-31
-Djantoli,commune,Commune III,2017-11-01,2019-10-31
+I3S,facility,{FAC[0]},2020-02-01,2021-12-31
+I3S,facility,{FAC[1]},2020-03-01,2021-12-31
+Djantoli,commune,Commune III,2020-02-01,2021-10-31
 """
 
 EVENT_HEADER = (
@@ -283,6 +283,10 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
         "anc1": [{"data_element": DE_CPN1, "category_option_combo": COC_DEFAULT}],
     }
     config["dhis2"]["indicators"] = indicators
+    config["dhis2"]["dataset"] = "RmaCscom001"
+    # Each area keeps the districts the three fixture facilities are in.
+    config["areas"]["mopti"]["districts"] = ["Bandiagara", "Mopti"]
+    config["areas"]["bamako"]["districts"] = ["Commune III"]
     config["dq"]["outliers"]["seasonal_indicators"] = []
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
     for analysis in config["analyses"]:

@@ -21,6 +21,7 @@ rule ingest_facility_data:
             "privacy",
             *(f"inputs.{name}" for name in FACILITY_INPUTS),
             "geography",
+            *(f"areas.{area}.districts" for area in AREAS),
             "dhis2",
             "programmes[].name",
         ),
@@ -41,7 +42,13 @@ rule ingest_events:
     conda:
         ENV
     params:
-        config=subset("synthetic", "privacy", "inputs.events"),
+        config=subset(
+            "synthetic",
+            "privacy",
+            "inputs.events",
+            "geography",
+            "shocks.local.event_types",
+        ),
         code=code("ingest.py"),
     script:
         "../scripts/ingest.py"

@@ -87,9 +87,9 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     if facilities is not None:
         facility_ids = facilities["orgunit_uid"].tolist()
     attempt(ingest_population, config, facility_ids=facility_ids)
-    attempt(ingest_dhis2_datavalues, config)
+    datavalues = attempt(ingest_dhis2_datavalues, config)
     attempt(ingest_dhis2_completeness, config)
-    attempt(ingest_programmes, config, facility_ids=facility_ids)
+    attempt(ingest_programmes, config, facility_ids=facility_ids, datavalues=datavalues)
     attempt(ingest_events, config)
     attempt(ingest_mutuals, config)
     for rnd in config["inputs"]["surveys"]:

@@ -20,6 +20,7 @@ from sahel_eval.io.columns import (
     normalise_header,
     read_text_table,
     require_columns,
+    require_rows,
     unreadable_file,
 )
 
@@ -93,6 +94,7 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
         Missing/unreadable file, missing column, bad date.
     """
     frame = read_text_table(path, "master facility list")
+    require_rows(frame, path, "master facility list")
     require_columns(frame, FACILITY_COLUMNS[:-1], path)
     frame = _select(frame, FACILITY_COLUMNS)
     typer = Coercer(frame, path)
@@ -115,6 +117,7 @@ def read_population(path: str | Path) -> pd.DataFrame:
         ``orgunit_uid`` text, ``year`` and ``population`` Int64.
     """
     frame = read_text_table(path, "catchment population")
+    require_rows(frame, path, "catchment population")
     require_columns(frame, POPULATION_COLUMNS, path)
     frame = _select(frame, POPULATION_COLUMNS)
     typer = Coercer(frame, path)
@@ -135,6 +138,7 @@ def read_programmes(path: str | Path) -> pd.DataFrame:
         (``end`` missing while the programme runs).
     """
     frame = read_text_table(path, "programme roll-out")
+    require_rows(frame, path, "programme roll-out")
     require_columns(frame, PROGRAMME_COLUMNS[:-1], path)
     frame = _select(frame, PROGRAMME_COLUMNS)
     typer = Coercer(frame, path)
