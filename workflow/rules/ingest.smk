@@ -71,6 +71,7 @@ rule ingest_mutuals:
             "privacy",
             "inputs.mutuals",
             "mutuals.sheet",
+            "mutuals.header_row",
             "mutuals.columns",
         ),
         code=code("ingest.py"),

@@ -141,11 +141,13 @@ def to_datavalues(
 
 def _split_dx(long: pd.DataFrame, path: str | Path, names: Mapping[str, tuple[str, str]]):
     dx = long["dx"].astype("str").str.strip()
-    parts = dx.str.split(".", n=1, expand=True).reindex(columns=[0, 1])
+    parts = dx.str.split(".", n=1, expand=True).reindex(columns=[0, 1]).astype("str")
     is_uid = parts[0].str.match(_UID) & (parts[1].isna() | parts[1].str.match(_UID))
-    folded = dx.str.casefold()
-    named = folded.map({k.casefold(): v for k, v in names.items()})
-    unknown = ~is_uid.fillna(False) & named.isna()
+    lookup = {k.casefold(): v for k, v in names.items()}
+    named_de = dx.str.casefold().map({k: v[0] for k, v in lookup.items()})
+    named_coc = dx.str.casefold().map({k: v[1] for k, v in lookup.items()})
+    is_uid = is_uid.fillna(False).astype(bool)
+    unknown = ~is_uid & named_de.isna()
     if unknown.any():
         raise InputError(
             display_path(path),
@@ -165,8 +167,8 @@ def _split_dx(long: pd.DataFrame, path: str | Path, names: Mapping[str, tuple[st
             row_label="row",
         )
     long = long.copy()
-    long["dataelement"] = parts[0].where(is_uid, named.map(lambda t: t[0] if t else None))
+    long["dataelement"] = parts[0].where(is_uid, named_de)
     # A data element alone is its total: the config must map it with the default combo.
     coc = parts[1].where(parts[1].notna(), DEFAULT_COMBO)
-    long["categoryoptioncombo"] = coc.where(is_uid, named.map(lambda t: t[1] if t else None))
+    long["categoryoptioncombo"] = coc.where(is_uid, named_coc)
     return long

@@ -19,7 +19,7 @@ from babel.dates import get_month_names
 #: Month names are read in these locales (French first: the exports are French).
 MONTH_LOCALES = ("fr", "en")
 _YYYYMM = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
-_YYYY_MM = re.compile(r"^(\d{4})[-/.](0[1-9]|1[0-2])$")
+_YYYY_MM = re.compile(r"^(\d{4})[-/. ](0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})\s*[qQ]([1-4])$")
 _WORDS = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")
 _DAY_WORDS = re.compile(r"^(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?\s+(\d{4})$")
