@@ -33,7 +33,6 @@ DATA_HEADERS = ("dx", "data", "donnees", "data_element", "element_de_donnees")
 PERIOD_HEADERS = ("pe", "period", "periode")
 ORGUNIT_HEADERS = ("ou", "organisation_unit", "organisation_unit_name", "unite_d_organisation")
 VALUE_HEADERS = ("value", "valeur")
-DATAVALUE_KEYS = ("dataelement", "period", "orgunit", "value")
 
 
 def _role(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -48,7 +47,9 @@ def period_columns(columns: list[str]) -> list[str]:
 def detect_shape(frame: pd.DataFrame, path: str | Path) -> str:
     """The shape of a DHIS2 export from its headers (logged), or an error naming them."""
     columns = [str(c) for c in frame.columns]
-    if all(c in columns for c in DATAVALUE_KEYS):
+    # A data-value set names its data element column; a missing column of it is then
+    # reported by name rather than as an unknown shape.
+    if "dataelement" in columns:
         return "datavalues"
     roles = [_role(columns, h) for h in (DATA_HEADERS, PERIOD_HEADERS, ORGUNIT_HEADERS)]
     if all(roles) and _role(columns, VALUE_HEADERS):
