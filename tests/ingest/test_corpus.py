@@ -20,6 +20,7 @@ from typing import Any
 import demo_variants as dv
 import pandas as pd
 import pytest
+import yaml
 
 from sahel_eval import cli
 
@@ -557,3 +558,27 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path, capsys) -> None
     err = capsys.readouterr().err
     assert "config.yaml" in err and "'yaml_syntax'" in err
     assert "line 4, column" in err and "Traceback" not in err
+
+
+def test_dag_refuses_at_ingest_with_the_same_message(
+    mini: tuple[Path, dict], tmp_path: Path, capsys
+) -> None:
+    """Two corpus cases through the DAG (skipping ``make check``): the ingest rules fail
+    with the message ``check`` gives, and leave no interim table."""
+    from tests_support import snakemake
+
+    cases = [c for c in CASES if c.name in {"dv_future_period", "ev_district_typo"}]
+    code, blocks = run_check(mini, tmp_path, cases, capsys)
+    assert code == cli.EXIT_INPUT_ERROR
+    expected = [assert_refused(case, blocks) for case in cases]
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text("utf-8"))
+    (tmp_path / "config").mkdir()
+    dv.write_config(config, tmp_path / "config" / "config.yaml")
+    targets = ["results/interim/dhis2_datavalues.parquet", "results/interim/events.parquet"]
+    proc = snakemake(tmp_path, "--keep-going", *targets, timeout=600)
+    assert proc.returncode != 0
+    logs = "".join(p.read_text("utf-8") for p in (tmp_path / "logs" / "ingest").glob("*.log"))
+    for message in expected:
+        # The same message, the file shown relative to the directory the DAG runs in.
+        assert message.replace(f"{tmp_path}/", "") in logs, (message, logs[-2000:])
+    assert not list((tmp_path / "results").rglob("*.parquet"))
