@@ -23,6 +23,8 @@ rule ingest_facility_data:
             "geography",
             *(f"areas.{area}.districts" for area in AREAS),
             "dhis2",
+            "dq.first_period",
+            "dq.last_period",
             "programmes[].name",
         ),
         code=code("ingest.py"),

@@ -138,3 +138,32 @@ def check_events(config: Mapping[str, Any], events: pd.DataFrame, src: str | Pat
         "`shocks.local.event_types`), or correct the config.",
         row_label="line",
     )
+
+
+def check_period_window(config: Mapping[str, Any], periods: pd.Series, src: str | Path) -> None:
+    """``dq.first_period`` and ``dq.last_period``, when set, lie within the data's months.
+
+    A window reaching beyond the export would count the months without data as
+    unreported and lower completeness for no reason.
+    """
+    present = periods.dropna()
+    if present.empty:
+        return
+    first, last = str(present.min()), str(present.max())
+    problems: list[Problem | None] = []
+    for key in ("first_period", "last_period"):
+        wanted = config["dq"][key]
+        if wanted is not None and not first <= wanted <= last:
+            problems.append(
+                Problem(
+                    "period",
+                    "period_window_in_data",
+                    f"dq.{key} {wanted} is outside the data's months ({first} to {last})",
+                )
+            )
+    raise_problems(
+        src,
+        problems,
+        hint="set dq.first_period and dq.last_period in config/config.yaml within the "
+        "export's months (or null), or export the missing months.",
+    )

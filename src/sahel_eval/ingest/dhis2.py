@@ -16,6 +16,7 @@ from sahel_eval.ingest.common import (
     membership_problem,
     raise_problems,
 )
+from sahel_eval.ingest.crosscheck import check_period_window
 from sahel_eval.io import dhis2
 from sahel_eval.io.columns import Coercer
 from sahel_eval.privacy import drop_identifiers
@@ -50,7 +51,9 @@ def ingest_dhis2_datavalues(
     Checks that every (data element, category option combo) is in ``dhis2.indicators``
     (unmapped data elements are an error or dropped per ``dhis2.unmapped_data_elements``)
     and that every mapped data element occurs in the export (a wrong UID in the config
-    would otherwise silently give an empty indicator). ``value`` becomes float64;
+    would otherwise silently give an empty indicator), that each count is a whole
+    number, and that ``dq.first_period``/``dq.last_period`` lie within the export's
+    months. ``value`` becomes float64;
     keyed zeros, duplicates and name-variant org units are kept for the cleaning stage.
 
     Returns
@@ -127,6 +130,7 @@ def ingest_dhis2_datavalues(
         "a mapped data element holds a count, a whole number: correct the value in DHIS2 "
         "and export again."
     )
+    check_period_window(config, typer.frame["period"], src)
     frame = drop_identifiers(typer.frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
     frame = schemas.check_frame(
