@@ -17,6 +17,7 @@ import datetime as dt
 import gzip
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +268,96 @@ def upper_case_dhs(config: dict[str, Any], out: Path) -> dict[str, Any]:
     new = copy.deepcopy(config)
     new["inputs"]["surveys"][0]["files"][1]["path"] = str(out)
     return new
+
+
+# --- edits that break one input (the must-refuse corpus, tests/ingest/test_corpus.py) ---
+Edit = Callable[[dict[str, Any]], None]
+
+
+def input_path(config: dict, key: str) -> Path:
+    if key.startswith("survey_"):
+        unit = key.removeprefix("survey_")
+        files = config["inputs"]["surveys"][0]["files"]
+        return Path(next(f["path"] for f in files if f["unit"] == unit))
+    if key.startswith("mutual"):
+        return Path(config["inputs"]["mutuals"][0 if key == "mutual_csv" else 1])
+    return Path(config["inputs"][key])
+
+
+def table(key: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
+    """Edit a CSV input as a table of text (written back in its own compression)."""
+
+    def edit(config: dict) -> None:
+        path = input_path(config, key)
+        frame = fn(pd.read_csv(path, dtype=str, keep_default_na=False))
+        text = frame.to_csv(index=False, lineterminator="\n")
+        if path.suffix == ".gz":
+            write_gz(path, text)
+        else:
+            path.write_text(text, "utf-8")
+
+    return edit
+
+
+def cell(key: str, column: str, value: str, row: int = 0) -> Edit:
+    def fn(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[frame.index[row], column] = value
+        return frame
+
+    return table(key, fn)
+
+
+def rows(key: str, keep: Callable[[pd.DataFrame], pd.Series]) -> Edit:
+    return table(key, lambda f: f[keep(f)])
+
+
+def raw_bytes(key: str, fn: Callable[[bytes], bytes]) -> Edit:
+    def edit(config: dict) -> None:
+        path = input_path(config, key)
+        path.write_bytes(fn(path.read_bytes()))
+
+    return edit
+
+
+def header_only(key: str) -> Edit:
+    def edit(config: dict) -> None:
+        path = input_path(config, key)
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            header = fh.readline()
+        if path.suffix == ".gz":
+            write_gz(path, header)
+        else:
+            path.write_text(header, "utf-8")
+
+    return edit
+
+
+def delete(key: str) -> Edit:
+    return lambda config: input_path(config, key).unlink()
+
+
+def survey(unit: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
+    def edit(config: dict) -> None:
+        path = input_path(config, f"survey_{unit}")
+        frame = fn(pd.read_stata(path, convert_categoricals=False))
+        frame.to_stata(path, write_index=False, version=118, time_stamp=STAMP)
+
+    return edit
+
+
+def register(fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
+    return table("mutual_csv", fn)
+
+
+def set_key(path: list, value: Any) -> Callable[[dict], None]:
+    def fn(config: dict) -> None:
+        node = config
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return fn
 
 
 def main(target: str) -> None:

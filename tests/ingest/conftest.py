@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gzip
 import io
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
+from demo_variants import write_gz
 
 from sahel_eval.config import validate_config
 
@@ -46,14 +46,6 @@ IDENTIFIERS = [
 def write_csv(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_gz(path: Path, text: str) -> Path:
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as gz:
-        gz.write(text.encode("utf-8"))
-    path.write_bytes(buf.getvalue())
     return path
 
 

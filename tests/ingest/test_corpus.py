@@ -9,22 +9,30 @@ every case must still get its own error, and nothing may be written.
 
 from __future__ import annotations
 
-import gzip
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import demo_variants as dv
 import pandas as pd
 import pytest
 import yaml
+from demo_variants import (
+    cell,
+    delete,
+    header_only,
+    raw_bytes,
+    register,
+    rows,
+    set_key,
+    survey,
+    table,
+)
 
 from sahel_eval import cli
 
-Edit = Callable[[dict[str, Any]], None]
+Edit = dv.Edit
 
 
 @dataclass(frozen=True)
@@ -39,96 +47,6 @@ class Case:
 
     def clashes(self, other: Case) -> bool:
         return self.key == other.key or self.key in other.needs or other.key in self.needs
-
-
-def _path(config: dict, key: str) -> Path:
-    if key.startswith("survey_"):
-        unit = key.removeprefix("survey_")
-        files = config["inputs"]["surveys"][0]["files"]
-        return Path(next(f["path"] for f in files if f["unit"] == unit))
-    if key.startswith("mutual"):
-        return Path(config["inputs"]["mutuals"][0 if key == "mutual_csv" else 1])
-    return Path(config["inputs"][key])
-
-
-def table(key: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
-    """Edit a CSV input as a table of text (written back in its own compression)."""
-
-    def edit(config: dict) -> None:
-        path = _path(config, key)
-        frame = fn(pd.read_csv(path, dtype=str, keep_default_na=False))
-        text = frame.to_csv(index=False, lineterminator="\n")
-        if path.suffix == ".gz":
-            dv.write_gz(path, text)
-        else:
-            path.write_text(text, "utf-8")
-
-    return edit
-
-
-def cell(key: str, column: str, value: str, row: int = 0) -> Edit:
-    def fn(frame: pd.DataFrame) -> pd.DataFrame:
-        frame.loc[frame.index[row], column] = value
-        return frame
-
-    return table(key, fn)
-
-
-def rows(key: str, keep: Callable[[pd.DataFrame], pd.Series]) -> Edit:
-    return table(key, lambda f: f[keep(f)])
-
-
-def raw_bytes(key: str, fn: Callable[[bytes], bytes]) -> Edit:
-    def edit(config: dict) -> None:
-        path = _path(config, key)
-        path.write_bytes(fn(path.read_bytes()))
-
-    return edit
-
-
-def header_only(key: str) -> Edit:
-    def edit(config: dict) -> None:
-        path = _path(config, key)
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            header = fh.readline()
-        if path.suffix == ".gz":
-            dv.write_gz(path, header)
-        else:
-            path.write_text(header, "utf-8")
-
-    return edit
-
-
-def delete(key: str) -> Edit:
-    return lambda config: _path(config, key).unlink()
-
-
-def survey(unit: str, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
-    def edit(config: dict) -> None:
-        path = _path(config, f"survey_{unit}")
-        frame = fn(pd.read_stata(path, convert_categoricals=False))
-        frame.to_stata(path, write_index=False, version=118, time_stamp=dv.STAMP)
-
-    return edit
-
-
-def register(fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Edit:
-    return table("mutual_csv", fn)
-
-
-def conf(fn: Callable[[dict], None]) -> Edit:
-    return fn
-
-
-def _set(path: list, value: Any) -> Callable[[dict], None]:
-    def fn(config: dict) -> None:
-        node = config
-        for part in path[:-1]:
-            node = node[part]
-        node[path[-1]] = value
-
-    return fn
 
 
 DV, REG, FAC, POP = "dhis2_datavalues", "dhis2_completeness", "facilities", "population"
@@ -251,7 +169,12 @@ CASES = [
     ),
     Case("dv_header_only", DV, header_only(DV), DVF, None, "not_empty"),
     Case(
-        "dv_bad_timestamp", DV, cell(DV, "lastupdated", "hier"), DVF, "lastupdated", "date_format"
+        "dv_bad_timestamp",
+        DV,
+        cell(DV, "lastupdated", "hier"),
+        DVF,
+        "lastupdated",
+        "date_format",
     ),
     Case(
         "dv_unknown_orgunit",
@@ -282,14 +205,19 @@ CASES = [
     Case(
         "reg_dataset_uid_typo",
         REG,
-        conf(_set(["dhis2", "dataset"], "lmyddKdiCqJ")),
+        (set_key(["dhis2", "dataset"], "lmyddKdiCqJ")),
         REGF,
         "dataset",
         "dataset_present",
     ),
     Case("reg_bad_date", REG, cell(REG, "date", "demain"), REGF, "date", "date_format"),
     Case(
-        "reg_future_period", REG, cell(REG, "period", "209912"), REGF, "period", "period_not_future"
+        "reg_future_period",
+        REG,
+        cell(REG, "period", "209912"),
+        REGF,
+        "period",
+        "period_not_future",
     ),
     Case(
         "reg_missing_column",
@@ -362,12 +290,17 @@ CASES = [
         "unique_key",
     ),
     Case(
-        "ev_fractional_fatalities", EV, cell(EV, "fatalities", "2.5"), EVF, "fatalities", "integer"
+        "ev_fractional_fatalities",
+        EV,
+        cell(EV, "fatalities", "2.5"),
+        EVF,
+        "fatalities",
+        "integer",
     ),
     Case(
         "ev_configured_type_absent",
         EV,
-        conf(_set(["shocks", "local", "event_types"], ["Riots"])),
+        (set_key(["shocks", "local", "event_types"], ["Riots"])),
         EVF,
         "event_type",
         "configured_event_type_present",
@@ -411,7 +344,7 @@ CASES = [
     Case(
         "mutual_missing_column",
         "mutual_csv",
-        conf(lambda c: c["mutuals"]["columns"].update({"adherents_total": "members"})),
+        (lambda c: c["mutuals"]["columns"].update({"adherents_total": "members"})),
         "mutuelle_bandiagara.csv",
         "adherents_total",
         "required_column",
@@ -423,7 +356,7 @@ CONFIG_CASES = [
     Case(
         "cfg_area_district_unknown",
         "config",
-        conf(lambda c: c["areas"]["mopti"]["districts"].append("Sévaré")),
+        (lambda c: c["areas"]["mopti"]["districts"].append("Sévaré")),
         "config.yaml",
         "areas.mopti.districts",
         "known_district",
@@ -431,7 +364,7 @@ CONFIG_CASES = [
     Case(
         "cfg_unknown_outcome",
         "config",
-        conf(lambda c: c["analyses"][0]["outcomes"].append("consultation_all")),
+        (lambda c: c["analyses"][0]["outcomes"].append("consultation_all")),
         "config.yaml",
         "analyses[0].outcomes",
         "known_outcome",
@@ -439,7 +372,7 @@ CONFIG_CASES = [
     Case(
         "cfg_unknown_format",
         "config",
-        conf(_set(["dhis2", "format"], "excel")),
+        (set_key(["dhis2", "format"], "excel")),
         "config.yaml",
         "dhis2.format",
         "enum",
@@ -447,7 +380,7 @@ CONFIG_CASES = [
     Case(
         "cfg_area_without_districts",
         "config",
-        conf(lambda c: c["areas"]["bamako"].update({"districts": []})),
+        (lambda c: c["areas"]["bamako"].update({"districts": []})),
         "config.yaml",
         "areas.bamako.districts",
         "area_has_districts",
