@@ -348,11 +348,11 @@ class Coercer:
         (the run date) is an error: data cannot be reported for the future.
         """
         col = self.frame[column].astype("str").str.strip()
-        lookup = {v: parse_period(v) for v in col.dropna().unique()}
-        parsed = col.map(lookup)
-        canonical = parsed.map(lambda p: p[0] if isinstance(p, tuple) else None)
-        kind = parsed.map(lambda p: p[1] if isinstance(p, tuple) else None)
-        bad = canonical.isna()
+        # Few distinct periods in a long column: parse and judge each once.
+        parsed = {v: parse_period(v) for v in col.dropna().unique()}
+        now = today or dt.datetime.now(dt.UTC).date()
+        current = f"{now.year:04d}{now.month:02d}"
+        bad = col.isna() | col.isin([v for v, p in parsed.items() if p is None])
         if bad.any():
             self._fail(
                 column,
@@ -360,7 +360,7 @@ class Coercer:
                 "the period is not a month (YYYYMM, YYYY-MM or 'Janvier 2018')",
                 bad,
             )
-        quarter = kind == "quarter"
+        quarter = col.isin([v for v, p in parsed.items() if p and p[1] == "quarter"])
         if quarter.any():
             self._fail(
                 column,
@@ -369,9 +369,9 @@ class Coercer:
                 "be split into months",
                 quarter,
             )
-        month = canonical.where(kind == "month")
-        now = today or dt.datetime.now(dt.UTC).date()
-        future = month.notna() & (month.fillna("") > f"{now.year:04d}{now.month:02d}")
+        future = col.isin(
+            [v for v, p in parsed.items() if p and p[1] == "month" and p[0] > current]
+        )
         if future.any():
             self._fail(
                 column,
@@ -379,7 +379,8 @@ class Coercer:
                 f"the period is after the current month ({now:%Y-%m})",
                 future,
             )
-        self.frame[column] = canonical.where(~quarter).astype("str")
+        rewrite = {v: p[0] for v, p in parsed.items() if p and p[0] != v}
+        self.frame[column] = col.replace(rewrite) if rewrite else col
 
     def boolean(self, column: str) -> None:
         """Parse true/false (also 1/0, oui/non) as nullable boolean."""
