@@ -232,6 +232,10 @@ def yaml_error(shown: str, exc: BaseException) -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    # The parser notices late; where the unfinished construct began is often the typo.
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None and start is not mark:
+        what += f" ({context} started at line {start.line + 1}, column {start.column + 1})"
     return InputError(
         shown,
         [Problem(None, "yaml_syntax", f"{where}{what}")],

@@ -515,3 +515,19 @@ def test_dag_refuses_at_ingest_with_the_same_message(
         # The same message, the file shown relative to the directory the DAG runs in.
         assert message.replace(f"{tmp_path}/", "") in logs, (message, logs[-2000:])
     assert not list((tmp_path / "results").rglob("*.parquet"))
+
+
+def test_snakemake_gives_the_yaml_error_with_line_and_column(tmp_path: Path) -> None:
+    from tests_support import snakemake
+
+    (tmp_path / "config").mkdir()
+    text = (dv.REPO / "config" / "config.yaml").read_text("utf-8")
+    broken = text.replace("synthetic: true", "synthetic: [true", 1)
+    (tmp_path / "config" / "config.yaml").write_text(broken, "utf-8")
+    proc = snakemake(tmp_path, "-n", timeout=300)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "config/config.yaml" in out and "'yaml_syntax'" in out
+    # Where the parser noticed, and where the unclosed list began (the typo).
+    line = broken.splitlines().index("synthetic: [true") + 1
+    assert f"started at line {line}, column 12" in out, out[-1500:]
