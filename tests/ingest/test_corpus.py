@@ -105,12 +105,16 @@ CASES = [
     Case("fac_bad_date", FAC, cell(FAC, "opened", "2005-13-45"), FACF, "opened", "date_format"),
     Case("fac_empty_uid", FAC, cell(FAC, "orgunit_uid", ""), FACF, "orgunit_uid", "not_missing"),
     Case(
-        "fac_area_district_without_facility",
-        FAC,
-        rows(FAC, lambda f: f["district"] != "Youwarou"),
-        FACF,
-        "district",
+        "area_district_without_facility",
+        "areas",
+        lambda c: [
+            c["geography"]["Mopti"].append("Sofara"),
+            c["areas"]["mopti"]["districts"].append("Sofara"),
+        ],
+        "config",
+        "areas.mopti.districts",
         "area_district_has_facilities",
+        (FAC,),
     ),
     # catchment population
     Case("pop_fractional", POP, cell(POP, "population", "12000.5"), POPF, "population", "integer"),
@@ -531,3 +535,21 @@ def test_snakemake_gives_the_yaml_error_with_line_and_column(tmp_path: Path) -> 
     # Where the parser noticed, and where the unclosed list began (the typo).
     line = broken.splitlines().index("synthetic: [true") + 1
     assert f"started at line {line}, column 12" in out, out[-1500:]
+
+
+def test_panel_rule_refuses_an_area_district_without_facilities(
+    mini: tuple[Path, dict],
+) -> None:
+    from sahel_eval import ingest
+    from sahel_eval.clean.panels import panel_for_area
+    from sahel_eval.config import validate_config
+    from sahel_eval.errors import InputError
+
+    config = validate_config(json.loads(json.dumps(mini[1])))
+    facilities = ingest.ingest_facilities(config)
+    facilities = facilities[facilities["district"] != "Koro"]
+    with pytest.raises(InputError) as info:
+        panel_for_area(None, facilities, None, None, config, "mopti")
+    message = str(info.value)
+    assert "'areas.mopti.districts'" in message and "area_district_has_facilities" in message
+    assert "Koro" in message

@@ -21,7 +21,6 @@ rule ingest_facility_data:
             "privacy",
             *(f"inputs.{name}" for name in FACILITY_INPUTS),
             "geography",
-            *(f"areas.{area}.districts" for area in AREAS),
             "dhis2",
             "dq.first_period",
             "dq.last_period",

@@ -14,7 +14,6 @@ from sahel_eval.ingest.common import (
     membership_problem,
     raise_problems,
 )
-from sahel_eval.ingest.crosscheck import check_area_districts
 from sahel_eval.io import tables
 
 
@@ -25,8 +24,6 @@ def ingest_facilities(
     out: str | Path | None = None,
 ) -> pd.DataFrame:
     """Master facility list: one row per facility, region/district known, UIDs unique.
-
-    Every district of every area (``areas.<area>.districts``) must hold a facility.
 
     Parameters
     ----------
@@ -51,7 +48,6 @@ def ingest_facilities(
         hint="each facility must appear once with a DHIS2 UID, and its region and "
         "district must be spelled as under `geography` in config/config.yaml.",
     )
-    check_area_districts(config, frame, src)
     return interim_table(frame, out)
 
 
