@@ -6,10 +6,17 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from sahel_eval.config import validate_config
+from sahel_eval.config import read_yaml, validate_config
 from sahel_eval.errors import InputError
 
 min_version("9.0")
+
+# A YAML syntax error gets our message (line, column, what to do), not the parser's.
+if Path("config/config.yaml").is_file():
+    try:
+        read_yaml("config/config.yaml")
+    except InputError as err:
+        sys.exit(err.message)
 
 
 configfile: "config/config.yaml"

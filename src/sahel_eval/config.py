@@ -192,21 +192,7 @@ def load_config(
         If the file is missing, is not YAML, or breaks the schema.
     """
     shown = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = safe_load(fh)
-    except FileNotFoundError:
-        raise InputError(
-            shown,
-            [Problem(None, "file_exists", "the config file does not exist")],
-            hint="pass --config with the path of your config.yaml",
-        ) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(
-            shown,
-            [Problem(None, "yaml_syntax", str(exc).splitlines()[0])],
-            hint="fix the YAML syntax (indentation, colons, quotes)",
-        ) from None
+    config = read_yaml(path)
     if not isinstance(config, dict):
         raise InputError(
             shown,
@@ -214,6 +200,48 @@ def load_config(
             hint="start from the shipped config/config.yaml",
         )
     return validate_config(config, schema_path=schema_path, source=shown)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML config file; a syntax error names its line and column.
+
+    The Snakefile calls this before its ``configfile:`` so that a syntax error gets
+    this message rather than the YAML parser's traceback.
+
+    Raises
+    ------
+    InputError
+        The file is missing or not valid YAML.
+    """
+    shown = str(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return safe_load(fh)
+    except FileNotFoundError:
+        raise InputError(
+            shown,
+            [Problem(None, "file_exists", "the config file does not exist")],
+            hint="pass --config with the path of your config.yaml",
+        ) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(shown, exc) from None
+
+
+def yaml_error(shown: str, exc: BaseException) -> InputError:
+    """A YAML syntax error as an :class:`InputError` with its line and column."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    # The parser notices late; where the unfinished construct began is often the typo.
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None and start is not mark:
+        what += f" ({context} started at line {start.line + 1}, column {start.column + 1})"
+    return InputError(
+        shown,
+        [Problem(None, "yaml_syntax", f"{where}{what}")],
+        hint="fix the YAML syntax there (indentation, a missing colon or space after "
+        "it, unbalanced quotes or brackets)",
+    )
 
 
 def _key_path(parts: Any) -> str:
@@ -261,6 +289,24 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     f"region '{area['region']}' is not in geography",
                 )
             )
+        if not area.get("districts"):
+            problems.append(
+                Problem(
+                    f"areas.{name}.districts",
+                    "area_has_districts",
+                    "an area needs its districts (its panel is their facilities)",
+                )
+            )
+        elif area["region"] in geography:
+            unknown = [d for d in area["districts"] if d not in geography[area["region"]]]
+            if unknown:
+                problems.append(
+                    Problem(
+                        f"areas.{name}.districts",
+                        "known_district",
+                        f"not under geography.{area['region']}: " + ", ".join(unknown),
+                    )
+                )
         for key in ("label", "district_unit"):
             missing = [lang for lang in languages if lang not in area.get(key, {})]
             if missing:

@@ -7,18 +7,59 @@ so a failure leaves none behind.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
-from .errors import InputError
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import InputError, Problem, display_path
+
+#: What reading a truncated or corrupt intermediate file raises.
+DAMAGED = (pa.ArrowException, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError)
 
 
-def run_rule(log_path: str, step: Callable[[], object]) -> None:
+def damaged_intermediate(paths: Iterable[str]) -> InputError | None:
+    """The error for the first unreadable parquet or JSON file among ``paths``, if any.
+
+    Only the footer of a parquet file is read (cheap), enough to find a truncation.
+    """
+    for path in map(Path, paths):
+        if path.suffix not in {".parquet", ".json"} or not path.is_file():
+            continue
+        try:
+            if path.suffix == ".parquet":
+                pq.read_metadata(path)
+            else:
+                json.loads(path.read_text(encoding="utf-8"))
+        except DAMAGED as exc:
+            return InputError(
+                display_path(path),
+                [
+                    Problem(
+                        None,
+                        "intermediate_readable",
+                        f"the intermediate file is truncated or corrupt ({type(exc).__name__})",
+                    )
+                ],
+                hint="delete it and run `make run` again: Snakemake rebuilds a missing "
+                "intermediate from the files it was made from.",
+            )
+    return None
+
+
+def run_rule(
+    log_path: str, step: Callable[[], object], *, inputs: Iterable[str] | None = None
+) -> None:
     """Run ``step`` with logging (and Python warnings) sent to ``log_path``.
 
     On :class:`~sahel_eval.errors.InputError` the message goes to the log and to
-    stderr and the process exits with status 1, without a traceback.
+    stderr and the process exits with status 1, without a traceback. So does a
+    read error caused by a damaged intermediate file among ``inputs`` (default: the
+    calling script's ``snakemake.input``), named with how to rebuild it.
     """
     logging.basicConfig(
         filename=log_path,
@@ -28,9 +69,22 @@ def run_rule(log_path: str, step: Callable[[], object]) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    if inputs is None:
+        # Snakemake puts `snakemake` in the globals of the script that calls us.
+        smk = sys._getframe(1).f_globals.get("snakemake")
+        inputs = [str(p) for p in smk.input] if smk is not None else []
     try:
         step()
     except InputError as err:
-        logging.getLogger("sahel_eval").error("%s", err.message)
-        print(err.message, file=sys.stderr)
-        sys.exit(1)
+        _fail(err)
+    except DAMAGED:
+        err = damaged_intermediate(inputs)
+        if err is None:
+            raise
+        _fail(err)
+
+
+def _fail(err: InputError) -> None:
+    logging.getLogger("sahel_eval").error("%s", err.message)
+    print(err.message, file=sys.stderr)
+    sys.exit(1)

@@ -134,7 +134,8 @@ def datavalues_schema() -> pa.DataFrameSchema:
             "value": pa.Column(
                 "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
             ),
-            "lastupdated": pa.Column("datetime64[ns]"),
+            # Analytics and pivot exports carry no timestamp (nor duplicates).
+            "lastupdated": pa.Column("datetime64[ns]", nullable=True),
             "followup": pa.Column("boolean", nullable=True),
         },
         strict=True,

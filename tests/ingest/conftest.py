@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gzip
 import io
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
+from demo_variants import write_gz
 
 from sahel_eval.config import validate_config
 
@@ -46,14 +46,6 @@ IDENTIFIERS = [
 def write_csv(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return path
-
-
-def write_gz(path: Path, text: str) -> Path:
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as gz:
-        gz.write(text.encode("utf-8"))
-    path.write_bytes(buf.getvalue())
     return path
 
 
@@ -91,9 +83,9 @@ RmaCscom001,202002,{FAC[0]},{COC_DEFAULT},2020-03-20T09:05:00,awa.sangare,true
 """
 
 PROGRAMMES = f"""programme,unit_level,unit_id,start,end
-I3S,facility,{FAC[0]},2018-01-01,2021-12-31
-I3S,facility,{FAC[1]},2019-01-01,2021-12-31
-Djantoli,commune,Commune III,2017-11-01,2019-10-31
+I3S,facility,{FAC[0]},2020-02-01,2021-12-31
+I3S,facility,{FAC[1]},2020-03-01,2021-12-31
+Djantoli,commune,Commune III,2020-02-01,2021-10-31
 """
 
 EVENT_HEADER = (
@@ -283,6 +275,10 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
         "anc1": [{"data_element": DE_CPN1, "category_option_combo": COC_DEFAULT}],
     }
     config["dhis2"]["indicators"] = indicators
+    config["dhis2"]["dataset"] = "RmaCscom001"
+    # Each area keeps the districts the three fixture facilities are in.
+    config["areas"]["mopti"]["districts"] = ["Bandiagara", "Mopti"]
+    config["areas"]["bamako"]["districts"] = ["Commune III"]
     config["dq"]["outliers"]["seasonal_indicators"] = []
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
     for analysis in config["analyses"]:

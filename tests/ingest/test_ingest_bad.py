@@ -192,7 +192,7 @@ CASES = [
     (
         "bad_date",
         "facilities",
-        csv_edit("facilities", "2005-01-01", "01/01/2005"),
+        csv_edit("facilities", "2005-01-01", "2005-13-01"),
         "facilities",
         "opened",
         "date_format",
@@ -232,9 +232,9 @@ CASES = [
         "district_in_region",
     ),
     (
-        "period_not_yyyymm",
+        "period_not_a_month",
         "dhis2_datavalues",
-        dv_edit(",202002,", ",2020-02,"),
+        dv_edit(",202002,", ",2020-W06,"),
         "dhis2_datavalues",
         "period",
         "period_format",
@@ -298,7 +298,7 @@ CASES = [
     (
         "end_before_start",
         "programmes",
-        csv_edit("programmes", "2017-11-01,2019-10-31", "2019-11-01,2019-10-31"),
+        csv_edit("programmes", "2020-02-01,2021-10-31", "2021-11-01,2021-10-31"),
         "programmes",
         "end",
         "end_after_start",

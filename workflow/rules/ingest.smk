@@ -22,6 +22,8 @@ rule ingest_facility_data:
             *(f"inputs.{name}" for name in FACILITY_INPUTS),
             "geography",
             "dhis2",
+            "dq.first_period",
+            "dq.last_period",
             "programmes[].name",
         ),
         code=code("ingest.py"),
@@ -41,7 +43,13 @@ rule ingest_events:
     conda:
         ENV
     params:
-        config=subset("synthetic", "privacy", "inputs.events"),
+        config=subset(
+            "synthetic",
+            "privacy",
+            "inputs.events",
+            "geography",
+            "shocks.local.event_types",
+        ),
         code=code("ingest.py"),
     script:
         "../scripts/ingest.py"
@@ -64,6 +72,7 @@ rule ingest_mutuals:
             "privacy",
             "inputs.mutuals",
             "mutuals.sheet",
+            "mutuals.header_row",
             "mutuals.columns",
         ),
         code=code("ingest.py"),

@@ -2,26 +2,34 @@
 
 Each named output is one kind of input (facilities, population, DHIS2 exports,
 programmes, events, mutuals), ingested in output order: the master facility list
-first, since population and roll-out rows must match its ids.
+first, since population and roll-out rows must match its ids, and the data values
+before the roll-out, which must start after their first month. Every table is
+validated before any is written, so a bad file leaves no partial output.
 """
 
 from sahel_eval import ingest
+from sahel_eval.io.parquet import write_parquet
 from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
     config = smk.params.config
-    facility_ids = None
-    for kind, out in smk.output.items():
+    frames = {}
+    for kind in smk.output.keys():
         if kind == "mutuals":
-            ingest.ingest_mutuals(config, srcs=list(smk.input.mutuals), out=out)
+            frames[kind] = ingest.ingest_mutuals(config, srcs=list(smk.input.mutuals))
             continue
         kwargs = {}
         if kind in ("population", "programmes"):
-            kwargs["facility_ids"] = facility_ids
-        frame = ingest.SINGLE_FILE_INGESTERS[kind](config, src=smk.input[kind], out=out, **kwargs)
-        if kind == "facilities":
-            facility_ids = frame["orgunit_uid"].tolist()
+            facilities = frames.get("facilities")
+            kwargs["facility_ids"] = (
+                None if facilities is None else facilities["orgunit_uid"].tolist()
+            )
+        if kind == "programmes":
+            kwargs["datavalues"] = frames.get("dhis2_datavalues")
+        frames[kind] = ingest.SINGLE_FILE_INGESTERS[kind](config, src=smk.input[kind], **kwargs)
+    for kind, frame in frames.items():
+        write_parquet(frame, smk.output[kind])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.clean.periods import date_month_number, month_number
+from sahel_eval.ingest.crosscheck import check_area_districts
 
 __all__ = ["build_panel", "build_panels", "programme_timing"]
 
@@ -216,6 +217,8 @@ def panel_for_area(
 ) -> pd.DataFrame:
     """``panel_{area}`` of one area of the config (its districts and its programme)."""
     spec = config["areas"][area]
+    # An area district without facilities is refused by name, not an empty panel.
+    check_area_districts({"areas": {area: spec}}, facilities)
     names = [p["name"] for p in config["programmes"] if p["area"] == area]
     return build_panel(
         facility_month,

@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
+from sahel_eval.ingest.crosscheck import check_area_districts
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
 from sahel_eval.ingest.facilities import ingest_facilities, ingest_population
 from sahel_eval.ingest.mutuals import ingest_mutuals
@@ -64,6 +67,27 @@ SINGLE_FILE_INGESTERS = {
 }
 
 
+def check_orgunits(
+    config: Mapping[str, Any],
+    facilities: pd.DataFrame,
+    datavalues: pd.DataFrame | None,
+    registrations: pd.DataFrame | None,
+) -> None:
+    """The org-unit mapping, and every org unit of the exports, match the master list.
+
+    The cleaning stage makes this match (and raises the same errors); ``make check``
+    runs it early so that an unknown org unit is found in seconds.
+    """
+    # Imported here: ingest precedes cleaning, and only this check borrows from it.
+    from sahel_eval.clean.orgunits import match_orgunits, read_orgunit_mapping
+
+    path = config["inputs"]["orgunit_mapping"]
+    mapping = read_orgunit_mapping(path, facilities["orgunit_uid"]) if path else None
+    for frame, key in ((datavalues, "dhis2_datavalues"), (registrations, "dhis2_completeness")):
+        if frame is not None:
+            match_orgunits(frame["orgunit"], facilities, mapping, source=config["inputs"][key])
+
+
 def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     """Validate every input of ``config`` without writing anything.
 
@@ -86,10 +110,13 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     facilities = attempt(ingest_facilities, config)
     if facilities is not None:
         facility_ids = facilities["orgunit_uid"].tolist()
+        attempt(check_area_districts, config, facilities)
     attempt(ingest_population, config, facility_ids=facility_ids)
-    attempt(ingest_dhis2_datavalues, config)
-    attempt(ingest_dhis2_completeness, config)
-    attempt(ingest_programmes, config, facility_ids=facility_ids)
+    datavalues = attempt(ingest_dhis2_datavalues, config)
+    registrations = attempt(ingest_dhis2_completeness, config)
+    attempt(ingest_programmes, config, facility_ids=facility_ids, datavalues=datavalues)
+    if facilities is not None:
+        attempt(check_orgunits, config, facilities, datavalues, registrations)
     attempt(ingest_events, config)
     attempt(ingest_mutuals, config)
     for rnd in config["inputs"]["surveys"]:

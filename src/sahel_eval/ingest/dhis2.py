@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sahel_eval.ingest.common import (
     membership_problem,
     raise_problems,
 )
+from sahel_eval.ingest.crosscheck import check_period_window
 from sahel_eval.io import dhis2
 from sahel_eval.io.columns import Coercer
 from sahel_eval.privacy import drop_identifiers
@@ -28,6 +30,16 @@ def _dhis2_mapping(config: Mapping[str, Any]) -> dict[str, set[str]]:
     return mapping
 
 
+def source_names(config: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Name of each configured source (``name`` key) -> (data element, combo)."""
+    return {
+        source["name"]: (source["data_element"], source["category_option_combo"])
+        for sources in config["dhis2"]["indicators"].values()
+        for source in sources
+        if "name" in source
+    }
+
+
 def ingest_dhis2_datavalues(
     config: Mapping[str, Any],
     *,
@@ -39,7 +51,9 @@ def ingest_dhis2_datavalues(
     Checks that every (data element, category option combo) is in ``dhis2.indicators``
     (unmapped data elements are an error or dropped per ``dhis2.unmapped_data_elements``)
     and that every mapped data element occurs in the export (a wrong UID in the config
-    would otherwise silently give an empty indicator). ``value`` becomes float64;
+    would otherwise silently give an empty indicator), that each count is a whole
+    number, and that ``dq.first_period``/``dq.last_period`` lie within the export's
+    months. ``value`` becomes float64;
     keyed zeros, duplicates and name-variant org units are kept for the cleaning stage.
 
     Returns
@@ -49,7 +63,7 @@ def ingest_dhis2_datavalues(
         value, lastupdated, followup``.
     """
     src = src or config["inputs"]["dhis2_datavalues"]
-    frame = dhis2.read_datavalues(src)
+    frame = dhis2.read_datavalues(src, shape=config["dhis2"]["format"], names=source_names(config))
     mapping = _dhis2_mapping(config)
     problems: list[Problem | None] = []
     if config["dhis2"]["unmapped_data_elements"] == "drop":
@@ -91,6 +105,19 @@ def ingest_dhis2_datavalues(
                 "mapped data element(s) never occur in the export: " + ", ".join(absent),
             )
         )
+    # A data element present under other combos still leaves this source empty.
+    absent_pairs = sorted(
+        f"{de}.{coc}" for de, coc in known_pairs - set(pairs[mapped]) if de not in absent
+    )
+    if absent_pairs:
+        problems.append(
+            Problem(
+                "categoryoptioncombo",
+                "mapped_combo_present",
+                "mapped data element.category option combo(s) never occur in the export: "
+                + ", ".join(absent_pairs),
+            )
+        )
     raise_problems(
         src,
         problems,
@@ -98,10 +125,12 @@ def ingest_dhis2_datavalues(
         "correct the UID there, or set dhis2.unmapped_data_elements: drop.",
     )
     typer = Coercer(frame, src)
-    typer.number("value")
+    typer.count("value")
     typer.raise_if_any(
-        "a mapped data element must hold a number: correct the value in DHIS2 and export again."
+        "a mapped data element holds a count, a whole number: correct the value in DHIS2 "
+        "and export again."
     )
+    check_period_window(config, typer.frame["period"], src)
     frame = drop_identifiers(typer.frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
     frame = schemas.check_frame(
@@ -130,6 +159,24 @@ def ingest_dhis2_completeness(
     frame = dhis2.read_completeness(src)
     dataset = config["dhis2"]["dataset"]
     if dataset:
+        present = sorted(set(frame["dataset"].dropna()))
+        if dataset not in present:
+            close = difflib.get_close_matches(dataset, present, n=1, cutoff=0.6)
+            raise_problems(
+                src,
+                [
+                    Problem(
+                        "dataset",
+                        "dataset_present",
+                        f"dhis2.dataset {dataset} occurs in no registration (found: "
+                        + ", ".join(present[:5])
+                        + ")"
+                        + (f"; did you mean {close[0]}?" if close else ""),
+                    )
+                ],
+                hint="correct dhis2.dataset in config/config.yaml to the UID of the "
+                "monthly report's data set, or set it to null to keep every data set.",
+            )
         frame = frame[frame["dataset"] == dataset]
     frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.completeness_schema().columns if c in frame.columns]]

@@ -36,7 +36,9 @@ def ingest_mutuals(
     inverse = {v: k for k, v in columns.items()}
     frames = []
     for src in srcs:
-        frame = tables.read_register(src, columns, sheet=settings["sheet"])
+        frame = tables.read_register(
+            src, columns, sheet=settings["sheet"], header_row=settings["header_row"]
+        )
         frames.append(
             schemas.check_frame(
                 frame,

@@ -15,6 +15,7 @@ from sahel_eval.ingest.common import (
     membership_problem,
     raise_problems,
 )
+from sahel_eval.ingest.crosscheck import check_events, check_rollout_within_data
 from sahel_eval.io import tables
 
 
@@ -24,11 +25,13 @@ def ingest_programmes(
     src: str | Path | None = None,
     out: str | Path | None = None,
     facility_ids: Iterable[str] | None = None,
+    datavalues: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Programme roll-out: known programmes, levels and units, end ≥ start.
 
     Units at commune or district level must be districts under ``geography``; at
-    facility level, when ``facility_ids`` is given, UIDs of the master list.
+    facility level, when ``facility_ids`` is given, UIDs of the master list. When the
+    ingested ``datavalues`` are given, every roll-out starts after their first month.
     """
     src = src or config["inputs"]["programmes"]
     frame = tables.read_programmes(src)
@@ -68,6 +71,8 @@ def ingest_programmes(
     raise_problems(
         src, problems, hint="spell units as in the facility list / `geography`.", row_label="line"
     )
+    if datavalues is not None:
+        check_rollout_within_data(frame, datavalues, src)
     return interim_table(frame, out)
 
 
@@ -77,8 +82,12 @@ def ingest_events(
     src: str | Path | None = None,
     out: str | Path | None = None,
 ) -> pd.DataFrame:
-    """ACLED-style events: unique ids, dates, fatalities ≥ 0."""
+    """ACLED-style events: unique ids, dates, fatalities ≥ 0, districts and types known.
+
+    See :func:`~sahel_eval.ingest.crosscheck.check_events`.
+    """
     src = src or config["inputs"]["events"]
     frame = tables.read_events(src)
     frame = schemas.check_frame(frame, schemas.events_schema(), src)
+    check_events(config, frame, src)
     return interim_table(frame, out)

@@ -57,6 +57,62 @@ def _expand(patterns: Iterable[str], columns: Sequence[str]) -> tuple[list[str],
     return found, missing
 
 
+def _as_configured_case(
+    survey: stata_spss.SurveyFile, variables: Mapping[str, Any], src: str | Path
+) -> stata_spss.SurveyFile:
+    """Rename the file's variables to the config's spelling, matched case-insensitively.
+
+    DHS files come with ``V481`` or ``v481`` depending on the release and the
+    converter; a variable matched only by a glob takes the glob's case. Two variables
+    differing only in case are ambiguous and refused.
+    """
+    names = [
+        variables["id"],
+        *(variables[key] for key in SURVEY_DESIGN),
+        *([variables["urban"]] if variables["urban"] else []),
+        *variables["outcomes"],
+        *variables["covariates"],
+        *variables["identifiers"],
+    ]
+    globs = [n for n in names if any(ch in n for ch in "*?[")]
+    exact = {n.casefold(): n for n in names if n not in globs}
+    columns = [str(c) for c in survey.frame.columns]
+    rename = {}
+    for col in columns:
+        target = exact.get(col.casefold())
+        if target is None:
+            hits = [g for g in globs if fnmatch.fnmatchcase(col.casefold(), g.casefold())]
+            target = (col.lower() if hits[0] == hits[0].lower() else col.upper()) if hits else col
+        if target != col:
+            rename[col] = target
+    if not rename:
+        return survey
+    renamed = [rename.get(c, c) for c in columns]
+    clash = sorted({c for c in renamed if renamed.count(c) > 1})
+    if clash:
+        raise InputError(
+            display_path(src),
+            [
+                Problem(
+                    clash[0],
+                    "unique_variable",
+                    "variables differ only in case: "
+                    + ", ".join(c for c in columns if rename.get(c, c) in clash),
+                )
+            ],
+            hint="drop or rename one of them in the file: names are matched ignoring case.",
+            row_label="observation",
+        )
+    return stata_spss.SurveyFile(
+        frame=survey.frame.rename(columns=rename),
+        variable_labels={rename.get(k, k): v for k, v in survey.variable_labels.items()},
+        value_labels={rename.get(k, k): v for k, v in survey.value_labels.items()},
+        file_format=survey.file_format,
+        release=survey.release,
+        encoding=survey.encoding,
+    )
+
+
 def ingest_survey(
     config: Mapping[str, Any],
     *,
@@ -95,6 +151,7 @@ def ingest_survey(
     src = src or entry["path"]
     variables = config["survey"]["variables"][unit]
     survey = stata_spss.read_survey(src, file_format=entry["format"], encoding=entry["encoding"])
+    survey = _as_configured_case(survey, variables, src)
     frame = survey.frame
     identifiers = set(variables["identifiers"])
     masked = identifiers | {variables["id"]}

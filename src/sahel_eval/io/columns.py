@@ -6,8 +6,10 @@ parse is reported with its line number instead of silently becoming missing.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import gzip
+import logging
 import re
 import unicodedata
 import zlib
@@ -18,8 +20,13 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.errors import InputError, Problem, display_path, problem
+from sahel_eval.io.values import is_whole, parse_date, parse_numbers, parse_period
 
-PERIOD_PATTERN = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+LOG = logging.getLogger(__name__)
+#: Field separators a CSV may use (French Excel writes ``;``), most common first.
+SEPARATORS = (",", ";", "\t")
+#: Encodings tried in turn: UTF-8 (a BOM is dropped), then Windows-1252 (Excel in French).
+ENCODINGS = ("utf-8-sig", "cp1252")
 TRUE_TEXT = {"true", "1", "yes", "oui", "vrai"}
 FALSE_TEXT = {"false", "0", "no", "non", "faux"}
 
@@ -48,7 +55,7 @@ def unreadable_file(path: str | Path, what: str, exc: BaseException) -> InputErr
         display_path(path),
         [Problem(None, "readable", f"the {what} file cannot be read ({reason})")],
         hint="the file is damaged or not in the expected format: export it again from "
-        "the source system (a .gz file must be complete gzip; CSV must be UTF-8).",
+        "the source system (a .gz file must be complete gzip; CSV in UTF-8 or Windows-1252).",
     )
 
 
@@ -75,16 +82,7 @@ def read_text_table(path: str | Path, what: str) -> pd.DataFrame:
     """
     if not Path(path).is_file():
         raise missing_file(path, what)
-    try:
-        frame = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8",
-            compression="infer",
-        )
-    except (
+    errors = (
         OSError,
         EOFError,
         UnicodeDecodeError,
@@ -92,10 +90,63 @@ def read_text_table(path: str | Path, what: str) -> pd.DataFrame:
         gzip.BadGzipFile,
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
-    ) as exc:
+    )
+    try:
+        head = _head_bytes(path)
+    except errors as exc:
         raise unreadable_file(path, what, exc) from None
+    if not head.strip():
+        raise empty_file(path, what)
+    first_line = head.splitlines()[0]
+    sep = max(SEPARATORS, key=lambda c: first_line.count(c.encode()))
+    frame = None
+    for encoding in ENCODINGS:
+        try:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding=encoding,
+                sep=sep,
+                compression="infer",
+            )
+            break
+        except UnicodeDecodeError as exc:
+            last: BaseException = exc
+        except errors as exc:
+            raise unreadable_file(path, what, exc) from None
+    if frame is None:
+        raise unreadable_file(path, what, last)
+    if sep != "," or encoding != "utf-8-sig":
+        LOG.info("%s: read as %s, separator %r", display_path(path), encoding, sep)
     frame.columns = [normalise_header(c) for c in frame.columns]
     return frame
+
+
+def _head_bytes(path: str | Path, size: int = 65536) -> bytes:
+    """The first bytes of a file, decompressed if it is gzip (for sniffing)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    with opener(path, "rb") as fh:
+        return fh.read(size)
+
+
+def empty_file(path: str | Path, what: str) -> InputError:
+    """The error for an input file with no header or no data rows."""
+    return InputError(
+        display_path(path),
+        [Problem(None, "not_empty", f"the {what} file has no data rows")],
+        hint="the file is empty or holds only its header: export it again, or point "
+        "`inputs` in config/config.yaml at the complete file.",
+    )
+
+
+def require_rows(frame: pd.DataFrame, path: str | Path, what: str) -> None:
+    """Raise :func:`empty_file` if ``frame`` has no rows (a header-only file)."""
+    if frame.empty:
+        raise empty_file(path, what)
 
 
 def require_columns(
@@ -209,63 +260,127 @@ class Coercer:
                 self._fail(column, "not_missing", "the value is empty", bad)
 
     def number(self, column: str, *, required: bool = False) -> None:
-        """Parse as float64 (``,`` accepted as the decimal mark)."""
+        """Parse as float64 (``,`` accepted as the decimal mark, ``1 000`` as a thousand)."""
         raw = self.frame[column]
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             self.frame[column] = raw.astype("float64")
             if required and raw.isna().any():
                 self._fail(column, "not_missing", "the value is empty", raw.isna())
             return
-        text = raw.astype("str").str.strip().str.replace(",", ".", regex=False)
-        parsed = pd.to_numeric(text, errors="coerce")
+        parsed = parse_numbers(raw, decimal_comma=True)
         present = self._present(column)
         bad = present & parsed.isna()
         if bad.any():
             self._fail(column, "numeric", "the value is not a number", bad)
         if required and (~present).any():
             self._fail(column, "not_missing", "the value is empty", ~present)
-        self.frame[column] = parsed.astype("float64")
+        self.frame[column] = parsed
+
+    def count(self, column: str) -> None:
+        """Parse a count as float64: a whole number, ``1 000`` accepted, no comma.
+
+        A comma in a count is refused rather than read: ``12,5`` is neither 12 nor
+        125, and ``1,000`` could be either a thousand or one.
+        """
+        raw = self.frame[column].astype("str").str.strip()
+        parsed = parse_numbers(raw, decimal_comma=False)
+        present = self._present(column)
+        bad = present & parsed.isna()
+        comma = present & raw.str.contains(",", regex=False).fillna(False)
+        if (bad & ~comma).any():
+            self._fail(column, "numeric", "the value is not a number", bad & ~comma)
+        frac = comma | (parsed.notna() & ~is_whole(parsed))
+        if frac.any():
+            self._fail(
+                column,
+                "whole_number",
+                "a count must be a whole number (a decimal comma or fraction is not one)",
+                frac,
+            )
+        self.frame[column] = parsed.where(~frac)
 
     def integer(self, column: str, *, required: bool = False) -> None:
-        """Parse as nullable Int64; fractional values are an error."""
-        raw = self.frame[column]
-        text = raw.astype("str").str.strip()
-        parsed = pd.to_numeric(text, errors="coerce")
+        """Parse as nullable Int64 (``1 000`` accepted); fractional values are an error."""
+        parsed = parse_numbers(self.frame[column], decimal_comma=False)
         present = self._present(column)
         bad = present & parsed.isna()
         if bad.any():
             self._fail(column, "integer", "the value is not a whole number", bad)
-        frac = parsed.notna() & (parsed != np.floor(parsed.fillna(0)))
+        frac = ~is_whole(parsed)
         if frac.any():
             self._fail(column, "integer", "the value is not a whole number", frac)
         if required and (~present).any():
             self._fail(column, "not_missing", "the value is empty", ~present)
-        clean = parsed.where(~frac)
-        self.frame[column] = clean.astype("Int64")
+        self.frame[column] = parsed.where(~frac).astype("Int64")
 
     def date(self, column: str, *, required: bool = False, with_time: bool = False) -> None:
-        """Parse ISO dates (``YYYY-MM-DD``; with a time when ``with_time``) as datetime64[ns]."""
+        """Parse dates as datetime64[ns].
+
+        With ``with_time``, ISO date-times (machine exports); otherwise calendar dates
+        as people write them: ``2019-01-15``, ``15/01/2019``, ``15 janvier 2019``.
+        """
         raw = self.frame[column].astype("str").str.strip()
-        fmt = "ISO8601" if with_time else "%Y-%m-%d"
-        parsed = pd.to_datetime(raw, format=fmt, errors="coerce", utc=with_time)
         if with_time:
+            parsed = pd.to_datetime(raw, format="ISO8601", errors="coerce", utc=True)
             parsed = parsed.dt.tz_convert(None)
+        else:
+            # Few distinct dates in a long column: parse each once.
+            lookup = {v: parse_date(v) for v in raw.dropna().unique()}
+            parsed = pd.to_datetime(raw.map(lookup), errors="coerce")
         present = self._present(column)
         bad = present & parsed.isna()
         if bad.any():
-            expected = "an ISO date-time" if with_time else "a date YYYY-MM-DD"
+            expected = (
+                "an ISO date-time"
+                if with_time
+                else "a date (YYYY-MM-DD, DD/MM/YYYY or '15 janvier 2019')"
+            )
             self._fail(column, "date_format", f"the value is not {expected}", bad)
         if required and (~present).any():
             self._fail(column, "not_missing", "the value is empty", ~present)
         self.frame[column] = parsed.astype("datetime64[ns]")
 
-    def period(self, column: str) -> None:
-        """Check a DHIS2 monthly period ``YYYYMM`` (kept as text)."""
+    def period(self, column: str, *, today: dt.date | None = None) -> None:
+        """Canonical monthly period ``YYYYMM`` (kept as text) from any accepted form.
+
+        ``201801``, ``2018-01`` and ``Janvier 2018`` are months; a quarterly period
+        (``2018Q1``) is refused here with its own rule, and a month after ``today``'s
+        (the run date) is an error: data cannot be reported for the future.
+        """
         col = self.frame[column].astype("str").str.strip()
-        bad = ~col.fillna("").str.match(PERIOD_PATTERN)
+        # Few distinct periods in a long column: parse and judge each once.
+        parsed = {v: parse_period(v) for v in col.dropna().unique()}
+        now = today or dt.datetime.now(dt.UTC).date()
+        current = f"{now.year:04d}{now.month:02d}"
+        bad = col.isna() | col.isin([v for v, p in parsed.items() if p is None])
         if bad.any():
-            self._fail(column, "period_format", "the period is not a month YYYYMM", bad)
-        self.frame[column] = col
+            self._fail(
+                column,
+                "period_format",
+                "the period is not a month (YYYYMM, YYYY-MM or 'Janvier 2018')",
+                bad,
+            )
+        quarter = col.isin([v for v, p in parsed.items() if p and p[1] == "quarter"])
+        if quarter.any():
+            self._fail(
+                column,
+                "monthly_period",
+                "quarterly period: the facility analyses are monthly and a quarter cannot "
+                "be split into months",
+                quarter,
+            )
+        future = col.isin(
+            [v for v, p in parsed.items() if p and p[1] == "month" and p[0] > current]
+        )
+        if future.any():
+            self._fail(
+                column,
+                "period_not_future",
+                f"the period is after the current month ({now:%Y-%m})",
+                future,
+            )
+        rewrite = {v: p[0] for v, p in parsed.items() if p and p[0] != v}
+        self.frame[column] = col.replace(rewrite) if rewrite else col
 
     def boolean(self, column: str) -> None:
         """Parse true/false (also 1/0, oui/non) as nullable boolean."""

@@ -7,6 +7,7 @@ registers, whose French headers vary by scheme and are mapped to canonical names
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from sahel_eval.io.columns import (
     normalise_header,
     read_text_table,
     require_columns,
+    require_rows,
     unreadable_file,
 )
 
@@ -68,6 +70,7 @@ REGISTER_COLUMNS = (
     "subsidies",
 )
 REGISTER_AMOUNTS = REGISTER_COLUMNS[2:]
+LOG = logging.getLogger(__name__)
 HINT = "fix the listed rows in the file (dates as YYYY-MM-DD, numbers without units)."
 
 
@@ -93,6 +96,7 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
         Missing/unreadable file, missing column, bad date.
     """
     frame = read_text_table(path, "master facility list")
+    require_rows(frame, path, "master facility list")
     require_columns(frame, FACILITY_COLUMNS[:-1], path)
     frame = _select(frame, FACILITY_COLUMNS)
     typer = Coercer(frame, path)
@@ -115,6 +119,7 @@ def read_population(path: str | Path) -> pd.DataFrame:
         ``orgunit_uid`` text, ``year`` and ``population`` Int64.
     """
     frame = read_text_table(path, "catchment population")
+    require_rows(frame, path, "catchment population")
     require_columns(frame, POPULATION_COLUMNS, path)
     frame = _select(frame, POPULATION_COLUMNS)
     typer = Coercer(frame, path)
@@ -135,6 +140,7 @@ def read_programmes(path: str | Path) -> pd.DataFrame:
         (``end`` missing while the programme runs).
     """
     frame = read_text_table(path, "programme roll-out")
+    require_rows(frame, path, "programme roll-out")
     require_columns(frame, PROGRAMME_COLUMNS[:-1], path)
     frame = _select(frame, PROGRAMME_COLUMNS)
     typer = Coercer(frame, path)
@@ -172,11 +178,34 @@ def read_events(path: str | Path) -> pd.DataFrame:
     return typer.frame
 
 
+def _header_row(cells: pd.DataFrame, wanted: set[str], path: Path) -> int:
+    """Position of the first row naming at least half of the wanted headers."""
+    for pos in range(min(len(cells), 30)):
+        found = {normalise_header(v) for v in cells.iloc[pos] if not pd.isna(v)}
+        if len(found & wanted) * 2 >= len(wanted):
+            if pos:
+                LOG.info("%s: header found on row %d", display_path(path), pos + 1)
+            return pos
+    raise InputError(
+        display_path(path),
+        [
+            Problem(
+                None,
+                "header_row",
+                "no row among the first 30 holds the register's headers (mutuals.columns)",
+            )
+        ],
+        hint="set mutuals.header_row to the row of the header in the sheet, or map the "
+        "headers under mutuals.columns in config/config.yaml.",
+    )
+
+
 def read_register(
     path: str | Path,
     columns: Mapping[str, str],
     *,
     sheet: int | str = 0,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """Read one mutual-insurance register (CSV or XLSX) and map its headers.
 
@@ -189,6 +218,9 @@ def read_register(
         accent- and case-insensitively.
     sheet
         Sheet of an XLSX workbook (index or name).
+    header_row
+        Row of the header in the sheet (1 = first), below any title block; ``None``
+        finds it: the first row holding most of the mapped headers.
 
     Returns
     -------
@@ -206,10 +238,16 @@ def read_register(
         if not path.is_file():
             raise missing_file(path, "mutual register")
         try:
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+            cells = pd.read_excel(
+                path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None
+            )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise unreadable_file(path, "mutual register", exc) from None
-        frame.columns = [normalise_header(c) for c in frame.columns]
+        wanted = {normalise_header(raw) for raw in columns}
+        top = _header_row(cells, wanted, path) if header_row is None else header_row - 1
+        frame = cells.iloc[top + 1 :].reset_index(drop=True)
+        frame.columns = [normalise_header(c) for c in cells.iloc[top]]
+        frame = frame.dropna(how="all").reset_index(drop=True)
         # Excel gives numbers as numbers; text them so one typing path serves both.
         frame = frame.map(lambda v: None if pd.isna(v) else str(v)).astype("str")
     elif path.suffix.lower() in {".csv", ".gz"}:

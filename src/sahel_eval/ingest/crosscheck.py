@@ -1,0 +1,170 @@
+"""Checks across input files and the config that no single file can make.
+
+Each check takes typed interim tables (as the ingesters return them) and raises one
+:class:`InputError` naming the file, the column and the rule. ``make check`` and the
+ingest rules call the same functions, so a run that skips ``make check`` fails at
+ingest with the same message, before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sahel_eval.errors import InputError, Problem, problem
+from sahel_eval.ingest.common import raise_problems
+
+
+def check_area_districts(config: Mapping[str, Any], facilities: pd.DataFrame) -> None:
+    """Every district of every area (``areas``) holds a facility of the master list.
+
+    An area district that matches no facility (a spelling, or a header-only list)
+    would give an empty panel. ``make check`` runs it for every area, the panel rule
+    for its own area, so adding an area reruns no ingest.
+    """
+    present = set(facilities["district"].dropna())
+    problems = []
+    for name, area in config["areas"].items():
+        empty = [d for d in area["districts"] if d not in present]
+        if empty:
+            problems.append(
+                Problem(
+                    f"areas.{name}.districts",
+                    "area_district_has_facilities",
+                    "district(s) with no facility in the master facility list: " + ", ".join(empty),
+                )
+            )
+    if problems:
+        raise InputError(
+            "config",
+            problems,
+            hint="spell the districts under `areas` in config/config.yaml as in the "
+            "facility list's district column, or add their facilities to the list.",
+            column_label="key",
+        )
+
+
+def check_rollout_within_data(
+    programmes: pd.DataFrame, datavalues: pd.DataFrame, src: str | Path
+) -> None:
+    """Every roll-out starts after the first month of the facility data.
+
+    A unit treated from the first month has no month before treatment, so its
+    effect cannot be estimated; the data probably start later than the user thinks.
+    """
+    periods = datavalues["period"].dropna()
+    if periods.empty:
+        return
+    first = str(periods.min())
+    first_month = pd.Timestamp(year=int(first[:4]), month=int(first[4:]), day=1)
+    # A start within the first month still leaves no earlier month.
+    early = programmes["start"] < first_month + pd.offsets.MonthBegin(1)
+    if early.any():
+        raise_problems(
+            src,
+            [
+                problem(
+                    "start",
+                    "rollout_after_data_start",
+                    f"the roll-out starts before the facility data have a month to compare "
+                    f"with (the data start in {first[:4]}-{first[4:]})",
+                    programmes.index[early.to_numpy()].tolist(),
+                    programmes.loc[early, "start"].dt.strftime("%Y-%m-%d").tolist(),
+                    row_offset=2,
+                )
+            ],
+            hint="correct the start date, or export the facility data from earlier months.",
+            row_label="line",
+        )
+
+
+def check_events(config: Mapping[str, Any], events: pd.DataFrame, src: str | Path) -> None:
+    """Events name configured districts; configured event types occur.
+
+    An event in a configured region whose district is not under ``geography`` is a
+    spelling to fix (it would silently count as no shock); events outside the
+    configured regions are allowed (national ACLED exports). If no event falls in a
+    configured district, or a type under ``shocks.local.event_types`` never occurs,
+    local shocks would silently be empty.
+    """
+    geography = config["geography"]
+    problems: list[Problem | None] = []
+    if geography:
+        in_region = events["admin1"].isin(list(geography))
+        known = pd.Series(
+            [
+                d in geography.get(r, ())
+                for r, d in zip(events["admin1"], events["admin2"], strict=True)
+            ],
+            index=events.index,
+            dtype=bool,
+        )
+        bad = in_region & ~known
+        if bad.any():
+            problems.append(
+                problem(
+                    "admin2",
+                    "known_district",
+                    "district not under `geography` for its region (admin1)",
+                    events.index[bad.to_numpy()].tolist(),
+                    events.loc[bad, "admin2"].tolist(),
+                    row_offset=2,
+                )
+            )
+        elif len(events) and not known.any():
+            problems.append(
+                Problem(
+                    "admin1",
+                    "events_in_geography",
+                    "no event falls in a region and district under `geography`",
+                )
+            )
+    wanted = config["shocks"]["local"]["event_types"]
+    absent = sorted(set(wanted) - set(events["event_type"].dropna()))
+    if absent:
+        problems.append(
+            Problem(
+                "event_type",
+                "configured_event_type_present",
+                "shocks.local.event_types never occur in the file: " + ", ".join(absent),
+            )
+        )
+    raise_problems(
+        src,
+        problems,
+        hint="spell districts and event types as in the config (`geography`, "
+        "`shocks.local.event_types`), or correct the config.",
+        row_label="line",
+    )
+
+
+def check_period_window(config: Mapping[str, Any], periods: pd.Series, src: str | Path) -> None:
+    """``dq.first_period`` and ``dq.last_period``, when set, lie within the data's months.
+
+    A window reaching beyond the export would count the months without data as
+    unreported and lower completeness for no reason.
+    """
+    present = periods.dropna()
+    if present.empty:
+        return
+    first, last = str(present.min()), str(present.max())
+    problems: list[Problem | None] = []
+    for key in ("first_period", "last_period"):
+        wanted = config["dq"][key]
+        if wanted is not None and not first <= wanted <= last:
+            problems.append(
+                Problem(
+                    "period",
+                    "period_window_in_data",
+                    f"dq.{key} {wanted} is outside the data's months ({first} to {last})",
+                )
+            )
+    raise_problems(
+        src,
+        problems,
+        hint="set dq.first_period and dq.last_period in config/config.yaml within the "
+        "export's months (or null), or export the missing months.",
+    )

@@ -1,0 +1,176 @@
+"""Must-read shapes: each real-world shape of a demo input, made from the demo data by
+tests/demo_variants.py, gives the same canonical table as the demo's own shape."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import demo_variants as dv
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from sahel_eval import ingest
+from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
+from sahel_eval.config import validate_config
+from sahel_eval.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("mini")
+    return validate_config(dv.build_mini_demo(root))
+
+
+@pytest.fixture
+def shapes(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def facility_values(config: dict) -> pd.DataFrame:
+    """The canonical ``facility_month`` values the config's DHIS2 export gives."""
+    clean = clean_facility_data(
+        ingest.ingest_dhis2_datavalues(config),
+        ingest.ingest_dhis2_completeness(config),
+        ingest.ingest_facilities(config),
+        CleanSettings.from_config(config),
+        orgunit_mapping=config["inputs"]["orgunit_mapping"],
+    )
+    cols = ["facility_id", "period", "indicator", "value", "reported"]
+    fm = clean.facility_month[cols]
+    return fm.sort_values(cols[:3], kind="mergesort").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def demo_values(mini: dict) -> pd.DataFrame:
+    return facility_values(mini)
+
+
+@pytest.mark.parametrize(
+    ("shape", "build"),
+    [
+        ("analytics", dv.analytics_uids),
+        ("analytics", dv.analytics_names),
+        ("pivot", dv.pivot_table),
+    ],
+    ids=["analytics_uids", "analytics_names", "pivot_periods_as_columns"],
+)
+def test_dhis2_shapes_give_the_demo_facility_month(
+    mini: dict, demo_values: pd.DataFrame, shapes: Path, shape: str, build, caplog
+) -> None:
+    config = validate_config(build(copy.deepcopy(mini), shapes / f"{shape}.csv"))
+    with caplog.at_level(logging.INFO):
+        got = facility_values(config)
+    if config["dhis2"]["format"] == "auto":
+        assert f"detected DHIS2 {shape} export" in caplog.text
+    assert len(got) == len(demo_values) > 1000
+    pdt.assert_frame_equal(got, demo_values)
+
+
+def test_analytics_with_data_element_totals_needs_the_default_combo(
+    mini: dict, shapes: Path
+) -> None:
+    config = validate_config(dv.analytics_uids(copy.deepcopy(mini), shapes / "a.csv"))
+    frame = pd.read_csv(shapes / "a.csv", dtype=str)
+    frame["dx"] = frame["dx"].str.split(".").str[0]
+    frame.drop_duplicates(["dx", "pe", "ou"]).to_csv(shapes / "a.csv", index=False)
+    with pytest.raises(InputError) as info:
+        ingest.ingest_dhis2_datavalues(config)
+    assert "categoryoptioncombo" in str(info.value)
+    assert "known_category_option_combo" in str(info.value)
+
+
+@pytest.mark.parametrize("form", ["2014-01", "Janvier 2014", "janv. 2014", "January 2014"])
+def test_period_forms_read_as_yyyymm(mini: dict, shapes: Path, form: str) -> None:
+    frame = dv.resolved_datavalues(mini["inputs"]["dhis2_datavalues"])
+    frame["period"] = frame["period"].where(frame["period"] != "201401", form)
+    out = dv.write_gz(shapes / "dv.csv.gz", frame.to_csv(index=False))
+    config = copy.deepcopy(mini)
+    config["inputs"]["dhis2_datavalues"] = str(out)
+    got = ingest.ingest_dhis2_datavalues(config)
+    assert (got["period"] == "201401").sum() == (frame["period"] == form).sum() > 0
+    assert got["period"].str.fullmatch(r"\d{6}").all()
+
+
+def test_quarterly_period_is_refused_with_its_own_rule(mini: dict, shapes: Path) -> None:
+    frame = dv.resolved_datavalues(mini["inputs"]["dhis2_datavalues"])
+    frame.loc[frame.index[:3], "period"] = "2014Q1"
+    out = dv.write_gz(shapes / "dv.csv.gz", frame.to_csv(index=False))
+    config = copy.deepcopy(mini)
+    config["inputs"]["dhis2_datavalues"] = str(out)
+    with pytest.raises(InputError) as info:
+        ingest.ingest_dhis2_datavalues(config)
+    message = str(info.value)
+    assert "'monthly_period'" in message and "quarter" in message and "'2014Q1'" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "bom"), [("facilities", False), ("events", False), ("population", True)]
+)
+def test_french_excel_csv_reads_as_the_demo(mini: dict, shapes: Path, key: str, bom: bool) -> None:
+    config = dv.french_excel_csv(copy.deepcopy(mini), key, shapes / f"{key}.csv", bom=bom)
+    raw = (shapes / f"{key}.csv").read_bytes()
+    assert b";" in raw and b"\r\n" in raw and raw.startswith(b"\xef\xbb\xbf") == bom
+    reader = getattr(ingest, f"ingest_{key}")
+    pdt.assert_frame_equal(reader(config), reader(mini))
+
+
+def test_cp1252_keeps_accents(mini: dict, shapes: Path) -> None:
+    config = dv.french_excel_csv(copy.deepcopy(mini), "facilities", shapes / "f.csv", bom=False)
+    got = ingest.ingest_facilities(config)
+    assert (got["district"] == "Djenné").sum() > 0
+    with pytest.raises(UnicodeDecodeError):
+        (shapes / "f.csv").read_bytes().decode("utf-8")
+
+
+@pytest.mark.parametrize(("key", "cols"), [("facilities", ["opened"]), ("events", ["event_date"])])
+def test_french_dates_read_as_the_demo(mini: dict, shapes: Path, key: str, cols: list) -> None:
+    config = dv.french_dates(copy.deepcopy(mini), key, cols, shapes / f"{key}.csv")
+    text = (shapes / f"{key}.csv").read_text("utf-8")
+    assert "/" in text and any(m.lower() in text for m in dv.FRENCH_MONTHS)
+    reader = getattr(ingest, f"ingest_{key}")
+    pdt.assert_frame_equal(reader(config), reader(mini))
+
+
+def test_thousands_separators(mini: dict, shapes: Path) -> None:
+    config = dv.thousands(copy.deepcopy(mini), shapes / "population.csv")
+    assert "\u00a0" in (shapes / "population.csv").read_text("utf-8")
+    pdt.assert_frame_equal(ingest.ingest_population(config), ingest.ingest_population(mini))
+
+
+@pytest.mark.parametrize("header_row", [None, 4])
+def test_xlsx_register_with_title_block(mini: dict, shapes: Path, header_row, caplog) -> None:
+    config = validate_config(
+        dv.register_with_title(copy.deepcopy(mini), shapes / "reg.xlsx", header_row=header_row)
+    )
+    # A configured header row holds for every XLSX register: keep the titled one only.
+    config["inputs"]["mutuals"] = config["inputs"]["mutuals"][:1]
+    with caplog.at_level(logging.INFO):
+        got = ingest.ingest_mutuals(config)
+    if header_row is None:
+        assert "header found on row 4" in caplog.text
+    want = ingest.ingest_mutuals(
+        {**mini, "inputs": {**mini["inputs"], "mutuals": mini["inputs"]["mutuals"][:1]}}
+    )
+    pdt.assert_frame_equal(
+        got.drop(columns="source_file"), want.drop(columns="source_file"), check_like=True
+    )
+
+
+def test_upper_case_dhs_names(mini: dict, shapes: Path) -> None:
+    config = dv.upper_case_dhs(copy.deepcopy(mini), shapes / "MLIR2015.dta")
+    got, _ = ingest.ingest_survey(config, year=2015, unit="women")
+    want, _ = ingest.ingest_survey(mini, year=2015, unit="women")
+    assert "v481" in got.columns
+    pdt.assert_frame_equal(got, want)
+
+
+def test_absent_configured_survey_variable_is_named(mini: dict) -> None:
+    config = copy.deepcopy(mini)
+    config["survey"]["variables"]["women"]["outcomes"].append("v999")
+    with pytest.raises(InputError) as info:
+        ingest.ingest_survey(config, year=2015, unit="women")
+    message = str(info.value)
+    assert "MLIR2015.dta" in message and "'v999'" in message and "required_column" in message
