@@ -172,7 +172,7 @@ SCALES = {
     "demo": Scale("demo", 22, 8, 6, 14),
     "unequal": Scale("unequal", 22, 8, 6, 14, UNEQUAL_DISTRICT_SIZES),
     # The same districts with few CSCOMs and survey clusters: fast tests of machinery.
-    "small": Scale("small", 5, 3, 2, 8),
+    "small": Scale("small", 8, 4, 2, 8),
     # ≈ 1,400 CSCOMs: the national order of magnitude (benchmarks).
     "national": Scale("national", 150, 33, 20, 20),
 }

@@ -7,7 +7,7 @@ Two kinds:
   :func:`design` builds them with the demo seed — and each replicate redraws only the
   noise: district-month shocks and gamma–Poisson counts
   (:func:`~sahel_eval.synth.facility_model.draw_counts`), and fresh survey samples with
-  their district-round shocks. It returns the analysis panels and survey tables in
+  their district-round shocks (Mopti's). It returns the analysis panels and survey tables in
   memory, in the columns the DiD stage reads, and the truth of that replicate.
 * :func:`persistence_replicate`: a new facility model per seed (geography, events,
   waves, shocks) and counts *without* district-month shocks, estimating each
@@ -85,7 +85,7 @@ class Replicate:
     district, treated, weight, strata, psu``. ``truth``: ``cs_overall``
     (:func:`~sahel_eval.synth.truth.cs_overall`), ``persistence``
     (``{(programme, indicator): ratio}``) and ``survey`` (``{(area, outcome, round):
-    effect as a proportion}``).
+    effect as a proportion}``, Mopti only).
     """
 
     seed: int
@@ -187,7 +187,12 @@ def replicate(d: Design, seed: int) -> Replicate:
     )
     counts = facility_model.draw_counts(model.mu, noise, rng_cnt)
     scale = SCALES[d.name]
-    rounds = [surveys.make_round(y, scale, rng_srv, d.district_effects) for y in SURVEY_ROUNDS]
+    # Mopti's rounds only: the Monte Carlo analyses the Mopti survey (Bamako's single
+    # treated commune makes its survey 2×2 not informative at the assignment level).
+    rounds = [
+        surveys.make_round(y, scale, rng_srv, d.district_effects, areas=("Mopti",))
+        for y in SURVEY_ROUNDS
+    ]
     _, survey_effects = truth.survey_truth(rounds)
     return Replicate(
         seed=seed,

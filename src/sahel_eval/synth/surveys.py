@@ -209,9 +209,14 @@ def district_effects(districts: list[str], rng: np.random.Generator) -> dict[str
 
 
 def make_round(
-    year: int, scale: Scale, rng: np.random.Generator, district_effects: dict[str, float]
+    year: int,
+    scale: Scale,
+    rng: np.random.Generator,
+    district_effects: dict[str, float],
+    areas: tuple[str, ...] = ("Mopti", "Bamako"),
 ) -> SurveyRound:
-    """Draws one survey round (clusters, households, women, births, children)."""
+    """Draws one survey round (clusters, households, women, births, children) in
+    ``areas`` (the Monte Carlo draws only the area it analyses)."""
     interview = pd.Timestamp(year=year, month=SURVEY_FIELD_MONTH, day=15)
     v008 = cmc(year, SURVEY_FIELD_MONTH)
     trend_steps = SURVEY_ROUNDS.index(year)
@@ -219,6 +224,8 @@ def make_round(
     psu = 0
     strata_codes: dict[tuple[str, int], int] = {}
     for area, districts in (("Mopti", MOPTI_CERCLES), ("Bamako", BAMAKO_COMMUNES)):
+        if area not in areas:
+            continue
         for district in districts:
             d_eff = district_effects[district] + rng.normal(0, SURVEY_DISTRICT_ROUND_SD)
             if area == "Mopti":

@@ -256,6 +256,8 @@ def survey_truth(rounds: list[SurveyRound]) -> tuple[list[dict], list[dict]]:
             u = units[units["eligible"]]
             for area in ("Mopti", "Bamako"):
                 a = u[u["area"] == area]
+                if a.empty:  # a round drawn for one area only (Monte Carlo)
+                    continue
                 for arm in ("all", "treated", "comparison"):
                     s = a if arm == "all" else a[a["arm"] == arm]
                     prev.append(
