@@ -71,14 +71,22 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("--out", default="benchmarks/monte_carlo_results")
+    ap.add_argument(
+        "--from-records",
+        help="summarise this records.csv (e.g. of a stopped run) instead of running",
+    )
     args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.from_records:
+        records = pd.read_csv(args.from_records)
+        _report(records, out, f"records of {args.from_records}", args.workers)
+        return
     jobs = [
         (v, replicate_seed(args.first_seed, v, r), args.config)
         for r in range(args.reps)
         for v in args.designs
     ]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     parts = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -91,16 +99,22 @@ def main() -> None:
     wall = time.perf_counter() - t0
     records = pd.concat(parts, ignore_index=True)
     records.to_csv(out / "records.csv", index=False)
+    _report(records, out, f"{wall:.0f} s wall", args.workers)
+
+
+def _report(records: pd.DataFrame, out: Path, run: str, workers: int) -> None:
+    """Summary table (CSV, markdown, printed) and time per replicate."""
     summary = summarise(records)
     summary.to_csv(out / "summary.csv", index=False)
     per_rep = records.drop_duplicates(["design", "seed"]).groupby("design")
     cpu, wall_rep = per_rep["cpu_seconds"].mean(), per_rep["seconds"].mean()
     note = (
-        f"{args.reps} replicates per design ({', '.join(args.designs)}), {args.workers} "
-        f"workers: {wall:.0f} s wall. Per replicate, CPU s (wall s in a worker): "
+        "Replicates per design: "
+        + ", ".join(f"{k} {n}" for k, n in per_rep.size().items())
+        + f" ({run}). Per replicate, CPU s (wall s in a worker): "
         + ", ".join(f"{k} {cpu[k]:.1f} ({wall_rep[k]:.1f})" for k in cpu.index)
-        + f". 500 per design on {args.workers} free cores: ≈ "
-        f"{500 * cpu.sum() / args.workers / 60:.0f} min."
+        + f". 500 per design on {workers} free cores: ≈ "
+        f"{500 * cpu.sum() / workers / 60:.0f} min."
     )
     (out / "summary.md").write_text(_markdown(summary) + "\n" + note + "\n", encoding="utf-8")
     with pd.option_context("display.width", 220, "display.max_columns", 20):
