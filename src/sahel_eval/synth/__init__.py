@@ -18,6 +18,8 @@ from .params import (
     BASELINE_ROUND,
     CHAIN_GAP_DAYS,
     DEFAULT_SEED,
+    DISTRICT_MONTH_AR,
+    DISTRICT_MONTH_SD,
     ESSENTIAL_SERVICES,
     FIRST_MONTH,
     INDICATORS,
@@ -25,6 +27,7 @@ from .params import (
     MIN_FATALITIES,
     MIN_HISTORY,
     SCALES,
+    SURVEY_DISTRICT_ROUND_SD,
     SURVEY_ROUNDS,
     WINDOW_MONTHS,
 )
@@ -106,7 +109,8 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
         Folder to write (created if needed; existing files of the same names are
         overwritten).
     scale
-        ``"demo"`` (≈ 220 CSCOMs, the bundled data) or ``"national"`` (≈ 1,400).
+        ``"demo"`` (≈ 220 CSCOMs, the bundled data), ``"unequal"`` (the demo design
+        with unequal district sizes) or ``"national"`` (≈ 1,400).
     seed
         Seed of every random draw.
     """
@@ -139,7 +143,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     write_csv(progs, out / "programmes.csv")
     write_csv(ev, out / "events.csv")
 
-    district_effects = {d: float(rng_srv.normal(0, 0.04)) for d in sorted(set(fac["district"]))}
+    district_effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
     rounds = [surveys.make_round(y, sc, rng_srv, district_effects) for y in SURVEY_ROUNDS]
     survey_files = []
     for rnd in rounds:
@@ -186,7 +190,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     eff, persistence = truth.effects(model)
     prev, survey_eff = truth.survey_truth(rounds)
     t = {
-        "schema_version": 1,
+        "schema_version": 2,
         "meta": {
             "generator": "sahel_eval.synth",
             "seed": seed,
@@ -210,6 +214,12 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
                 "fever_care_sources": list(surveys.H32_CARE),
                 "facility_delivery_codes": [20, 39],
                 "catastrophic_threshold": 0.10,
+                "district_month_shocks": {
+                    "sd_log": DISTRICT_MONTH_SD,
+                    "ar1": DISTRICT_MONTH_AR,
+                    "survey_district_round_sd": SURVEY_DISTRICT_ROUND_SD,
+                    "in_truth": False,
+                },
             },
         },
         "dhis2": exp.uids,
@@ -231,6 +241,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
         "completeness": truth.completeness(model, timely),
         "programmes": _programmes(model),
         "effects": eff,
+        "cs_overall": truth.cs_overall(model),
         "persistence": persistence,
         "shocks": [
             {

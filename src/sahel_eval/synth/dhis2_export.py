@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.dhis2 import DATAVALUE_COLUMNS
-from .facility_model import MONTHS, FacilityModel
+from .facility_model import MONTHS, FacilityModel, draw_counts
 from .geography import dhis2_uids
 from .params import DHIS2_DEFAULT_COC, INDICATORS
 
@@ -88,7 +88,7 @@ def build_export(model: FacilityModel, rng: np.random.Generator) -> Dhis2Export:
     coc_uid["default"] = DHIS2_DEFAULT_COC
     dataset_uid = dhis2_uids(rng, 1)[0]
 
-    # Counts: gamma–Poisson around the means (mild over-dispersion, as real counts have).
+    # Counts: gamma–Poisson around the means, times the district-month shocks.
     k_all = INDICATORS.index("consultations_all")
     k_u5 = INDICATORS.index("consultations_u5")
     means = []
@@ -99,9 +99,7 @@ def build_export(model: FacilityModel, rng: np.random.Generator) -> Dhis2Export:
             means.append(model.mu[:, :, k_all] - model.mu[:, :, k_u5])
         else:
             means.append(model.mu[:, :, INDICATORS.index(inds[0])])
-    mean = np.stack(means, axis=2)  # F × T × R
-    lam = mean * rng.gamma(100.0, 1 / 100.0, mean.shape)
-    counts = rng.poisson(lam)
+    counts = draw_counts(np.stack(means, axis=2), model.district_noise, rng)  # F × T × R
 
     users = [
         f"{chr(97 + int(rng.integers(26)))}{_SURNAMES[int(rng.integers(len(_SURNAMES)))]}"

@@ -11,6 +11,10 @@ persisting after the programme ends); ``shock`` multiplies every service and is 
 product of the facility's planted responses to each shock. The counterfactual
 without shocks (``shock = 1``) is the expected volume of the resilience truth; the
 counterfactual without programme (``effect = 0``) gives the programme ATT.
+
+The counts (:func:`draw_counts`) are gamma–Poisson around ``mu`` times a
+district-month shock shared by every CSCOM of the district (:func:`district_month_noise`):
+noise, not signal, so neither ``mu`` nor the truth contains it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from .params import (
     BASE_RATE,
     CHAIN_GAP_DAYS,
     COVID_ONSET,
+    DISTRICT_MONTH_AR,
+    DISTRICT_MONTH_SD,
     DJANTOLI_COMMUNE,
     DJANTOLI_EFFECT,
     DJANTOLI_END,
@@ -84,6 +90,7 @@ class FacilityModel:
     reported: np.ndarray  # F × T bool: report received
     shocks: list[Shock]
     planted: pd.DataFrame  # planted response class per facility × shock
+    district_noise: np.ndarray  # F × T: district-month shock multiplier of the counts
 
 
 def _programme_exposure(fac: pd.DataFrame, rng: np.random.Generator) -> None:
@@ -291,6 +298,7 @@ def build(
     expected = (t[None, :] >= opened_idx[:, None]) & (t[None, :] < closed_idx[:, None])
 
     reported = _reporting(fac, expected, off, rng)
+    district_noise = district_month_noise(fac["district"].to_numpy(), T, rng)
     scale = pop[:, :, None] / 1000.0
     mu_no_shock = scale * rate
     mu = mu_no_shock * mult[:, :, None]
@@ -309,7 +317,41 @@ def build(
         reported=reported,
         shocks=shocks,
         planted=pd.DataFrame(planted),
+        district_noise=district_noise,
     )
+
+
+def district_month_noise(
+    district: np.ndarray,
+    n_months: int,
+    rng: np.random.Generator,
+    *,
+    sd: float = DISTRICT_MONTH_SD,
+    ar: float = DISTRICT_MONTH_AR,
+) -> np.ndarray:
+    """F × T multiplier shared by the facilities of a district in a month.
+
+    ``exp(z − sd²/2)`` (mean one) with ``z`` a stationary Gaussian AR(1) over months per
+    district (standard deviation ``sd``, autocorrelation ``ar``), districts independent
+    and drawn in sorted order, so that the draw does not depend on the facility order.
+    """
+    names, code = np.unique(district, return_inverse=True)
+    eps = rng.standard_normal((len(names), n_months))
+    z = np.empty_like(eps)
+    z[:, 0] = sd * eps[:, 0]
+    innovation = sd * np.sqrt(1.0 - ar**2)
+    for t in range(1, n_months):
+        z[:, t] = ar * z[:, t - 1] + innovation * eps[:, t]
+    return np.exp(z - sd**2 / 2)[code]
+
+
+def draw_counts(
+    mean: np.ndarray, district_noise: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Counts around ``mean`` (F × T × R): gamma–Poisson (mild facility-month
+    over-dispersion, as real counts have) times the district-month shocks."""
+    lam = mean * district_noise[:, :, None] * rng.gamma(100.0, 1 / 100.0, mean.shape)
+    return rng.poisson(lam)
 
 
 def _reporting(

@@ -192,7 +192,7 @@ def make_facilities(rng: np.random.Generator, scale: Scale) -> pd.DataFrame:
         ("Bamako", BAMAKO_COMMUNES, scale.facilities_per_commune),
     ):
         for district in districts:
-            for k, aire in enumerate(_aires(district, per)):
+            for k, aire in enumerate(_aires(district, scale.size(district, per))):
                 urban = region == "Bamako" or k == 0
                 rows.append(
                     {

@@ -1,14 +1,26 @@
 """Replicates of the demo design, for checking the calibration of interval estimators.
 
-One replicate draws a new facility model (geography, events, programme waves, shocks)
-and new gamma–Poisson counts from the demo generator with another seed, keeps the
-months the facility reported, and estimates each programme's persistence ratio exactly
-as the pipeline does (``att_gt`` with :data:`~sahel_eval.did.analyses.FACILITY_ATT_GT`, then
-:func:`~sahel_eval.did.persistence.persistence_ratio`). The export's data-quality
-faults are not planted: the question here is the interval, not the cleaning.
+Two kinds:
+
+* :func:`replicate` (DESIGN §6.1's Monte Carlo): the design is fixed — districts,
+  facilities, roll-out, planted effects and shocks, reporting pattern, as
+  :func:`design` builds them with the demo seed — and each replicate redraws only the
+  noise: district-month shocks and gamma–Poisson counts
+  (:func:`~sahel_eval.synth.facility_model.draw_counts`), and fresh survey samples with
+  their district-round shocks (Mopti's). It returns the analysis panels and survey tables in
+  memory, in the columns the DiD stage reads, and the truth of that replicate.
+* :func:`persistence_replicate`: a new facility model per seed (geography, events,
+  waves, shocks) and counts *without* district-month shocks, estimating each
+  programme's persistence ratio as the pipeline does: the calibration of the
+  facility-level interval on its own assumption (no district-level shocks).
+
+The export's data-quality faults are not planted: the question here is the interval,
+not the cleaning.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,10 +29,24 @@ from sahel_eval.did.analyses import FACILITY_ATT_GT
 from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.persistence import persistence_ratio
 
-from . import events, facility_model, geography, truth
-from .params import DJANTOLI_END, I3S_END, INDICATORS, SCALES
+from . import events, facility_model, geography, surveys, truth
+from .params import (
+    DEFAULT_SEED,
+    DJANTOLI_END,
+    I3S_END,
+    INDICATORS,
+    SCALES,
+    SURVEY_ROUNDS,
+)
 
-__all__ = ["PERSISTENCE_OUTCOMES", "persistence_replicate"]
+__all__ = [
+    "PERSISTENCE_OUTCOMES",
+    "Design",
+    "Replicate",
+    "design",
+    "persistence_replicate",
+    "replicate",
+]
 
 #: Outcomes with a planted effect, per programme, and the cluster levels of the pipeline.
 PERSISTENCE_OUTCOMES = {
@@ -31,30 +57,163 @@ PERSISTENCE_OUTCOMES = {
     ),
 }
 _REGION = {"I3S": "Mopti", "Djantoli": "Bamako"}
+_PROGRAMME = {"mopti": "I3S", "bamako": "Djantoli"}
 _END = {"I3S": I3S_END, "Djantoli": DJANTOLI_END}
+_SURVEY_AREA = {"Mopti": "mopti", "Bamako": "bamako"}
 
 
-def _panel(model: facility_model.FacilityModel, counts: np.ndarray, programme: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Design:
+    """The fixed part of every replicate: facility model, survey district effects and
+    the facility truth (the noise-free means do not change between replicates)."""
+
+    name: str
+    model: facility_model.FacilityModel
+    district_effects: dict[str, float]
+    cs_overall: dict
+    persistence: dict[tuple[str, str], float]
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """One replicate's data, as the DiD stage reads it, and its truth.
+
+    ``panels``: area key (``mopti``, ``bamako``) → analysis panel (``facility_id,
+    district, t, month, <indicator>_per_1000, group, end_t``; unreported months have
+    missing values). ``surveys``: unit (``births``, ``women``, ``children``,
+    ``households``) → table with one column per outcome it holds and ``area, year,
+    district, treated, weight, strata, psu``. ``truth``: ``cs_overall``
+    (:func:`~sahel_eval.synth.truth.cs_overall`), ``persistence``
+    (``{(programme, indicator): ratio}``) and ``survey`` (``{(area, outcome, round):
+    effect as a proportion}``, Mopti only).
+    """
+
+    seed: int
+    panels: dict[str, pd.DataFrame]
+    surveys: dict[str, pd.DataFrame]
+    truth: dict
+
+
+def design(variant: str = "demo", seed: int = DEFAULT_SEED) -> Design:
+    """The demo design (``variant="demo"``: the bundled data's districts, facilities and
+    roll-out), its unequal-district-sizes variant (``"unequal"``) or a small one for
+    tests (``"small"``), drawn with the generator's streams so that ``design("demo")``
+    is the model behind ``data/raw``."""
+    if variant not in ("demo", "unequal", "small"):
+        raise ValueError(f"variant must be 'demo', 'unequal' or 'small', got {variant!r}")
+    rng_geo, rng_ev, rng_fac, _, rng_srv, _ = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    )
+    fac = geography.make_facilities(rng_geo, SCALES[variant])
+    pop = geography.make_population(rng_geo, fac)
+    model = facility_model.build(fac, pop, events.make_events(rng_ev), rng_fac)
+    effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
+    ratios = {(p["programme"], p["indicator"]): p["ratio"] for p in truth.effects(model)[1]}
+    return Design(variant, model, effects, truth.cs_overall(model), ratios)
+
+
+def _area_panel(
+    model: facility_model.FacilityModel, counts: np.ndarray, programme: str
+) -> pd.DataFrame:
+    """The area's panel: one row per expected facility-month, values where reported."""
     fac = model.fac
     g = truth.programme_groups(model)[programme]
     area = np.flatnonzero((fac["region"] == _REGION[programme]).to_numpy())
     ff, tt = np.meshgrid(area, np.arange(counts.shape[1]), indexing="ij")
-    keep = model.reported[ff, tt]
+    keep = model.expected[ff, tt]
     ff, tt = ff[keep], tt[keep]
+    treated = g[ff] >= 0
+    end_t = facility_model.month_index(_END[programme]) + 1
     frame = pd.DataFrame(
         {
             "facility_id": fac["orgunit_uid"].to_numpy()[ff],
             "district": fac["district"].to_numpy()[ff],
             "t": tt + 1,
-            "group": np.where(g[ff] >= 0, g[ff] + 1, 0),
+            "month": truth.PERIODS[tt],
+            "group": np.where(treated, g[ff] + 1, 0),
+            "end_t": np.where(treated, end_t, 0),
         }
     )
     per_1000 = counts[ff, tt, :] / model.pop[ff, tt][:, None] * 1000.0
-    return frame.assign(**{k: per_1000[:, i] for i, k in enumerate(INDICATORS)})
+    per_1000[~model.reported[ff, tt]] = np.nan
+    return frame.assign(**{f"{k}_per_1000": per_1000[:, i] for i, k in enumerate(INDICATORS)})
+
+
+def _survey_tables(rounds: list[surveys.SurveyRound]) -> dict[str, pd.DataFrame]:
+    """Per unit, the eligible respondents' drawn outcomes with the design columns."""
+    units = {
+        "households": ("catastrophic_spending",),
+        "women": ("mutual_membership", "any_insurance"),
+        "births": ("facility_delivery",),
+        "children": ("fever_care",),
+    }
+    out = {}
+    for unit, outcomes in units.items():
+        parts = []
+        for rnd in rounds:
+            first = rnd.truth_units[outcomes[0]]
+            part = pd.DataFrame(
+                {
+                    "area": first["area"].map(_SURVEY_AREA).to_numpy(),
+                    "year": rnd.year,
+                    "district": first["district"].to_numpy(),
+                    "treated": (first["arm"] == "treated").to_numpy(),
+                    "weight": first["weight"].to_numpy(),
+                    # PSUs and strata are round-specific (as the cleaning's design ids).
+                    "strata": rnd.year * 1000 + first["strata"].to_numpy(),
+                    "psu": rnd.year * 1000 + first["psu"].to_numpy(),
+                }
+            )
+            for name in outcomes:
+                u = rnd.truth_units[name]
+                part[name] = u["y"].where(u["eligible"].astype(bool)).to_numpy()
+            parts.append(part)
+        out[unit] = pd.concat(parts, ignore_index=True)
+    return out
+
+
+def replicate(d: Design, seed: int) -> Replicate:
+    """One Monte Carlo replicate of design ``d``: fresh noise, same design.
+
+    The seed alone fixes the draws (independent streams for the district-month shocks,
+    the counts and the surveys), whichever process runs it.
+    """
+    rng_noise, rng_cnt, rng_srv = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    model = d.model
+    noise = facility_model.district_month_noise(
+        model.fac["district"].to_numpy(), model.mu.shape[1], rng_noise
+    )
+    counts = facility_model.draw_counts(model.mu, noise, rng_cnt)
+    scale = SCALES[d.name]
+    # Mopti's rounds only: the Monte Carlo analyses the Mopti survey (Bamako's single
+    # treated commune makes its survey 2×2 not informative at the assignment level).
+    rounds = [
+        surveys.make_round(y, scale, rng_srv, d.district_effects, areas=("Mopti",))
+        for y in SURVEY_ROUNDS
+    ]
+    _, survey_effects = truth.survey_truth(rounds)
+    return Replicate(
+        seed=seed,
+        panels={area: _area_panel(model, counts, prog) for area, prog in _PROGRAMME.items()},
+        surveys=_survey_tables(rounds),
+        truth={
+            "cs_overall": d.cs_overall,
+            "persistence": d.persistence,
+            "survey": {
+                (_SURVEY_AREA[e["area"]], e["outcome"], e["round"]): e["att_pp"] / 100.0
+                for e in survey_effects
+            },
+        },
+    )
 
 
 def persistence_replicate(seed: int, *, level: float = 0.95) -> pd.DataFrame:
-    """Persistence estimates and their planted values on one replicate of the demo design.
+    """Persistence estimates and their planted values on one redrawn demo design.
+
+    Counts are drawn without district-month shocks: this checks the facility-level
+    interval where its assumption holds (:func:`replicate` has the shocks).
 
     Parameters
     ----------
@@ -75,23 +234,19 @@ def persistence_replicate(seed: int, *, level: float = 0.95) -> pd.DataFrame:
     fac = geography.make_facilities(rng_geo, SCALES["demo"])
     pop = geography.make_population(rng_geo, fac)
     model = facility_model.build(fac, pop, events.make_events(rng_ev), rng_fac)
-    # Same count model as the DHIS2 export: gamma–Poisson around the means.
-    counts = rng_cnt.poisson(model.mu * rng_cnt.gamma(100.0, 0.01, model.mu.shape))
+    counts = facility_model.draw_counts(model.mu, np.ones(model.mu.shape[:2]), rng_cnt)
     planted = {(p["programme"], p["indicator"]): p["ratio"] for p in truth.effects(model)[1]}
     rows = []
     for programme, (outcomes, clusters) in PERSISTENCE_OUTCOMES.items():
-        panel = _panel(model, counts, programme)
+        panel = _area_panel(model, counts, programme).dropna(
+            subset=[f"{o}_per_1000" for o in outcomes]
+        )
+        panel = panel.rename(columns={f"{o}_per_1000": o for o in outcomes})
         end_t = facility_model.month_index(_END[programme]) + 1
         first_t = int(panel.loc[panel["group"] > 0, "group"].min())
         for outcome in outcomes:
             for cluster in clusters:
-                fit = att_gt(
-                    panel,
-                    outcome,
-                    **FACILITY_ATT_GT,
-                    cluster=cluster,
-                    level=level,
-                )
+                fit = att_gt(panel, outcome, **FACILITY_ATT_GT, cluster=cluster, level=level)
                 rec = persistence_ratio(
                     fit.aggregate("calendar"),
                     end_t=end_t,

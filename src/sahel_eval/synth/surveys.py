@@ -3,7 +3,11 @@
 Individual outcome probabilities are linear in their parts (so that the 2×2 DiD of
 the truth is the planted effect with no link-function bias)::
 
-    p = base[area] + district effect + round trend + effect × treated × exposed
+    p = base[area] + district effect + district-round shock + round trend
+        + effect × treated × exposed
+
+The district-round shock (``SURVEY_DISTRICT_ROUND_SD``) is the surveys' district-month
+shock: shared by a district's respondents in one round, noise rather than signal.
 
 The truth keeps each unit's noise-free probability with and without programme, so
 prevalences and effects are means of those, weighted by the design weights.
@@ -25,6 +29,7 @@ from .params import (
     I3S_END,
     I3S_WAVES,
     MOPTI_CERCLES,
+    SURVEY_DISTRICT_ROUND_SD,
     SURVEY_FIELD_MONTH,
     SURVEY_ROUNDS,
     Scale,
@@ -173,7 +178,9 @@ class SurveyRound:
     women: pd.DataFrame
     births: pd.DataFrame
     children: pd.DataFrame
-    truth_units: dict  # outcome -> DataFrame(weight, area, arm, eligible, p, p0)
+    # outcome -> DataFrame(p, p0, eligible, weight, area, district, arm, y, psu, strata):
+    # y is the drawn outcome (benchmarks fit the 2×2 on it without the recode files).
+    truth_units: dict
 
 
 def cmc(year: int, month: int) -> int:
@@ -196,10 +203,20 @@ def _phone(rng: np.random.Generator) -> str:
     return f"+223 {int(rng.choice([66, 76, 79, 90]))} {d[0]}{d[1]} {d[2]}{d[3]} {d[4]}{d[5]}"
 
 
+def district_effects(districts: list[str], rng: np.random.Generator) -> dict[str, float]:
+    """Each district's lasting shift of every outcome probability (SD 0.04)."""
+    return {d: float(rng.normal(0, 0.04)) for d in sorted(districts)}
+
+
 def make_round(
-    year: int, scale: Scale, rng: np.random.Generator, district_effects: dict[str, float]
+    year: int,
+    scale: Scale,
+    rng: np.random.Generator,
+    district_effects: dict[str, float],
+    areas: tuple[str, ...] = ("Mopti", "Bamako"),
 ) -> SurveyRound:
-    """Draws one survey round (clusters, households, women, births, children)."""
+    """Draws one survey round (clusters, households, women, births, children) in
+    ``areas`` (the Monte Carlo draws only the area it analyses)."""
     interview = pd.Timestamp(year=year, month=SURVEY_FIELD_MONTH, day=15)
     v008 = cmc(year, SURVEY_FIELD_MONTH)
     trend_steps = SURVEY_ROUNDS.index(year)
@@ -207,12 +224,15 @@ def make_round(
     psu = 0
     strata_codes: dict[tuple[str, int], int] = {}
     for area, districts in (("Mopti", MOPTI_CERCLES), ("Bamako", BAMAKO_COMMUNES)):
+        if area not in areas:
+            continue
         for district in districts:
+            d_eff = district_effects[district] + rng.normal(0, SURVEY_DISTRICT_ROUND_SD)
             if area == "Mopti":
                 prog = "I3S" if district in I3S_CERCLES else None
             else:
                 prog = "Djantoli" if district == DJANTOLI_COMMUNE else None
-            for c in range(scale.clusters_per_district):
+            for c in range(scale.size(district, scale.clusters_per_district)):
                 psu += 1
                 urban = 1 if (area == "Bamako" or c == 0) else 2
                 stratum = strata_codes.setdefault((district, urban), len(strata_codes) + 1)
@@ -236,7 +256,7 @@ def make_round(
                         prog,
                         i3s_start,
                         trend_steps,
-                        district_effects[district] + cl_eff,
+                        d_eff + cl_eff,
                     )
                     hh_rows.append(hh)
                     for line in range(1, int(rng.choice([0, 1, 1, 1, 2, 2, 3])) + 1):
@@ -249,7 +269,7 @@ def make_round(
                             prog,
                             i3s_start,
                             trend_steps,
-                            district_effects[district] + cl_eff,
+                            d_eff + cl_eff,
                         )
                         w_rows.append(w)
                         for b in range(1, int(rng.poisson(0.8)) + 1):
@@ -261,7 +281,7 @@ def make_round(
                                 prog,
                                 i3s_start,
                                 trend_steps,
-                                district_effects[district] + cl_eff,
+                                d_eff + cl_eff,
                             )
                             b_rows.append(birth)
                             if child is not None:
@@ -271,12 +291,12 @@ def make_round(
     births = pd.DataFrame(b_rows)
     children = pd.DataFrame(k_rows)
     truth_units = {}
-    for name, frame in (
-        ("catastrophic_spending", households),
-        ("mutual_membership", women),
-        ("any_insurance", women),
-        ("facility_delivery", births),
-        ("fever_care", children),
+    for name, frame, design in (
+        ("catastrophic_spending", households, ("hv021", "hv022")),
+        ("mutual_membership", women, ("v021", "v022")),
+        ("any_insurance", women, ("v021", "v022")),
+        ("facility_delivery", births, ("v021", "v022")),
+        ("fever_care", children, ("v021", "v022")),
     ):
         cols = [
             f"_p_{name}",
@@ -286,9 +306,22 @@ def make_round(
             "_area",
             "_district",
             "_arm",
+            f"_y_{name}",
+            *design,
         ]
         unit = frame[cols].copy()
-        unit.columns = ["p", "p0", "eligible", "weight", "area", "district", "arm"]
+        unit.columns = [
+            "p",
+            "p0",
+            "eligible",
+            "weight",
+            "area",
+            "district",
+            "arm",
+            "y",
+            "psu",
+            "strata",
+        ]
         truth_units[name] = unit
     return SurveyRound(
         year,
@@ -378,6 +411,7 @@ def _household(
         "_p_catastrophic_spending": p,
         "_p0_catastrophic_spending": p0,
         "_elig_catastrophic_spending": oop_code < 9999998,
+        "_y_catastrophic_spending": float(cat),
         "_weight": hv005 / 1e6,
         "_area": area,
         "_district": district,
@@ -424,9 +458,11 @@ def _woman(rng, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
         "_p_mutual_membership": p_mut,
         "_p0_mutual_membership": p0_mut,
         "_elig_mutual_membership": not miss,
+        "_y_mutual_membership": float(mutual),
         "_p_any_insurance": 1 - (1 - p_mut) * (1 - q_other),
         "_p0_any_insurance": 1 - (1 - p0_mut) * (1 - q_other),
         "_elig_any_insurance": not miss,
+        "_y_any_insurance": float(any_ins),
         "_weight": hh["hv005"] / 1e6,
         "_area": area,
         "_district": hh["_district"],
@@ -468,6 +504,7 @@ def _birth(rng, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
         "_p_facility_delivery": p,
         "_p0_facility_delivery": p0,
         "_elig_facility_delivery": m15 != 99,
+        "_y_facility_delivery": float(facility),
         "_weight": w["_weight"],
         "_area": area,
         "_district": w["_district"],
@@ -518,6 +555,7 @@ def _birth(rng, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
             "_p_fever_care": pc,
             "_p0_fever_care": pc0,
             "_elig_fever_care": h22 == 1,
+            "_y_fever_care": float(sought),
             "_weight": w["_weight"],
             "_area": area,
             "_district": w["_district"],

@@ -109,6 +109,68 @@ def effects(model: FacilityModel) -> tuple[dict, list[dict]]:
     return out, persistence
 
 
+#: How each Callaway–Sant'Anna aggregation weighs ATT(g, t), as the pipeline's
+#: ``att_gt(...).aggregate(kind)`` (R ``did::aggte``); N_g = facilities of cohort g.
+CS_WEIGHTS = {
+    "simple": "sum over post cells (t >= g) of N_g ATT(g,t), divided by the sum of N_g "
+    "over the same cells",
+    "group": "per cohort the plain mean of its post cells; overall N_g-weighted over cohorts",
+    "calendar": "per month t the N_g-weighted mean over cohorts with g <= t; overall the "
+    "plain mean over months from the first cohort's start",
+    "dynamic": "per event time e the N_g-weighted mean over cohorts observed at g + e; "
+    "overall the plain mean over e >= 0",
+}
+
+
+def cs_overall(model: FacilityModel) -> dict:
+    """Overall ATT of each Callaway–Sant'Anna aggregation (:data:`CS_WEIGHTS`), per
+    programme and indicator, from the noise-free ATT(g, t).
+
+    ATT(g, t) is the mean rate effect over cohort g's facilities open in month t;
+    N_g counts the cohort's facilities open in any month (the units of the panel).
+    Cohorts are keyed by month index t (1 = January 2014), as ``programmes``.
+    """
+    rate_effect = (model.mu - model.mu_no_programme) / model.pop[:, :, None] * 1000.0
+    T = len(MONTHS)
+    out: dict = {"weights": CS_WEIGHTS, "programmes": {}}
+    for prog, g in programme_groups(model).items():
+        cohorts = np.unique(g[g >= 0])
+        size = np.array([(model.expected[g == c].any(axis=1)).sum() for c in cohorts], float)
+        overall: dict = {}
+        for k, ind in enumerate(INDICATORS):
+            eff = rate_effect[:, :, k]
+            if not np.any(np.abs(eff[g >= 0]) > 0):
+                continue
+            att = np.full((len(cohorts), T), np.nan)  # cohort × month, post cells only
+            for i, c in enumerate(cohorts):
+                open_ = model.expected[g == c]
+                n_open = open_.sum(axis=0)
+                sums = (eff[g == c] * open_).sum(axis=0)
+                post = (np.arange(T) >= c) & (n_open > 0)
+                att[i, post] = sums[post] / n_open[post]
+            w = np.where(np.isnan(att), 0.0, size[:, None])
+            a = np.nan_to_num(att)
+            by_group = np.nanmean(att, axis=1)
+            by_month = (w * a).sum(axis=0) / np.where(w.sum(axis=0) > 0, w.sum(axis=0), np.nan)
+            events = {}
+            for i, c in enumerate(cohorts):
+                for t in range(int(c), T):
+                    if not np.isnan(att[i, t]):
+                        events.setdefault(t - int(c), []).append((size[i], att[i, t]))
+            by_event = [sum(n * x for n, x in v) / sum(n for n, _ in v) for v in events.values()]
+            overall[ind] = {
+                "simple": _r((w * a).sum() / w.sum()),
+                "group": _r(size @ by_group / size.sum()),
+                "calendar": _r(np.nanmean(by_month[int(cohorts.min()) :])),
+                "dynamic": _r(np.mean(by_event)),
+            }
+        out["programmes"][prog] = {
+            "cohorts": {str(int(c) + 1): int(n) for c, n in zip(cohorts, size, strict=True)},
+            "overall": overall,
+        }
+    return out
+
+
 def resilience(model: FacilityModel) -> list[dict]:
     """Per facility × shock × essential service, the DESIGN §7 indicators and class,
     with the noise-free means as observed and expected volumes."""
@@ -194,6 +256,8 @@ def survey_truth(rounds: list[SurveyRound]) -> tuple[list[dict], list[dict]]:
             u = units[units["eligible"]]
             for area in ("Mopti", "Bamako"):
                 a = u[u["area"] == area]
+                if a.empty:  # a round drawn for one area only (Monte Carlo)
+                    continue
                 for arm in ("all", "treated", "comparison"):
                     s = a if arm == "all" else a[a["arm"] == arm]
                     prev.append(
