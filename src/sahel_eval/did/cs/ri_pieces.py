@@ -17,10 +17,14 @@ Two paths give the same numbers (to 1e-10, tested):
   (covariates in dr/ipw/reg, repeated cross-sections) or DRDID's trimming may apply.
 * **batched** — panels without covariates: every method is then the weighted mean
   change of the cohort minus that of its comparison units, with the influence function
-  ``n·[w·1_T·(ΔY − μ_T)/Σ_T w − w·1_C·(ΔY − μ_C)/Σ_C w]``.  The long differences ΔY of
-  every cell and outcome are computed once; per assignment only the treated and
-  comparison masks change, so all assignments (in memory-bounded chunks) are estimated
-  with array operations, and the aggregation rows are built once per chunk.
+  ``n·[w·1_T·(ΔY − μ_T)/Σ_T w − w·1_C·(ΔY − μ_C)/Σ_C w]``.  The cells, their long
+  differences ΔY (every outcome) and the aggregation plans are prepared once; per
+  assignment only the treated and comparison masks change, and all cells and outcomes
+  are estimated in a few array operations instead of one 2×2 fit per cell.
+
+Both paths then aggregate with the same code (:func:`_aggregated`): the coefficients of
+every row on the influence-function basis, applied as a sparse matrix (a row averages
+a few cells).
 """
 
 from __future__ import annotations
@@ -29,22 +33,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+from scipy import sparse
 
 from sahel_eval.did.cs.aggregate import (
     _aggregation_plan,
-    _Term,
     _term_coefficients,
     _term_estimates,
 )
 from sahel_eval.did.cs.cells import _comparison, _estimate_cells, _plan_cells
 from sahel_eval.did.cs.data import _Data
-from sahel_eval.did.cs.model import _cohort_shares, _cohorts
+from sahel_eval.did.cs.model import _cohorts
 
 #: Treated shares from which DRDID's trimming of comparison units (p ≥ 0.995) could
 #: apply (dr, ipw): such assignments are left to the loop, which trims exactly as R.
 _TRIM_GUARD = 0.99
-#: Floats held at once by the batched path (influence functions of one chunk).
-_CHUNK_FLOATS = 4_000_000
 
 Key = tuple[str, str]
 
@@ -99,177 +101,120 @@ class RIPieces:
             by_key.setdefault(key, []).append(m)
         out: list = [None] * len(ug_all)
         for key, members in by_key.items():
-            cohorts = np.array(key)
-            cells = _plan_cells(times, cohorts, self._options[2], self._options[3])
-            g = np.array([c.g for c in cells])
-            t = np.array([c.t for c in cells])
-            plans = {
-                k: _aggregation_plan(k, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf)
-                for k in self._kinds
-            }
-            keys = [(k, x.label) for k in self._kinds for x in plans[k]]
-            event = np.array([x.event_time for k in self._kinds for x in plans[k]], float)
-            todo = list(members)
-            if self.batchable and not loop:
-                todo = self._batched(ug_all, members, cells, cohorts, plans, keys, event, out)
-            for m in todo:
-                est, cross = self._loop_one(ug_all[m], cells, cohorts, plans)
-                out[m] = (keys, event, est, cross)
+            plan = _Plan(times, np.array(key), self._options, self._kinds)
+            batch = _Batch(self._datas, plan, self._options) if self.batchable else None
+            for m in members:
+                att_psi = None if batch is None or loop else batch.cells(ug_all[m])
+                if att_psi is None:
+                    att_psi = self._loop_cells(ug_all[m], plan)
+                else:
+                    self.batched_assignments += 1
+                est, inf = _aggregated(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
+                cross = np.matmul(inf.transpose(1, 2, 0), inf.transpose(1, 0, 2)) / self.n**2
+                out[m] = (plan.keys, plan.event, est, cross)
         return out
 
-    # ------------------------------------------------------------------ loop path
-
-    def _loop_one(
-        self, ug: np.ndarray, cells: list, cohorts: np.ndarray, plans: dict[str, list[_Term]]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _loop_cells(self, ug: np.ndarray, plan: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(att, psi)`` per outcome by the 2×2 estimators, cell by cell (as att_gt)."""
         control, method, _, anticipation = self._options
-        gi = np.searchsorted(cohorts, np.array([c.g for c in cells]))
-        ests, infls = [], []
-        for data in self._datas:
-            d = replace(data, unit_group=ug)
-            att, psi = _estimate_cells(d, cells, control, method, anticipation)
-            pg = _cohort_shares(d, cohorts)
-            omega = d.unit_weight[:, None] * (ug[:, None] == cohorts[None, :]) - pg[None, :]
-            basis = np.hstack([psi, omega])
-            est_o, inf_o = [], []
-            for kind in self._kinds:
-                plan = plans[kind]
-                est = _term_estimates(plan, att, pg, pg[gi])
-                coef = _term_coefficients(plan, est, att, pg, pg[gi], gi, basis.shape[1])
-                est_o.append(est)
-                inf_o.append(basis @ coef)
-            ests.append(np.concatenate(est_o))
-            infls.append(np.hstack(inf_o))
-        est = np.stack(ests, axis=1)  # rows × outcomes
-        inf = np.stack(infls, axis=2)  # units × rows × outcomes
-        return est, np.einsum("nqo,nqp->qop", inf, inf) / self.n**2
+        return [
+            _estimate_cells(replace(d, unit_group=ug), plan.cells, control, method, anticipation)
+            for d in self._datas
+        ]
 
-    # --------------------------------------------------------------- batched path
 
-    def _batched(
+class _Plan:
+    """Cells and aggregation rows of one set of cohorts, with their sparsity pattern."""
+
+    def __init__(
         self,
-        ug_all: np.ndarray,
-        members: list[int],
-        cells: list,
+        times: np.ndarray,
         cohorts: np.ndarray,
-        plans: dict[str, list[_Term]],
-        keys: list[Key],
-        event: np.ndarray,
-        out: list,
-    ) -> list[int]:
-        """Fill ``out`` for the assignments the batched path applies to; return the rest."""
-        control, method, _, anticipation = self._options
-        data = self._datas[0]
-        live = np.array([k for k, c in enumerate(cells) if not c.zero], dtype=int)
-        ti = np.array([cells[k].ti for k in live], dtype=int)
-        bi = np.array([cells[k].bi for k in live], dtype=int)
-        g = np.array([cells[k].g for k in live])
-        ref = np.maximum(data.times[ti], data.times[bi])
+        options: tuple[str, str, str, int],
+        kinds: Sequence[str],
+    ) -> None:
+        self.cohorts = cohorts
+        self.cells = _plan_cells(times, cohorts, options[2], options[3])
+        g = np.array([c.g for c in self.cells])
+        t = np.array([c.t for c in self.cells])
+        self.gi = np.searchsorted(cohorts, g)
+        self.plans = {
+            k: _aggregation_plan(k, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf)
+            for k in kinds
+        }
+        self.keys = [(k, x.label) for k in kinds for x in self.plans[k]]
+        self.event = np.array([x.event_time for k in kinds for x in self.plans[k]], float)
+
+
+class _Batch:
+    """The batched cell estimates of one plan: long differences prepared once."""
+
+    def __init__(self, datas: Sequence[_Data], plan: _Plan, options: tuple) -> None:
+        self._options = options
+        data = datas[0]
+        cells = plan.cells
+        self._k = len(cells)
+        self._live = np.array([k for k, c in enumerate(cells) if not c.zero], dtype=int)
+        ti = np.array([cells[k].ti for k in self._live], dtype=int)
+        bi = np.array([cells[k].bi for k in self._live], dtype=int)
+        self._g = np.array([cells[k].g for k in self._live])
+        self._ref = np.maximum(data.times[ti], data.times[bi])
         observed = np.isfinite(data.Y)
-        both = observed[:, ti] & observed[:, bi]  # units × live cells
+        self._both = observed[:, ti] & observed[:, bi]  # units × live cells
         # Long differences of every cell and outcome: the same for every assignment.
-        dy = np.stack([np.where(both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in self._datas])
-        dy = np.moveaxis(dy, 0, -1)  # units × cells × outcomes
-        w = data.unit_weight
-        n_o = len(self._datas)
-        rows = max(len(cells), sum(len(p) for p in plans.values()))
-        chunk = max(1, _CHUNK_FLOATS // (self.n * rows * n_o))
-        left = []
-        for s in range(0, len(members), chunk):
-            ids = members[s : s + chunk]
-            ug = ug_all[ids]  # assignments × units
-            treat = (ug[:, :, None] == g[None, None, :]) & both[None]
-            comp = _comparison(ug[:, :, None], g, ref, control, anticipation) & both[None]
-            wt = np.where(treat, w[None, :, None], 0.0)
-            wc = np.where(comp, w[None, :, None], 0.0)
-            sum_t, sum_c = wt.sum(axis=1), wc.sum(axis=1)  # assignments × cells
-            ok = (sum_t > 0).all(axis=1) & (sum_c > 0).all(axis=1)
-            if method in ("dr", "ipw"):
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ok &= (sum_t / (sum_t + sum_c) < _TRIM_GUARD).all(axis=1)
-            left += [m for m, good in zip(ids, ok, strict=True) if not good]
-            if not ok.any():
-                continue
-            ids = [m for m, good in zip(ids, ok, strict=True) if good]
-            wt, wc, sum_t, sum_c, ug = wt[ok], wc[ok], sum_t[ok], sum_c[ok], ug[ok]
-            mean_t = np.einsum("mnk,nko->mko", wt, dy) / sum_t[:, :, None]
-            mean_c = np.einsum("mnk,nko->mko", wc, dy) / sum_c[:, :, None]
-            # Influence functions (units × cells × assignments × outcomes), zero-cells 0.
-            psi = np.zeros((self.n, len(cells), len(ids), n_o))
-            psi[:, live] = self.n * np.moveaxis(
-                wt[..., None] * (dy[None] - mean_t[:, None]) / sum_t[:, None, :, None]
-                - wc[..., None] * (dy[None] - mean_c[:, None]) / sum_c[:, None, :, None],
-                0,
-                2,
-            )
-            att = np.zeros((len(cells), len(ids), n_o))
-            att[live] = np.moveaxis(mean_t - mean_c, 0, 1)
-            pg = np.stack([np.mean(w * (ug == c), axis=1) for c in cohorts])  # G × m
-            omega = w[:, None, None] * (ug.T[:, None, :] == cohorts[None, :, None])
-            omega = omega - pg[None]  # units × cohorts × assignments
-            gi = np.searchsorted(cohorts, np.array([c.g for c in cells]))
-            est, cross = [], []
-            for kind in self._kinds:
-                e, c = _batched_rows(plans[kind], att, psi, pg, gi, omega)
-                est.append(e)
-                cross.append(c)
-            est_all = np.concatenate(est, axis=1) if est else np.empty(0)
-            cross_all = np.concatenate(cross, axis=1) / self.n**2
-            for j, m in enumerate(ids):
-                out[m] = (keys, event, est_all[j], cross_all[j])
-            self.batched_assignments += len(ids)
-        return left
+        dy = [np.where(self._both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
+        self._dy = np.stack(dy, axis=2)  # units × cells × outcomes
+        self._w = data.unit_weight
+
+    def cells(self, ug: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """``(att, psi)`` per outcome, or None where the 2×2 estimators must decide
+        (a cell without cohort or comparison units, or DRDID's trimming possible)."""
+        control, method, _, anticipation = self._options
+        treat = (ug[:, None] == self._g[None, :]) & self._both
+        comp = _comparison(ug[:, None], self._g, self._ref, control, anticipation) & self._both
+        wt = np.where(treat, self._w[:, None], 0.0)
+        wc = np.where(comp, self._w[:, None], 0.0)
+        sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
+        if not ((sum_t > 0).all() and (sum_c > 0).all()):
+            return None
+        if method in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= _TRIM_GUARD).any():
+            return None
+        dy = self._dy
+        mean_t = np.einsum("nk,nko->ko", wt, dy) / sum_t[:, None]
+        mean_c = np.einsum("nk,nko->ko", wc, dy) / sum_c[:, None]
+        n = len(ug)
+        psi_live = (wt * (n / sum_t))[:, :, None] * (dy - mean_t) - (wc * (n / sum_c))[
+            :, :, None
+        ] * (dy - mean_c)
+        out = []
+        for o in range(dy.shape[2]):
+            att = np.zeros(self._k)
+            att[self._live] = mean_t[:, o] - mean_c[:, o]
+            psi = np.zeros((n, self._k))
+            psi[:, self._live] = psi_live[:, :, o]
+            out.append((att, psi))
+        return out
 
 
-def _batched_rows(
-    plan: list[_Term],
-    att: np.ndarray,
-    psi: np.ndarray,
-    pg: np.ndarray,
-    gi: np.ndarray,
-    omega: np.ndarray,
+def _aggregated(
+    att_psi: list[tuple[np.ndarray, np.ndarray]], ug: np.ndarray, w: np.ndarray, plan: _Plan
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of one aggregation for a chunk of assignments.
+    """Estimates (rows × outcomes) and influence functions (units × rows × outcomes).
 
-    The arithmetic of :func:`~sahel_eval.did.cs.aggregate._term_estimates` and
-    :func:`~sahel_eval.did.cs.aggregate._term_coefficients` (the loop path's, which the
-    tests compare with), applied to influence functions directly: ``att`` (cells ×
-    m × o), ``psi`` (units × cells × m × o), ``pg`` (cohorts × m), ``omega`` (units ×
-    cohorts × m).  Returns ``est`` (m × rows × o) and the unscaled cross-products
-    ``Σ_i ψ ψ'`` (m × rows × o × o).
+    As ``att_gt(...).aggregate(kind)``: the basis ``[psi, omega]`` and the coefficients
+    of :func:`~sahel_eval.did.cs.aggregate._term_coefficients`, applied sparsely.
     """
-    theta: list[np.ndarray | None] = [None] * len(plan)
-    infl: list[np.ndarray | None] = [None] * len(plan)
-    for j, term in enumerate(plan):
-        keep = term.index
-        if term.mode == "pg":
-            pc = pg[gi[keep]]  # keep × m
-            wts = pc / pc.sum(axis=0)
-            theta[j] = np.einsum("km,kmo->mo", wts, att[keep])
-            # Estimated cohort shares: coefficient Σ_{k: g_k = g} (att_k − θ) / Σ pg.
-            onehot = (gi[keep][:, None] == np.arange(pg.shape[0])[None, :]).astype(float)
-            wif = (
-                np.einsum("kg,kmo->gmo", onehot, att[keep] - theta[j][None])
-                / pc.sum(axis=0)[None, :, None]
-            )
-            infl[j] = np.einsum("km,nkmo->nmo", wts, psi[:, keep]) + np.einsum(
-                "ngm,gmo->nmo", omega, wif
-            )
-        elif term.mode == "mean":
-            theta[j] = att[keep].mean(axis=0)
-            infl[j] = psi[:, keep].mean(axis=1)
-    for j, term in enumerate(plan):
-        idx = term.index
-        if term.mode == "pg_rows":
-            s = pg.sum(axis=0)
-            sub = np.stack([theta[i] for i in idx])  # cohorts × m × o
-            theta[j] = np.einsum("gm,gmo->mo", pg, sub) / s[:, None]
-            wif = (sub - theta[j][None]) / s[None, :, None]
-            infl[j] = np.einsum("gm,gnmo->nmo", pg / s, np.stack([infl[i] for i in idx]))
-            infl[j] = infl[j] + np.einsum("ngm,gmo->nmo", omega, wif)
-        elif term.mode == "mean_rows":
-            theta[j] = np.mean([theta[i] for i in idx], axis=0)
-            infl[j] = np.mean([infl[i] for i in idx], axis=0)
-    est = np.stack(theta, axis=1)  # m × rows × o
-    cross = np.stack([np.einsum("nmo,nmp->mop", f, f) for f in infl], axis=1)
-    return est, cross
+    cohorts, gi = plan.cohorts, plan.gi
+    pg = np.array([np.mean(w * (ug == g)) for g in cohorts])
+    omega = w[:, None] * (ug[:, None] == cohorts[None, :]) - pg[None, :]
+    ests, infls = [], []
+    for att, psi in att_psi:
+        basis = np.hstack([psi, omega])
+        est, coef = [], []
+        for plan_k in plan.plans.values():
+            e = _term_estimates(plan_k, att, pg, pg[gi])
+            est.append(e)
+            coef.append(_term_coefficients(plan_k, e, att, pg, pg[gi], gi, basis.shape[1]))
+        ests.append(np.concatenate(est))
+        infls.append(np.asarray((sparse.csc_matrix(np.hstack(coef)).T @ basis.T).T))
+    return np.stack(ests, axis=1), np.stack(infls, axis=2)
