@@ -30,7 +30,9 @@ value:
   treated units, a differential linear trend whose month-on-month change θ is what
   every varying-base pre-period ATT(g, t) measures (H0: placebo effect θ per month).
 
-D is set missing where Y is, so all runs use the same pairwise samples.  Panels without
+D is set missing where Y is, so all runs use the same pairwise samples.  A quantity
+averages either post-treatment cells (t ≥ g) or pre-treatment ones, so one exposure
+column per cell (D_post in post cells, D_pre in pre cells) serves every quantity.  Panels without
 covariates take the batched path of :class:`~sahel_eval.did.cs.ri_pieces.RIPieces`
 (all assignments at once); the others are re-fitted assignment by assignment.
 """
@@ -226,11 +228,9 @@ def cs_randomization_inference(
     computed = pieces.compute(cohorts, loop=path == "loop")
     keys, event, est0, cross0 = computed[0]
     pre_rows = np.array([k[0] == "dynamic" for k in keys]) & (event < 0)
-    d_col = np.where(pre_rows, 2, 1)
-    q = np.arange(len(keys))
-    b0, c0 = est0[:, 0], est0[q, d_col]
-    v0 = (cross0[:, 0, 0], cross0[q, 0, d_col], cross0[q, d_col, d_col])
-    b, c, va, vb, vc = _aligned(keys, d_col, computed[1:])
+    b0, c0 = est0[:, 0], est0[:, 1]
+    v0 = (cross0[:, 0, 0], cross0[:, 0, 1], cross0[:, 1, 1])
+    b, c, va, vb, vc = _aligned(keys, computed[1:])
     with np.errstate(divide="ignore", invalid="ignore"):
         t0 = b0 / np.sqrt(v0[0])
         placebo_t = b / np.sqrt(va)
@@ -284,9 +284,7 @@ def cs_randomization_inference(
     )
 
 
-def _aligned(
-    keys: list[tuple[str, str]], d_col: np.ndarray, placebos: list[tuple]
-) -> tuple[np.ndarray, ...]:
+def _aligned(keys: list[tuple[str, str]], placebos: list[tuple]) -> tuple[np.ndarray, ...]:
     """``b, c, A, B, C`` (M × quantities) of the placebos, on the actual rows.
 
     Placebo roll-outs reuse the real waves, so rows normally coincide; a row a placebo
@@ -297,12 +295,12 @@ def _aligned(
         where = {key: i for i, key in enumerate(pkeys)}
         at = np.array([where.get(key, -1) for key in keys])
         has = at >= 0
-        i, d = at[has], d_col[has]
+        i = at[has]
         out[0, m, has] = est[i, 0]
-        out[1, m, has] = est[i, d]
+        out[1, m, has] = est[i, 1]
         out[2, m, has] = cross[i, 0, 0]
-        out[3, m, has] = cross[i, 0, d]
-        out[4, m, has] = cross[i, d, d]
+        out[3, m, has] = cross[i, 0, 1]
+        out[4, m, has] = cross[i, 1, 1]
     return tuple(out)
 
 

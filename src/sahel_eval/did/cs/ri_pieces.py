@@ -1,9 +1,10 @@
 """What studentised randomisation inference needs from ``att_gt``, for many assignments.
 
 For every placebo assignment m (unit cohorts) and every aggregated quantity q
-(``att_gt(...).aggregate(kind)`` rows), the estimate on each outcome column o (the
-outcome Y and the actual exposures, :mod:`~sahel_eval.did.cs.randomization`) and the
-cross-products of their influence functions, ``Σ_i ψ_qo,i ψ_qp,i / n²``: the
+(``att_gt(...).aggregate(kind)`` rows), the estimate on the outcome Y and on the
+actual exposure D (:mod:`~sahel_eval.did.cs.randomization`; D_post in post-treatment
+cells, D_pre in pre-treatment ones, since a quantity averages cells of one kind) and
+the cross-products of their influence functions, ``Σ_i ψ_qo,i ψ_qp,i / n²``: the
 facility-clustered variance of the estimate on ``Y − θD`` is then a quadratic in θ
 (every ``att_gt`` method is linear in the outcome for a fixed assignment, and so are
 its influence functions, the cohort-share ("wif") term included).
@@ -57,8 +58,8 @@ class RIPieces:
     Parameters
     ----------
     datas
-        Prepared data (:func:`~sahel_eval.did.cs.data._prepare`) of each outcome
-        column, sharing units, periods and missing cells.
+        Prepared data (:func:`~sahel_eval.did.cs.data._prepare`) of Y, D_post and
+        D_pre, sharing units, periods and missing cells.
     options
         ``(control, method, base_period, anticipation)`` as for ``att_gt``.
     kinds
@@ -89,8 +90,8 @@ class RIPieces:
         """Per assignment (rows of ``cohorts_by_assignment``, units in data order).
 
         Returns, per assignment, ``(keys, event_time, est, cross)``: the rows
-        ``(aggregation, term)``, their event times, ``est`` (rows × outcomes) and
-        ``cross`` (rows × outcomes × outcomes).  ``loop=True`` forces the loop path.
+        ``(aggregation, term)``, their event times, ``est`` (rows × 2: Y, D) and
+        ``cross`` (rows × 2 × 2).  ``loop=True`` forces the loop path.
         """
         control = self._options[0]
         times = self._datas[0].times
@@ -115,12 +116,13 @@ class RIPieces:
         return out
 
     def _loop_cells(self, ug: np.ndarray, plan: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(att, psi)`` per outcome by the 2×2 estimators, cell by cell (as att_gt)."""
+        """``(att, psi)`` of Y and D by the 2×2 estimators, cell by cell (as att_gt)."""
         control, method, _, anticipation = self._options
-        return [
+        (ay, py), (apost, ppost), (apre, ppre) = (
             _estimate_cells(replace(d, unit_group=ug), plan.cells, control, method, anticipation)
             for d in self._datas
-        ]
+        )
+        return [(ay, py), (np.where(plan.post, apost, apre), np.where(plan.post, ppost, ppre))]
 
 
 class _Plan:
@@ -138,6 +140,7 @@ class _Plan:
         g = np.array([c.g for c in self.cells])
         t = np.array([c.t for c in self.cells])
         self.gi = np.searchsorted(cohorts, g)
+        self.post = t >= g
         self.plans = {
             k: _aggregation_plan(k, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf)
             for k in kinds
@@ -161,13 +164,14 @@ class _Batch:
         self._ref = np.maximum(data.times[ti], data.times[bi])
         observed = np.isfinite(data.Y)
         self._both = observed[:, ti] & observed[:, bi]  # units × live cells
-        # Long differences of every cell and outcome: the same for every assignment.
+        # Long differences of every cell, of Y and D: the same for every assignment.
         dy = [np.where(self._both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
-        self._dy = np.stack(dy, axis=2)  # units × cells × outcomes
+        d_cell = np.where(plan.post[self._live], dy[1], dy[2])
+        self._dy = np.stack([dy[0], d_cell], axis=2)  # units × cells × (Y, D)
         self._w = data.unit_weight
 
     def cells(self, ug: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
-        """``(att, psi)`` per outcome, or None where the 2×2 estimators must decide
+        """``(att, psi)`` of Y and D, or None where the 2×2 estimators must decide
         (a cell without cohort or comparison units, or DRDID's trimming possible)."""
         control, method, _, anticipation = self._options
         treat = (ug[:, None] == self._g[None, :]) & self._both
