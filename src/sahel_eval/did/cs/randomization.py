@@ -101,7 +101,6 @@ class CSRandomizationResult:
     clusters: int
     treated_clusters: int
     path: str
-    rule: str = "sorted_pairing_rank_by_unit_id"
 
     def max_abs_t_pretest(self, rows: np.ndarray) -> tuple[float, float]:
         """RI on the largest |t| over ``rows`` (a boolean mask of table rows).
