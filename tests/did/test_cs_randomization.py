@@ -279,3 +279,19 @@ def test_randomization_matches_full_refits() -> None:
     assert res.permutations == 10 and slow_y.shape == res.placebo_y.shape
     np.testing.assert_allclose(res.placebo_y, slow_y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(res.placebo_d, slow_d, rtol=0, atol=1e-12)
+
+
+def test_max_abs_t_pretest_sees_a_pretrend() -> None:
+    """RI on max |t| over pre-periods: a trend in the treated districts only is extreme."""
+    df = _staggered_panel(seed=6)
+    kw = dict(control="never_treated", method="dr", unbalanced="pairwise")
+    treated = df["group"] > 0
+    trend = df.assign(y=df["y"] + np.where(treated & (df["t"] < df["group"]), 4.0 * df["t"], 0.0))
+    for frame, extreme in ((df, False), (trend, True)):
+        res = cs_randomization_inference(frame, "y", "unit", "t", "group", "district", **kw)
+        pre = (res.table["exposure"] == "pre").to_numpy()
+        stat, p = res.max_abs_t_pretest(pre)
+        by_hand = np.nanmax(np.abs(res.placebo_t[:, pre]), axis=1)
+        assert stat == pytest.approx(np.nanmax(np.abs(res.table.loc[pre, "t"])))
+        assert p == pytest.approx(np.mean(by_hand >= stat * (1 - 1e-9)))
+        assert (p == res.p_min) == extreme
