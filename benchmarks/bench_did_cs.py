@@ -8,6 +8,12 @@ draws. If csdid 0.4.3 is installed in another venv (``--csdid-python``, default
 /tmp/csdid-venv/bin/python) the same job is timed there, side by side. Numbers are
 printed, never asserted. Run with
 ``OMP_NUM_THREADS=1 python benchmarks/bench_did_cs.py``.
+
+``--ri PANEL`` instead times the studentised randomisation inference of the staggered
+analysis (``cs_randomization_inference``, never-treated controls, doubly robust,
+pairwise) on a cleaned facility panel (``results/clean/panel_mopti.parquet`` of a
+demo or national run), CPU seconds of the batched path and, with ``--ri-loop``, of the
+loop that re-fits every assignment, with their largest difference.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sahel_eval.did import att_gt
+from sahel_eval.did.cs.randomization import cs_randomization_inference
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("simple", "group", "dynamic", "calendar")
@@ -123,13 +131,42 @@ def csdid_times(python: str, copies: int, repeats: int) -> dict[str, float] | No
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def bench_ri(panel_path: Path, outcome: str, loop: bool) -> None:
+    """CPU time of the staggered analysis' RI, batched (and looped), on one panel."""
+    panel = pd.read_parquet(panel_path)
+    kw = dict(control="never_treated", method="dr", unbalanced="pairwise", seed=1)
+    cols = ("facility_id", "t", "group", "district")
+    runs = {}
+    for path in ("auto", "loop") if loop else ("auto",):
+        t0 = time.process_time()
+        runs[path] = cs_randomization_inference(panel, outcome, *cols, path=path, **kw)
+        res = runs[path]
+        print(
+            f"RI {res.path}: cpu_s={time.process_time() - t0:.2f} "
+            f"assignments={res.permutations} quantities={len(res.table)} "
+            f"facilities={panel['facility_id'].nunique()} months={panel['t'].nunique()}"
+        )
+    if loop:
+        diff = max(
+            float(np.nanmax(np.abs(runs["auto"].table[c] - runs["loop"].table[c])))
+            for c in ("estimate", "se", "t", "p", "ci_low", "ci_high")
+        )
+        print(f"largest difference batched vs loop: {diff:.2e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ri", type=Path, help="cleaned facility panel (parquet)")
+    parser.add_argument("--ri-outcome", default="consultations_all_per_1000")
+    parser.add_argument("--ri-loop", action="store_true")
     parser.add_argument("--copies", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--draws", type=int, default=999)
     parser.add_argument("--csdid-python", default="/tmp/csdid-venv/bin/python")
     args = parser.parse_args()
+    if args.ri is not None:
+        bench_ri(args.ri, args.ri_outcome, args.ri_loop)
+        return
 
     df = replicate(args.copies)
     print(

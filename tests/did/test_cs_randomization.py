@@ -1,8 +1,9 @@
-"""Randomisation inference for Callaway–Sant'Anna (sahel_eval.did.cs.randomization).
+"""Studentised randomisation inference for Callaway–Sant'Anna (did.cs.randomization).
 
 Hand-made panels small enough to check by hand: the placebo roll-out rule, the
-enumeration of treated-district choices, the exact p-value, the linearity identity the
-test-inversion CI rests on, and the inversion itself against a brute-force grid.
+enumeration of treated-district choices, the exact studentised p-value, the linearity
+identity the test-inversion CI rests on, the batched path against the loop of full
+refits (estimates, statistics, p-values, intervals to 1e-10), and the choice of path.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import pytest
 from sahel_eval.did import att_gt
 from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
 from sahel_eval.did.cs.randomization import cs_randomization_inference
-from sahel_eval.did.inference.randomization import linear_randomization_ci
 
 
 def _panel(effect: float = 0.0, seed: int = 1) -> pd.DataFrame:
@@ -60,17 +60,22 @@ def test_exact_p_value_by_hand() -> None:
         1,
     )
     assert res.p_min == pytest.approx(0.25)
-    # By hand: the four placebo choices, district X's facilities taking (3, 5).
-    overall = []
+    # By hand: the four placebo choices, district X's facilities taking (3, 5); t with
+    # the facility-clustered SE att_gt reports.
+    overall, t_stats = [], []
     for d in "abcd":
         g = df["unit"].map({f"{d}1": 3, f"{d}2": 5}).fillna(0)
-        r = att_gt(df.assign(pg=g), "y", "unit", "t", "pg", control="never_treated")
-        overall.append(r.aggregate("simple").table["estimate"].iloc[0])
+        r = att_gt(df.assign(pg=g), "y", "unit", "t", "pg", control="never_treated", cluster="unit")
+        row = r.aggregate("simple").table.iloc[0]
+        overall.append(row["estimate"])
+        t_stats.append(row["estimate"] / row["se"])
     row = res.table[res.table["aggregation"] == "simple"].iloc[0]
     assert row["estimate"] == pytest.approx(overall[0])
-    p_hand = np.mean(np.abs(overall) >= abs(overall[0]) * (1 - 1e-9))
+    assert row["t"] == pytest.approx(t_stats[0])
+    p_hand = np.mean(np.abs(t_stats) >= abs(t_stats[0]) * (1 - 1e-9))
     assert row["p"] == pytest.approx(p_hand)
     np.testing.assert_allclose(np.sort(res.placebo_y[:, row.name]), np.sort(overall))
+    np.testing.assert_allclose(np.sort(res.placebo_t[:, row.name]), np.sort(t_stats))
 
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
@@ -94,30 +99,6 @@ def test_att_gt_linear_in_outcome(method: str, unbalanced: str) -> None:
     np.testing.assert_allclose(
         est(df["y"] - theta * d), est(df["y"]) - theta * est(d), rtol=0, atol=1e-10
     )
-
-
-def test_inversion_matches_grid() -> None:
-    rng = np.random.default_rng(7)
-    b = rng.normal(0, 1, 40)
-    c = rng.uniform(-0.5, 0.9, 40)  # |c| < 1: bounded on both sides
-    b[0], c[0] = 2.5, 1.0  # the actual assignment, enumerated among the draws
-    p0, low, high = linear_randomization_ci(b, c, 2.5, 1.0, enumerated=True, level=0.9)
-    grid = np.linspace(-10, 15, 20001)
-    stat = np.abs(b[:, None] - grid[None, :] * c[:, None])
-    p = (stat >= np.abs(2.5 - grid)[None, :] * (1 - 1e-12)).mean(axis=0)
-    accepted = grid[p > 0.1]
-    step = grid[1] - grid[0]
-    assert low == pytest.approx(accepted.min(), abs=step)
-    assert high == pytest.approx(accepted.max(), abs=step)
-    assert p0 == pytest.approx(np.mean(np.abs(b) >= 2.5 * (1 - 1e-12)))
-
-
-def test_inversion_unbounded_when_placebos_scale_like_actual() -> None:
-    # A placebo that moves with θ as fast as the actual (|c| ≥ 1) keeps p(θ) ≥ 2/M.
-    b = np.array([1.0, 0.0, 0.2, -0.3])
-    c = np.array([1.0, 1.5, 0.1, 0.0])
-    _, low, high = linear_randomization_ci(b, c, 1.0, 1.0, enumerated=True, level=0.6)
-    assert np.isinf(low) and np.isinf(high)
 
 
 def test_ci_covers_planted_constant_effect() -> None:
@@ -161,48 +142,99 @@ def _staggered_panel(seed: int = 5) -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize(
-    "opts",
-    [
-        dict(method="dr", unbalanced="pairwise"),
-        dict(method="ipw", unbalanced="pairwise", control="not_yet_treated"),
-        dict(method="reg", unbalanced="pairwise", base_period="universal"),
-        dict(method="dr", unbalanced="repeated_cross_section", anticipation=1),
-    ],
-)
-def test_points_equal_full_att_gt(opts: dict) -> None:
-    """AttGtPoints runs att_gt's cell samples and aggregation code: the same estimates.
+_OPTIONS = [
+    dict(method="dr", unbalanced="pairwise"),
+    dict(method="ipw", unbalanced="pairwise", control="not_yet_treated"),
+    dict(method="reg", unbalanced="pairwise", base_period="universal"),
+    dict(method="dr", unbalanced="pairwise", anticipation=1),
+]
 
-    Panels without covariates take the batched mean-difference path (equal to the 2×2
-    estimators up to rounding, tests/did/test_cs_points.py); the others are the same
-    code on the same samples.
+
+@pytest.mark.parametrize("opts", _OPTIONS)
+def test_batched_equals_loop(opts: dict) -> None:
+    """Both paths give the same estimates, statistics, p-values and intervals (1e-10).
+
+    The loop re-fits every assignment with att_gt's cell estimators and aggregation
+    coefficients; the batched path shares the long differences across assignments.
     """
-    from sahel_eval.did.cs.points import AttGtPoints
-
     df = _staggered_panel()
-    df["y2"] = df["y"] ** 2  # a second outcome with the same missing cells
-    pts = AttGtPoints(df, ["y", "y2"], "unit", "t", "group", **opts)
-    placebo = df["unit"].map({"c0": 4, "c2": 4, "c1": 6, "d2": 7}).fillna(0)
-    ug = placebo.groupby(df["unit"]).first().reindex(pts.unit_ids).to_numpy()
-    got = pts.aggregates(ug)
-    for y in ("y", "y2"):
-        full = att_gt(df.assign(pg=placebo), y, "unit", "t", "pg", **opts)
-        want = pd.concat(
-            [
-                full.aggregate(k).table.assign(aggregation=k)
-                for k in ("simple", "group", "calendar", "dynamic")
-            ],
-            ignore_index=True,
-        )
-        assert got["term"].tolist() == want["term"].tolist()
+    kw = dict(level=0.8, **opts)
+    fast = cs_randomization_inference(df, "y", "unit", "t", "group", "district", **kw)
+    slow = cs_randomization_inference(df, "y", "unit", "t", "group", "district", path="loop", **kw)
+    assert (fast.path, slow.path) == ("batched", "loop")
+    assert fast.table["term"].tolist() == slow.table["term"].tolist()
+    assert fast.table["ci_note"].tolist() == slow.table["ci_note"].tolist()
+    for col in ("estimate", "se", "t", "p", "ci_low", "ci_high"):
         np.testing.assert_allclose(
-            got[y].to_numpy(), want["estimate"].to_numpy(), rtol=0, atol=1e-10
+            fast.table[col].to_numpy(float), slow.table[col].to_numpy(float), rtol=0, atol=1e-10
         )
-        np.testing.assert_array_equal(got["event_time"].to_numpy(), want["event_time"].to_numpy())
+    for name in ("placebo_y", "placebo_d", "placebo_t"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=0, atol=1e-10)
+    # Something to compare: finite intervals exist (p_min = 1/10 < 0.2).
+    assert np.isfinite(fast.table["ci_low"]).any()
+
+
+def test_se_is_the_facility_clustered_se_of_att_gt() -> None:
+    df = _staggered_panel(seed=2)
+    kw = dict(control="never_treated", method="dr", unbalanced="pairwise")
+    res = cs_randomization_inference(df, "y", "unit", "t", "group", "district", **kw)
+    full = att_gt(df, "y", "unit", "t", "group", cluster="unit", **kw)
+    for kind in ("simple", "group", "calendar", "dynamic"):
+        want = full.aggregate(kind).table
+        got = res.table[res.table["aggregation"] == kind]
+        np.testing.assert_allclose(got["se"], want["se"], rtol=1e-10, equal_nan=True)
+        np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=0, atol=1e-10)
+
+
+def test_covariates_take_the_loop() -> None:
+    """With covariates the 2×2 models change with the assignment: every one is re-fitted.
+
+    (Outcome regression: the cohorts of one facility would make a logit separable.)
+    """
+    df = _staggered_panel(seed=4)
+    rng = np.random.default_rng(0)
+    df["x"] = df["unit"].map({u: rng.normal() for u in df["unit"].unique()})
+    kw = dict(control="never_treated", method="reg", unbalanced="pairwise")
+    res = cs_randomization_inference(
+        df, "y", "unit", "t", "group", "district", covariates=["x"], **kw
+    )
+    assert res.path == "loop"
+    full = att_gt(df, "y", "unit", "t", "group", covariates=["x"], cluster="unit", **kw)
+    want = full.aggregate("simple").table.iloc[0]
+    got = res.table[res.table["aggregation"] == "simple"].iloc[0]
+    assert got["estimate"] == pytest.approx(want["estimate"], abs=1e-10)
+    assert got["se"] == pytest.approx(want["se"], rel=1e-10)
+
+
+def test_trimming_leaves_the_batch() -> None:
+    """A treated share ≥ 0.99 in a cell: DRDID may trim, so that assignment is re-fitted."""
+    rows = []
+    rng = np.random.default_rng(1)
+    sizes = {"a": 250, "b": 1, "c": 1}
+    for dist, size in sizes.items():
+        for j in range(size):
+            for t in range(1, 5):
+                g = 3 if dist == "a" else 0
+                rows.append(
+                    {
+                        "unit": f"{dist}{j:03d}",
+                        "district": dist,
+                        "t": t,
+                        "group": g,
+                        "y": rng.normal(t),
+                    }
+                )
+    df = pd.DataFrame(rows)
+    kw = dict(control="never_treated", method="dr", unbalanced="pairwise", level=0.5)
+    fast = cs_randomization_inference(df, "y", "unit", "t", "group", "district", **kw)
+    slow = cs_randomization_inference(df, "y", "unit", "t", "group", "district", path="loop", **kw)
+    assert fast.path == "mixed"  # the actual assignment (250 treated of 252) is re-fitted
+    np.testing.assert_allclose(fast.table["p"], slow.table["p"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast.placebo_t, slow.placebo_t, rtol=0, atol=1e-10)
 
 
 def _slow_placebos(df: pd.DataFrame, **kw: object) -> tuple[np.ndarray, np.ndarray]:
-    """The RI placebo estimates by refitting the full att_gt (the pre-AttGtPoints path)."""
+    """The RI placebo estimates by refitting the full att_gt on every assignment."""
     from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
     from sahel_eval.did.inference.randomization import randomization_inference
 
@@ -239,7 +271,7 @@ def _slow_placebos(df: pd.DataFrame, **kw: object) -> tuple[np.ndarray, np.ndarr
 
 
 def test_randomization_matches_full_refits() -> None:
-    """Fast RI (AttGtPoints) reproduces RI by full att_gt refits on every assignment."""
+    """Batched RI reproduces the placebo estimates of full att_gt refits."""
     df = _staggered_panel(seed=9)
     kw = dict(control="never_treated", method="dr", unbalanced="pairwise")
     res = cs_randomization_inference(df, "y", "unit", "t", "group", "district", **kw)
@@ -247,3 +279,19 @@ def test_randomization_matches_full_refits() -> None:
     assert res.permutations == 10 and slow_y.shape == res.placebo_y.shape
     np.testing.assert_allclose(res.placebo_y, slow_y, rtol=0, atol=1e-12)
     np.testing.assert_allclose(res.placebo_d, slow_d, rtol=0, atol=1e-12)
+
+
+def test_max_abs_t_pretest_sees_a_pretrend() -> None:
+    """RI on max |t| over pre-periods: a trend in the treated districts only is extreme."""
+    df = _staggered_panel(seed=6)
+    kw = dict(control="never_treated", method="dr", unbalanced="pairwise")
+    treated = df["group"] > 0
+    trend = df.assign(y=df["y"] + np.where(treated & (df["t"] < df["group"]), 4.0 * df["t"], 0.0))
+    for frame, extreme in ((df, False), (trend, True)):
+        res = cs_randomization_inference(frame, "y", "unit", "t", "group", "district", **kw)
+        pre = (res.table["exposure"] == "pre").to_numpy()
+        stat, p = res.max_abs_t_pretest(pre)
+        by_hand = np.nanmax(np.abs(res.placebo_t[:, pre]), axis=1)
+        assert stat == pytest.approx(np.nanmax(np.abs(res.table.loc[pre, "t"])))
+        assert p == pytest.approx(np.mean(by_hand >= stat * (1 - 1e-9)))
+        assert (p == res.p_min) == extreme

@@ -104,3 +104,26 @@ def test_twfe_ri_recovers_a_planted_effect() -> None:
     r = ri.result
     assert r.p == pytest.approx(1 / 28)
     assert r.ci_low < 2.0 < r.ci_high
+
+
+def test_two_way_within_equals_least_squares_residuals() -> None:
+    """The count-based unit + period projection of twfe_ri equals OLS on dummies.
+
+    Unbalanced panel (a third of the cells missing), several columns at once.
+    """
+    from sahel_eval.did.twfe_ri import _TwoWayWithin
+
+    rng = np.random.default_rng(9)
+    units, periods = 30, 12
+    u, t = np.meshgrid(np.arange(units), np.arange(periods), indexing="ij")
+    keep = rng.random(u.size) > 0.33
+    u, t = u.ravel()[keep], t.ravel()[keep]
+    v = rng.normal(size=(len(u), 3))
+    dummies = np.column_stack(
+        [(u == i).astype(float) for i in range(units)]
+        + [(t == s).astype(float) for s in range(1, periods)]
+    )
+    want = v - dummies @ np.linalg.lstsq(dummies, v, rcond=None)[0]
+    within = _TwoWayWithin(u, t)
+    assert within.rank == periods - 1
+    np.testing.assert_allclose(within.residuals(v), want, rtol=0, atol=1e-10)

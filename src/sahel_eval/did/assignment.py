@@ -20,6 +20,7 @@ from sahel_eval.did.results import WarningCode
 __all__ = [
     "FEW_TREATED_CLUSTERS",
     "WILD_MIN_CLUSTERS",
+    "PlaceboRollouts",
     "assignment_warnings",
     "cluster_starts",
     "not_informative",
@@ -157,20 +158,45 @@ def placebo_unit_starts(
     pd.Series
         Placebo start per unit, index as ``unit_start``.
     """
-    cl = unit_cluster.reindex(unit_start.index)
-    real = sorted(pd.unique(cl[unit_start.notna()]))
-    placebo = sorted(placebo_treated.index[placebo_treated.notna()])
-    if len(real) != len(placebo):
-        raise ValueError(
-            f"placebo assignment has {len(placebo)} treated clusters, the actual one "
-            f"{len(real)}: a permutation keeps the number of treated clusters"
-        )
-    members = {c: np.sort(unit_start.index[(cl == c).to_numpy()].to_numpy()) for c in cl.unique()}
-    out = pd.Series(np.nan, index=unit_start.index, dtype=float)
-    for p_cl, r_cl in zip(placebo, real, strict=True):
-        r_units, p_units = members[r_cl], members[p_cl]
-        r_starts = unit_start.loc[r_units].to_numpy(dtype=float)
-        n_r, n_p = len(r_units), len(p_units)
-        rank = np.floor((np.arange(n_p) + 0.5) * n_r / n_p).astype(int)
-        out.loc[p_units] = r_starts[np.minimum(rank, n_r - 1)]
-    return out
+    starts = PlaceboRollouts(unit_start, unit_cluster).starts(placebo_treated)
+    return pd.Series(starts, index=unit_start.index)
+
+
+class PlaceboRollouts:
+    """:func:`placebo_unit_starts` for many placebo choices of one panel.
+
+    The members of every cluster (ranked by unit id) and the real roll-outs are found
+    once; each placebo choice then costs one array assignment per treated cluster.
+
+    Parameters
+    ----------
+    unit_start, unit_cluster
+        As :func:`placebo_unit_starts`.
+    """
+
+    def __init__(self, unit_start: pd.Series, unit_cluster: pd.Series) -> None:
+        cl = unit_cluster.reindex(unit_start.index)
+        ids = unit_start.index.to_numpy()
+        self._members: dict[object, np.ndarray] = {}
+        for c in cl.unique():
+            pos = np.flatnonzero((cl == c).to_numpy())
+            self._members[c] = pos[np.argsort(ids[pos], kind="stable")]
+        self._starts = unit_start.to_numpy(dtype=float)
+        self._real = sorted(pd.unique(cl[unit_start.notna()]))
+        self.n_units = len(ids)
+
+    def starts(self, placebo_treated: pd.Series) -> np.ndarray:
+        """Placebo start per unit (``unit_start`` order, NaN = never treated)."""
+        placebo = sorted(placebo_treated.index[placebo_treated.notna()])
+        if len(self._real) != len(placebo):
+            raise ValueError(
+                f"placebo assignment has {len(placebo)} treated clusters, the actual one "
+                f"{len(self._real)}: a permutation keeps the number of treated clusters"
+            )
+        out = np.full(self.n_units, np.nan)
+        for p_cl, r_cl in zip(placebo, self._real, strict=True):
+            r_units, p_units = self._members[r_cl], self._members[p_cl]
+            n_r, n_p = len(r_units), len(p_units)
+            rank = np.floor((np.arange(n_p) + 0.5) * n_r / n_p).astype(int)
+            out[p_units] = self._starts[r_units[np.minimum(rank, n_r - 1)]]
+        return out

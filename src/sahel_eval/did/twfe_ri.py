@@ -2,11 +2,19 @@
 
 y_it = α_i + λ_t + β·D_it + ε_it.  The permuted object is the set of treated districts;
 every placebo treated district takes a real treated district's roll-out
-(:func:`~sahel_eval.did.assignment.placebo_unit_starts`, which also covers roll-outs in
+(:class:`~sahel_eval.did.assignment.PlaceboRollouts`, which also covers roll-outs in
 waves within a district).  Statistic: t = β̂ / se, se CRV1 clustered by facility; the
 interval inverts the test of a constant additive effect
-(:mod:`~sahel_eval.did.inference.studentized`).  Unit effects and the time dummies are
-partialled out once (FWL), so each assignment costs one within transformation.
+(:mod:`~sahel_eval.did.inference.studentized`).
+
+Unit and period effects are partialled out (FWL) of all placebo exposures at once
+(:class:`_TwoWayWithin`): the period effects through the (T−1) × (T−1) normal
+equations of the unit-demeaned period dummies, which are built from counts, so no
+N × T matrix is formed or factorised.  Per assignment only its exposure column is
+new: the roll-outs come from one :class:`~sahel_eval.did.assignment.PlaceboRollouts`
+and all exposures are partialled out together (in column blocks that bound memory).
+The projection depends on the outcome's observed cells, which differ between
+outcomes, so it is built per outcome (one small eigen-decomposition).
 """
 
 from __future__ import annotations
@@ -14,11 +22,58 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
-from sahel_eval.did.inference.assignment_ri import AssignmentRI, assignment_ri, fwl_pieces
-from sahel_eval.stats.linear import demean
+from sahel_eval.did.assignment import PlaceboRollouts, treated_clusters_indicator
+from sahel_eval.did.inference.assignment_ri import (
+    AssignmentRI,
+    fwl_pieces,
+    studentized_assignment_ri,
+)
+from sahel_eval.did.inference.randomization import placebo_assignments
 
 __all__ = ["twfe_assignment_ri"]
+
+#: Eigenvalues of the period-effect Gram below this share of the largest are treated as
+#: zero: the projection is onto the span of the period dummies whatever its rank.
+_RANK_RTOL = 1e-10
+#: Floats of partialled exposures held at once (rows × assignments of one block).
+_BLOCK_FLOATS = 4_000_000
+
+
+class _TwoWayWithin:
+    """Residuals of columns on unit and period effects, in an unbalanced panel.
+
+    ``M v = v̈ − Z̈ (Z̈'Z̈)⁺ Z̈'v̈`` with v̈ the unit-demeaned column and Z̈ the
+    unit-demeaned dummies of periods 2..T.  ``Z̈'Z̈ = diag(c) − O' diag(1/n_i) O``
+    (O the units × periods observation counts, c their column sums, n_i the row
+    sums), ``Z̈'v̈ = Z'v̈`` (period sums) and ``Z̈γ`` is γ_t minus its unit mean, so
+    every step costs O(rows) per column plus one eigen-decomposition of the Gram.
+    """
+
+    def __init__(self, unit_codes: np.ndarray, t_codes: np.ndarray) -> None:
+        self._u, self._t = unit_codes, t_codes
+        self._nu = int(unit_codes.max()) + 1
+        self._nt = int(t_codes.max()) + 1
+        counts = np.bincount(unit_codes * self._nt + t_codes, minlength=self._nu * self._nt)
+        self._obs = counts.reshape(self._nu, self._nt).astype(float)
+        self._n_i = self._obs.sum(axis=1)
+        gram = np.diag(self._obs.sum(axis=0)) - self._obs.T @ (self._obs / self._n_i[:, None])
+        vals, vecs = np.linalg.eigh(gram[1:, 1:])
+        keep = vals > _RANK_RTOL * max(float(vals.max(initial=0.0)), 0.0)
+        self.rank = int(keep.sum())
+        self._pinv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+    def _sums(self, codes: np.ndarray, n: int, v: np.ndarray) -> np.ndarray:
+        m = v.shape[1]
+        flat = (codes[:, None] * m + np.arange(m)[None, :]).ravel()
+        return np.bincount(flat, v.ravel(), minlength=n * m).reshape(n, m)
+
+    def residuals(self, v: np.ndarray) -> np.ndarray:
+        """Residuals of every column of ``v`` (rows × columns)."""
+        dm = v - (self._sums(self._u, self._nu, v) / self._n_i[:, None])[self._u]
+        gamma = np.zeros((self._nt, v.shape[1]))
+        gamma[1:] = self._pinv @ self._sums(self._t, self._nt, dm)[1:]
+        fitted = gamma[self._t] - ((self._obs @ gamma) / self._n_i[:, None])[self._u]
+        return dm - fitted
 
 
 def twfe_assignment_ri(
@@ -55,31 +110,31 @@ def twfe_assignment_ri(
     unit_start = units[group].astype(float).where(units[group] > 0)
     unit_cluster = units[cluster]
     assignment = treated_clusters_indicator(unit_start, unit_cluster)
+    scheme = placebo_assignments(assignment, draws=draws, seed=seed)
+    rollouts = PlaceboRollouts(unit_start, unit_cluster)
     unit_codes, unit_levels = pd.factorize(data[unit], sort=True)
     t_codes, t_levels = pd.factorize(data[time], sort=True)
-    dummies = (t_codes[:, None] == np.arange(1, len(t_levels))[None, :]).astype(float)
-    z = demean(dummies, unit_codes, None)
-    q = np.linalg.qr(z)[0] if z.shape[1] else np.zeros((len(data), 0))
-
-    def part(v: np.ndarray) -> np.ndarray:
-        w = demean(v, unit_codes, None)
-        return w - q @ (q.T @ w)
-
+    within = _TwoWayWithin(unit_codes, t_codes)
+    # Unit starts of every assignment (actual first), in factorised-unit order.
+    at = unit_start.index.get_indexer(unit_levels)
+    starts = np.stack([unit_start.to_numpy()] + [rollouts.starts(a) for a in scheme.placebos])
     times = data[time].to_numpy(dtype=float)
-    row_unit = pd.Index(unit_levels)
+    # NaN start: never treated (the comparison is False).
+    row_starts = starts[:, at][:, unit_codes]  # assignments × rows
 
-    def exposure(starts: pd.Series) -> np.ndarray:
-        s = starts.reindex(row_unit).to_numpy(dtype=float)[unit_codes]
-        return (times >= s).astype(float)  # NaN start: never treated
+    def partialled(cols: slice) -> np.ndarray:
+        # NaN start: never treated (the comparison is False).
+        return within.residuals((times[:, None] >= row_starts[cols].T).astype(float))
 
-    yt = part(data[outcome].to_numpy(dtype=float))
-    dt = part(exposure(unit_start))
+    yt = within.residuals(data[outcome].to_numpy(dtype=float)[:, None])[:, 0]
+    dt = partialled(slice(0, 1))[:, 0]
     n, g_f = len(data), len(unit_levels)
-    k = 1 + dummies.shape[1]
-    factor = g_f / (g_f - 1) * (n - 1) / (n - k)
-
-    def pieces(placebo: pd.Series) -> np.ndarray:
-        starts = placebo_unit_starts(unit_start, unit_cluster, placebo)
-        return fwl_pieces(part(exposure(starts)), yt, dt, unit_codes, g_f, factor)
-
-    return assignment_ri(pieces, assignment, level=level, draws=draws, seed=seed)
+    factor = g_f / (g_f - 1) * (n - 1) / (n - 1 - within.rank)
+    block = max(1, _BLOCK_FLOATS // n)
+    pieces = np.concatenate(
+        [
+            fwl_pieces(partialled(slice(s, s + block)), yt, dt, unit_codes, g_f, factor)
+            for s in range(0, len(starts), block)
+        ]
+    )
+    return studentized_assignment_ri(pieces[0], pieces[1:], scheme, level=level)

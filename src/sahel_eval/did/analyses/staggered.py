@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from sahel_eval.did.analyses.facility import _cs_fit, _twfe_fits
-from sahel_eval.did.analyses.fits import _Fit, _Outcome
+from sahel_eval.did.analyses.fits import _Fit, _Outcome, _ri_facts
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.assignment import (
     assignment_warnings,
@@ -15,7 +15,6 @@ from sahel_eval.did.assignment import (
     not_informative_warning,
 )
 from sahel_eval.did.cs.randomization import CSRandomizationResult, cs_randomization_inference
-from sahel_eval.did.inference import TIE
 from sahel_eval.did.inference.studentized import attained_level
 from sahel_eval.did.results import WarningCode
 from sahel_eval.did.verdicts import pretest_verdict
@@ -26,7 +25,7 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
 
     Rows repeat the facility fit's aggregated point estimates (same estimator, same
     sample) with the RI p-value and test-inversion CI; no SE or band exists for them.
-    The pre-test is RI on the largest |ATT(e)| over the pre-periods of the event window.
+    The pre-test is RI on the largest |t| of ATT(e) over the pre-periods of the window.
     """
     settings = o.settings
     ri = cs_randomization_inference(
@@ -93,24 +92,23 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
         draws=ri.permutations,
         warnings=warns,
         pretest=_ri_pretest(ri, settings),
-        randomization={
-            "permutations": ri.permutations,
-            "enumerated": ri.enumerated,
-            "permuted": "treated_districts",
-            "rollout_rule": ri.rule,
-            "ci": "test_inversion_constant_additive_effect",
-            "statistic": "abs_estimate_minus_theta",
-        },
+        randomization=_ri_facts(
+            ri.permutations,
+            ri.enumerated,
+            statistic="studentized_t_facility_influence_function",
+            path=ri.path,
+        ),
     )
     return _Fit(rows, facts)
 
 
 def _ri_pretest(ri: CSRandomizationResult, settings: AnalysisSettings) -> dict[str, Any]:
-    """Assignment-level pre-test: RI on max |ATT(e)| over e in [−leads, −1].
+    """Assignment-level pre-test: RI on max |t| of ATT(e) over e in [−leads, −1].
 
-    The statistic is the largest absolute pre-period event-time estimate (varying base
-    period: month-on-month placebo effects); its distribution over the placebo
-    assignments gives p (the actual assignment included when enumerated).
+    The statistic is the largest absolute studentised pre-period event-time estimate
+    (varying base period: month-on-month placebo effects, se clustered by facility);
+    its distribution over the placebo assignments gives p (the actual assignment
+    included when enumerated).
     """
     tab = ri.table
     pre = (
@@ -118,14 +116,10 @@ def _ri_pretest(ri: CSRandomizationResult, settings: AnalysisSettings) -> dict[s
         & (tab["event_time"] < 0)
         & (tab["event_time"] >= -settings.leads)
     ).to_numpy()
-    base = {"test": "ri_max_abs_estimate", "level": "assignment", "conditional": False}
+    base = {"test": "ri_max_abs_t", "level": "assignment", "conditional": False}
     if not pre.any():
         return {**base, "p": None, "verdict": "not_testable", "reason": "no_pre_periods"}
-    stat0 = float(np.nanmax(np.abs(tab.loc[pre, "estimate"].to_numpy(dtype=float))))
-    placebo = np.abs(ri.placebo_y[:, pre])
-    stats_m = np.where(np.isnan(placebo).all(axis=1), np.inf, np.nanmax(placebo, axis=1))
-    hits = int((stats_m >= stat0 * (1 - TIE)).sum())
-    p = hits / len(stats_m) if ri.enumerated else (1 + hits) / (len(stats_m) + 1)
+    stat0, p = ri.max_abs_t_pretest(pre)
     verdict = pretest_verdict(p, ri.p_min, settings.level)
     out = {**base, "stat": stat0, "df": int(pre.sum()), "p": p, "p_min": ri.p_min}
     out.update(permutations=ri.permutations, verdict=verdict)

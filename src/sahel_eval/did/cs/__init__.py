@@ -41,7 +41,9 @@ Modules, in the order a fit runs through them:
 * :mod:`~sahel_eval.did.cs.pretest` — the Wald pre-test;
 * :mod:`~sahel_eval.did.cs.aggregate` — aggregations (simple, group, calendar,
   dynamic) and ratios of them;
-* :mod:`~sahel_eval.did.cs.points` — point estimates only, for many assignments;
-* :mod:`~sahel_eval.did.cs.randomization` — randomisation inference over treated
-  clusters.
+* :mod:`~sahel_eval.did.cs.ri_pieces` — estimates and influence-function
+  cross-products of the aggregations for many assignments (batched without
+  covariates);
+* :mod:`~sahel_eval.did.cs.randomization` — studentised randomisation inference over
+  treated clusters.
 """

@@ -2,14 +2,12 @@
 
 Every cohort ``g`` and period ``t`` is one cell with a base period; its 2×2 sample is
 the cohort and its comparison group observed in both periods; each 2×2 is estimated by
-:mod:`~sahel_eval.did.cs.drdid`, with influence functions (:func:`_estimate_cells`) or
-points only (:func:`_cell_points`, for randomisation inference; batched over cells and
-outcomes for panels without covariates).
+:mod:`~sahel_eval.did.cs.drdid` with its influence function (:func:`_estimate_cells`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,108 +142,3 @@ def _estimate_cells(
             psi[:, k] = np.bincount(data.rc_unit[rows], weights=(n / len(rows)) * p, minlength=n)
         att[k] = a
     return att, psi
-
-
-#: Treated shares from which DRDID's trimming of comparison units (p ≥ 0.995) could
-#: apply: such cells are left to the 2×2 estimators, which trim exactly as R does.
-_TRIM_GUARD = 0.99
-
-
-def _cell_points(
-    datas: Sequence[_Data],
-    cells: list[_Cell],
-    control: str,
-    method: str,
-    anticipation: int,
-    *,
-    batched: bool = True,
-) -> np.ndarray:
-    """ATT(g, t) only, (n_cells × len(datas)): one column per outcome of ``datas``.
-
-    ``datas`` share units, periods, cohorts and missing cells (they differ in the
-    outcome only), so each 2×2 sample is built once and used for every outcome.
-
-    Panels without covariates take the batched path (:func:`_mean_differences`): with
-    an intercept-only X every method (dr, ipw, reg) is the weighted mean change of the
-    cohort minus that of its comparison units, computed for all cells and outcomes at
-    once.  Cells where DRDID's trimming could apply (treated share ≥ ``_TRIM_GUARD``,
-    dr and ipw) and everything else (covariates, repeated cross-sections) run the 2×2
-    estimators cell by cell; ``batched=False`` forces that for every cell (the
-    reference the batched path is tested against, to 1e-10).
-    """
-    att = np.zeros((len(cells), len(datas)))
-    todo: set[int] | None = None  # cells left to the estimators (None: every cell)
-    first = datas[0]
-    if batched and first.mode == "panel" and first.X.shape[2] == 1:
-        fast = _mean_differences(datas, cells, control, anticipation)
-        if fast is not None:
-            att, share = fast
-            trim = share >= _TRIM_GUARD if method in ("dr", "ipw") else np.zeros_like(share, bool)
-            todo = set(np.flatnonzero(trim).tolist())
-            if not todo:
-                return att
-    for k, c, rows, d, post in _cell_samples(first, cells, control, anticipation):
-        if todo is not None and k not in todo:
-            continue
-        for j, dj in enumerate(datas):
-            if post is None:
-                dy = dj.Y[rows, c.ti] - dj.Y[rows, c.bi]
-                X = dj.X[rows, min(c.ti, c.bi)]
-                est = drdid.PANEL_ESTIMATORS[method]
-                att[k, j] = est(dy, d, X, dj.unit_weight[rows], influence=False)[0]
-            else:
-                # The RC estimators have no points-only branch: the influence function
-                # is computed and dropped (no hot path uses repeated cross-sections).
-                att[k, j] = drdid.RC_ESTIMATORS[method](
-                    dj.rc_y[rows], post, d, dj.rc_X[rows], dj.rc_w[rows]
-                )[0]
-    return att
-
-
-def _mean_differences(
-    datas: Sequence[_Data], cells: list[_Cell], control: str, anticipation: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Batched no-covariate panel ATT(g, t): weighted mean ΔY of cohort minus comparison.
-
-    With X the intercept alone, DRDID's propensity score is the (weighted) treated share
-    ``p`` of the 2×2 sample and its outcome regression the comparison mean, so
-    ``drdid_panel``, ``std_ipw_did_panel`` and ``reg_did_panel`` all equal
-    ``Σ_T w ΔY / Σ_T w − Σ_C w ΔY / Σ_C w`` (up to rounding; dr and ipw unless ``p ≥
-    0.995``, where DRDID trims the comparison units).  The samples are those of
-    :func:`_cell_samples` (cohort and comparison units observed in both periods), as
-    (units × cells) masks; universal-base cells stay 0.
-
-    Returns
-    -------
-    tuple of np.ndarray or None
-        ``(att, share)``: (n_cells × len(datas)) estimates and the treated share ``p``
-        per cell (0 for universal-base cells); None when a cell has no cohort or no
-        comparison unit, so that the per-cell path raises its error.
-    """
-    data = datas[0]
-    att = np.zeros((len(cells), len(datas)))
-    share = np.zeros(len(cells))
-    live = np.array([k for k, c in enumerate(cells) if not c.zero], dtype=int)
-    if live.size == 0:
-        return att, share
-    ti = np.array([cells[k].ti for k in live])
-    bi = np.array([cells[k].bi for k in live])
-    g = np.array([cells[k].g for k in live])
-    ref = np.maximum(data.times[ti], data.times[bi])
-    ug = data.unit_group[:, None]
-    observed = np.isfinite(data.Y)
-    both = observed[:, ti] & observed[:, bi]  # (units × cells)
-    treat = (ug == g[None, :]) & both
-    comp = _comparison(ug, g[None, :], ref[None, :], control, anticipation) & both
-    if not (treat.any(axis=0).all() and comp.any(axis=0).all()):
-        return None
-    w = data.unit_weight[:, None]
-    wt = np.where(treat, w, 0.0)
-    wc = np.where(comp, w, 0.0)
-    sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
-    dy = np.stack([np.where(both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas])
-    mean_t = np.einsum("jnk,nk->kj", dy, wt) / sum_t[:, None]
-    mean_c = np.einsum("jnk,nk->kj", dy, wc) / sum_c[:, None]
-    att[live] = mean_t - mean_c
-    share[live] = sum_t / (sum_t + sum_c)
-    return att, share

@@ -19,10 +19,6 @@ Estimators (names as in R ``DRDID``, which R ``did::att_gt`` calls):
 * ``reg_did_panel`` / ``reg_did_rc`` — outcome regression (Heckman, Ichimura & Todd);
 * ``drdid_rc`` — locally efficient doubly robust for repeated cross-sections.
 
-Panel estimators also take ``influence=False``: the same point estimate (the very same
-arithmetic, so bit for bit) without the influence function, for callers that only
-need points (randomisation inference re-fits every placebo assignment).
-
 Propensity scores are capped at ``1 - 1e-6`` and comparison units with
 ``p(X) >= 0.995`` are trimmed, exactly as ``DRDID`` does.
 """
@@ -52,14 +48,11 @@ def _ols_asy_lin_rep(resid: np.ndarray, X: np.ndarray, w_ols: np.ndarray, n: int
     return (X * (w_ols * resid)[:, None]) @ np.linalg.inv(xpx)
 
 
-def logit(
-    d: np.ndarray, X: np.ndarray, w: np.ndarray, *, inverse: bool = True
-) -> tuple[np.ndarray, np.ndarray | None]:
+def logit(d: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted logit by Newton–Raphson; returns fitted probabilities and (X'WX/n)⁻¹.
 
     An intercept-only model has the closed form ``p = Σwd / Σw``; that case is the
-    common one (no covariates) and skips the iterations.  ``inverse=False`` returns
-    None for the inverse information, which only influence functions use.
+    common one (no covariates) and skips the iterations.
     """
     n, k = X.shape
     if k == 1:
@@ -78,24 +71,15 @@ def logit(
             if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
                 break
         p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-    if not inverse:
-        return p, None
     info = X.T @ (X * (w * p * (1 - p))[:, None])
     return p, np.linalg.inv(info) * n
 
 
-def _pscore(
-    d: np.ndarray, X: np.ndarray, w: np.ndarray, *, influence: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Propensity score with DRDID's cap and trimming, plus its linear representation.
-
-    ``influence=False``: the linear representation (influence functions only) is None.
-    """
-    ps, hess_inv = logit(d, X, w, inverse=influence)
+def _pscore(d: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Propensity score with DRDID's cap and trimming, plus its linear representation."""
+    ps, hess_inv = logit(d, X, w)
     ps = np.minimum(ps, 1 - 1e-6)
     trim = np.where(d == 0, ps < TRIM_LEVEL, True).astype(float)
-    if hess_inv is None:
-        return ps, trim, None
     asy_lin_rep_ps = (X * (w * (d - ps))[:, None]) @ hess_inv
     return ps, trim, asy_lin_rep_ps
 
@@ -104,8 +88,8 @@ def _pscore(
 
 
 def drdid_panel(
-    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, *, influence: bool = True
-) -> tuple[float, np.ndarray | None]:
+    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Locally efficient DR DiD for panel data (R ``DRDID::drdid_panel``).
 
     ``ATT = E[w1 (ΔY − m(X))] / E[w1] − E[w0 (ΔY − m(X))] / E[w0]`` with
@@ -114,7 +98,7 @@ def drdid_panel(
     """
     n = len(d)
     w = _normalise(w)
-    ps, trim, alr_ps = _pscore(d, X, w, influence=influence)
+    ps, trim, alr_ps = _pscore(d, X, w)
     ctrl = d == 0
     beta = _wls(dy[ctrl], X[ctrl], w[ctrl])
     out_delta = X @ beta
@@ -126,8 +110,6 @@ def drdid_panel(
     eta_treat = dr_treat.mean() / w_treat.mean()
     eta_cont = dr_cont.mean() / w_cont.mean()
     att = eta_treat - eta_cont
-    if not influence:
-        return float(att), None
 
     alr_ols = _ols_asy_lin_rep(resid, X, w * (1 - d), n)
     inf_treat = (dr_treat - w_treat * eta_treat - alr_ols @ (w_treat @ X / n)) / w_treat.mean()
@@ -138,20 +120,18 @@ def drdid_panel(
 
 
 def std_ipw_did_panel(
-    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, *, influence: bool = True
-) -> tuple[float, np.ndarray | None]:
+    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Normalised (Hajek) IPW DiD for panel data (R ``DRDID::std_ipw_did_panel``)."""
     n = len(d)
     w = _normalise(w)
-    ps, trim, alr_ps = _pscore(d, X, w, influence=influence)
+    ps, trim, alr_ps = _pscore(d, X, w)
     w_treat = trim * w * d
     w_cont = trim * w * ps * (1 - d) / (1 - ps)
     att_treat = w_treat * dy
     att_cont = w_cont * dy
     eta_treat = att_treat.mean() / w_treat.mean()
     eta_cont = att_cont.mean() / w_cont.mean()
-    if not influence:
-        return float(eta_treat - eta_cont), None
     inf_treat = (att_treat - w_treat * eta_treat) / w_treat.mean()
     m2 = (w_cont * (dy - eta_cont)) @ X / n
     inf_cont = (att_cont - w_cont * eta_cont + alr_ps @ m2) / w_cont.mean()
@@ -159,8 +139,8 @@ def std_ipw_did_panel(
 
 
 def reg_did_panel(
-    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray, *, influence: bool = True
-) -> tuple[float, np.ndarray | None]:
+    dy: np.ndarray, d: np.ndarray, X: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Outcome-regression DiD for panel data (R ``DRDID::reg_did_panel``)."""
     n = len(d)
     w = _normalise(w)
@@ -172,8 +152,6 @@ def reg_did_panel(
     reg_cont = w_treat * out_delta
     eta_treat = reg_treat.mean() / w_treat.mean()
     eta_cont = reg_cont.mean() / w_treat.mean()
-    if not influence:
-        return float(eta_treat - eta_cont), None
     alr_ols = _ols_asy_lin_rep(dy - out_delta, X, w * (1 - d), n)
     inf_treat = (reg_treat - w_treat * eta_treat) / w_treat.mean()
     inf_cont = (reg_cont - w_treat * eta_cont + alr_ols @ (w_treat @ X / n)) / w_treat.mean()

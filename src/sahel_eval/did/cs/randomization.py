@@ -1,4 +1,4 @@
-"""Assignment-level randomisation inference for the Callaway–Sant'Anna estimator.
+"""Assignment-level studentised randomisation inference for Callaway–Sant'Anna.
 
 Programmes are assigned to districts, and within a treated district facilities may
 start in waves (I3S in Mopti), so one start date per district does not exist and the
@@ -8,17 +8,21 @@ districts (all C(G, G1) of them when at most ``max_permutations``, else a seeded
 sample), each placebo treated district taking a real treated district's roll-out by
 the rule of :func:`~sahel_eval.did.assignment.placebo_unit_starts` (k-th placebo with
 k-th real district in label order; facilities matched by rank of id).  The enumeration
-and sampling are :func:`~sahel_eval.did.inference.randomization.randomization_inference`'s.
+and sampling are :func:`~sahel_eval.did.inference.randomization.placebo_assignments`'.
 
-Confidence intervals invert the test of a constant additive effect.  Without
-covariates every ``att_gt`` method (dr, ipw, reg) is a weighted difference of mean
-changes with weights that depend on cohorts and sampling weights only, so every
-reported quantity q is linear in the outcome: ``q_m(Y − θ D) = q_m(Y) − θ q_m(D)`` for
-any assignment m.  Two runs per assignment (on Y and on the actual exposure D) then
-give p(θ) for every θ exactly
-(:func:`~sahel_eval.did.inference.randomization.linear_randomization_ci`).
-The exposure D differs by quantity so that the actual estimate on D is 1 and θ is the
-quantity's own value:
+The statistic is studentised (DESIGN §6.1; MacKinnon & Webb 2020): for every
+aggregated quantity, t = estimate / se with se the facility-clustered analytic
+standard error that ``att_gt(..., cluster=unit).aggregate(kind)`` reports (influence
+functions including the estimated cohort shares).
+
+Confidence intervals invert the test of a constant additive effect.  For a fixed
+assignment every ``att_gt`` method (dr, ipw, reg, with or without covariates) is
+linear in the outcome, and so are its influence functions, so for any assignment m
+the estimate on ``Y − θD`` is ``b_m − θ c_m`` and its variance ``A_m − 2θB_m + θ²C_m``
+(:mod:`~sahel_eval.did.cs.ri_pieces`); p(θ) and the accepted set follow exactly
+(:func:`~sahel_eval.did.inference.studentized.studentized_ri`).  The exposure D
+differs by quantity so that the actual estimate on D is 1 and θ is the quantity's own
+value:
 
 * post-treatment quantities (simple, group, calendar, dynamic e ≥ 0, the overalls):
   D = 1{t ≥ g} (absorbing treatment; H0: the effect is θ in every treated month);
@@ -26,78 +30,90 @@ quantity's own value:
   treated units, a differential linear trend whose month-on-month change θ is what
   every varying-base pre-period ATT(g, t) measures (H0: placebo effect θ per month).
 
-D is set missing where Y is, so both runs use the same pairwise samples.
-
-Only point estimates enter, so each assignment is estimated by
-:class:`~sahel_eval.did.cs.points.AttGtPoints`: the panel is prepared once, Y
-and both exposures share each cell's 2×2 sample, and no influence function, standard
-error, bootstrap or pre-test is computed; without covariates (the only case here)
-the cells of all three are computed at once as differences of mean changes.  Every
-placebo estimate equals ``att_gt(...).aggregate(kind)``'s up to rounding (1e-10 in the
-tests).
+D is set missing where Y is, so all runs use the same pairwise samples.  A quantity
+averages either post-treatment cells (t ≥ g) or pre-treatment ones, so one exposure
+column per cell (D_post in post cells, D_pre in pre cells) serves every quantity.  Panels without
+covariates take the batched path of :class:`~sahel_eval.did.cs.ri_pieces.RIPieces`
+(all assignments at once); the others are re-fitted assignment by assignment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import (
-    placebo_unit_starts,
-    treated_clusters_indicator,
-)
-from sahel_eval.did.cs.points import AttGtPoints
-from sahel_eval.did.inference.randomization import (
-    linear_randomization_ci,
-    randomization_inference,
-)
+from sahel_eval.did.assignment import PlaceboRollouts, treated_clusters_indicator
+from sahel_eval.did.cs.data import _prepare
+from sahel_eval.did.cs.model import _check_options
+from sahel_eval.did.cs.ri_pieces import RIPieces
+from sahel_eval.did.inference import TIE
+from sahel_eval.did.inference.randomization import placebo_assignments
+from sahel_eval.did.inference.studentized import studentized_ri
 
 __all__ = ["CSRandomizationResult", "cs_randomization_inference"]
 
 _AGGREGATIONS = ("simple", "group", "calendar", "dynamic")
 _D_POST = "_ri_d_post"
 _D_PRE = "_ri_d_pre"
-_GROUP = "_ri_group"
 # att_gt options that change point estimates (passed on) and those that only change
 # inference (irrelevant to RI, accepted for a uniform call).
 _POINT_OPTIONS = frozenset({"control", "method", "unbalanced", "base_period", "anticipation"})
 _INFERENCE_OPTIONS = frozenset({"level", "seed", "bootstrap_weights", "panel"})
-_UNSUPPORTED = ("covariates", "cluster", "bootstrap", "weights")
+_UNSUPPORTED = ("cluster", "bootstrap", "weights")
 
 
 @dataclass
 class CSRandomizationResult:
-    """Randomisation inference for every aggregated quantity of one ``att_gt`` fit.
+    """Studentised randomisation inference for every aggregated quantity of ``att_gt``.
 
     Attributes
     ----------
     table
-        One row per quantity: ``aggregation, term, estimate, p, ci_low, ci_high,
-        ci_note`` (``ci_note``: ``unbounded_below``, ``unbounded_above``,
-        ``unbounded``, ``empty`` or None), plus ``exposure`` (``post`` / ``pre``).
-    placebo_y, placebo_d
-        (M × quantities) placebo estimates on Y and on D.
+        One row per quantity: ``aggregation, term, event_time, estimate, se, t, p,
+        ci_low, ci_high, ci_note`` (``ci_note``: ``unbounded_below``,
+        ``unbounded_above``, ``unbounded``, ``empty``, ``no_inversion`` or None),
+        plus ``exposure`` (``post`` / ``pre``).
+    placebo_y, placebo_d, placebo_t
+        (M × quantities) placebo estimates on Y, on D and studentised statistics
+        (NaN where a placebo lacks the quantity).
     p_min
         Smallest attainable p-value (1/M enumerated, 1/(B+1) sampled).
     permutations, enumerated, seed
         As :class:`~sahel_eval.did.inference.randomization.RandomizationResult`.
     clusters, treated_clusters
         G and G1.
+    path
+        ``batched`` (all assignments at once), ``loop`` (re-fitted one by one) or
+        ``mixed``.
     """
 
     table: pd.DataFrame
     placebo_y: np.ndarray = field(repr=False)
     placebo_d: np.ndarray = field(repr=False)
+    placebo_t: np.ndarray = field(repr=False)
     p_min: float
     permutations: int
     enumerated: bool
     seed: int | None
     clusters: int
     treated_clusters: int
-    rule: str = "sorted_pairing_rank_by_unit_id"
+    path: str
+
+    def max_abs_t_pretest(self, rows: np.ndarray) -> tuple[float, float]:
+        """RI on the largest |t| over ``rows`` (a boolean mask of table rows).
+
+        Returns ``(stat, p)``: the actual statistic and its randomisation p-value
+        (a placebo without any of the rows counts as at least as extreme).
+        """
+        stat0 = float(np.nanmax(np.abs(self.table.loc[rows, "t"].to_numpy(dtype=float))))
+        placebo = np.abs(self.placebo_t[:, rows])
+        stats_m = np.where(np.isnan(placebo).all(axis=1), np.inf, np.nanmax(placebo, axis=1))
+        hits = int((stats_m >= stat0 * (1 - TIE)).sum())
+        m = len(stats_m)
+        return stat0, hits / m if self.enumerated else (1 + hits) / (m + 1)
 
 
 def _exposures(data: pd.DataFrame, outcome: str, time: str, group: str) -> pd.DataFrame:
@@ -125,9 +141,11 @@ def cs_randomization_inference(
     max_permutations: int = 10_000,
     draws: int = 999,
     seed: int | None = None,
+    covariates: tuple[str, ...] | list[str] = (),
+    path: Literal["auto", "loop"] = "auto",
     **att_gt_kwargs: Any,
 ) -> CSRandomizationResult:
-    """Randomisation inference over treated clusters for ``att_gt`` aggregations.
+    """Studentised randomisation inference over treated clusters for ``att_gt``.
 
     Parameters
     ----------
@@ -135,7 +153,8 @@ def cs_randomization_inference(
         Panel as for :func:`~sahel_eval.did.att_gt` (absorbing treatment, ``group`` =
         first exposed period, 0 = never; ``cluster`` constant within unit).
     outcome, unit, time, group, cluster
-        Column names; ``cluster`` is the assignment level (district).
+        Column names; ``cluster`` is the assignment level (district).  The variance
+        cluster of the studentised statistic is ``unit`` (the facility).
     level
         Confidence level of the test-inversion intervals.
     max_permutations
@@ -144,10 +163,16 @@ def cs_randomization_inference(
         Random choices otherwise (seeded).
     seed
         Seed for the random choices (unused when enumerated).
+    covariates
+        As for ``att_gt``; the 2×2 models then change with the assignment, so every
+        assignment is re-fitted (the loop path).
+    path
+        ``"auto"``: batched where it applies (panels without covariates), else the
+        loop; ``"loop"`` forces re-fitting every assignment (the reference the batched
+        path is tested against).
     **att_gt_kwargs
         Passed to ``att_gt`` (``control``, ``method``, ``unbalanced``, ...); not
-        ``covariates`` (the linearity argument above is checked without them),
-        ``cluster`` or ``bootstrap`` (irrelevant to point estimates).
+        ``weights``, ``cluster`` or ``bootstrap``.
 
     Returns
     -------
@@ -156,7 +181,7 @@ def cs_randomization_inference(
     Raises
     ------
     ValueError
-        Covariates requested, ``panel=False``, or the panel's treatment is not
+        An unsupported option, ``panel=False``, or the panel's treatment is not
         constant within unit.
     TypeError
         An option ``att_gt`` does not have.
@@ -169,91 +194,113 @@ def cs_randomization_inference(
     unknown = set(att_gt_kwargs) - _POINT_OPTIONS - _INFERENCE_OPTIONS - set(_UNSUPPORTED)
     if unknown:
         raise TypeError(f"cs_randomization_inference: unexpected options {sorted(unknown)}")
+    opts = {k: v for k, v in att_gt_kwargs.items() if k in _POINT_OPTIONS}
+    options = (
+        opts.get("control", "never_treated"),
+        opts.get("method", "dr"),
+        opts.get("base_period", "varying"),
+        int(opts.get("anticipation", 0)),
+    )
+    unbalanced = opts.get("unbalanced", "repeated_cross_section")
+    _check_options(*options, unbalanced)
     data = _exposures(df, outcome, time, group)
-    units = data.drop_duplicates(unit).set_index(unit)
     if (data.groupby(unit)[group].nunique() > 1).any():
         raise ValueError(f"{group!r} varies within unit; treatment must be absorbing")
+    datas = [
+        _prepare(data, y, unit, time, group, tuple(covariates), True, None, None, unbalanced)[0]
+        for y in (outcome, _D_POST, _D_PRE)
+    ]
+    # Roll-outs are assigned over every unit of the panel (ranks within a district do
+    # not depend on the outcome), then restricted to the units the fits keep.
+    units = data.drop_duplicates(unit).set_index(unit)
     unit_start = units[group].astype(float).where(units[group] > 0)
     unit_cluster = units[cluster]
     assignment = treated_clusters_indicator(unit_start, unit_cluster)
-    # The cohort column only fixes which rows are kept (as in an att_gt call on the
-    # placebo frame, where it is never missing); each assignment brings its cohorts.
-    frame = data.assign(**{_GROUP: data[unit].map(unit_start.fillna(0.0)).fillna(0.0)})
-    points = AttGtPoints(
-        frame,
-        [outcome, _D_POST, _D_PRE],
-        unit,
-        time,
-        _GROUP,
-        **{k: v for k, v in att_gt_kwargs.items() if k in _POINT_OPTIONS},
+    scheme = placebo_assignments(
+        assignment, max_permutations=max_permutations, draws=draws, seed=seed
     )
-    ids = pd.Index(points.unit_ids)
-
-    def fit(groups: pd.Series) -> pd.DataFrame:
-        return points.aggregates(groups.reindex(ids).fillna(0.0).to_numpy(), _AGGREGATIONS)
-
-    def estimate(placebo: pd.Series) -> np.ndarray:
-        groups = placebo_unit_starts(unit_start, unit_cluster, placebo).fillna(0.0)
-        q = fit(groups)
-        # Placebo roll-outs reuse the real waves, so terms normally coincide; a term a
-        # placebo lacks is NaN and counts as extreme (conservative).
-        row = {key: i for i, key in enumerate(zip(q["aggregation"], q["term"], strict=True))}
-        at = np.array([row.get(key, -1) for key in actual_keys], dtype=int)
-
-        def aligned(column: str) -> np.ndarray:
-            values = q[column].to_numpy(dtype=float)
-            return np.where(at >= 0, values[np.maximum(at, 0)], np.nan)
-
-        d = np.where(pre_rows, aligned(_D_PRE), aligned(_D_POST))
-        return np.concatenate([aligned(outcome), d])
-
-    actual_q = fit(unit_start.fillna(0.0)).rename(columns={outcome: "estimate"})
-    actual_q = actual_q[["aggregation", "term", "event_time", "estimate"]]
-    actual_keys = list(zip(actual_q["aggregation"], actual_q["term"], strict=True))
-    pre_rows = (actual_q["aggregation"] == "dynamic").to_numpy() & (
-        actual_q["event_time"].to_numpy() < 0
-    )
-    ri = randomization_inference(
-        estimate, assignment, max_permutations=max_permutations, draws=draws, seed=seed
-    )
-    k = len(actual_q)
-    b0, c0 = ri.estimates[:k], ri.estimates[k:]
-    placebo_y, placebo_d = ri.placebo[:, :k], ri.placebo[:, k:]
-    p, lo, hi, notes = [], [], [], []
-    for j in range(k):
-        if not np.isfinite(c0[j]) or abs(c0[j] - 1.0) > 1e-8:
-            # D does not measure this quantity with weight one (e.g. a universal base
-            # period): no θ-interpretation, so only the sharp-null p-value.
-            p.append(float(ri.p[j]))
-            lo.append(np.nan)
-            hi.append(np.nan)
-            notes.append("no_inversion")
-            continue
-        pj, lj, hj = linear_randomization_ci(
-            placebo_y[:, j], placebo_d[:, j], b0[j], c0[j], enumerated=ri.enumerated, level=level
+    rollouts = PlaceboRollouts(unit_start, unit_cluster)
+    kept = units.index.get_indexer(datas[0].unit_ids)
+    starts = [unit_start.to_numpy()] + [rollouts.starts(a) for a in scheme.placebos]
+    cohorts = np.nan_to_num(np.stack(starts)[:, kept], nan=0.0)
+    pieces = RIPieces(datas, options, _AGGREGATIONS, group)
+    computed = pieces.compute(cohorts, loop=path == "loop")
+    keys, event, est0, cross0 = computed[0]
+    pre_rows = np.array([k[0] == "dynamic" for k in keys]) & (event < 0)
+    b0, c0 = est0[:, 0], est0[:, 1]
+    v0 = (cross0[:, 0, 0], cross0[:, 0, 1], cross0[:, 1, 1])
+    b, c, va, vb, vc = _aligned(keys, computed[1:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t0 = b0 / np.sqrt(v0[0])
+        placebo_t = b / np.sqrt(va)
+    rows = []
+    for j in range(len(keys)):
+        invert = bool(np.isfinite(c0[j]) and abs(c0[j] - 1.0) <= 1e-8)
+        # Without D measuring the quantity with weight one (a universal base period)
+        # θ has no meaning: only the studentised sharp-null p-value.
+        cj, vbj, vcj = (c[:, j], vb[:, j], vc[:, j]) if invert else (0 * b[:, j],) * 3
+        res = studentized_ri(
+            b[:, j],
+            cj,
+            (va[:, j], vbj, vcj),
+            b0[j],
+            c0[j] if invert else 0.0,
+            (v0[0][j], v0[1][j], v0[2][j]) if invert else (v0[0][j], 0.0, 0.0),
+            enumerated=scheme.enumerated,
+            level=level,
         )
-        p.append(pj)
-        lo.append(lj)
-        hi.append(hj)
-        notes.append(_ci_note(lj, hj))
-    table = actual_q.assign(
-        p=p,
-        ci_low=lo,
-        ci_high=hi,
-        ci_note=notes,
-        exposure=np.where(pre_rows, "pre", "post"),
+        lo, hi = (res.ci_low, res.ci_high) if invert else (np.nan, np.nan)
+        rows.append((res.p, lo, hi, _ci_note(lo, hi) if invert else "no_inversion"))
+    p, lo, hi, notes = (list(x) for x in zip(*rows, strict=True))
+    table = pd.DataFrame(
+        {
+            "aggregation": [k[0] for k in keys],
+            "term": [k[1] for k in keys],
+            "event_time": event,
+            "estimate": b0,
+            "se": np.sqrt(v0[0]),
+            "t": t0,
+            "p": p,
+            "ci_low": lo,
+            "ci_high": hi,
+            "ci_note": notes,
+            "exposure": np.where(pre_rows, "pre", "post"),
+        }
     )
+    n_batched = pieces.batched_assignments
     return CSRandomizationResult(
         table=table,
-        placebo_y=placebo_y,
-        placebo_d=placebo_d,
-        p_min=ri.p_min,
-        permutations=ri.permutations,
-        enumerated=ri.enumerated,
-        seed=ri.seed,
+        placebo_y=b,
+        placebo_d=c,
+        placebo_t=placebo_t,
+        p_min=scheme.p_min,
+        permutations=len(scheme.placebos),
+        enumerated=scheme.enumerated,
+        seed=scheme.seed,
         clusters=len(assignment),
         treated_clusters=int(assignment.notna().sum()),
+        path="batched" if n_batched == len(cohorts) else "loop" if not n_batched else "mixed",
     )
+
+
+def _aligned(keys: list[tuple[str, str]], placebos: list[tuple]) -> tuple[np.ndarray, ...]:
+    """``b, c, A, B, C`` (M × quantities) of the placebos, on the actual rows.
+
+    Placebo roll-outs reuse the real waves, so rows normally coincide; a row a placebo
+    lacks is NaN and counts as extreme (conservative).
+    """
+    out = np.full((5, len(placebos), len(keys)), np.nan)
+    for m, (pkeys, _, est, cross) in enumerate(placebos):
+        where = {key: i for i, key in enumerate(pkeys)}
+        at = np.array([where.get(key, -1) for key in keys])
+        has = at >= 0
+        i = at[has]
+        out[0, m, has] = est[i, 0]
+        out[1, m, has] = est[i, 1]
+        out[2, m, has] = cross[i, 0, 0]
+        out[3, m, has] = cross[i, 0, 1]
+        out[4, m, has] = cross[i, 1, 1]
+    return tuple(out)
 
 
 def _ci_note(low: float, high: float) -> str | None:

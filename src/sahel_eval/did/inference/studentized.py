@@ -102,18 +102,32 @@ def _coefficients(
 
 
 def _real_roots(coef: np.ndarray) -> np.ndarray:
-    """Real roots of every polynomial (rows of ascending coefficients), concatenated."""
-    roots = []
+    """Real roots of every polynomial (rows of ascending coefficients), concatenated.
+
+    Coefficients below 1e-13 of the row's largest are dropped from the top; rows left
+    with fewer than two are skipped.  Each row is solved as ``np.roots`` does (exact
+    zeros at the bottom are roots at 0, the rest the eigenvalues of the companion
+    matrix), with all rows of one degree in one batched eigenvalue call.
+    """
     scale = np.abs(coef).max(axis=1, keepdims=True)
     scale[scale == 0] = 1.0
     norm = coef / scale
-    for row in norm:
-        nz = np.flatnonzero(np.abs(row) > 1e-13)
-        if nz.size < 2:
-            continue
-        r = np.roots(row[: nz[-1] + 1][::-1])
-        roots.append(r.real[np.abs(r.imag) <= 1e-9 * np.maximum(1.0, np.abs(r.real))])
-    return np.concatenate(roots) if roots else np.empty(0)
+    big = np.abs(norm) > 1e-13
+    keep = big.sum(axis=1) >= 2
+    norm, big = norm[keep], big[keep]
+    top = norm.shape[1] - 1 - np.argmax(big[:, ::-1], axis=1)
+    low = np.argmax(norm != 0, axis=1)
+    roots = [np.zeros(int(low.sum()), dtype=complex)]
+    degree = top - low
+    for d in np.unique(degree):
+        rows = np.flatnonzero(degree == d)
+        desc = norm[rows[:, None], top[rows][:, None] - np.arange(d + 1)[None, :]]
+        companion = np.zeros((len(rows), d, d))
+        companion[:, 0, :] = -desc[:, 1:] / desc[:, :1]
+        companion[:, np.arange(1, d), np.arange(d - 1)] = 1.0
+        roots.append(np.linalg.eigvals(companion).ravel())
+    r = np.concatenate(roots)
+    return r.real[np.abs(r.imag) <= 1e-9 * np.maximum(1.0, np.abs(r.real))]
 
 
 def studentized_ri(
