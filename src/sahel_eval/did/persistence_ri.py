@@ -193,7 +193,7 @@ def conley_taber_persistence(
     out.update(
         p_vs_0=ct_pvalue(0.0, actual_after, actual_during, a_m, b_m),
         p_vs_1=ct_pvalue(1.0, actual_after, actual_during, a_m, b_m),
-        ci_set=pieces,
+        ci_set=[list(piece) for piece in pieces],
         ci_low=pieces[0][0] if pieces else None,
         ci_high=pieces[-1][1] if pieces else None,
         confidence_attained=attained_level(level, m1, enumerated=True),
