@@ -72,6 +72,7 @@ _ESTIMATE_COLUMNS = (
     "mde",
     "family",
     "p_holm",
+    "robustness",
 )
 
 
@@ -158,7 +159,7 @@ def _estimates_table(
     # verdict, p_min, attained level and MDE are the stage's, never recomputed here.
     if "conditional" not in sub:
         sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
-    for col in ("verdict", "p_min", "confidence_attained", "mde", "family", "p_holm"):
+    for col in ("verdict", "p_min", "confidence_attained", "mde", "family", "p_holm", "robustness"):
         if col not in sub:
             sub[col] = None
     order = {o: i for i, o in enumerate(spec["outcomes"])}
