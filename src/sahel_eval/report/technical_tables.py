@@ -103,8 +103,9 @@ class TechnicalSettings:
 def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
     """Pre-specified primary outcomes per analysis.
 
-    ``reporting.primary_outcomes`` maps an analysis name to its primary outcomes; an
-    analysis it does not name (or a config without the key) takes its first outcome.
+    ``reporting.primary_outcomes`` maps every analysis name to its primary outcomes
+    (``[]``: all exploratory); the config check requires each analysis, so there is no
+    default here either.
 
     Raises
     ------
@@ -121,7 +122,12 @@ def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
         )
     out = {}
     for name, outcomes in analyses.items():
-        chosen = list(given.get(name) or outcomes[:1])
+        if name not in given:
+            raise ValueError(
+                f"config reporting.primary_outcomes.{name}: analysis {name!r} declares no "
+                "primary outcomes ([] makes all exploratory)"
+            )
+        chosen = list(given[name])
         bad = [o for o in chosen if o not in outcomes]
         if bad:
             raise ValueError(
