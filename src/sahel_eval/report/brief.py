@@ -80,7 +80,7 @@ def _overall_rows(estimates: Sequence[Mapping[str, Any]], outcome: str) -> list[
     """Rows that summarise the whole effect of one outcome (no event time, no cohort)."""
     out = []
     for r in estimates:
-        if r["outcome"] != outcome:
+        if r["outcome"] != outcome or r.get("robustness"):
             continue
         agg = str(r["aggregation"])
         if agg in (_OVERALL_CS, _OVERALL_TWFE) or _SURVEY_AGG.match(agg):
@@ -188,6 +188,8 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "ci_digits": _ci_digits(bounds, digits),
                 "sign": "+" if rounded > 0 else "",
                 "verdict": verdict,
+                # A shown primary result that Holm's adjustment does not confirm.
+                "holm_p": _num(row.get("p_holm")) if row.get("holm_rejected") is False else None,
                 "conditional": None
                 if twin is None
                 else {

@@ -72,6 +72,7 @@ _ESTIMATE_COLUMNS = (
     "mde",
     "family",
     "p_holm",
+    "holm_rejected",
     "robustness",
 )
 
@@ -165,7 +166,16 @@ def _estimates_table(
     # verdict, p_min, attained level and MDE are the stage's, never recomputed here.
     if "conditional" not in sub:
         sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
-    for col in ("verdict", "p_min", "confidence_attained", "mde", "family", "p_holm", "robustness"):
+    for col in (
+        "verdict",
+        "p_min",
+        "confidence_attained",
+        "mde",
+        "family",
+        "p_holm",
+        "holm_rejected",
+        "robustness",
+    ):
         if col not in sub:
             sub[col] = None
     order = {o: i for i, o in enumerate(spec["outcomes"])}

@@ -64,6 +64,7 @@ ESTIMATE_COLUMNS = (
     "mde",
     "family",
     "p_holm",
+    "holm_rejected",
     "robustness",
 )
 

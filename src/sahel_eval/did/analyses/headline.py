@@ -98,6 +98,12 @@ def apply_verdicts(
     out["p_holm"] = np.nan
     if summary.any():
         out.loc[summary, "p_holm"] = holm(out.loc[summary, "p"].to_numpy(dtype=float))
+    # A shown primary result whose family-wise test does not reject says so beside its
+    # verdict (the verdict is the per-test one of the DESIGN table).
+    rejected = out["p_holm"] <= round(1 - level, 12)
+    out["holm_rejected"] = pd.Series(
+        np.where(out["p_holm"].notna(), rejected, None), index=out.index, dtype=object
+    )
     return out
 
 
