@@ -47,6 +47,9 @@ def conley_taber_record(
         "headline": True,
         "conditional": False,
         **{k: facility.get(k) for k in _WINDOW},
+        # Same estimator, same sample: the point estimates are the facility fit's.
+        "att_during": facility.get("att_during"),
+        "att_after": facility.get("att_after"),
         "method": "Conley-Taber: placebo assignments among the control districts only, "
         "test of after - rho * before = 0 inverted over rho",
     }
