@@ -166,16 +166,8 @@ def _estimates_table(
     # verdict, p_min, attained level and MDE are the stage's, never recomputed here.
     if "conditional" not in sub:
         sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
-    for col in (
-        "verdict",
-        "p_min",
-        "confidence_attained",
-        "mde",
-        "family",
-        "p_holm",
-        "holm_rejected",
-        "robustness",
-    ):
+    # The DiD stage's columns, from "verdict" on: absent in documents that predate them.
+    for col in _ESTIMATE_COLUMNS[_ESTIMATE_COLUMNS.index("verdict") :]:
         if col not in sub:
             sub[col] = None
     order = {o: i for i, o in enumerate(spec["outcomes"])}
