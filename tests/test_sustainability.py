@@ -103,24 +103,42 @@ def persistence(demo: dict) -> pd.DataFrame:
 def test_persistence_table_windows_and_headline(persistence: pd.DataFrame) -> None:
     both = persistence
     # Issue 14 removed the cercle-level multiplier-bootstrap fit (2 treated cercles: a
-    # cluster bootstrap at that level is never a result), so its persistence rows went
-    # with it: I3S 4 outcomes × facility; Djantoli 5 × facility.
-    assert len(both) == 9
-    assert set(both["cluster"]) == {"facility_id"}
+    # cluster bootstrap at that level is never a result); each outcome (I3S 4, Djantoli
+    # 5) has the facility-level Fieller row (conditional) and the Conley–Taber row.
+    assert len(both) == 18
+    assert set(both["cluster"]) == {"facility_id", "district"}
     assert (both["status"] == "ok").all()
     assert (both["during_from"] == both["during_months"].str[0]).all()
     assert (both["after_to"] == both["after_months"].str[1]).all()
-    # One headline row per programme × indicator: the facility-level row (conditional;
-    # the assignment-level Conley–Taber ratio is not computed yet).
+    # One headline row per programme × indicator: the assignment-level one.
     head = both[both["headline"]]
     assert head.groupby(["programme", "indicator"]).size().eq(1).all()
-    assert set(head["cluster"]) == {"facility_id"}
+    assert set(head["cluster"]) == {"district"} and not head["conditional"].any()
+    assert set(head["inference"]) == {"conley_taber"}
+    assert both.loc[~both["headline"], "conditional"].all()
+    assert both.loc[~both["headline"], "verdict"].isna().all()
+
+
+def test_conley_taber_headline_is_not_informative_on_the_demo(
+    persistence: pd.DataFrame,
+) -> None:
+    """DESIGN §6.1: Mopti C(6, 2) + 1 = 16 values (p_min 1/16 > 5 %), Bamako one
+    treated commune: no assignment-level p or set is printed, only the verdict."""
+    head = persistence[persistence["headline"]]
+    assert (head["verdict"] == "not_informative").all()
+    assert head[["ci_low", "ci_high", "p_vs_1", "confidence_attained"]].isna().all().all()
+    assert head["ci_set"].isna().all()
+    i3s = head[head["programme"] == "I3S"]
+    assert (i3s["permutations"] == 16).all()
+    assert i3s["p_min"].to_numpy() == pytest.approx(1 / 16)
+    assert (head.loc[head["programme"] != "I3S", "treated_clusters"] == 1).all()
 
 
 def test_persistence_ratios_inside_simultaneous_intervals(
     demo: dict, persistence: pd.DataFrame
 ) -> None:
-    """All planted ratios at once inside their headline intervals, Bonferroni-adjusted.
+    """All planted ratios at once inside their facility-level (conditional) Fieller
+    intervals, Bonferroni-adjusted (the assignment-level rows are not informative).
 
     "The planted ratios lie inside their CIs" is a joint claim over 9 correlated ratios
     (their shocks are common to the services of a facility), so it needs simultaneous
@@ -129,7 +147,7 @@ def test_persistence_ratios_inside_simultaneous_intervals(
     pointwise intervals' calibration on replicates (tests/test_persistence_coverage.py).
     Pointwise, 7 of 9 headline intervals hold their planted ratio on the demo data.
     """
-    head = persistence[persistence["headline"] & persistence["ratio"].notna()]
+    head = persistence[persistence["conditional"] & persistence["ratio"].notna()]
     level = 1 - 0.05 / len(head)
     panels = demo["panels"]
     for r in head.itertuples(index=False):

@@ -27,7 +27,7 @@ from sahel_eval.io.yaml_text import safe_load
 SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
 MAX_CONFIG_ERRORS = 5
 #: The config layout this code reads; CHANGELOG.md says what changed at each version.
-CONFIG_VERSION = 2
+CONFIG_VERSION = 3
 
 
 def _extend_with_default(validator_class: type) -> type:
@@ -273,6 +273,42 @@ def _schema_problem(error: jsonschema.ValidationError) -> Problem:
     return Problem(key, rule, detail)
 
 
+def _primary_outcome_checks(config: Mapping[str, Any]) -> list[Problem]:
+    """Every analysis pre-specifies its primary outcomes (``[]``: all exploratory),
+    chosen among its own outcomes (DESIGN §6.1, multiple testing)."""
+    given = config["reporting"]["primary_outcomes"]
+    analyses = {a["name"]: a["outcomes"] for a in config["analyses"]}
+    problems = []
+    for name in sorted(set(analyses) - set(given)):
+        problems.append(
+            Problem(
+                f"reporting.primary_outcomes.{name}",
+                "required",
+                f"analysis '{name}' has no primary outcomes: list them before the analysis "
+                "([] makes all its outcomes exploratory)",
+            )
+        )
+    for name in sorted(set(given) - set(analyses)):
+        problems.append(
+            Problem(
+                f"reporting.primary_outcomes.{name}",
+                "known_analysis",
+                f"'{name}' is not under analyses",
+            )
+        )
+    for name in sorted(set(given) & set(analyses)):
+        bad = [o for o in given[name] if o not in analyses[name]]
+        if bad:
+            problems.append(
+                Problem(
+                    f"reporting.primary_outcomes.{name}",
+                    "known_outcome",
+                    f"{bad} are not among the outcomes of analysis '{name}'",
+                )
+            )
+    return problems
+
+
 def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     areas = config.get("areas", {})
@@ -383,6 +419,7 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                         + (f" (did you mean '{close[0]}'?)" if close else ""),
                     )
                 )
+    problems += _primary_outcome_checks(config)
     for name in config.get("dq", {}).get("outliers", {}).get("seasonal_indicators", []):
         if name not in indicators:
             problems.append(

@@ -27,15 +27,18 @@ Persistence
 ``persistence = mean calendar-time ATT over the 24 months after the programme's end
 ÷ mean over its last 24 months (or all its months, if fewer)`` is computed in one
 place, :func:`sahel_eval.did.persistence.persistence_ratio`, by the DiD analyses for
-each Callaway–Sant'Anna fit (district and facility clusters for I3S; facility for
-Djantoli, whose single treated commune makes the commune level not informative), with
-the delta-method SE and the Fieller interval from that fit's influence functions
-(:mod:`sahel_eval.did.fieller`). :func:`persistence_table`
-lays those records out as ``results/sustainability/persistence.csv``.
+each facility-clustered Callaway–Sant'Anna fit, with the delta-method SE and the
+Fieller set from that fit's influence functions (:mod:`sahel_eval.did.fieller`,
+conditional on no district-level shocks); beside it, the headline at the assignment
+level by the Conley–Taber idea (:mod:`sahel_eval.did.persistence_ri`: Mopti p_min =
+1/16, Bamako one treated commune, so ``not_informative`` at 5 %).
+:func:`persistence_table` lays those records out as
+``results/sustainability/persistence.csv``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -177,8 +180,14 @@ _RATIO_FIELDS = (
     "ci_high",
     "ci_note",
     "p_vs_1",
+    "p_vs_0",
     "n_units",
     "inference",
+    "control_clusters",
+    "permutations",
+    "p_min",
+    "confidence_attained",
+    "verdict",
 )
 #: Columns of ``results/sustainability/persistence.csv``, in order.
 PERSISTENCE_COLUMNS = (
@@ -194,6 +203,7 @@ PERSISTENCE_COLUMNS = (
     "clusters",
     "treated_clusters",
     "headline",
+    "conditional",
     "end_t",
     "end_month",
     "during_from",
@@ -203,6 +213,7 @@ PERSISTENCE_COLUMNS = (
     "n_during",
     "n_after",
     *_RATIO_FIELDS,
+    "ci_set",
     "warnings",
 )
 
@@ -225,56 +236,49 @@ def persistence_table(documents: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per programme × indicator × cluster level, columns
-        :data:`PERSISTENCE_COLUMNS`. ``headline`` marks the row at the lowest
-        informative level of assignment-level inference: the assignment level when the
-        fit has at least two treated clusters, else the facility level (its CI is then
-        conditional on no shocks common to the treated district, DESIGN §6).
-        ``status`` is ``ok``, or ``skipped`` with a warning code in ``reason``.
+        :data:`PERSISTENCE_COLUMNS`. ``headline`` marks the assignment-level
+        (Conley–Taber) row, the only one with a ``verdict`` (``not_informative`` when
+        its smallest attainable p exceeds the test level, with no p or set); the
+        facility-level Fieller row beside it is ``conditional`` (on no district-level
+        shocks, DESIGN §6.1). ``ci_set`` is the confidence set as JSON pieces
+        ``[[low, high], …]`` (null ends unbounded), so that an unbounded set is read
+        as a set. ``status`` is ``ok``, or ``skipped`` with a warning code in
+        ``reason``.
     """
     rows = []
     for doc in documents:
         spec = doc["analysis"]
-        fits = {f["fit"]: f for f in doc["fits"]}
-        recs = doc.get("persistence") or []
-        levels = {r["outcome"]: [] for r in recs}
-        for r in recs:
-            levels[r["outcome"]].append(r)
-        for outcome, group in levels.items():
-            # DESIGN §6: assignment level when it has ≥ 2 treated clusters, else facility.
-            assigned = [
-                r
-                for r in group
-                if r["cluster"] != "facility_id" and (r.get("treated_clusters") or 0) >= 2
-            ]
-            head = assigned[0] if assigned else group[-1]
-            for r in group:
-                base = outcome.removesuffix("_rate").removesuffix("_per_1000")
-                ok = r.get("estimate") is not None
-                codes = [w["code"] for w in r.get("warnings", [])]
-                rows.append(
-                    {
-                        "programme": spec.get("programme", ""),
-                        "area": spec["area"],
-                        "analysis": spec["name"],
-                        "indicator": base,
-                        "outcome": fits[r["fit"]]["variable"],
-                        "status": "ok" if ok else "skipped",
-                        "reason": "" if ok else ";".join(codes),
-                        "fit": r["fit"],
-                        "cluster": r["cluster"],
-                        "clusters": r.get("clusters"),
-                        "treated_clusters": r.get("treated_clusters"),
-                        "headline": r is head,
-                        "end_t": r["end_t"],
-                        "end_month": r.get("end_month"),
-                        "during_from": r.get("during_from"),
-                        "during_to": r.get("during_to"),
-                        "after_from": r.get("after_from"),
-                        "after_to": r.get("after_to"),
-                        "n_during": r.get("n_during"),
-                        "n_after": r.get("after_months"),
-                        **{k: r.get(k) for k in _RATIO_FIELDS},
-                        "warnings": ";".join(codes),
-                    }
-                )
+        variables = {f["outcome"]: f["variable"] for f in doc["fits"]}
+        for r in doc.get("persistence") or []:
+            base = r["outcome"].removesuffix("_rate").removesuffix("_per_1000")
+            ok = r.get("estimate") is not None
+            codes = [w["code"] for w in r.get("warnings", [])]
+            rows.append(
+                {
+                    "programme": spec.get("programme", ""),
+                    "area": spec["area"],
+                    "analysis": spec["name"],
+                    "indicator": base,
+                    "outcome": variables[r["outcome"]],
+                    "status": "ok" if ok else "skipped",
+                    "reason": "" if ok else ";".join(codes),
+                    "fit": r["fit"],
+                    "cluster": r["cluster"],
+                    "clusters": r.get("clusters"),
+                    "treated_clusters": r.get("treated_clusters"),
+                    "headline": bool(r["headline"]),
+                    "conditional": bool(r["conditional"]),
+                    "end_t": r["end_t"],
+                    "end_month": r.get("end_month"),
+                    "during_from": r.get("during_from"),
+                    "during_to": r.get("during_to"),
+                    "after_from": r.get("after_from"),
+                    "after_to": r.get("after_to"),
+                    "n_during": r.get("n_during"),
+                    "n_after": r.get("after_months"),
+                    **{k: r.get(k) for k in _RATIO_FIELDS},
+                    "ci_set": None if r.get("ci_set") is None else json.dumps(r["ci_set"]),
+                    "warnings": ";".join(codes),
+                }
+            )
     return pd.DataFrame(rows, columns=list(PERSISTENCE_COLUMNS))

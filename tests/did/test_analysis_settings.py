@@ -23,6 +23,7 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.wild_draws == did["wild_draws"]["default"]
     assert s.leads == did["leads"]["default"]
     assert s.lags == did["lags"]["default"]
+    assert s.balanced_max_gap == did["balanced_max_gap"]["default"]
     months = props["sustainability"]["properties"]["persistence_months"]["default"]
     assert s.persistence_months == months
 
@@ -36,6 +37,7 @@ def test_from_config_reads_every_key() -> None:
             "wild_draws": 299,
             "leads": 3,
             "lags": 4,
+            "balanced_max_gap": 5,
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
         },
         "sustainability": {"persistence_months": 6},
@@ -55,6 +57,7 @@ def test_from_config_reads_every_key() -> None:
         wild_draws=299,
         leads=3,
         lags=4,
+        balanced_max_gap=5,
         persistence_months=6,
     )
 
@@ -64,6 +67,7 @@ def test_from_config_reads_every_key() -> None:
     [
         ("did", "wild_draws"),
         ("did", "leads"),
+        ("did", "balanced_max_gap"),
         ("did", "outcomes"),
         ("reporting", "primary_outcomes"),
         ("seeds", "randomisation"),
@@ -82,6 +86,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "wild_draws": 9999,
             "leads": 12,
             "lags": 48,
+            "balanced_max_gap": 2,
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
         },
         "sustainability": {"persistence_months": 24},

@@ -39,6 +39,8 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
         for k, v in shipped().items()
         if k in {"config_version", "inputs", "dhis2", "survey", "programmes", "analyses"}
     }
+    # reporting.primary_outcomes (pre-specified per analysis) has no default either.
+    minimal["reporting"] = {"primary_outcomes": shipped()["reporting"]["primary_outcomes"]}
     # did.outcomes (smallest effect that matters, good direction) has no default.
     minimal["did"] = {"outcomes": shipped()["did"]["outcomes"]}
     minimal["dq"] = {"outliers": {"seasonal_indicators": []}}
@@ -59,8 +61,10 @@ def test_same_defaults_as_snakemake_validate() -> None:
     snakemake_utils = pytest.importorskip("snakemake.utils")
     ours, theirs = shipped(), shipped()
     for cfg in (ours, theirs):
-        for key in ("dq", "shocks", "privacy", "seeds", "reporting", "mutuals", "resilience"):
+        for key in ("dq", "shocks", "privacy", "seeds", "mutuals", "resilience"):
             cfg.pop(key)
+        # reporting is required for its primary outcomes; its other keys have defaults.
+        cfg["reporting"] = {"primary_outcomes": cfg["reporting"]["primary_outcomes"]}
     validate_config(ours)
     snakemake_utils.validate(theirs, str(SCHEMA_PATH))
     assert ours == theirs
@@ -173,9 +177,9 @@ def test_validate_does_not_mutate_schema_defaults() -> None:
     ("version", "says"),
     [
         (None, "has no config_version"),
-        (1, "older than this code's 2"),
-        (3, "newer than this code's 2"),
-        ("2", "must be an integer"),
+        (2, "older than this code's 3"),
+        (4, "newer than this code's 3"),
+        ("3", "must be an integer"),
     ],
 )
 def test_config_version_is_checked_with_an_upgrade_message(version, says) -> None:
@@ -188,4 +192,20 @@ def test_config_version_is_checked_with_an_upgrade_message(version, says) -> Non
         validate_config(config, source="my/config.yaml")
     message = err.value.message
     assert "my/config.yaml" in message and says in message
-    assert "config_version: 2" in message or "update sahel-eval" in message
+    assert "config_version: 3" in message or "update sahel-eval" in message
+
+
+def test_every_analysis_declares_its_primary_outcomes() -> None:
+    """reporting.primary_outcomes is required per analysis, among its own outcomes."""
+    config = shipped()
+    del config["reporting"]["primary_outcomes"]["mopti_survey"]
+    config["reporting"]["primary_outcomes"]["mopti_staggered"] = ["deliveries", "nope"]
+    with pytest.raises(InputError) as err:
+        validate_config(config, source="my/config.yaml")
+    message = err.value.message
+    assert "reporting.primary_outcomes.mopti_survey" in message
+    assert "reporting.primary_outcomes.mopti_staggered" in message and "nope" in message
+    config = shipped()
+    del config["reporting"]["primary_outcomes"]
+    with pytest.raises(InputError, match="primary_outcomes"):
+        validate_config(config, source="my/config.yaml")

@@ -4,13 +4,17 @@ lint, and a clean failure on bad input."""
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 from tests_support import REPO, make_workdir, snakemake
+
+from sahel_eval.did.analyses import SCHEMA_VERSION, estimates_schema
 
 OUTPUT_DIRS = ("results", "reports")
 # Meant to differ between runs (DESIGN §10): the run date, and the --report archive.
@@ -98,3 +102,38 @@ def test_bad_input_fails_cleanly(tmp_path: Path, target: str, edit, column: str)
     assert f"data/raw/{target}" in err and column in err
     assert "Traceback" not in err
     assert not (workdir / "results" / "interim" / "population.parquet").exists()
+
+
+def test_every_estimates_output_validates_and_obeys_issue_14(demo_run: Path) -> None:
+    """Every results/estimates/*.json validates against the schema it names, and the
+    honest-inference rules hold on the pipeline's own outputs (issue 14 "done when")."""
+    validator = jsonschema.Draft202012Validator(estimates_schema())
+    paths = sorted((demo_run / "results" / "estimates").glob("*.json"))
+    assert len(paths) == 4
+    for path in paths:
+        doc = json.loads(path.read_text("utf-8"))
+        assert doc["schema_version"] == SCHEMA_VERSION
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+        assert not errors, (path.name, errors[:5])
+        for row in doc["estimates"]:
+            if row["headline"]:
+                assert {"verdict", "p_min", "confidence_attained"} <= row.keys()
+                if row["inference"] == "wild":
+                    g, g1 = row["clusters"], row["treated_clusters"]
+                    assert g1 >= 5 and g - g1 >= 5, (path.name, row["fit"])
+            if row["robustness"]:
+                assert not row["headline"] and row["verdict"] is None
+        for fit in doc["fits"]:
+            stat = (fit["pretest"] or {}).get("stat")
+            assert stat is None or abs(stat) <= 1e6, (path.name, fit["fit"], stat)
+        for rec in doc["persistence"]:
+            assert rec["headline"] == (rec["inference"] == "conley_taber")
+    bamako = json.loads(
+        (demo_run / "results" / "estimates" / "bamako_event_study.json").read_text()
+    )
+    heads = [r for r in bamako["estimates"] if r["headline"] and r["verdict"]]
+    assert heads and {r["verdict"] for r in heads} == {"not_informative"}
+    mopti = json.loads((demo_run / "results" / "estimates" / "mopti_staggered.json").read_text())
+    ri_pretests = [f["pretest"] for f in mopti["fits"] if f["headline"] and f["pretest"]]
+    assert ri_pretests and all(p["level"] == "assignment" for p in ri_pretests)
+    assert all(p["test"].startswith("ri_") and p["p"] is not None for p in ri_pretests)

@@ -356,19 +356,19 @@ def test_write_table_three_formats_deterministic(tmp_path: Path) -> None:
     assert pd.read_excel(first["xlsx"])["outcome"].tolist() == ["a_b", "c"]
 
 
-def test_primary_outcomes_default_and_override() -> None:
+def test_primary_outcomes_are_read_never_defaulted() -> None:
     config = {
         "analyses": [
             {"name": "x", "outcomes": ["a", "b"]},
             {"name": "y", "outcomes": ["c"]},
         ],
-        # What the schema fills in when the config names no primary outcome.
-        "reporting": {"primary_outcomes": {}},
+        "reporting": {"primary_outcomes": {"x": ["b"], "y": []}},
     }
-    assert primary_outcomes(config) == {"x": ["a"], "y": ["c"]}
+    assert primary_outcomes(config) == {"x": ["b"], "y": []}
     config["reporting"] = {"primary_outcomes": {"x": ["b"]}}
-    assert primary_outcomes(config) == {"x": ["b"], "y": ["c"]}
-    config["reporting"] = {"primary_outcomes": {"x": ["z"]}}
+    with pytest.raises(ValueError, match="primary_outcomes.y"):
+        primary_outcomes(config)
+    config["reporting"] = {"primary_outcomes": {"x": ["z"], "y": []}}
     with pytest.raises(ValueError, match="primary_outcomes.x"):
         primary_outcomes(config)
 

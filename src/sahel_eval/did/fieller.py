@@ -30,7 +30,7 @@ from scipy import stats
 
 from sahel_eval.did.inference.multiplier import cluster_sums
 
-__all__ = ["fieller_ratio", "satterthwaite_df"]
+__all__ = ["fieller_ratio", "fieller_set", "satterthwaite_df"]
 
 
 def satterthwaite_df(psi: np.ndarray, codes: np.ndarray | None) -> float:
@@ -52,6 +52,26 @@ def _df_from_sums(sums: np.ndarray) -> float:
     if g < 2 or not np.any(s2 > 0):
         return float("nan")
     return float(min(s2.sum() ** 2 / np.sum(s2**2), g - 1))
+
+
+def fieller_set(qa: float, qb: float, qc: float) -> list[tuple[float, float]]:
+    """The set ``{ρ : qa ρ² + qb ρ + qc ≤ 0}`` as sorted closed pieces (±inf for rays).
+
+    ``qa > 0``: one interval (ρ̂ always lies in it); ``qa < 0``: the whole line when the
+    quadratic has no real root, else two rays with a gap; ``qa = 0``: one ray.
+    """
+    if qa == 0:
+        if qb == 0:
+            return [(-np.inf, np.inf)] if qc <= 0 else []
+        cut = -qc / qb
+        return [(-np.inf, cut)] if qb > 0 else [(cut, np.inf)]
+    disc = qb * qb - 4 * qa * qc
+    if disc < 0:
+        return [] if qa > 0 else [(-np.inf, np.inf)]
+    r1, r2 = sorted(((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)))
+    if qa > 0:
+        return [(float(r1), float(r2))]
+    return [(-np.inf, float(r1)), (float(r2), np.inf)]
 
 
 def fieller_ratio(
@@ -84,7 +104,10 @@ def fieller_ratio(
         ``df``; ``ci_low, ci_high`` (the Fieller set) and ``ci_note`` (None, or
         ``"unbounded"`` when the denominator is not distinguishable from 0 at this
         level: the exact set is then the whole line or two rays with a gap, reported as
-        ``-inf, inf``, which contains it); ``p`` (t test of a = 0, i.e. ratio = 0) and
+        ``-inf, inf``, which contains it); ``ci_set``, the exact set as a list of
+        ``(low, high)`` pieces (:func:`fieller_set`), so that a report can say "at most
+        0.1 or at least 0.4" or "any value" rather than print a number; ``p`` (t test
+        of a = 0, i.e. ratio = 0) and
         ``p_vs_1`` (of a = b), both with ``df``: for a bounded set, 0 and 1 lie outside
         it exactly when their p-value is below ``1 − level``.
     """
@@ -105,10 +128,9 @@ def fieller_ratio(
     c = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else float("nan")
     # (a − ρb)² − c²(V_a − 2ρC + ρ²V_b) ≤ 0  ⇔  qa ρ² + qb ρ + qc ≤ 0
     qa, qb, qc = b * b - c * c * vb, -2 * (a * b - c * c * cab), a * a - c * c * va
-    disc = qb * qb - 4 * qa * qc
-    if qa > 0 and disc >= 0:
-        root = np.sqrt(disc)
-        low, high, note = (-qb - root) / (2 * qa), (-qb + root) / (2 * qa), None
+    pieces = fieller_set(qa, qb, qc)
+    if qa > 0 and len(pieces) == 1:
+        (low, high), note = pieces[0], None
     else:
         low, high, note = -np.inf, np.inf, "unbounded"
     p0, p1 = (
@@ -124,6 +146,7 @@ def fieller_ratio(
         "ci_low": float(low),
         "ci_high": float(high),
         "ci_note": note,
+        "ci_set": pieces,
         "p": p0,
         "p_vs_1": p1,
     }

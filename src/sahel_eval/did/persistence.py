@@ -60,6 +60,7 @@ def persistence_ratio(
         ``end_t``, ``during_t`` / ``after_t`` (first and last ``t`` of each window),
         ``n_during``, ``after_months``, ``estimate``, ``se`` (delta method), ``df``,
         ``ci_low``, ``ci_high`` (Fieller; infinite when unbounded), ``ci_note``,
+        ``ci_set`` (the exact Fieller set as ``[low, high]`` pieces, ±inf for rays),
         ``p_vs_1``, ``att_after`` / ``att_during`` with SEs, ``inference``, ``cluster``,
         ``clusters``, ``treated_clusters`` and ``warnings`` (codes:
         ``persistence_unavailable`` when a window is empty, ``persistence_short_window``
@@ -100,6 +101,7 @@ def persistence_ratio(
         "ci_low": float(row["ci_low"]),
         "ci_high": float(row["ci_high"]),
         "ci_note": row["ci_note"],
+        "ci_set": [list(piece) for piece in row["ci_set"]],
         "p_vs_1": float(row["p_vs_1"]),
         "att_after": float(row["numerator"]),
         "se_after": float(row["se_numerator"]),

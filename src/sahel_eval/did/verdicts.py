@@ -11,6 +11,12 @@ otherwise (absence of evidence, never "no effect")          ``not_shown``
 ==========================================================  ====================
 
 Pre-tests: ``pretrend_rejected``, ``pretrend_not_rejected`` or ``not_testable``.
+
+Persistence ρ (after ÷ before a programme's end), from its assignment-level confidence
+set (:func:`persistence_verdict`): ``not_informative``; ``partial_persistence_shown``
+(the set lies inside (0, 1): part of the effect remains, and it shrank);
+``persistence_shown`` (inside (0, ∞)); ``decline_shown`` (inside (−∞, 1)); otherwise
+``not_shown``.
 Reports translate the codes; they never decide a verdict.
 """
 
@@ -26,10 +32,12 @@ from sahel_eval.did.inference.studentized import rejection_alpha
 
 __all__ = [
     "HEADLINE_VERDICTS",
+    "PERSISTENCE_VERDICTS",
     "PRETEST_VERDICTS",
     "OutcomeSetting",
     "holm",
     "mde",
+    "persistence_verdict",
     "pretest_verdict",
     "verdict",
 ]
@@ -42,6 +50,13 @@ HEADLINE_VERDICTS = (
     "not_shown",
 )
 PRETEST_VERDICTS = ("pretrend_rejected", "pretrend_not_rejected", "not_testable")
+PERSISTENCE_VERDICTS = (
+    "not_informative",
+    "partial_persistence_shown",
+    "persistence_shown",
+    "decline_shown",
+    "not_shown",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,22 @@ def pretest_verdict(p: float | None, p_min: float | None, level: float) -> str:
     if p_min is not None and p_min > rejection_alpha(level):
         return "not_testable"
     return "pretrend_rejected" if p <= rejection_alpha(level) else "pretrend_not_rejected"
+
+
+def persistence_verdict(pieces: Sequence[tuple[float, float]]) -> str:
+    """Verdict on persistence from its (informative) assignment-level confidence set."""
+    if not pieces:
+        # Every ρ rejected: the after/before comparison itself is off; nothing shown.
+        return "not_shown"
+    low, high = pieces[0][0], pieces[-1][1]
+    above_zero, below_one = low > 0, high < 1
+    if above_zero and below_one:
+        return "partial_persistence_shown"
+    if above_zero:
+        return "persistence_shown"
+    if below_one:
+        return "decline_shown"
+    return "not_shown"
 
 
 def holm(p: Sequence[float]) -> np.ndarray:

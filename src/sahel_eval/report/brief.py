@@ -80,7 +80,7 @@ def _overall_rows(estimates: Sequence[Mapping[str, Any]], outcome: str) -> list[
     """Rows that summarise the whole effect of one outcome (no event time, no cohort)."""
     out = []
     for r in estimates:
-        if r["outcome"] != outcome:
+        if r["outcome"] != outcome or r.get("robustness"):
             continue
         agg = str(r["aggregation"])
         if agg in (_OVERALL_CS, _OVERALL_TWFE) or _SURVEY_AGG.match(agg):
@@ -188,6 +188,8 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "ci_digits": _ci_digits(bounds, digits),
                 "sign": "+" if rounded > 0 else "",
                 "verdict": verdict,
+                # A shown primary result that Holm's adjustment does not confirm.
+                "holm_p": _num(row.get("p_holm")) if row.get("holm_rejected") is False else None,
                 "conditional": None
                 if twin is None
                 else {
@@ -237,9 +239,9 @@ def _persistence_line(
 ) -> dict[str, Any] | None:
     """How much of the first increase shown remained after the funding ended.
 
-    The persistence interval is facility-level (Fieller), so conditional: it is shown
-    as such and sets no verdict (DESIGN §6.1). An unbounded Fieller set (no interval
-    written) is said as such, never as a number.
+    The headline is the assignment-level (Conley–Taber) row and its verdict; the
+    facility-level Fieller interval beside it is conditional and sets no verdict
+    (DESIGN §6.1). An unbounded Fieller set is said as such, never as a number.
     """
     shown = [e for e in effects if e["data"] == "facility" and e["verdict"] == "increase_shown"]
     if not shown or persistence.empty:
@@ -248,17 +250,19 @@ def _persistence_line(
         (persistence["area"] == area)
         & (persistence["indicator"] == shown[0]["outcome"])
         & (persistence["status"] == "ok")
-        & persistence["headline"].astype(bool)
     ]
-    if rows.empty:
+    head = rows[rows["headline"].astype(bool)]
+    cond = rows[rows["conditional"].astype(bool)]
+    if head.empty or cond.empty:
         return None
-    r = rows.iloc[0]
+    r, h = cond.iloc[0], head.iloc[0]
     est = _num(r["estimate"])
     if est is None:
         return None
     low, high = _num(r["ci_low"]), _num(r["ci_high"])
     return {
         "outcome": shown[0]["outcome"],
+        "verdict": h["verdict"],
         "ratio": est,
         "low": low,
         "high": high,

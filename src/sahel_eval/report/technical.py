@@ -22,6 +22,12 @@ import pandas as pd
 
 from sahel_eval.figures.event_time import event_rows
 from sahel_eval.products import REPORT_TABLES
+from sahel_eval.report.inference_notes import (
+    confidence_set,
+    holm_note,
+    persistence_notes,
+    split_robustness,
+)
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.shocks import national_kinds
@@ -97,7 +103,8 @@ def _estimate_blocks(
     scale = 100.0 if spec["data"] == "survey" else 1.0
     for outcome in spec["outcomes"]:
         rows = _records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
-        for r in rows:
+        rows, robust, balanced = split_robustness(rows, doc)
+        for r in rows + robust:
             for k in ("estimate", "ci_low", "ci_high", "mde"):
                 r[f"{k}_shown"] = None if r.get(k) is None else r[k] * scale
             r["verdict"] = _verdict(r)
@@ -150,6 +157,8 @@ def _estimate_blocks(
                 "main": main,
                 "conditional_row": conditional[0] if conditional else None,
                 "headline_rows": head,
+                "robustness": robust,
+                "balanced": balanced,
                 "warnings": _dedupe(fit_warnings.get(outcome, [])),
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),
@@ -275,6 +284,7 @@ def _persistence(table: pd.DataFrame, months: int) -> list[dict[str, Any]]:
             if v is not None:
                 s = str(int(float(v))) if not isinstance(v, str) else v
                 r[k] = f"{s[:4]}-{s[4:6]}"
+        r["set"] = confidence_set(r.get("ci_set"))
         rows.append(r)
     return rows
 
@@ -379,6 +389,7 @@ def technical_context(
                 "treated_clusters": first.get("treated_clusters"),
                 "headline_inference": first.get("inference"),
                 "n_fits": len(doc["fits"]),
+                "holm": holm_note(doc),
                 "draws": {f["inference"]: f.get("draws") for f in doc["fits"] if f.get("draws")},
                 "p_min": max(
                     (f["p_min"] for f in doc["fits"] if f.get("p_min") is not None), default=None
@@ -470,6 +481,7 @@ def technical_context(
         "persistence": persistence,
         "persistence_warnings": list(dict.fromkeys(codes)),
         "persistence_windows": _windows(persistence),
+        "persistence_notes": persistence_notes(persistence),
         "kpis": _kpis(tables["mutual_kpis"]),
         "figures": fig_paths,
         "tables_dir": tables_dir,

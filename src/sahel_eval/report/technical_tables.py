@@ -72,6 +72,8 @@ _ESTIMATE_COLUMNS = (
     "mde",
     "family",
     "p_holm",
+    "holm_rejected",
+    "robustness",
 )
 
 
@@ -102,8 +104,9 @@ class TechnicalSettings:
 def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
     """Pre-specified primary outcomes per analysis.
 
-    ``reporting.primary_outcomes`` maps an analysis name to its primary outcomes; an
-    analysis it does not name (or a config without the key) takes its first outcome.
+    ``reporting.primary_outcomes`` maps every analysis name to its primary outcomes
+    (``[]``: all exploratory); the config check requires each analysis, so there is no
+    default here either.
 
     Raises
     ------
@@ -120,7 +123,12 @@ def primary_outcomes(config: Mapping[str, Any]) -> dict[str, list[str]]:
         )
     out = {}
     for name, outcomes in analyses.items():
-        chosen = list(given.get(name) or outcomes[:1])
+        if name not in given:
+            raise ValueError(
+                f"config reporting.primary_outcomes.{name}: analysis {name!r} declares no "
+                "primary outcomes ([] makes all exploratory)"
+            )
+        chosen = list(given[name])
         bad = [o for o in chosen if o not in outcomes]
         if bad:
             raise ValueError(
@@ -158,7 +166,8 @@ def _estimates_table(
     # verdict, p_min, attained level and MDE are the stage's, never recomputed here.
     if "conditional" not in sub:
         sub["conditional"] = (sub["cluster"] == "facility_id") & (spec["data"] == "facility")
-    for col in ("verdict", "p_min", "confidence_attained", "mde", "family", "p_holm"):
+    # The DiD stage's columns, from "verdict" on: absent in documents that predate them.
+    for col in _ESTIMATE_COLUMNS[_ESTIMATE_COLUMNS.index("verdict") :]:
         if col not in sub:
             sub[col] = None
     order = {o: i for i, o in enumerate(spec["outcomes"])}

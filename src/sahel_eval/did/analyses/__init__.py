@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.did.analyses.balanced import balanced_fits
 from sahel_eval.did.analyses.document import (
     ESTIMATE_COLUMNS,
     SCHEMA_VERSION,
@@ -117,8 +118,10 @@ def run_analysis(
     kind = (spec["data"], spec["design"])
     if kind == ("facility", "staggered"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
+        fits += balanced_fits(spec, _panel(data, spec), settings)
     elif kind == ("facility", "single_start"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
+        fits += balanced_fits(spec, _panel(data, spec), settings)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):
             data = {"survey": data}
@@ -133,6 +136,8 @@ def run_analysis(
     estimates = pd.concat(frames, ignore_index=True)
     if "confidence_attained" not in estimates:
         estimates["confidence_attained"] = np.nan
+    if "robustness" not in estimates:
+        estimates["robustness"] = None
     estimates = apply_verdicts(estimates, spec, settings).loc[:, list(ESTIMATE_COLUMNS)]
     return AnalysisOutput(
         spec=spec,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.analyses.headline import primary_outcomes
+from sahel_eval.did.analyses.headline import holm_facts, primary_outcomes
 from sahel_eval.did.analyses.settings import AnalysisSettings
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
     "round_frame",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Enough for every reported number; few enough that BLAS summation order is invisible.
 SIGNIFICANT_DIGITS = 10
 #: Columns of the tidy table (CSV) and of ``estimates`` in the JSON document.
@@ -64,6 +64,8 @@ ESTIMATE_COLUMNS = (
     "mde",
     "family",
     "p_holm",
+    "holm_rejected",
+    "robustness",
 )
 
 
@@ -142,6 +144,7 @@ def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
             "method": "holm",
             "scope": "analysis",
             "primary_outcomes": primary_outcomes(out.spec, s),
+            **holm_facts(out.estimates, s.level),
         },
         "warnings": out.warnings,
     }

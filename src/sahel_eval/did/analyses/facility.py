@@ -23,6 +23,7 @@ from sahel_eval.did.analyses.fits import (
     _ri_facts,
     _warning_dicts,
 )
+from sahel_eval.did.analyses.persistence_ct import conley_taber_record
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.assignment import (
     assignment_warnings,
@@ -133,7 +134,10 @@ def _cs_fit(
     frame = pd.concat(rows, ignore_index=True)
     frame["informative"] = informative
     facts = _facts(o, res, tag, extra_warnings=extra)
-    persistence = [] if end_t is None else [_persistence(o, aggs["calendar"], tag.fit, end_t)]
+    persistence = []
+    if end_t is not None:
+        rec = _persistence(o, aggs["calendar"], tag.fit, end_t)
+        persistence = [conley_taber_record(o, aggs["calendar"], rec, FACILITY_ATT_GT), rec]
     return _Fit(frame, facts), persistence
 
 

@@ -185,6 +185,8 @@ def _pretest_dict(
         "rank": pretest.get("rank"),
         "verdict": pretest_verdict(p, None, level),
     }
+    if pretest.get("condition_number") is not None:
+        out["condition_number"] = pretest["condition_number"]
     if pretest.get("reason"):
         out["reason"] = pretest["reason"]
     if assignment and p is not None:

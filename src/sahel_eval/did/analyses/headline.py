@@ -9,10 +9,14 @@ Run once over an analysis's tidy rows (DESIGN §6.1):
   (:func:`~sahel_eval.did.verdicts.verdict`), its ``confidence_attained`` and, unless
   ``not_informative``, its ``mde`` in the outcome's good direction; a
   ``not_informative`` row has no p and no interval (``p_min`` says why);
-* ``family``: ``primary`` for the outcomes of ``reporting.primary_outcomes`` (default
-  the analysis's first outcome), ``exploratory`` otherwise; ``p_holm`` is Holm's
-  adjustment over the summary rows of the primary outcomes (CS overall ATT, static
-  TWFE, each survey round), within the analysis.
+* ``family``: ``primary`` for the outcomes of ``reporting.primary_outcomes``,
+  ``exploratory`` otherwise; ``p_holm`` is Holm's adjustment over the headline summary
+  rows of the primary outcomes (CS overall ATT, static TWFE, each survey round), within
+  the analysis. Holm needs only valid p-values (P(p ≤ u) ≤ u), which discrete RI
+  p-values are, so the family-wise error stays ≤ α; but with m tests the smallest
+  adjusted p is m · p_min (Mopti: 2 × 1/28 = 7.1 % > 5 %), so no primary result of
+  such an analysis can be shown after adjustment: :func:`holm_facts` writes that
+  number, and the reports say it.
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ import pandas as pd
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.verdicts import holm, mde, verdict
 
-__all__ = ["apply_verdicts", "primary_outcomes"]
+__all__ = ["apply_verdicts", "holm_facts", "primary_outcomes"]
 
 _ASSIGNMENT_INFERENCE = ("randomization", "wild")
 _SUMMARY_AGGREGATIONS = ("simple", "static")
 
 
 def primary_outcomes(spec: Mapping[str, Any], settings: AnalysisSettings) -> list[str]:
-    """The analysis's primary outcomes (``reporting.primary_outcomes``, default its first)."""
-    configured = (settings.primary_outcomes or {}).get(spec["name"])
-    return list(configured) if configured else [spec["outcomes"][0]]
+    """The analysis's primary outcomes (``reporting.primary_outcomes[name]``, required
+    by the config check); none without settings (programmatic use)."""
+    if settings.primary_outcomes is None:
+        return []
+    return list(settings.primary_outcomes[spec["name"]])
 
 
 def apply_verdicts(
@@ -47,7 +53,8 @@ def apply_verdicts(
     assign = out["inference"].isin(_ASSIGNMENT_INFERENCE) & (out["cluster"] == "district")
     out["conditional"] = ~assign
     post = ~(out["event_time"] < 0)
-    judged = assign & post
+    # Robustness rows (balanced subsample) sit beside a headline and decide nothing.
+    judged = assign & post & out["robustness"].isna()
     wild = judged & (out["inference"] == "wild") & out["confidence_attained"].isna()
     out.loc[wild, "confidence_attained"] = level
     verdicts: list[str | None] = [None] * len(out)
@@ -91,4 +98,27 @@ def apply_verdicts(
     out["p_holm"] = np.nan
     if summary.any():
         out.loc[summary, "p_holm"] = holm(out.loc[summary, "p"].to_numpy(dtype=float))
+    # A shown primary result whose family-wise test does not reject says so beside its
+    # verdict (the verdict is the per-test one of the DESIGN table).
+    rejected = out["p_holm"] <= round(1 - level, 12)
+    out["holm_rejected"] = pd.Series(
+        np.where(out["p_holm"].notna(), rejected, None), index=out.index, dtype=object
+    )
     return out
+
+
+def holm_facts(rows: pd.DataFrame, level: float) -> dict[str, Any]:
+    """Size of the Holm family and the smallest adjusted p it can reach.
+
+    The family is the rows with a ``p_holm`` slot (finite p) plus the primary summary
+    rows that are ``not_informative`` (no p: they cannot reject, and do not count).
+    """
+    family = rows[rows["p_holm"].notna()]
+    m = len(family)
+    p_min = float(family["p_min"].min()) if m and family["p_min"].notna().any() else None
+    reach = None if p_min is None else min(1.0, m * p_min)
+    return {
+        "family_size": m,
+        "p_min_adjusted": reach,
+        "can_reject": None if reach is None else bool(reach <= round(1 - level, 12)),
+    }

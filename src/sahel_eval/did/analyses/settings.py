@@ -42,6 +42,9 @@ class AnalysisSettings:
         the increasing direction.
     primary_outcomes
         Analysis name → its primary outcomes (``reporting.primary_outcomes``).
+    balanced_max_gap
+        Longest run of unreported months of a CSCOM in the balanced subsample of the
+        robustness rows (``did.balanced_max_gap``).
     """
 
     level: float = 0.95
@@ -54,6 +57,7 @@ class AnalysisSettings:
     persistence_months: int = PERSISTENCE_MONTHS
     outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
+    balanced_max_gap: int = 2
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
         """The declared setting of ``outcome``; a ValueError when settings exist but it
@@ -86,6 +90,7 @@ class AnalysisSettings:
             wild_draws=int(did["wild_draws"]),
             leads=int(did["leads"]),
             lags=int(did["lags"]),
+            balanced_max_gap=int(did["balanced_max_gap"]),
             persistence_months=int(config["sustainability"]["persistence_months"]),
             outcomes={k: OutcomeSetting.from_config(v) for k, v in did["outcomes"].items()},
             primary_outcomes={

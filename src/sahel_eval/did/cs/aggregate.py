@@ -105,6 +105,7 @@ class AggregateResult(EstimateResult):
                 "ci_low": [f["ci_low"]],
                 "ci_high": [f["ci_high"]],
                 "ci_note": [f["ci_note"]],
+                "ci_set": [f["ci_set"]],
                 "p": [f["p"]],
                 "p_vs_1": [f["p_vs_1"]],
                 "numerator": [theta_a],

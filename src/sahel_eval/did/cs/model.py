@@ -286,7 +286,8 @@ def att_gt(
             "post": g_arr <= t_arr,
         },
     )
-    pretest = _wald_pretest(att, gram, n, g_arr, t_arr, anticipation, se)
+    clusters = n if data.n_clusters is None else data.n_clusters
+    pretest = _wald_pretest(att, gram, n, g_arr, t_arr, anticipation, se, clusters)
     if pretest is None or pretest["p"] is None:
         warns.append(WarningCode("no_pretest"))
     res.info = {
