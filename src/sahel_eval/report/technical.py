@@ -37,7 +37,7 @@ __all__ = [
 TEMPLATE = "technical.html.j2"
 
 #: Inference methods at the assignment level (districts / communes), DESIGN §6.1.
-ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization"})
+ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization", "placebo"})
 
 
 def _plain(value: Any) -> Any:

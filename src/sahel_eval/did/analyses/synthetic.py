@@ -115,10 +115,9 @@ def _sdid_fit(o: _Outcome, end_t: int, level: str) -> _Fit:
     info = {
         "n": len(block),
         "n_units": units,
-        "clusters": units if level == "district" else int(o.data["district"].nunique()),
-        "treated_clusters": treated_units
-        if level == "district"
-        else int(o.data.loc[o.data["group"] > 0, "district"].nunique()),
+        # Clusters as the row's cluster column names them: districts, or facilities.
+        "clusters": units,
+        "treated_clusters": treated_units,
         "seed": fit.info.get("seed"),
         "p_min": informative_p_min,
     }
