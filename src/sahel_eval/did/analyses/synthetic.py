@@ -118,6 +118,7 @@ def _sdid_fit(o: _Outcome, end_t: int, level: str) -> _Fit:
         # Clusters as the row's cluster column names them: districts, or facilities.
         "clusters": units,
         "treated_clusters": treated_units,
+        "n_dropped": int(extra.get("facilities_dropped", 0)),
         "seed": fit.info.get("seed"),
         "p_min": informative_p_min,
     }
