@@ -21,6 +21,7 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.level == pytest.approx(1 - props["reporting"]["properties"]["test_level"]["default"])
     assert s.bootstrap_draws == did["bootstrap_draws"]["default"]
     assert s.wild_draws == did["wild_draws"]["default"]
+    assert s.synthdid_reps == did["synthdid_reps"]["default"]
     assert s.leads == did["leads"]["default"]
     assert s.lags == did["lags"]["default"]
     assert s.balanced_max_gap == did["balanced_max_gap"]["default"]
@@ -35,6 +36,7 @@ def test_from_config_reads_every_key() -> None:
         "did": {
             "bootstrap_draws": 199,
             "wild_draws": 299,
+            "synthdid_reps": 50,
             "leads": 3,
             "lags": 4,
             "balanced_max_gap": 5,
@@ -55,6 +57,7 @@ def test_from_config_reads_every_key() -> None:
         seed_randomisation=2,
         bootstrap_draws=199,
         wild_draws=299,
+        synthdid_reps=50,
         leads=3,
         lags=4,
         balanced_max_gap=5,
@@ -84,6 +87,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
         "did": {
             "bootstrap_draws": 999,
             "wild_draws": 9999,
+            "synthdid_reps": 200,
             "leads": 12,
             "lags": 48,
             "balanced_max_gap": 2,

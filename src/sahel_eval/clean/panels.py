@@ -9,6 +9,7 @@ facility_id         org-unit UID
 district            cercle (Mopti) or commune (Bamako)
 t                   month index, 1 = first month of the data (0 is reserved: "never")
 month               calendar month, ``YYYYMM`` text (as ``facility_month.period``)
+population          catchment population of that year (the rates' denominator)
 <indicator>         clean value (``facility_month.value_clean``), float
 <indicator>_per_1000  clean value per 1,000 catchment population of that year
 group               t of first exposure to the area's programme (I3S: the facility's
@@ -168,6 +169,7 @@ def build_panel(
         "district",
         "t",
         "month",
+        "population",
         *inds,
         *(f"{i}_per_1000" for i in inds),
         "group",
@@ -175,7 +177,7 @@ def build_panel(
         "reported",
     ]
     out = wide[cols].sort_values(["facility_id", "t"], kind="mergesort").reset_index(drop=True)
-    for col in inds + [f"{i}_per_1000" for i in inds]:
+    for col in ["population", *inds, *(f"{i}_per_1000" for i in inds)]:
         out[col] = out[col].astype("float64")
     return out
 

@@ -76,6 +76,9 @@ def panel_schema(indicators: Sequence[str]) -> pa.DataFrameSchema:
         "district": pa.Column("str"),
         "t": pa.Column("int64", _check(lambda s: s >= 1, "t_positive")),
         "month": pa.Column("str", _check(lambda s: s.str.match(_PERIOD), "period_format")),
+        "population": pa.Column(
+            "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
+        ),
     }
     for ind in indicators:
         columns[ind] = pa.Column(

@@ -43,7 +43,7 @@ __all__ = [
 TEMPLATE = "technical.html.j2"
 
 #: Inference methods at the assignment level (districts / communes), DESIGN §6.1.
-ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization"})
+ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization", "placebo"})
 
 
 def _plain(value: Any) -> Any:
@@ -145,6 +145,9 @@ def _estimate_blocks(
             pretrends[(pretrends["analysis"] == spec["name"]) & (pretrends["outcome"] == outcome)]
         )
         smallest = (doc.get("outcome_settings") or {}).get(outcome, {}).get("smallest_effect")
+        # Synthetic DiD fits: weights, pre-period fit and window, as the stage wrote them.
+        fits = doc.get("fits", [])
+        synthetic = [f for f in fits if f["estimator"] == "synthdid" and f["outcome"] == outcome]
         blocks.append(
             {
                 "analysis": spec["name"],
@@ -162,6 +165,7 @@ def _estimate_blocks(
                 "warnings": _dedupe(fit_warnings.get(outcome, [])),
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),
+                "synthetic": synthetic,
                 "has_conditional": any(r["conditional"] for r in rows),
                 # Only an assignment-level pre-test can cast doubt on the headline; a
                 # facility-level rejection is conditional (district shocks make every
@@ -371,6 +375,9 @@ def technical_context(
         doc = documents[spec["name"]]
         b = _estimate_blocks(spec, tables["estimates"], doc, tables["pretrends"], fig_paths)
         for block in b:
+            for fit in block["synthetic"]:
+                for w in fit["unit_weights"]:
+                    w["label"] = names.get(w["unit"], w["unit"])
             if spec["data"] == "facility" and block["figure"]:
                 block["figure_facts"] = _figure_facts(event_time[spec["name"]], block["outcome"])
         blocks += b

@@ -39,7 +39,7 @@ __all__ = [
 
 
 #: Headline estimand of each estimator: the row a reader looks at first.
-MAIN_AGGREGATION = {"callaway_santanna": "simple", "twfe": "static"}
+MAIN_AGGREGATION = {"callaway_santanna": "simple", "twfe": "static", "synthdid": "window_mean"}
 
 
 _ESTIMATE_COLUMNS = (
@@ -183,10 +183,11 @@ def _estimates_table(
                 "cluster",
                 "design",
                 "hc1",
+                "placebo",
             )
         )
     }
-    est_order = {"callaway_santanna": 0, "event_study": 1, "twfe": 2, "did_2x2": 3}
+    est_order = {"callaway_santanna": 0, "event_study": 1, "twfe": 2, "synthdid": 3, "did_2x2": 4}
     sub = sub.assign(
         _o=sub["outcome"].map(order),
         _e=sub["estimator"].map(est_order),

@@ -3,8 +3,8 @@
 Run once over an analysis's tidy rows (DESIGN §6.1):
 
 * a row is *assignment level* when it permutes or resamples districts (inference
-  ``randomization`` or ``wild``, cluster ``district``); every other row is
-  ``conditional`` (on no district-level shocks) and never gets a verdict;
+  ``randomization``, ``wild`` or synthetic DiD's ``placebo``, cluster ``district``);
+  every other row is ``conditional`` (on no district-level shocks) and never gets a verdict;
 * an assignment-level post-period row gets a ``verdict``
   (:func:`~sahel_eval.did.verdicts.verdict`), its ``confidence_attained`` and, unless
   ``not_informative``, its ``mde`` in the outcome's good direction; a
@@ -32,7 +32,7 @@ from sahel_eval.did.verdicts import holm, mde, verdict
 
 __all__ = ["apply_verdicts", "holm_facts", "primary_outcomes"]
 
-_ASSIGNMENT_INFERENCE = ("randomization", "wild")
+_ASSIGNMENT_INFERENCE = ("randomization", "wild", "placebo")
 _SUMMARY_AGGREGATIONS = ("simple", "static")
 
 

@@ -31,6 +31,8 @@ class AnalysisSettings:
     wild_draws
         Random wild-bootstrap draws when there are more than 12 clusters (with ≤ 12 all
         2^G Rademacher draws are enumerated).
+    synthdid_reps
+        Placebo replicates of synthetic DiD (``did.synthdid_reps``).
     leads, lags
         Event-study window: event times before ``-leads`` and after ``lags`` are
         pooled into the end bins.
@@ -52,6 +54,7 @@ class AnalysisSettings:
     seed_randomisation: int | None = None
     bootstrap_draws: int = 999
     wild_draws: int = 9999
+    synthdid_reps: int = 200
     leads: int = 12
     lags: int = 48
     persistence_months: int = PERSISTENCE_MONTHS
@@ -88,6 +91,7 @@ class AnalysisSettings:
             seed_randomisation=seeds["randomisation"],
             bootstrap_draws=int(did["bootstrap_draws"]),
             wild_draws=int(did["wild_draws"]),
+            synthdid_reps=int(did["synthdid_reps"]),
             leads=int(did["leads"]),
             lags=int(did["lags"]),
             balanced_max_gap=int(did["balanced_max_gap"]),

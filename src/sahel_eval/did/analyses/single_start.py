@@ -14,6 +14,7 @@ from sahel_eval.did.analyses.fits import (
     _pretest_warning,
 )
 from sahel_eval.did.analyses.settings import AnalysisSettings
+from sahel_eval.did.analyses.synthetic import synthetic_fits
 from sahel_eval.did.results import WarningCode
 from sahel_eval.did.twfe import event_study
 from sahel_eval.did.verdicts import not_informative
@@ -94,6 +95,8 @@ def _single_start(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict
             o, cluster="facility_id", label="facility", inference="cluster", headline=False
         ),
         *_twfe_fits(o),
+        # Synthetic DiD over the programme's months, commune and facility level.
+        *synthetic_fits(o, end_t),
     ]
     if end_t is None:
         return fits, []
