@@ -117,13 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stamp is None:
         os.execv(sys.executable, [*snakemake, *args])
     stamp.forget()
+    started_from = stamp.inputs_digest()
     with subprocess.Popen([*snakemake, *args]) as proc:
         try:
             status = proc.wait()
         except KeyboardInterrupt:  # Ctrl-C reaches Snakemake too (same process group)
             status = proc.wait()
     if status == 0:
-        stamp.record()
+        stamp.record(started_from)
     return status
 
 

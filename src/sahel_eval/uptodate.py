@@ -135,14 +135,27 @@ class Stamp:
             if (self.workdir / name).is_dir():
                 yield from _files(self.workdir / name)
 
-    def digest(self) -> str:
-        """SHA-256 of the command, the interpreter and every file's size and mtime."""
+    @staticmethod
+    def _update(h: Any, paths: Iterator[Path]) -> None:
+        for path in paths:
+            st = path.stat()
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        h.update(b"--\n")
+
+    def inputs_digest(self) -> str:
+        """SHA-256 of the command, the interpreter and every input's size and mtime.
+
+        Taken when a run starts: an input edited while Snakemake runs must not be
+        recorded as one the finished run saw.
+        """
         h = hashlib.sha256(json.dumps([self.args, sys.executable, sys.version]).encode())
-        for group in (self._inputs(), self._outputs()):
-            for path in group:
-                st = path.stat()
-                h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-            h.update(b"--\n")
+        self._update(h, self._inputs())
+        return h.hexdigest()
+
+    def digest(self, inputs: str | None = None) -> str:
+        """The inputs' digest (today's unless given) combined with the outputs' state."""
+        h = hashlib.sha256((inputs or self.inputs_digest()).encode())
+        self._update(h, self._outputs())
         return h.hexdigest()
 
     @property
@@ -157,11 +170,11 @@ class Stamp:
             return False
         return recorded == self.digest()
 
-    def record(self) -> None:
-        """Record today's digest (after a successful run)."""
+    def record(self, inputs: str) -> None:
+        """Record, after a successful run, the inputs it started from and its outputs."""
         self._file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"digest": self.digest()}), "utf-8")
+        tmp.write_text(json.dumps({"digest": self.digest(inputs)}), "utf-8")
         os.replace(tmp, self._file)
 
     def forget(self) -> None:

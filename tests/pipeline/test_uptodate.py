@@ -38,6 +38,11 @@ def _stamp(project: Path, *extra: str) -> Stamp:
     return stamp
 
 
+def _record(project: Path) -> None:
+    stamp = _stamp(project)
+    stamp.record(stamp.inputs_digest())
+
+
 def _bump(path: Path) -> None:
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
@@ -45,7 +50,7 @@ def _bump(path: Path) -> None:
 
 def test_unchanged_is_current(project: Path) -> None:
     assert not _stamp(project).current()  # nothing recorded yet
-    _stamp(project).record()
+    _record(project)
     assert _stamp(project).current()
     _stamp(project).forget()
     assert not _stamp(project).current()
@@ -63,15 +68,25 @@ def test_unchanged_is_current(project: Path) -> None:
     ],
 )
 def test_any_change_sends_the_run_to_snakemake(project: Path, change: str) -> None:
-    _stamp(project).record()
+    _record(project)
     _bump(project / change)
     assert not _stamp(project).current()
 
 
 def test_deleted_output_and_other_options(project: Path) -> None:
-    _stamp(project).record()
+    _record(project)
     assert not _stamp(project, "-q").current()  # another command line
     (project / "results" / "x.csv").unlink()
+    assert not _stamp(project).current()
+
+
+def test_an_input_edited_during_the_run_is_not_recorded_as_seen(project: Path) -> None:
+    # The run starts, the user edits a rule while it runs, the run ends: the next
+    # make run must go to Snakemake (its outputs came from the rule before the edit).
+    stamp = _stamp(project)
+    started_from = stamp.inputs_digest()
+    _bump(project / "workflow" / "rules.smk")
+    stamp.record(started_from)
     assert not _stamp(project).current()
 
 
