@@ -42,6 +42,9 @@ class AnalysisSettings:
         the increasing direction.
     primary_outcomes
         Analysis name → its primary outcomes (``reporting.primary_outcomes``).
+    sensitivity
+        ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
+        (programmatic use only) computes no sensitivity.
     """
 
     level: float = 0.95
@@ -54,6 +57,7 @@ class AnalysisSettings:
     persistence_months: int = PERSISTENCE_MONTHS
     outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
+    sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
         """The declared setting of ``outcome``; a ValueError when settings exist but it
@@ -91,4 +95,5 @@ class AnalysisSettings:
             primary_outcomes={
                 k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
             },
+            sensitivity=dict(did["sensitivity"]),
         )
