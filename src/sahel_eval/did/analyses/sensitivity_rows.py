@@ -97,15 +97,26 @@ def facility_sensitivity(
                     tag = {"outcome": outcome, "fit": record["fit"], "restriction": restriction}
                     tag.update(method=RESTRICTIONS[restriction][1], target=target)
                     rows += [{**tag, **r, "conditional": True} for r in _records(table)]
-                    breakdowns.append(_breakdown_record(tag, value, max(grid)))
+                    breakdowns.append(_breakdown_record(tag, table, value, max(grid)))
     return rows, breakdowns, inputs
 
 
-def _breakdown_record(tag: dict[str, Any], value: float, grid_end: float) -> dict[str, Any]:
-    """``value`` is the breakdown; ``beyond_grid`` when the interval never includes 0."""
+def _breakdown_record(
+    tag: dict[str, Any], table: pd.DataFrame, value: float, grid_end: float
+) -> dict[str, Any]:
+    """``value`` is the breakdown; ``beyond_grid`` when the interval never includes 0.
+
+    ``direction`` is the side of 0 the interval at parameter 0 (exact parallel trends
+    beyond the pre-period) lies on, None when it includes 0 (``value`` 0).
+    """
     beyond = math.isinf(value)
+    at_zero = table.loc[table["parameter"] == 0.0]
+    direction = None
+    if value > 0 and len(at_zero):
+        direction = "increase" if float(at_zero["lower"].iloc[0]) > 0 else "decrease"
     return {
         **tag,
+        "direction": direction,
         "value": grid_end if beyond else value,
         "beyond_grid": beyond,
         "grid_end": grid_end,
