@@ -76,6 +76,8 @@ def test_brief_picks_the_analysis_estimator_and_the_average_effect() -> None:
         "months": 6,
     }
     assert brief_sensitivity(_doc(0.098), "visits")["digits"] == 3
+    zero = brief_sensitivity(_doc(0.0, direction=None), "visits")
+    assert (zero["value"], zero["digits"], zero["direction"]) == (0.0, 0, None)
     assert brief_sensitivity(_doc(1.5), "other") is None
 
 

@@ -18,9 +18,9 @@ TARGETS = ("on_impact", "average_post")
 
 
 def _digits(value: float | None) -> int:
-    """Decimals that show a value of two significant digits (0.098 → 3, 1.5 → 1)."""
+    """Decimals that show a value of two significant digits (0.098 → 3, 1.5 → 1, 0 → 0)."""
     if value is None or value == 0:
-        return 1
+        return 0
     return max(0, 1 - math.floor(math.log10(abs(value))))
 
 
