@@ -89,19 +89,7 @@ def test_cs_input_is_the_universal_dynamic_aggregation(staggered) -> None:
     assert (record["n_pre"], record["n_post"], record["rank"]) == (4, 6, 10)
     assert record["conditional"] and "reason" not in record
     # β̂ and the standard errors are those of R did's aggte(base_period = "universal").
-    res = att_gt(
-        panel,
-        "visits_per_1000",
-        "facility_id",
-        "t",
-        "group",
-        control="never_treated",
-        method="dr",
-        unbalanced="pairwise",
-        base_period="universal",
-        cluster="facility_id",
-    )
-    tab = res.aggregate("dynamic", min_e=-5, max_e=5).table.iloc[1:]
+    tab = _universal_dynamic(panel)
     tab = tab[tab["event_time"] != -1]
     on_impact_m0 = next(
         r
@@ -151,15 +139,7 @@ def test_rows_equal_the_library_on_the_recorded_input(staggered) -> None:
             assert b["value"] > 0
 
 
-def _study_of(panel: pd.DataFrame, settings: AnalysisSettings):
-    from sahel_eval.did.analyses.sensitivity_rows import _cs_input
-
-    return _cs_input(panel, "visits_per_1000", "visits", settings)
-
-
-def test_sigma_is_the_facility_clustered_covariance(staggered) -> None:
-    panel, _ = staggered
-    record, beta, sigma, _, _ = _study_of(panel, _settings())
+def _universal_dynamic(panel: pd.DataFrame) -> pd.DataFrame:
     res = att_gt(
         panel,
         "visits_per_1000",
@@ -172,7 +152,19 @@ def test_sigma_is_the_facility_clustered_covariance(staggered) -> None:
         base_period="universal",
         cluster="facility_id",
     )
-    tab = res.aggregate("dynamic", min_e=-5, max_e=5).table.iloc[1:]
+    return res.aggregate("dynamic", min_e=-5, max_e=5).table.iloc[1:]
+
+
+def _study_of(panel: pd.DataFrame, settings: AnalysisSettings):
+    from sahel_eval.did.analyses.sensitivity_rows import _cs_input
+
+    return _cs_input(panel, "visits_per_1000", "visits", settings)
+
+
+def test_sigma_is_the_facility_clustered_covariance(staggered) -> None:
+    panel, _ = staggered
+    record, beta, sigma, _, _ = _study_of(panel, _settings())
+    tab = _universal_dynamic(panel)
     se = tab.loc[tab["event_time"].isin(record["event_times"]), "se"].to_numpy()
     np.testing.assert_allclose(np.sqrt(np.diag(sigma)), se, rtol=1e-10)
 

@@ -27,9 +27,9 @@ import pandas as pd
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
 from sahel_eval.did.honest.relative_magnitude import noise_draws
 from sahel_eval.did.honest.sensitivity import (
-    RESTRICTIONS,
     check_grid,
     check_restriction,
+    grid_table,
     interval_at,
 )
 from sahel_eval.did.honest.smoothness import post_bias_per_m
@@ -99,14 +99,7 @@ def sensitivity_with_breakdown(
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
     interval = _cached_intervals(es, restriction)
-    rows = [(v, *interval(v)) for v in values]
-    table = pd.DataFrame(rows, columns=["parameter", "lower", "upper"])
-    table.attrs.update(
-        restriction=restriction,
-        method=RESTRICTIONS[restriction][1],
-        alpha=es.alpha,
-        l_vec=es.l_vec.tolist(),
-    )
+    table = grid_table(es, restriction, [(v, *interval(v)) for v in values])
     return table, _search(es, restriction, interval, max(values))
 
 

@@ -17,7 +17,14 @@ from sahel_eval.did.honest.inputs import EventStudy, check_event_study
 from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_interval
 from sahel_eval.did.honest.smoothness import flci
 
-__all__ = ["RESTRICTIONS", "check_grid", "check_restriction", "interval_at", "sensitivity"]
+__all__ = [
+    "RESTRICTIONS",
+    "check_grid",
+    "check_restriction",
+    "grid_table",
+    "interval_at",
+    "sensitivity",
+]
 
 #: Restriction name → (parameter name, method of the interval).
 RESTRICTIONS = {"relative_magnitude": ("Mbar", "C-LF"), "smoothness": ("M", "FLCI")}
@@ -75,7 +82,15 @@ def sensitivity(
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
     draws = noise_draws(es) if restriction == "relative_magnitude" else None
-    rows = [(v, *interval_at(es, restriction, v, draws)) for v in values]
+    return grid_table(
+        es, restriction, [(v, *interval_at(es, restriction, v, draws)) for v in values]
+    )
+
+
+def grid_table(
+    es: EventStudy, restriction: str, rows: list[tuple[float, float, float]]
+) -> pd.DataFrame:
+    """The ``parameter, lower, upper`` table of :func:`sensitivity`, with its ``attrs``."""
     out = pd.DataFrame(rows, columns=["parameter", "lower", "upper"])
     out.attrs.update(
         restriction=restriction,
