@@ -37,10 +37,12 @@ def test_from_config_reads_every_key() -> None:
             "leads": 3,
             "lags": 4,
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
+            "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
         },
         "sustainability": {"persistence_months": 6},
     }
     s = AnalysisSettings.from_config(config)
+    assert s.sensitivity == config["did"]["sensitivity"]
     assert s.outcome_setting("x") == OutcomeSetting(0.5, "decrease")
     assert s.primary_outcomes == {"a": ["x"]}
     with pytest.raises(ValueError, match="did.outcomes"):
@@ -56,6 +58,7 @@ def test_from_config_reads_every_key() -> None:
         leads=3,
         lags=4,
         persistence_months=6,
+        sensitivity=config["did"]["sensitivity"],
     )
 
 
@@ -65,6 +68,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "wild_draws"),
         ("did", "leads"),
         ("did", "outcomes"),
+        ("did", "sensitivity"),
         ("reporting", "primary_outcomes"),
         ("seeds", "randomisation"),
         ("reporting", "test_level"),
@@ -83,6 +87,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "leads": 12,
             "lags": 48,
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
+            "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
         },
         "sustainability": {"persistence_months": 24},
     }
