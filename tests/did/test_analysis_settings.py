@@ -41,10 +41,12 @@ def test_from_config_reads_every_key() -> None:
             "lags": 4,
             "balanced_max_gap": 5,
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
+            "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
         },
         "sustainability": {"persistence_months": 6},
     }
     s = AnalysisSettings.from_config(config)
+    assert s.sensitivity == config["did"]["sensitivity"]
     assert s.outcome_setting("x") == OutcomeSetting(0.5, "decrease")
     assert s.primary_outcomes == {"a": ["x"]}
     with pytest.raises(ValueError, match="did.outcomes"):
@@ -62,6 +64,7 @@ def test_from_config_reads_every_key() -> None:
         lags=4,
         balanced_max_gap=5,
         persistence_months=6,
+        sensitivity=config["did"]["sensitivity"],
     )
 
 
@@ -72,6 +75,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "leads"),
         ("did", "balanced_max_gap"),
         ("did", "outcomes"),
+        ("did", "sensitivity"),
         ("reporting", "primary_outcomes"),
         ("seeds", "randomisation"),
         ("reporting", "test_level"),
@@ -92,6 +96,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "lags": 48,
             "balanced_max_gap": 2,
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
+            "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
         },
         "sustainability": {"persistence_months": 24},
     }

@@ -348,3 +348,23 @@ def test_check_event_study_defaults() -> None:
     es = check_event_study(np.arange(7.0), np.eye(7), 5, 2, None, 0.05)
     assert es.l_vec.tolist() == [1.0, 0.0]
     assert es.theta_hat == 5.0 and es.theta_se == 1.0
+
+
+@pytest.mark.parametrize("m", [0.05, 0.3, 2.0])
+def test_smoothness_one_pre_one_post_is_the_folded_normal_interval(m: float) -> None:
+    """Independent case, not in [REF], with a closed form at M > 0 (Armstrong & Kolesár
+    2018, §2; Rambachan & Roth 2023, §4.1): with one pre-period (β̂_{-1} = δ_{-1}) and one
+    post-period (β̂_1 = τ + δ_1), ΔSD(M) is |δ_1 + δ_{-1}| ≤ M. An affine estimator of τ has
+    bounded worst-case bias only if it is β̂_1 + β̂_{-1} (δ_{-1} is free), whose bias then
+    lies in [−M, M]; so the FLCI is β̂_1 + β̂_{-1} ± σ·cv(M/σ), σ = sd(β̂_1 + β̂_{-1}) and
+    cv(b) the 1 − α quantile of |N(b, 1)|."""
+    beta = np.array([0.12, 0.85])
+    sigma = np.array([[0.04, 0.01], [0.01, 0.09]])
+    sd = math.sqrt(sigma.sum())
+    b = m / sd
+    cv = optimize.brentq(
+        lambda c: stats.norm.cdf(c - b) - stats.norm.cdf(-c - b) - 0.95, 0.0, b + 10.0
+    )
+    table = sensitivity(beta, sigma, n_pre=1, n_post=1, restriction="smoothness", grid=[m])
+    assert table["lower"].iloc[0] == pytest.approx(beta.sum() - sd * cv, abs=1e-6 * sd)
+    assert table["upper"].iloc[0] == pytest.approx(beta.sum() + sd * cv, abs=1e-6 * sd)

@@ -453,7 +453,9 @@ def event_study(
     extra["pretest"] = _pretest(
         design, fit.beta, fit.cov, [t for t, b in zip(terms, bins, strict=True) if b < 0]
     )
-    extra.update(leads=leads, lags=lags, ref=ref)
+    # CRV1 covariance of the event-time terms (table order): the sensitivity input (§6.1).
+    idx = [design.names.index(t) for t in terms]
+    extra.update(leads=leads, lags=lags, ref=ref, term_vcov=fit.cov.vcov[np.ix_(idx, idx)])
     return _result(fit, sample, rows, opts, estimator="event_study", extra=extra)
 
 

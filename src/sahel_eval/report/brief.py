@@ -34,6 +34,7 @@ from sahel_eval.report.brief_sections import _num, _ym, kpi_watch, resilience_ro
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
+from sahel_eval.report.sensitivity import brief_sensitivity
 from sahel_eval.report.shocks import national_kinds
 
 __all__ = [
@@ -324,6 +325,9 @@ def brief_context(
         "facility_caveats": _analysis_caveats(facility) if facility else None,
         "survey_caveats": _analysis_caveats(survey) if survey else None,
         "persistence": _persistence_line(persistence, area, fac_effects),
+        "sensitivity": brief_sensitivity(
+            facility, fac_effects[0]["outcome"] if fac_effects else None
+        ),
         "service": service,
         "shocks": resilience_rows(
             aggregates,

@@ -30,6 +30,7 @@ from sahel_eval.report.inference_notes import (
 )
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
+from sahel_eval.report.sensitivity import sensitivity_lines, sensitivity_rows
 from sahel_eval.report.shocks import national_kinds
 from sahel_eval.report.technical_tables import TechnicalSettings, area_analyses
 from sahel_eval.resilience.example import pick_example
@@ -485,6 +486,9 @@ def technical_context(
             list(config["resilience"]["essential_services"]),
             national_kinds(config),
         ),
+        "sensitivity": sensitivity_rows(specs, documents),
+        "sensitivity_settings": dict(config["did"]["sensitivity"]),
+        "sensitivity_lines": sensitivity_lines(specs, documents, settings.primary),
         "persistence": persistence,
         "persistence_warnings": list(dict.fromkeys(codes)),
         "persistence_windows": _windows(persistence),

@@ -39,7 +39,8 @@ differences cannot change bytes.
 (:mod:`~sahel_eval.did.analyses.staggered`, :mod:`~sahel_eval.did.analyses.single_start`,
 :mod:`~sahel_eval.did.analyses.survey`), the fits both facility designs share in
 :mod:`~sahel_eval.did.analyses.facility`, the labelled rows and facts of one fit in
-:mod:`~sahel_eval.did.analyses.fits`, the settings in
+:mod:`~sahel_eval.did.analyses.fits`, the sensitivity to parallel trends of the event
+studies in :mod:`~sahel_eval.did.analyses.sensitivity_rows`, the settings in
 :mod:`~sahel_eval.did.analyses.settings` and the output in
 :mod:`~sahel_eval.did.analyses.document`.
 """
@@ -65,6 +66,7 @@ from sahel_eval.did.analyses.document import (
 )
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _facility, _panel
 from sahel_eval.did.analyses.headline import apply_verdicts
+from sahel_eval.did.analyses.sensitivity_rows import SensitivityOutput, facility_sensitivity
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.single_start import _single_start
 from sahel_eval.did.analyses.staggered import _staggered
@@ -116,12 +118,15 @@ def run_analysis(
     settings = settings or AnalysisSettings()
     spec = dict(spec)
     kind = (spec["data"], spec["design"])
+    sens: SensitivityOutput = ([], [], [])
     if kind == ("facility", "staggered"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
         fits += balanced_fits(spec, _panel(data, spec), settings)
+        sens = facility_sensitivity(spec, _panel(data, spec), settings)
     elif kind == ("facility", "single_start"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
         fits += balanced_fits(spec, _panel(data, spec), settings)
+        sens = facility_sensitivity(spec, _panel(data, spec), settings)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):
             data = {"survey": data}
@@ -145,4 +150,5 @@ def run_analysis(
         fits=[f.facts for f in fits],
         persistence=persistence,
         settings=settings,
+        sensitivity=sens,
     )

@@ -86,6 +86,9 @@ class AnalysisOutput:
         One dict per outcome and cluster level (facility designs with an end date).
     settings
         The settings used.
+    sensitivity
+        HonestDiD bounds, breakdown values and their inputs, one per event study
+        (:func:`~sahel_eval.did.analyses.sensitivity_rows.facility_sensitivity`).
     """
 
     spec: dict[str, Any]
@@ -93,6 +96,9 @@ class AnalysisOutput:
     fits: list[dict[str, Any]] = field(default_factory=list)
     persistence: list[dict[str, Any]] = field(default_factory=list)
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
+    sensitivity: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = field(
+        default_factory=lambda: ([], [], [])
+    )
 
     @property
     def event_time(self) -> pd.DataFrame:
@@ -125,12 +131,16 @@ def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
             "leads": s.leads,
             "lags": s.lags,
             "persistence_months": s.persistence_months,
+            "sensitivity": None if s.sensitivity is None else dict(s.sensitivity),
             "significant_digits": SIGNIFICANT_DIGITS,
         },
         "fits": out.fits,
         "estimates": _records(out.estimates),
         "event_time": _records(out.event_time),
         "persistence": out.persistence,
+        "sensitivity": out.sensitivity[0],
+        "breakdown": out.sensitivity[1],
+        "sensitivity_inputs": out.sensitivity[2],
         "outcome_settings": {
             o: None
             if (st := s.outcome_setting(o)) is None

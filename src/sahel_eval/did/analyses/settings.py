@@ -47,6 +47,10 @@ class AnalysisSettings:
     balanced_max_gap
         Longest run of unreported months of a CSCOM in the balanced subsample of the
         robustness rows (``did.balanced_max_gap``).
+
+    sensitivity
+        ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
+        (programmatic use only) computes no sensitivity.
     """
 
     level: float = 0.95
@@ -61,6 +65,8 @@ class AnalysisSettings:
     outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
     balanced_max_gap: int = 2
+
+    sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
         """The declared setting of ``outcome``; a ValueError when settings exist but it
@@ -100,4 +106,5 @@ class AnalysisSettings:
             primary_outcomes={
                 k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
             },
+            sensitivity=dict(did["sensitivity"]),
         )

@@ -14,7 +14,7 @@ implementation of the algorithms of R HonestDiD (github.com/asheshrambachan/Hone
 checked against its published Medicaid-expansion example (tests/did/test_honest.py).
 """
 
-from sahel_eval.did.honest.breakdown import breakdown
+from sahel_eval.did.honest.breakdown import breakdown, sensitivity_with_breakdown
 from sahel_eval.did.honest.sensitivity import sensitivity
 
-__all__ = ["breakdown", "sensitivity"]
+__all__ = ["breakdown", "sensitivity", "sensitivity_with_breakdown"]

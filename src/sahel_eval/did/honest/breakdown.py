@@ -19,16 +19,22 @@ report grid's last value.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
+import pandas as pd
 
-from sahel_eval.did.honest.inputs import check_event_study
+from sahel_eval.did.honest.inputs import EventStudy, check_event_study
 from sahel_eval.did.honest.relative_magnitude import noise_draws
-from sahel_eval.did.honest.sensitivity import check_restriction, interval_at
+from sahel_eval.did.honest.sensitivity import (
+    check_grid,
+    check_restriction,
+    grid_table,
+    interval_at,
+)
 from sahel_eval.did.honest.smoothness import post_bias_per_m
 
-__all__ = ["MBAR_SEARCH_MAX", "breakdown", "floor_2sig"]
+__all__ = ["MBAR_SEARCH_MAX", "breakdown", "floor_2sig", "sensitivity_with_breakdown"]
 
 MBAR_SEARCH_MAX = 10.0
 MBAR_START = 0.25
@@ -69,10 +75,55 @@ def breakdown(
     """
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
-    draws = noise_draws(es) if restriction == "relative_magnitude" else None
+    return _search(es, restriction, _cached_intervals(es, restriction), search_max)
 
+
+def sensitivity_with_breakdown(
+    betahat: Iterable[float],
+    sigma: Iterable[Iterable[float]],
+    *,
+    n_pre: int,
+    n_post: int,
+    restriction: str,
+    grid: Iterable[float],
+    l_vec: Iterable[float] | None = None,
+    alpha: float = 0.05,
+) -> tuple[pd.DataFrame, float]:
+    """:func:`sensitivity` on ``grid`` and :func:`breakdown` searched up to the grid's end.
+
+    Both share one cache of intervals, so the grid values the search visits (``M̄`` = 0,
+    0.5, 1, 2 on the default grid) are computed once; the results equal separate calls
+    with ``search_max = max(grid)``.
+    """
+    check_restriction(restriction)
+    es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
+    values = check_grid(grid)
+    interval = _cached_intervals(es, restriction)
+    table = grid_table(es, restriction, [(v, *interval(v)) for v in values])
+    return table, _search(es, restriction, interval, max(values))
+
+
+def _cached_intervals(es: EventStudy, restriction: str) -> Callable[[float], tuple[float, float]]:
+    """``interval_at`` for one event study, each value computed once."""
+    draws = noise_draws(es) if restriction == "relative_magnitude" else None
+    cache: dict[float, tuple[float, float]] = {}
+
+    def interval(value: float) -> tuple[float, float]:
+        if value not in cache:
+            cache[value] = interval_at(es, restriction, value, draws)
+        return cache[value]
+
+    return interval
+
+
+def _search(
+    es: EventStudy,
+    restriction: str,
+    interval: Callable[[float], tuple[float, float]],
+    search_max: float | None,
+) -> float:
     def excludes_zero(value: float) -> bool:
-        lower, upper = interval_at(es, restriction, value, draws)
+        lower, upper = interval(value)
         return bool(lower > 0 or upper < 0)  # an empty (nan) interval is not evidence
 
     if not excludes_zero(0.0):

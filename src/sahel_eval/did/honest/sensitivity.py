@@ -17,7 +17,14 @@ from sahel_eval.did.honest.inputs import EventStudy, check_event_study
 from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_interval
 from sahel_eval.did.honest.smoothness import flci
 
-__all__ = ["RESTRICTIONS", "check_restriction", "interval_at", "sensitivity"]
+__all__ = [
+    "RESTRICTIONS",
+    "check_grid",
+    "check_restriction",
+    "grid_table",
+    "interval_at",
+    "sensitivity",
+]
 
 #: Restriction name → (parameter name, method of the interval).
 RESTRICTIONS = {"relative_magnitude": ("Mbar", "C-LF"), "smoothness": ("M", "FLCI")}
@@ -73,9 +80,17 @@ def sensitivity(
     """
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
-    values = _check_grid(grid)
+    values = check_grid(grid)
     draws = noise_draws(es) if restriction == "relative_magnitude" else None
-    rows = [(v, *interval_at(es, restriction, v, draws)) for v in values]
+    return grid_table(
+        es, restriction, [(v, *interval_at(es, restriction, v, draws)) for v in values]
+    )
+
+
+def grid_table(
+    es: EventStudy, restriction: str, rows: list[tuple[float, float, float]]
+) -> pd.DataFrame:
+    """The ``parameter, lower, upper`` table of :func:`sensitivity`, with its ``attrs``."""
     out = pd.DataFrame(rows, columns=["parameter", "lower", "upper"])
     out.attrs.update(
         restriction=restriction,
@@ -102,7 +117,8 @@ def check_restriction(restriction: str) -> None:
         raise ValueError(f"restriction must be one of {sorted(RESTRICTIONS)}; got {restriction!r}")
 
 
-def _check_grid(grid: Iterable[float]) -> list[float]:
+def check_grid(grid: Iterable[float]) -> list[float]:
+    """The grid as a list of floats; ``ValueError`` if empty, negative or not finite."""
     values = np.asarray(list(grid), dtype=float).reshape(-1)
     if values.size == 0:
         raise ValueError("grid is empty; give at least one value of the restriction's parameter")
