@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sahel_eval.fonts import FONT_FAMILY, font_dir
 from sahel_eval.report import brief, manifest, pdf
 
 AREAS = ("mopti", "bamako")
@@ -152,10 +154,39 @@ def test_pdf_page_count_and_determinism(tmp_path: Path):
     a, b = (tmp_path / "a.pdf").read_bytes(), (tmp_path / "b.pdf").read_bytes()
     assert a == b
     assert pdf.pdf_page_count(a) >= 2
-    # The fonts are the lock-pinned DejaVu files, not whatever the machine has.
+    # The fonts are the lock-pinned DejaVu files, embedded under the @font-face names
+    # only they carry (a machine font would keep its own name).
     fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z-]+)", a + pdf.inflate_all(a)))
-    assert fonts and fonts <= {b"DejaVu-Sans", b"DejaVu-Sans-Bold", b"DejaVu-Sans-Mono"}
+    assert fonts and fonts <= {b"Sahel-Eval-Sans", b"Sahel-Eval-Mono"}
     assert b"/work" not in a and str(tmp_path).encode() not in a
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>Texte de la page.</p>",
+        # Figure text as matplotlib writes it with svg.fonttype "none".
+        "<svg xmlns='http://www.w3.org/2000/svg' width='200' height='40'><text x='5' y='20' "
+        f"style=\"font-size: 9px; font-family: '{FONT_FAMILY}'\">Texte de figure</text></svg>",
+    ],
+    ids=["page", "figure"],
+)
+def test_pdf_prints_text_with_the_pinned_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str
+):
+    """Swapping the pinned font files changes the PDF: page and figure text use them,
+    not a font the machine's fontconfig finds under the same name."""
+    html = tmp_path / "page.html"
+    html.write_text(f"<html lang='fr'><body>{body}</body></html>", "utf-8")
+    pdf.write_pdf(html, tmp_path / "pinned.pdf")
+    swapped = tmp_path / "fonts"
+    swapped.mkdir()
+    for name in ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSansMono"):
+        shutil.copy(font_dir() / "DejaVuSerif.ttf", swapped / f"{name}.ttf")
+    shutil.copy(font_dir() / "DejaVuSerif.ttf", swapped / "DejaVuSans-BoldOblique.ttf")
+    monkeypatch.setattr(pdf, "font_dir", lambda: swapped)
+    pdf.write_pdf(html, tmp_path / "swapped.pdf")
+    assert (tmp_path / "pinned.pdf").read_bytes() != (tmp_path / "swapped.pdf").read_bytes()
 
 
 def test_pdf_refuses_a_date(tmp_path: Path):

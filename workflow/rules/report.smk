@@ -168,17 +168,20 @@ rule brief:
         "../scripts/brief.py"
 
 
-# Runs last: its inputs are every other target (manifest_inputs() in common.smk).
+# Runs last: its inputs are every other target (manifest_inputs() in common.smk). The
+# same job writes the run metadata, the only timestamped output (not in the manifest
+# and not in the --report archive): one job, one set of imports.
 rule manifest:
     input:
         manifest_inputs(),
     output:
-        report(
+        manifest=report(
             "reports/manifest.sha256",
             caption="../report/manifest.rst",
             category="Reproducibility",
             labels={"file": "checksum manifest"},
         ),
+        metadata="reports/run_metadata.json",
     log:
         "logs/report/manifest.log",
     benchmark:
@@ -189,21 +192,3 @@ rule manifest:
         code=code("manifest.py"),
     script:
         "../scripts/manifest.py"
-
-
-# The only timestamped output; not in the manifest and not in the --report archive.
-rule run_metadata:
-    input:
-        "reports/manifest.sha256",
-    output:
-        "reports/run_metadata.json",
-    log:
-        "logs/report/run_metadata.log",
-    benchmark:
-        "logs/benchmarks/report/run_metadata.tsv"
-    conda:
-        ENV
-    params:
-        code=code("run_metadata.py"),
-    script:
-        "../scripts/run_metadata.py"

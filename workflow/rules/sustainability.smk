@@ -2,11 +2,22 @@
 # persistence of programme effects after the funding ends, KPI trend figures.
 
 
+# The KPI table and its trend figure (every language) in one job: they read the same
+# thresholds, and the figure is cheaper than a second job's imports.
 rule mutual_kpis:
     input:
         "results/clean/mutuals.parquet",
     output:
-        report(
+        **{
+            lang: report(
+                f"results/figures/{lang}/mutual_kpis.svg",
+                caption="../report/sustainability.rst",
+                category="Sustainability",
+                labels={"language": lang, "figure": "mutual KPIs"},
+            )
+            for lang in LANGS
+        },
+        kpis=report(
             "results/sustainability/mutual_kpis.csv",
             caption="../report/sustainability.rst",
             category="Sustainability",
@@ -20,6 +31,7 @@ rule mutual_kpis:
         ENV
     params:
         config=subset("sustainability.kpi_thresholds"),
+        languages=LANGS,
         code=code("mutual_kpis.py"),
     script:
         "../scripts/mutual_kpis.py"
@@ -48,29 +60,3 @@ rule persistence:
         code=code("persistence.py"),
     script:
         "../scripts/persistence.py"
-
-
-rule sustainability_figures:
-    input:
-        "results/sustainability/mutual_kpis.csv",
-    output:
-        **{
-            lang: report(
-                f"results/figures/{lang}/mutual_kpis.svg",
-                caption="../report/sustainability.rst",
-                category="Sustainability",
-                labels={"language": lang, "figure": "mutual KPIs"},
-            )
-            for lang in LANGS
-        },
-    log:
-        "logs/sustainability/figures.log",
-    benchmark:
-        "logs/benchmarks/sustainability/figures.tsv"
-    conda:
-        ENV
-    params:
-        config=subset("sustainability.kpi_thresholds"),
-        code=code("sustainability_figures.py"),
-    script:
-        "../scripts/sustainability_figures.py"

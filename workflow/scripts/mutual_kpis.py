@@ -1,7 +1,10 @@
-"""Snakemake adapter: mutual-insurance KPIs per mutual and year (DESIGN §8)."""
+"""Snakemake adapter: mutual-insurance KPIs per mutual and year (DESIGN §8), and their
+trend figure in every language (outputs named by language)."""
 
 import pandas as pd
 
+from sahel_eval.figures.style import save_svg
+from sahel_eval.figures.sustainability import kpi_trends_figure
 from sahel_eval.io.outputs import write_csv
 from sahel_eval.rule_runner import run_rule
 from sahel_eval.sustainability import mutual_kpis
@@ -9,7 +12,11 @@ from sahel_eval.sustainability import mutual_kpis
 
 def main(smk) -> None:
     thresholds = smk.params.config["sustainability"]["kpi_thresholds"]
-    write_csv(mutual_kpis(pd.read_parquet(smk.input[0]), thresholds), smk.output[0])
+    write_csv(mutual_kpis(pd.read_parquet(smk.input[0]), thresholds), smk.output.kpis)
+    # The figure reads the table as written (rounded), as it did from its own job.
+    kpis = pd.read_csv(smk.output.kpis)
+    for lang in smk.params.languages:
+        save_svg(kpi_trends_figure(kpis, thresholds, lang=lang), smk.output[lang])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

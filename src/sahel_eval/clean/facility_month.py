@@ -270,7 +270,8 @@ def clean_facility_data(
     values = map_indicators(dedup.values, settings.indicators)
 
     # 4. grid of expected facility-months × indicators, with reporting status
-    periods = sorted(set(dv["period"]) | set(reg["period"]))
+    # Unique first: iterating a whole Arrow string column goes through Python objects.
+    periods = sorted(set(dv["period"].unique()) | set(reg["period"].unique()))
     first = settings.first_period or periods[0]
     last = settings.last_period or periods[-1]
     expected = comp.expected_months(facilities, period_range(first, last))

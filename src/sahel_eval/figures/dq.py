@@ -196,6 +196,7 @@ def heatmap_figure(
         ncol=2,
         frameon=False,
     )
+    fig.tight_layout()
     return fig
 
 

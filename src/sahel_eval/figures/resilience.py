@@ -183,6 +183,7 @@ def observed_expected_figure(series: pd.DataFrame, *, lang: str, title: str) -> 
     ax.set_ylim(bottom=0)
     ax.set_title(title)
     ax.legend(loc="lower left", frameon=False, fontsize=8, ncol=2)
+    fig.tight_layout()
     return fig
 
 
@@ -225,4 +226,5 @@ def tau_distribution_figure(
     ax.set_ylabel(translate("fig.resilience.share_axis", lang))
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
     return fig

@@ -3,6 +3,13 @@
 Every figure module draws with :func:`new_figure` and writes with :func:`save_svg`, so
 the fonts, colours and the determinism settings (``svg.hashsalt``, no ``Date``
 metadata, no absolute paths) are set in one place.
+
+Figures are drawn once per language, so drawing is kept cheap: text stays text
+(``svg.fonttype: none``: searchable, and a fraction of the bytes and time of glyph
+outlines; the PDF printer maps the family to the pinned DejaVu files, see
+:mod:`sahel_eval.fonts`), each figure lays itself out with ``tight_layout`` so
+saving draws once (``bbox_inches="tight"`` would draw twice), and no pyplot: a bare
+:class:`~matplotlib.figure.Figure` has no global state to close and a lighter import.
 """
 
 from __future__ import annotations
@@ -14,12 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib as mpl
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-
+from sahel_eval.fonts import FONT_FAMILY
 from sahel_eval.io.parquet import atomic_paths
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -44,8 +49,8 @@ STATUS_COLOURS = {
 
 _RC: dict[str, Any] = {
     "svg.hashsalt": "sahel-eval",
-    "svg.fonttype": "path",  # text as paths: no dependence on the reader's fonts
-    "font.family": "DejaVu Sans",
+    "svg.fonttype": "none",  # text as text, in the family below (pinned in the PDFs)
+    "font.family": FONT_FAMILY,
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.spines.top": False,
@@ -54,7 +59,6 @@ _RC: dict[str, Any] = {
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
     "figure.dpi": 100,
-    "savefig.bbox": "tight",
     "path.simplify": False,
 }
 
@@ -62,14 +66,18 @@ _RC: dict[str, Any] = {
 @contextmanager
 def figure_style() -> Iterator[None]:
     """Matplotlib settings of every sahel-eval figure (restored afterwards)."""
-    with plt.rc_context(_RC):
+    with mpl.rc_context(_RC):
         yield
 
 
 def new_figure(width_cm: float = 16.0, height_cm: float = 9.0, **kwargs: Any):
-    """A figure and axes in the project style; sizes in centimetres (A4 text width ≈ 16)."""
+    """A figure and axes in the project style; sizes in centimetres (A4 text width ≈ 16).
+
+    The caller lays the figure out (``fig.tight_layout()``) before saving it.
+    """
     with figure_style():
-        return plt.subplots(figsize=(width_cm / 2.54, height_cm / 2.54), **kwargs)
+        fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54))
+        return fig, fig.subplots(**kwargs)
 
 
 def svg_bytes(fig: Any) -> bytes:
@@ -77,7 +85,6 @@ def svg_bytes(fig: Any) -> bytes:
     buf = io.BytesIO()
     with figure_style():
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "sahel-eval"})
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -15,11 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sahel_eval.fonts import FONT_FAMILY, font_dir
+
 __all__ = ["inflate_all", "pdf_page_count", "write_pdf"]
 
 _DATE_KEYS = re.compile(rb"/(CreationDate|ModDate)\b")
 #: ``SOURCE_DATE_EPOCH`` of the embedded font subsets (1 January 2000, any fixed value).
 _FONT_EPOCH = "946684800"
+#: The PDF's name for the pinned DejaVu Sans files (see :func:`_pinned_fonts`).
+_SANS = "Sahel Eval Sans"
 
 
 def write_pdf(
@@ -39,8 +43,15 @@ def write_pdf(
     # machine (the PDF would then differ between folders and leak a path); on paper the
     # file name serves the reader better. The page is self-contained, so no base URL.
     text = _RELATIVE_LINK.sub(r"\2 (\1)", html_path.read_text(encoding="utf-8"))
+    # Figures' SVG text names matplotlib's family; print it with the pinned files too.
+    text = _FIGURE_FONT.sub(f"font-family: '{_SANS}'", text)
     with _fixed_font_timestamps():
-        doc = weasyprint.HTML(string=text).render(stylesheets=[_pinned_fonts(weasyprint)])
+        # @font-face rules are ignored unless the stylesheet and the render share one
+        # FontConfiguration.
+        fonts = weasyprint.text.fonts.FontConfiguration()
+        doc = weasyprint.HTML(string=text).render(
+            stylesheets=[_pinned_fonts(weasyprint, fonts)], font_config=fonts
+        )
         data = doc.write_pdf()
     if _DATE_KEYS.search(data) or _DATE_KEYS.search(inflate_all(data)):
         raise ValueError(
@@ -75,20 +86,20 @@ def _fixed_font_timestamps() -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def _pinned_fonts(weasyprint: Any) -> Any:
+def _pinned_fonts(weasyprint: Any, font_config: Any) -> Any:
     """A stylesheet using matplotlib's DejaVu Sans files (pinned by the lock) for the PDF.
 
     Without it the PDF embeds whatever "Noto Sans" or "DejaVu Sans" the machine's
-    fontconfig finds, so two machines would print different bytes.
+    fontconfig finds, so two machines would print different bytes. (A face declared
+    under an installed family's name, such as "DejaVu Sans", loses to the installed
+    font: hence a name of our own.)
     """
-    from matplotlib import get_data_path
-
-    fonts = Path(get_data_path()) / "fonts" / "ttf"
+    fonts = font_dir()
     faces = [
-        ("Sahel Eval Sans", "normal", "normal", "DejaVuSans.ttf"),
-        ("Sahel Eval Sans", "bold", "normal", "DejaVuSans-Bold.ttf"),
-        ("Sahel Eval Sans", "normal", "italic", "DejaVuSans-Oblique.ttf"),
-        ("Sahel Eval Sans", "bold", "italic", "DejaVuSans-BoldOblique.ttf"),
+        (_SANS, "normal", "normal", "DejaVuSans.ttf"),
+        (_SANS, "bold", "normal", "DejaVuSans-Bold.ttf"),
+        (_SANS, "normal", "italic", "DejaVuSans-Oblique.ttf"),
+        (_SANS, "bold", "italic", "DejaVuSans-BoldOblique.ttf"),
         ("Sahel Eval Mono", "normal", "normal", "DejaVuSansMono.ttf"),
     ]
     css = "".join(
@@ -96,13 +107,12 @@ def _pinned_fonts(weasyprint: Any) -> Any:
         f"font-style: {style}; src: url('{(fonts / name).as_uri()}'); }}"
         for family, weight, style, name in faces
     )
-    css += (
-        "html { font-family: 'Sahel Eval Sans'; } .hash, code { font-family: 'Sahel Eval Mono'; }"
-    )
-    return weasyprint.CSS(string=css)
+    css += f"html {{ font-family: '{_SANS}'; }} .hash, code {{ font-family: 'Sahel Eval Mono'; }}"
+    return weasyprint.CSS(string=css, font_config=font_config)
 
 
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_FIGURE_FONT = re.compile(rf"font-family:\s*'{re.escape(FONT_FAMILY)}'")
 _RELATIVE_LINK = re.compile(r'<a href="(?![a-z][a-z0-9+.-]*:|#)([^"]+)">(.*?)</a>', re.S)
 
 
