@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
-from sahel_eval.did.cs.points import AttGtPoints
+from sahel_eval.did.cs.data import _prepare
+from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
+from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
 from sahel_eval.did.inference.studentized import attained_level, rejection_alpha
 from sahel_eval.did.verdicts import not_informative, persistence_verdict
@@ -169,20 +171,37 @@ def conley_taber_persistence(
         # No placebo assignment leaves a comparison district: nothing to compare with.
         return {**out, "permutations": 1, "enumerated": True, "p_min": 1.0,
                 "verdict": "not_informative"}  # fmt: skip
-    frame = panel[panel[cluster].isin(controls)].assign(**{_GROUP: 0.0})
-    points = AttGtPoints(frame, [variable], unit, time, _GROUP, **att_gt_options)
-    ids = pd.Index(points.unit_ids)
+    # The control districts only, every unit prepared once; per placebo choice only the
+    # cohorts change (the batched pieces of the randomisation inference, point estimates).
+    frame = _exposures(
+        panel[panel[cluster].isin(controls)].assign(**{_GROUP: 0.0}), variable, time, _GROUP
+    )
+    unbalanced = att_gt_options.get("unbalanced", "repeated_cross_section")
+    datas = [
+        _prepare(frame, y, unit, time, _GROUP, (), True, None, None, unbalanced)[0]
+        for y in (variable, _D_POST, _D_PRE)
+    ]
+    options = (
+        att_gt_options.get("control", "never_treated"),
+        att_gt_options.get("method", "dr"),
+        att_gt_options.get("base_period", "varying"),
+        int(att_gt_options.get("anticipation", 0)),
+    )
+    ids = pd.Index(datas[0].unit_ids)
     choices, enumerated = _placebo_choices(controls, g1, max_permutations, draws, seed)
-    a_m, b_m = np.full(len(choices), np.nan), np.full(len(choices), np.nan)
-    for i, chosen in enumerate(choices):
+    cohorts = []
+    for chosen in choices:
         placebo = pd.Series(np.nan, index=assignment.index)
         placebo.loc[list(chosen)] = 1.0
         starts = placebo_unit_starts(unit_start, unit_cluster, placebo)
-        cal = points.aggregates(starts.reindex(ids).fillna(0.0).to_numpy(), ("calendar",))
-        est = cal.set_index("term")[variable]
+        cohorts.append(starts.reindex(ids).fillna(0.0).to_numpy())
+    computed = RIPieces(datas, options, ("calendar",), _GROUP).compute(np.stack(cohorts))
+    a_m, b_m = np.full(len(choices), np.nan), np.full(len(choices), np.nan)
+    for i, (keys, _, est, _) in enumerate(computed):
+        cal = pd.Series(est[:, 0], index=[term for _, term in keys])
         # A window term a placebo roll-out lacks leaves NaN: counted as extreme.
-        a_m[i] = est.reindex(list(after_terms)).mean(skipna=False)
-        b_m[i] = est.reindex(list(during_terms)).mean(skipna=False)
+        a_m[i] = cal.reindex(list(after_terms)).mean(skipna=False)
+        b_m[i] = cal.reindex(list(during_terms)).mean(skipna=False)
     m1 = len(choices) + 1
     p_min = 1.0 / m1
     out.update(permutations=m1, enumerated=enumerated, p_min=p_min)
