@@ -48,6 +48,8 @@ def _panel(starts: dict[int, int], effect: float = 3.0, seed: int = 7) -> pd.Dat
                         "group": g,
                         "end_t": 0,
                         "visits_per_1000": y,
+                        "population": 1000.0,
+                        "reported": True,
                     }
                 )
     return pd.DataFrame(rows)
@@ -58,7 +60,7 @@ def _settings(**sens) -> AnalysisSettings:
         wild_draws=99,
         bootstrap_draws=99,
         outcomes={"visits": OutcomeSetting(1.0, "increase")},
-        primary_outcomes={},
+        primary_outcomes={"toy_staggered": ["visits"], "toy_single_start": ["visits"]},
         sensitivity={**SENS, **sens},
     )
 

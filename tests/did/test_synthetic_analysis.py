@@ -42,6 +42,7 @@ def _truth_window_mean(outcome: str, start: str, end: str) -> float:
 
 def test_commune_level_is_not_informative_and_facility_level_conditional(fits: dict) -> None:
     rows = pd.concat([f.rows for fs in fits["fits"].values() for f in fs], ignore_index=True)
+    rows["robustness"] = None  # as run_analysis marks the rows that are not robustness rows
     judged = apply_verdicts(rows, fits["spec"], fits["settings"])
     district = judged[judged["cluster"] == "district"]
     facility = judged[judged["cluster"] == "facility_id"]

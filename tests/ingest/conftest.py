@@ -281,9 +281,13 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
     config["areas"]["bamako"]["districts"] = ["Commune III"]
     config["dq"]["outliers"]["seasonal_indicators"] = []
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
+    primary = config["reporting"]["primary_outcomes"]
     for analysis in config["analyses"]:
         if analysis["data"] == "facility":
             analysis["outcomes"] = ["consultations_all", "anc1"]
+            # Primary outcomes must be among the analysis's own (config v3).
+            name = analysis["name"]
+            primary[name] = [o for o in primary[name] if o in analysis["outcomes"]]
     return validate_config(config)
 
 

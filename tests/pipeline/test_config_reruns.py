@@ -26,7 +26,7 @@ WHOLE_CONFIG = {"data_inventory", "data_quality_report", "technical_report", "br
 CASES: list[tuple[str, Any, set[str]]] = [
     ("did.leads", 6, {"estimate"}),
     ("did.wild_draws", 999, {"estimate"}),
-    ("did.synthdid_reps", 100, {"estimate"}),
+    ("did.synthdid_reps", 50, {"estimate"}),
     ("seeds.randomisation", 7, {"estimate"}),
     ("seeds.expected_volume", 7, {"resilience_indicators"}),
     ("resilience.window_months", 9, {"resilience_indicators", "resilience_figures"}),
