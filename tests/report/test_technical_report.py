@@ -128,15 +128,16 @@ def test_estimates_shown_equal_results_files(area: str, lang: str) -> None:
             parts = key.split("|")
             if parts[0] != spec["name"]:
                 continue
-            _, outcome, aggregation, inference = parts
+            _, outcome, aggregation, inference, cluster = parts
             rows = est[
                 (est["outcome"] == outcome)
                 & (est["aggregation"] == aggregation)
                 & (est["inference"] == inference)
+                & (est["cluster"] == cluster)
             ]
             assert len(rows) >= 1, key
-            # Every row of one estimand × inference shares the estimate (survey rounds
-            # differ in aggregation, so the key is unique).
+            # Every row of one estimand × inference × cluster shares the estimate (survey
+            # rounds differ in aggregation, so the key is unique).
             assert shown == fmt.fmt_number(rows["estimate"].iloc[0] * scale, lang, digits), key
             checked += 1
     assert checked >= 10
@@ -227,6 +228,7 @@ def test_accessible_and_self_contained(area: str, lang: str) -> None:
 def test_byte_identical_twice(tmp_path: Path) -> None:
     """Render one report twice from the same tables: same bytes."""
     _report("bamako", "fr")
+    from sahel_eval.config import load_config
     from sahel_eval.products import DQ_TABLES
     from sahel_eval.report.data_quality import (
         DQReportSettings,
@@ -240,7 +242,8 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
     )
     from sahel_eval.report.technical_tables import area_analyses, read_tables
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text("utf-8"))
+    # Validated, so the schema's defaults are filled in as the rules see them.
+    config = load_config(ROOT / "config" / "config.yaml")
     area, lang = "bamako", "fr"
     specs = area_analyses(config, area)
     r = RUN / "results"

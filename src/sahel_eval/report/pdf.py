@@ -111,7 +111,9 @@ def _pinned_fonts(weasyprint: Any, font_config: Any) -> Any:
     return weasyprint.CSS(string=css, font_config=font_config)
 
 
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+# A stream's bytes are exactly its /Length (WeasyPrint writes it directly): cutting at
+# "endstream" instead loses a compressed stream whose last byte happens to be "\r".
+_STREAM = re.compile(rb"/Length (\d+)(?:(?!>>).)*>>\s*stream\r?\n", re.S)
 _FIGURE_FONT = re.compile(rf"font-family:\s*'{re.escape(FONT_FAMILY)}'")
 _RELATIVE_LINK = re.compile(r'<a href="(?![a-z][a-z0-9+.-]*:|#)([^"]+)">(.*?)</a>', re.S)
 
@@ -120,8 +122,9 @@ def inflate_all(data: bytes) -> bytes:
     """Every Flate stream of a PDF, decompressed and joined (object streams included)."""
     parts = []
     for m in _STREAM.finditer(data):
+        raw = data[m.end() : m.end() + int(m.group(1))]
         try:
-            parts.append(zlib.decompress(m.group(1)))
+            parts.append(zlib.decompress(raw))
         except zlib.error:
             continue
     return b"\n".join(parts)

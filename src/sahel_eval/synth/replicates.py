@@ -79,7 +79,8 @@ class Replicate:
     """One replicate's data, as the DiD stage reads it, and its truth.
 
     ``panels``: area key (``mopti``, ``bamako``) → analysis panel (``facility_id,
-    district, t, month, <indicator>_per_1000, group, end_t``; unreported months have
+    district, t, month, group, end_t, population, reported, <indicator>,
+    <indicator>_per_1000``; unreported months have
     missing values). ``surveys``: unit (``births``, ``women``, ``children``,
     ``households``) → table with one column per outcome it holds and ``area, year,
     district, treated, weight, strata, psu``. ``truth``: ``cs_overall``
@@ -134,8 +135,16 @@ def _area_panel(
             "end_t": np.where(treated, end_t, 0),
         }
     )
-    per_1000 = counts[ff, tt, :] / model.pop[ff, tt][:, None] * 1000.0
-    per_1000[~model.reported[ff, tt]] = np.nan
+    reported = model.reported[ff, tt]
+    values = counts[ff, tt, :].astype("float64")
+    values[~reported] = np.nan
+    per_1000 = values / model.pop[ff, tt][:, None] * 1000.0
+    # The panel contract (clean.panels): population, counts and rates, reported.
+    frame = frame.assign(
+        population=model.pop[ff, tt].astype("float64"),
+        reported=reported,
+        **{k: values[:, i] for i, k in enumerate(INDICATORS)},
+    )
     return frame.assign(**{f"{k}_per_1000": per_1000[:, i] for i, k in enumerate(INDICATORS)})
 
 
