@@ -122,8 +122,11 @@ def test_rows_equal_the_library_on_the_recorded_input(staggered) -> None:
                 l_vec=l_vec,
             )
             assert [r["parameter"] for r in mine] == ref["parameter"].tolist()
-            np.testing.assert_allclose([r["lower"] for r in mine], ref["lower"], rtol=1e-9)
-            np.testing.assert_allclose([r["upper"] for r in mine], ref["upper"], rtol=1e-9)
+            # The rows come from the cached grid-and-breakdown search, whose C-LF ends can
+            # differ from a fresh call within the search's numerical tolerance (2e-8 seen
+            # with one BLAS thread): 1e-6 is far below any printed digit.
+            np.testing.assert_allclose([r["lower"] for r in mine], ref["lower"], rtol=1e-6)
+            np.testing.assert_allclose([r["upper"] for r in mine], ref["upper"], rtol=1e-6)
             (b,) = [
                 x for x in breakdowns if (x["target"], x["restriction"]) == (target, restriction)
             ]
