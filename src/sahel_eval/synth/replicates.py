@@ -250,7 +250,10 @@ def persistence_replicate(seed: int, *, level: float = 0.95) -> pd.DataFrame:
         panel = _area_panel(model, counts, programme).dropna(
             subset=[f"{o}_per_1000" for o in outcomes]
         )
-        panel = panel.rename(columns={f"{o}_per_1000": o for o in outcomes})
+        # Rates under the outcome's name (the counts of the same name make way).
+        panel = panel.drop(columns=list(outcomes)).rename(
+            columns={f"{o}_per_1000": o for o in outcomes}
+        )
         end_t = facility_model.month_index(_END[programme]) + 1
         first_t = int(panel.loc[panel["group"] > 0, "group"].min())
         for outcome in outcomes:

@@ -13,6 +13,7 @@ static TWFE). Survey analyses have no facility panel, hence no such rows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,9 @@ from sahel_eval.did.assignment import not_informative
 __all__ = ["ROBUSTNESS", "balanced_fits", "balanced_units"]
 
 ROBUSTNESS = "balanced_subsample"
+
+
+_LOG = logging.getLogger(__name__)
 
 
 def _longest_gap(reported: np.ndarray) -> int:
@@ -59,15 +63,25 @@ def balanced_fits(
     fits = []
     for outcome in spec["outcomes"]:
         o = _Outcome(spec, sub, outcome, _variable(sub, outcome, spec), settings)
-        if spec["design"] == "staggered":
-            facility, _ = _cs_fit(
-                o, cluster="facility_id", label="facility", bootstrap=None, end_t=None
+        try:
+            if spec["design"] == "staggered":
+                facility, _ = _cs_fit(
+                    o, cluster="facility_id", label="facility", bootstrap=None, end_t=None
+                )
+                fit = _cs_randomization_fit(o, facility)
+                fit.rows = fit.rows[fit.rows["aggregation"] == "simple"]
+            else:
+                facility = _twfe_fit(
+                    o, cluster="facility_id", label="facility", inference="cluster"
+                )
+                fit = _twfe_ri_fit(o, facility)
+        except ValueError as err:
+            # A robustness row must not stop the analysis: a small subsample can leave a
+            # cohort (or a placebo roll-out) without the cells it needs. Said in the log.
+            _LOG.warning(
+                "analysis %s, %s: no balanced-subsample row (%s)", spec["name"], outcome, err
             )
-            fit = _cs_randomization_fit(o, facility)
-            fit.rows = fit.rows[fit.rows["aggregation"] == "simple"]
-        else:
-            facility = _twfe_fit(o, cluster="facility_id", label="facility", inference="cluster")
-            fit = _twfe_ri_fit(o, facility)
+            continue
         fits.append(_relabel(fit, facts, settings.level))
     return fits
 
