@@ -14,7 +14,6 @@ import pandas as pd
 
 from sahel_eval.did.analyses.fits import (
     _base_rows,
-    _ci_note,
     _facts,
     _Fit,
     _Label,
@@ -33,6 +32,7 @@ from sahel_eval.did.assignment import (
 )
 from sahel_eval.did.cs.aggregate import AggregateResult
 from sahel_eval.did.cs.model import att_gt
+from sahel_eval.did.inference.studentized import ci_note
 from sahel_eval.did.persistence import persistence_ratio
 from sahel_eval.did.results import WarningCode
 from sahel_eval.did.twfe import twfe
@@ -199,7 +199,7 @@ def _twfe_ri_fit(o: _Outcome, facility: _Fit) -> _Fit:
         ci_high=r.ci_high,
         p_min=r.p_min,
         confidence_attained=r.confidence_attained,
-        ci_note=_ci_note(r.ci_low, r.ci_high),
+        ci_note=ci_note(r.ci_low, r.ci_high),
     )
     facts = dict(facility.facts)
     warns = [*assignment_warnings(ri.clusters, ri.treated_clusters)]

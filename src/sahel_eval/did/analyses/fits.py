@@ -131,19 +131,6 @@ def _facts(
     }
 
 
-def _ci_note(low: float, high: float) -> str | None:
-    """``ci_note`` of a test-inversion interval (None when bounded on both sides)."""
-    if np.isnan(low) and np.isnan(high):
-        return "empty"
-    if np.isinf(low) and np.isinf(high):
-        return "unbounded"
-    if np.isinf(low):
-        return "unbounded_below"
-    if np.isinf(high):
-        return "unbounded_above"
-    return None
-
-
 def _ri_facts(permutations: int, enumerated: bool, **more: Any) -> dict[str, Any]:
     """The ``randomization`` facts of a studentised assignment-level RI fit."""
     return {

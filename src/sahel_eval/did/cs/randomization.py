@@ -51,7 +51,7 @@ from sahel_eval.did.cs.model import _check_options
 from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
 from sahel_eval.did.inference.randomization import placebo_assignments
-from sahel_eval.did.inference.studentized import studentized_ri
+from sahel_eval.did.inference.studentized import ci_note, studentized_ri
 
 __all__ = ["CSRandomizationResult", "cs_randomization_inference"]
 
@@ -250,7 +250,7 @@ def cs_randomization_inference(
             level=level,
         )
         lo, hi = (res.ci_low, res.ci_high) if invert else (np.nan, np.nan)
-        rows.append((res.p, lo, hi, _ci_note(lo, hi) if invert else "no_inversion"))
+        rows.append((res.p, lo, hi, ci_note(lo, hi) if invert else "no_inversion"))
     p, lo, hi, notes = (list(x) for x in zip(*rows, strict=True))
     table = pd.DataFrame(
         {
@@ -301,15 +301,3 @@ def _aligned(keys: list[tuple[str, str]], placebos: list[tuple]) -> tuple[np.nda
         out[3, m, has] = cross[i, 0, 1]
         out[4, m, has] = cross[i, 1, 1]
     return tuple(out)
-
-
-def _ci_note(low: float, high: float) -> str | None:
-    if np.isnan(low) and np.isnan(high):
-        return "empty"
-    if np.isinf(low) and np.isinf(high):
-        return "unbounded"
-    if np.isinf(low):
-        return "unbounded_below"
-    if np.isinf(high):
-        return "unbounded_above"
-    return None

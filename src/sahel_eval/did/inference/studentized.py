@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "StudentizedRI",
+    "ci_note",
     "attained_level",
     "rejection_alpha",
     "studentized_ri",
@@ -51,6 +52,19 @@ class StudentizedRI:
     ci_high: float
     p_min: float
     confidence_attained: float
+
+
+def ci_note(low: float, high: float) -> str | None:
+    """``ci_note`` of a test-inversion interval (None when bounded on both sides)."""
+    if np.isnan(low) and np.isnan(high):
+        return "empty"
+    if np.isinf(low) and np.isinf(high):
+        return "unbounded"
+    if np.isinf(low):
+        return "unbounded_below"
+    if np.isinf(high):
+        return "unbounded_above"
+    return None
 
 
 def rejection_alpha(level: float) -> float:
