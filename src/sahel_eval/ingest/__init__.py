@@ -21,7 +21,7 @@ import pandas as pd
 
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
-from sahel_eval.ingest.crosscheck import check_area_districts
+from sahel_eval.ingest.crosscheck import check_area_districts, check_spillover_units
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
 from sahel_eval.ingest.facilities import ingest_facilities, ingest_population
 from sahel_eval.ingest.mutuals import ingest_mutuals
@@ -111,6 +111,7 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     if facilities is not None:
         facility_ids = facilities["orgunit_uid"].tolist()
         attempt(check_area_districts, config, facilities)
+        attempt(check_spillover_units, config, facilities)
     attempt(ingest_population, config, facility_ids=facility_ids)
     datavalues = attempt(ingest_dhis2_datavalues, config)
     registrations = attempt(ingest_dhis2_completeness, config)
