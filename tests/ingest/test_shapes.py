@@ -15,6 +15,7 @@ import pytest
 from sahel_eval import ingest
 from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
 from sahel_eval.clean.panels import build_panel
+from sahel_eval.clean.schemas import facility_month_schema
 from sahel_eval.config import validate_config
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
@@ -129,6 +130,7 @@ def test_quarterly_element_is_kept_quarterly_beside_the_monthly_ones(
         orgunit_mapping=config["inputs"]["orgunit_mapping"],
     )
     fm = clean.facility_month
+    facility_month_schema(list(config["dhis2"]["indicators"])).validate(fm)
     penta1 = fm[fm["indicator"] == "penta1"]
     assert (penta1["period_type"] == "quarter").all() and len(penta1) > 0
     assert penta1["period"].str.fullmatch(r"\d{4}Q[1-4]").all()

@@ -60,7 +60,7 @@ from sahel_eval.clean.outliers import (
 from sahel_eval.clean.outliers_count import CountRule
 from sahel_eval.clean.periods import check_periods, period_range
 from sahel_eval.errors import InputError, problem
-from sahel_eval.ingest.period_types import check_monthly_uses
+from sahel_eval.ingest.period_types import check_monthly_uses, period_type
 
 __all__ = [
     "FACILITY_MONTH_COLUMNS",
@@ -197,7 +197,8 @@ class FacilityClean:
 
 
 def _check_values(datavalues: pd.DataFrame, source: str) -> None:
-    check_periods(datavalues.loc[datavalues["period_type"] == "month", "period"], source=source)
+    monthly = period_type(datavalues["period"]) == "month"
+    check_periods(datavalues.loc[monthly, "period"], source=source)
     if not pd.api.types.is_numeric_dtype(datavalues["value"]):
         parsed = pd.to_numeric(datavalues["value"], errors="coerce")
         bad = parsed.isna() & datavalues["value"].notna()
@@ -301,12 +302,12 @@ def clean_facility_data(
     # 2. duplicates, 3. indicators (quarterly ones set aside: no monthly rule applies)
     dedup = resolve_duplicates(dv)
     values = map_indicators(dedup.values, settings.indicators)
-    quarterly = values["period"].str.contains("Q", regex=False)
+    quarterly = period_type(values["period"]) == "quarter"
     quarter_values, values = values[quarterly], values[~quarterly]
 
     # 4. grid of expected facility-months × indicators, with reporting status
     # Unique first: iterating a whole Arrow string column goes through Python objects.
-    months = dv.loc[dv["period_type"] == "month", "period"].unique()
+    months = dv.loc[period_type(dv["period"]) == "month", "period"].unique()
     periods = sorted(set(months) | set(reg["period"].unique()))
     first = settings.first_period or periods[0]
     last = settings.last_period or periods[-1]

@@ -29,8 +29,9 @@ __all__ = [
 
 
 def period_type(periods: pd.Series) -> pd.Series:
-    """``quarter`` for canonical ``YYYYQn`` periods, ``month`` for ``YYYYMM``."""
-    quarter = periods.astype("str").str.contains("Q", regex=False)
+    """``quarter`` for canonical ``YYYYQn`` periods, ``month`` otherwise (``YYYYMM``,
+    checked as such by the caller)."""
+    quarter = periods.astype("str").str.fullmatch(r"\d{4}Q[1-4]").fillna(False)
     return quarter.map({True: "quarter", False: "month"}).astype("str")
 
 
@@ -48,7 +49,7 @@ def _indicator_rows(config: Mapping[str, Any], frame: pd.DataFrame) -> dict[str,
 
 def quarterly_rows(config: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, pd.Series]:
     """Quarterly indicator -> mask of its rows (an indicator with any quarterly row)."""
-    quarter = frame["period_type"] == "quarter"
+    quarter = period_type(frame["period"]) == "quarter"
     return {
         name: rows & quarter
         for name, rows in _indicator_rows(config, frame).items()
@@ -69,7 +70,7 @@ def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: s
     """
     problems: list[Problem | None] = []
     for name, rows in quarterly_rows(config, frame).items():
-        monthly = _indicator_rows(config, frame)[name] & (frame["period_type"] == "month")
+        monthly = _indicator_rows(config, frame)[name] & (period_type(frame["period"]) == "month")
         if monthly.any():
             problems.append(
                 problem(
@@ -123,7 +124,7 @@ def check_monthly_uses(
         Indicator -> config keys analysing it by month: :func:`monthly_uses` for
         ``make check``, the keys a rule reads for that rule.
     frame
-        Data values with ``period_type`` (ingested or as exported).
+        Data values with canonical periods (``YYYYMM`` or ``YYYYQn``).
     src
         The DHIS2 export, named in the message.
     rule
