@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -438,4 +439,37 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     f"'{name}' is not in dhis2.indicators",
                 )
             )
+    problems += _spillover_checks(config)
     return problems
+
+
+#: Org-unit UIDs as DHIS2 makes them: a letter, then 10 letters or digits.
+ORGUNIT_UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
+
+
+def _spillover_checks(config: Mapping[str, Any]) -> list[Problem]:
+    """``did.spillover_exclude``: district names of ``geography``, or org-unit UIDs.
+
+    A UID is checked against the facility list by ``make check`` and ingest
+    (:func:`sahel_eval.ingest.crosscheck.check_spillover_units`); a name that is
+    neither is a typo that would silently exclude nothing.
+    """
+    districts = {d for ds in config.get("geography", {}).values() for d in ds}
+    unknown = [
+        item
+        for item in config["did"]["spillover_exclude"]
+        if item not in districts and not ORGUNIT_UID.match(item)
+    ]
+    if not unknown:
+        return []
+    shown = []
+    for item in unknown:
+        close = difflib.get_close_matches(item, sorted(districts), n=1)
+        shown.append(f"'{item}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return [
+        Problem(
+            "did.spillover_exclude",
+            "known_district_or_facility",
+            "neither a district under geography nor an org-unit UID: " + ", ".join(shown),
+        )
+    ]

@@ -128,6 +128,9 @@ def datavalues_schema() -> pa.DataFrameSchema:
         {
             "dataelement": _text(),
             "period": _text(),
+            "period_type": pa.Column(
+                "str", _check(lambda s: s.isin(["month", "quarter"]), "period_type")
+            ),
             "orgunit": _text(),
             "categoryoptioncombo": _text(),
             "attributeoptioncombo": _text(nullable=True),

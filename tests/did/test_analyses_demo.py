@@ -11,6 +11,7 @@ clean_survey_rounds), with config/config.yaml. Truth: data/raw/truth.json
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import jsonschema
@@ -292,3 +293,34 @@ def test_honest_inference_rules(demo: dict[str, Any]) -> None:
     assert ri and all(p["level"] == "assignment" and p["verdict"] != "not_testable" for p in ri)
     head = mopti.estimates[mopti.estimates["headline"] & (mopti.estimates["term"] == "overall")]
     assert (head["confidence_attained"] == 0.964).all()
+
+
+def test_spillover_rows_beside_every_facility_headline(demo: dict[str, Any]) -> None:
+    """Issue 18 item 4: each facility outcome has a row without the comparison CSCOMs of
+    did.spillover_exclude, with the headline's inference and no verdict; the listed
+    districts' never-treated CSCOMs (and only those) are out, so Mopti's RI runs over
+    C(G − 1, 2) assignments."""
+    exclude = set(demo["config"]["did"]["spillover_exclude"])
+    for name, out in demo["outputs"].items():
+        if out.spec["data"] != "facility":
+            continue
+        e = out.estimates
+        spill = e[e["robustness"] == "spillover_excluded"]
+        assert sorted(spill["outcome"]) == sorted(out.spec["outcomes"]), name
+        assert not spill["headline"].any() and spill["verdict"].isna().all(), name
+        facts = next(
+            f["robustness"]
+            for f in out.fits
+            if (f.get("robustness") or {}).get("subsample") == "spillover_excluded"
+        )
+        panel = demo_run().panels[out.spec["area"]]
+        units = panel.drop_duplicates("facility_id")
+        named = units["district"].isin(list(exclude)) & (units["group"] == 0)
+        assert named.any(), name
+        assert facts["facilities_kept"] == len(units) - int(named.sum()), name
+        head = e[e["headline"] & e["robustness"].isna() & e["inference"].eq("randomization")]
+        g = int(head["clusters"].iloc[0]) - len(facts["districts_touched"])
+        g1 = int(head["treated_clusters"].iloc[0])
+        assert (spill["clusters"] == g).all() and (spill["inference"] == "randomization").all()
+        if g1 >= 2:
+            assert np.allclose(spill["p_min"], 1 / math.comb(g, g1)), name

@@ -25,6 +25,7 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.leads == did["leads"]["default"]
     assert s.lags == did["lags"]["default"]
     assert s.balanced_max_gap == did["balanced_max_gap"]["default"]
+    assert list(s.spillover_exclude) == did["spillover_exclude"]["default"]
     months = props["sustainability"]["properties"]["persistence_months"]["default"]
     assert s.persistence_months == months
 
@@ -40,6 +41,7 @@ def test_from_config_reads_every_key() -> None:
             "leads": 3,
             "lags": 4,
             "balanced_max_gap": 5,
+            "spillover_exclude": ["Koro"],
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
             "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
         },
@@ -63,6 +65,7 @@ def test_from_config_reads_every_key() -> None:
         leads=3,
         lags=4,
         balanced_max_gap=5,
+        spillover_exclude=("Koro",),
         persistence_months=6,
         sensitivity=config["did"]["sensitivity"],
     )
@@ -74,6 +77,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "wild_draws"),
         ("did", "leads"),
         ("did", "balanced_max_gap"),
+        ("did", "spillover_exclude"),
         ("did", "outcomes"),
         ("did", "sensitivity"),
         ("reporting", "primary_outcomes"),
@@ -95,6 +99,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "leads": 12,
             "lags": 48,
             "balanced_max_gap": 2,
+            "spillover_exclude": [],
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
             "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
         },

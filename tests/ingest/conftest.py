@@ -279,6 +279,8 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
     # Each area keeps the districts the three fixture facilities are in.
     config["areas"]["mopti"]["districts"] = ["Bandiagara", "Mopti"]
     config["areas"]["bamako"]["districts"] = ["Commune III"]
+    # No comparison CSCOM of the demo's spillover list is among the fixture facilities.
+    config["did"]["spillover_exclude"] = []
     config["dq"]["outliers"]["seasonal_indicators"] = []
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
     primary = config["reporting"]["primary_outcomes"]

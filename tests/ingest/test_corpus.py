@@ -143,7 +143,7 @@ CASES = [
     Case("dv_fractional_count", DV, cell(DV, "value", "12.5"), DVF, "value", "whole_number"),
     Case("dv_future_period", DV, cell(DV, "period", "209901"), DVF, "period", "period_not_future"),
     Case("dv_week_period", DV, cell(DV, "period", "2016W01"), DVF, "period", "period_format"),
-    Case("dv_quarterly_period", DV, cell(DV, "period", "2016Q1"), DVF, "period", "monthly_period"),
+    Case("dv_quarterly_period", DV, cell(DV, "period", "2016Q1"), DVF, "period", "one_period_type"),
     Case("dv_negative_count", DV, cell(DV, "value", "-3"), DVF, "value", "non_negative"),
     Case("dv_text_count", DV, cell(DV, "value", "beaucoup"), DVF, "value", "numeric"),
     Case(

@@ -96,6 +96,11 @@ def test_same_defaults_as_snakemake_validate() -> None:
             "programmes[0].area",
             "known_area",
         ),
+        (
+            lambda c: c["did"]["spillover_exclude"].append("Djene"),
+            "did.spillover_exclude",
+            "known_district_or_facility",
+        ),
     ],
 )
 def test_bad_config_names_key_and_rule(edit, key: str, rule: str) -> None:

@@ -14,8 +14,11 @@ import pytest
 
 from sahel_eval import ingest
 from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
+from sahel_eval.clean.panels import build_panel
+from sahel_eval.clean.schemas import facility_month_schema
 from sahel_eval.config import validate_config
 from sahel_eval.errors import InputError
+from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,90 @@ def test_period_forms_read_as_yyyymm(mini: dict, shapes: Path, form: str) -> Non
     assert got["period"].str.fullmatch(r"\d{6}").all()
 
 
-def test_quarterly_period_is_refused_with_its_own_rule(mini: dict, shapes: Path) -> None:
+PENTA1 = "KbDCvLoNVhR"  # a data element no monthly analysis of the demo config uses
+
+
+def quarterly_penta1(mini: dict, path: Path) -> tuple[dict, pd.DataFrame]:
+    """The demo export with Penta1 reported by quarter (Q1 named as DHIS2 names it)."""
+    frame = dv.resolved_datavalues(mini["inputs"]["dhis2_datavalues"])
+    is_q = frame["dataelement"] == PENTA1
+    q = frame[is_q].copy()
+    month = q["period"].str[4:].astype(int)
+    q["period"] = q["period"].str[:4] + "Q" + ((month + 2) // 3).astype(str)
+    q["value"] = pd.to_numeric(q["value"])
+    keys = ["dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo"]
+    q = q.groupby(keys, as_index=False).agg({"value": "sum", "lastupdated": "max"})
+    q["value"] = q["value"].astype(int).astype(str)
+    q["period"] = q["period"].str.replace(r"^(\d{4})Q1$", r"Janvier - Mars \1", regex=True)
+    out = dv.write_gz(path, pd.concat([frame[~is_q], q]).to_csv(index=False))
+    config = copy.deepcopy(mini)
+    config["inputs"]["dhis2_datavalues"] = str(out)
+    return config, q
+
+
+def test_quarterly_element_is_kept_quarterly_beside_the_monthly_ones(
+    mini: dict, demo_values: pd.DataFrame, shapes: Path
+) -> None:
+    config, q = quarterly_penta1(mini, shapes / "dv.csv.gz")
+    clean = clean_facility_data(
+        ingest.ingest_dhis2_datavalues(config),
+        ingest.ingest_dhis2_completeness(config),
+        ingest.ingest_facilities(config),
+        CleanSettings.from_config(config),
+        orgunit_mapping=config["inputs"]["orgunit_mapping"],
+    )
+    fm = clean.facility_month
+    facility_month_schema(list(config["dhis2"]["indicators"])).validate(fm)
+    penta1 = fm[fm["indicator"] == "penta1"]
+    assert (penta1["period_type"] == "quarter").all() and len(penta1) > 0
+    assert penta1["period"].str.fullmatch(r"\d{4}Q[1-4]").all()
+    # Never split into months: the quarter totals as sent (org units matched).
+    assert penta1["value"].sum() == pd.to_numeric(q["value"]).sum()
+    assert penta1["value_clean"].equals(penta1["value"])
+    # The monthly indicators are exactly the demo's.
+    monthly = fm[fm["indicator"] != "penta1"]
+    assert (monthly["period_type"] == "month").all()
+    cols = ["facility_id", "period", "indicator", "value", "reported"]
+    pdt.assert_frame_equal(
+        monthly[cols].reset_index(drop=True),
+        demo_values[demo_values["indicator"] != "penta1"].reset_index(drop=True),
+    )
+    panel = build_panel(
+        fm,
+        ingest.ingest_facilities(config),
+        ingest.ingest_population(config),
+        ingest.ingest_programmes(config),
+        districts=config["areas"]["mopti"]["districts"],
+        programme=None,
+        indicators=list(config["dhis2"]["indicators"]),
+    )
+    assert "penta1" not in panel.columns and "penta3" in panel.columns
+
+
+def test_monthly_analysis_of_a_quarterly_element_is_refused(mini: dict, shapes: Path) -> None:
+    config, _ = quarterly_penta1(mini, shapes / "dv.csv.gz")
+    config["analyses"][0]["outcomes"].append("penta1")
+    config["dq"]["outliers"]["seasonal_indicators"].append("penta1")
+    values = ingest.ingest_dhis2_datavalues(config)
+    with pytest.raises(InputError) as info:
+        check_monthly_uses(config, monthly_uses(config), values, "dv.csv.gz", rule="check")
+    message = str(info.value)
+    assert "dv.csv.gz" in message and "'monthly_analysis'" in message and "'penta1'" in message
+    assert "analyses[0].outcomes" in message and "dq.outliers.seasonal_indicators" in message
+    assert f"{PENTA1} 2014Q1" in message  # an example row: element and quarter shown
+    # The cleaning rule refuses its own monthly use (seasonal outliers) the same way.
+    with pytest.raises(InputError) as info:
+        clean_facility_data(
+            values,
+            ingest.ingest_dhis2_completeness(config),
+            ingest.ingest_facilities(config),
+            CleanSettings.from_config(config),
+            datavalues_source="dv.csv.gz",
+        )
+    assert "'monthly_analysis'" in str(info.value) and "clean_facility_data" in str(info.value)
+
+
+def test_indicator_with_monthly_and_quarterly_rows_is_refused(mini: dict, shapes: Path) -> None:
     frame = dv.resolved_datavalues(mini["inputs"]["dhis2_datavalues"])
     frame.loc[frame.index[:3], "period"] = "2014Q1"
     out = dv.write_gz(shapes / "dv.csv.gz", frame.to_csv(index=False))
@@ -103,7 +189,7 @@ def test_quarterly_period_is_refused_with_its_own_rule(mini: dict, shapes: Path)
     with pytest.raises(InputError) as info:
         ingest.ingest_dhis2_datavalues(config)
     message = str(info.value)
-    assert "'monthly_period'" in message and "quarter" in message and "'2014Q1'" in message
+    assert "'one_period_type'" in message and "2014Q1" in message
 
 
 @pytest.mark.parametrize(

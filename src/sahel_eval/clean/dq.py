@@ -64,9 +64,10 @@ def dq_tables(
     s = settings or clean.settings or CleanSettings(indicators={})
     st = clean.status
     district = facilities.set_index("orgunit_uid")["district"]
-    fm = clean.facility_month.assign(
-        district=clean.facility_month["facility_id"].map(district).astype("str")
-    )
+    # The DQ measures are monthly (a quarter's total is not a month's value): quarterly
+    # indicators are left out of them, as of the completeness grid.
+    monthly = clean.facility_month[clean.facility_month["period_type"] == "month"]
+    fm = monthly.assign(district=monthly["facility_id"].map(district).astype("str"))
     targets = {
         "completeness_target": s.completeness_target,
         "timeliness_target": s.timeliness_target,

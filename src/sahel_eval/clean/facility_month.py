@@ -12,7 +12,8 @@ sorted by facility, period, indicator:
 
 ========================  ============================================================
 facility_id               org-unit UID (text)
-period                    month as ``YYYYMM`` text
+period                    month ``YYYYMM`` or quarter ``YYYYQn`` (text)
+period_type               ``month`` or ``quarter`` (one per indicator)
 indicator                 indicator name (``dhis2.indicators``)
 value                     as reported, after duplicate resolution (NaN: no value)
 reported                  a complete-data-set registration exists (bool)
@@ -28,6 +29,12 @@ winsorised                outlier replaced by its bound (treatment ``winsorise``
 Values for months when a facility is not expected (before its opening month, from
 its closing month) are left out of the table and listed in the DQ table
 ``values_outside_open_period``.
+
+A quarterly data element (DESIGN §4) is kept quarterly, never split into months: one
+row per facility-quarter in the export, ``reported`` true (its value was sent),
+``value_clean`` the value after duplicate resolution, and none of the monthly rules
+(completeness grid, keyed zeros, outliers), which have no quarterly meaning here.
+Naming it in ``dq.outliers.seasonal_indicators`` is refused.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ from sahel_eval.clean.outliers import (
 from sahel_eval.clean.outliers_count import CountRule
 from sahel_eval.clean.periods import check_periods, period_range
 from sahel_eval.errors import InputError, problem
+from sahel_eval.ingest.period_types import check_monthly_uses, period_type
 
 __all__ = [
     "FACILITY_MONTH_COLUMNS",
@@ -64,6 +72,7 @@ __all__ = [
 FACILITY_MONTH_COLUMNS = (
     "facility_id",
     "period",
+    "period_type",
     "indicator",
     "value",
     "reported",
@@ -188,7 +197,8 @@ class FacilityClean:
 
 
 def _check_values(datavalues: pd.DataFrame, source: str) -> None:
-    check_periods(datavalues["period"], source=source)
+    monthly = period_type(datavalues["period"]) == "month"
+    check_periods(datavalues.loc[monthly, "period"], source=source)
     if not pd.api.types.is_numeric_dtype(datavalues["value"]):
         parsed = pd.to_numeric(datavalues["value"], errors="coerce")
         bad = parsed.isna() & datavalues["value"].notna()
@@ -207,6 +217,23 @@ def _check_values(datavalues: pd.DataFrame, source: str) -> None:
             hint="a mapped data element must hold a number: correct the value in DHIS2.",
             row_label="line",
         )
+
+
+def _with_quarters(monthly: pd.DataFrame, quarters: pd.DataFrame) -> pd.DataFrame:
+    """``facility_month``: the monthly grid and the quarterly values as reported."""
+    if quarters.empty:
+        return monthly.reset_index(drop=True)
+    q = quarters.assign(
+        period_type="quarter",
+        reported=True,
+        value_clean=quarters["value"],
+        duplicate_resolved=quarters["duplicate_resolved"].fillna(False).astype(bool),
+        **{flag: False for flag in ("keyed_zero", "outlier", "set_missing", "winsorised")},
+    )[list(FACILITY_MONTH_COLUMNS)]
+    both = pd.concat([monthly, q], ignore_index=True)
+    return both.sort_values(["facility_id", "period", "indicator"], kind="mergesort").reset_index(
+        drop=True
+    )
 
 
 def clean_facility_data(
@@ -247,6 +274,13 @@ def clean_facility_data(
         Unknown or ambiguous org units, periods not ``YYYYMM``, non-numeric values.
     """
     _check_values(datavalues, datavalues_source)
+    check_monthly_uses(
+        {"dhis2": {"indicators": settings.indicators}},
+        {name: ["dq.outliers.seasonal_indicators"] for name in settings.seasonal_indicators},
+        datavalues,
+        datavalues_source,
+        rule="clean_facility_data",
+    )
     check_periods(registrations["period"], source=registrations_source)
     facilities = facilities.reset_index(drop=True)
     if isinstance(orgunit_mapping, (str, Path)):
@@ -265,18 +299,21 @@ def clean_facility_data(
     dv = apply_orgunit_matches(datavalues, m_dv)
     reg = apply_orgunit_matches(registrations, m_reg)
 
-    # 2. duplicates, 3. indicators
+    # 2. duplicates, 3. indicators (quarterly ones set aside: no monthly rule applies)
     dedup = resolve_duplicates(dv)
     values = map_indicators(dedup.values, settings.indicators)
+    quarterly = period_type(values["period"]) == "quarter"
+    quarter_values, values = values[quarterly], values[~quarterly]
 
     # 4. grid of expected facility-months × indicators, with reporting status
     # Unique first: iterating a whole Arrow string column goes through Python objects.
-    periods = sorted(set(dv["period"].unique()) | set(reg["period"].unique()))
+    months = dv.loc[period_type(dv["period"]) == "month", "period"].unique()
+    periods = sorted(set(months) | set(reg["period"].unique()))
     first = settings.first_period or periods[0]
     last = settings.last_period or periods[-1]
     expected = comp.expected_months(facilities, period_range(first, last))
     status = comp.reporting_status(expected, reg, deadline_day=settings.deadline_day)
-    indicators = sorted(settings.indicators)
+    indicators = sorted(set(settings.indicators) - set(quarter_values["indicator"]))
     k = len(indicators)
     grid = pd.DataFrame(
         {
@@ -347,7 +384,8 @@ def clean_facility_data(
         grid["unregistered"], ["facility_id", "district", "period", "indicator", "value"]
     ].reset_index(drop=True)
 
-    fm = grid[list(FACILITY_MONTH_COLUMNS)].reset_index(drop=True)
+    grid["period_type"] = "month"
+    fm = _with_quarters(grid[list(FACILITY_MONTH_COLUMNS)], quarter_values)
     return FacilityClean(
         facility_month=fm,
         status=status,

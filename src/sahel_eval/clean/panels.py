@@ -117,17 +117,22 @@ def build_panel(
         ``YYYYMM`` of t = 1; default the first period of ``facility_month`` (the data,
         not the area, so t means the same month in every panel).
     indicators
-        Column order; default the indicators of ``facility_month``, sorted.
+        Column order; default the indicators of ``facility_month``, sorted. Quarterly
+        indicators (``period_type`` quarter) are left out: a panel is monthly.
 
     Returns
     -------
     pandas.DataFrame
         See the module docstring.
     """
+    # A panel is monthly: quarterly indicators stay in facility_month only (DESIGN §4).
+    quarterly = set(facility_month.loc[facility_month["period_type"] == "quarter", "indicator"])
+    facility_month = facility_month[facility_month["period_type"] == "month"]
     first = first_period or str(facility_month["period"].min())
     inds = (
         list(indicators) if indicators is not None else sorted(facility_month["indicator"].unique())
     )
+    inds = [i for i in inds if i not in quarterly]
     district = facilities.set_index("orgunit_uid")["district"]
     fm = facility_month.assign(district=facility_month["facility_id"].map(district).astype("str"))
     fm = fm[fm["district"].isin(list(districts))]

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 __all__ = ["facility_month_schema", "panel_schema"]
 
 _PERIOD = r"^\d{4}(0[1-9]|1[0-2])$"
+_QUARTER = r"^\d{4}Q[1-4]$"
 _UID = r"^[A-Za-z][A-Za-z0-9]{10}$"
 _FLAGS = ("keyed_zero", "duplicate_resolved", "outlier", "set_missing", "winsorised")
 
@@ -34,7 +35,12 @@ def facility_month_schema(indicators: Sequence[str] | None = None) -> pa.DataFra
     )
     columns = {
         "facility_id": pa.Column("str", _check(lambda s: s.str.match(_UID), "uid_format")),
-        "period": pa.Column("str", _check(lambda s: s.str.match(_PERIOD), "period_format")),
+        "period": pa.Column(
+            "str", _check(lambda s: s.str.match(_PERIOD) | s.str.match(_QUARTER), "period_format")
+        ),
+        "period_type": pa.Column(
+            "str", _check(lambda s: s.isin(["month", "quarter"]), "period_type")
+        ),
         "indicator": pa.Column("str", ind_checks),
         "value": pa.Column(
             "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
@@ -53,6 +59,10 @@ def facility_month_schema(indicators: Sequence[str] | None = None) -> pa.DataFra
             _check(lambda d: ~d["set_missing"] | d["value_clean"].isna(), "set_missing_missing"),
             _check(
                 lambda d: ~(d["set_missing"] | d["winsorised"]) | d["outlier"], "treated_outlier"
+            ),
+            _check(
+                lambda d: (d["period_type"] == "quarter") == d["period"].str.match(_QUARTER),
+                "period_type_matches_period",
             ),
         ],
         unique=["facility_id", "period", "indicator"],

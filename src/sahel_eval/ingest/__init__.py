@@ -21,10 +21,11 @@ import pandas as pd
 
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
-from sahel_eval.ingest.crosscheck import check_area_districts
+from sahel_eval.ingest.crosscheck import check_area_districts, check_spillover_units
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
 from sahel_eval.ingest.facilities import ingest_facilities, ingest_population
 from sahel_eval.ingest.mutuals import ingest_mutuals
+from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
 from sahel_eval.ingest.programmes import ingest_events, ingest_programmes
 from sahel_eval.ingest.survey import ingest_survey, survey_entry
 
@@ -111,12 +112,22 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     if facilities is not None:
         facility_ids = facilities["orgunit_uid"].tolist()
         attempt(check_area_districts, config, facilities)
+        attempt(check_spillover_units, config, facilities)
     attempt(ingest_population, config, facility_ids=facility_ids)
     datavalues = attempt(ingest_dhis2_datavalues, config)
     registrations = attempt(ingest_dhis2_completeness, config)
     attempt(ingest_programmes, config, facility_ids=facility_ids, datavalues=datavalues)
     if facilities is not None:
         attempt(check_orgunits, config, facilities, datavalues, registrations)
+    if datavalues is not None:
+        attempt(
+            check_monthly_uses,
+            config,
+            monthly_uses(config),
+            datavalues,
+            config["inputs"]["dhis2_datavalues"],
+            rule="check",
+        )
     attempt(ingest_events, config)
     attempt(ingest_mutuals, config)
     for rnd in config["inputs"]["surveys"]:

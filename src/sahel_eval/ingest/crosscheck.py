@@ -47,6 +47,34 @@ def check_area_districts(config: Mapping[str, Any], facilities: pd.DataFrame) ->
         )
 
 
+def check_spillover_units(config: Mapping[str, Any], facilities: pd.DataFrame) -> None:
+    """Every org-unit UID of ``did.spillover_exclude`` is a facility of the master list.
+
+    District names are checked against ``geography`` when the config loads; a UID
+    can only be checked here, and one that matches nothing would exclude nothing.
+    """
+    present = set(facilities["orgunit_uid"].dropna()) | set(facilities["district"].dropna())
+    items = list(config["did"]["spillover_exclude"])
+    unknown = [i for i, u in enumerate(items) if u not in present]
+    if unknown:
+        raise InputError(
+            "config",
+            [
+                problem(
+                    "did.spillover_exclude",
+                    "spillover_unit_known",
+                    "not a facility (orgunit_uid) nor a district of the master facility list",
+                    [f"did.spillover_exclude[{i}]" for i in unknown],
+                    [items[i] for i in unknown],
+                    masked=True,
+                )
+            ],
+            hint="list under did.spillover_exclude the orgunit_uid of each comparison "
+            "CSCOM, or its district as spelled in the facility list.",
+            column_label="key",
+        )
+
+
 def check_rollout_within_data(
     programmes: pd.DataFrame, datavalues: pd.DataFrame, src: str | Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""Ingest the DHIS2 exports: monthly data values and dataset registrations."""
+"""Ingest the DHIS2 exports: data values (monthly, or quarterly kept quarterly) and
+dataset registrations."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sahel_eval.ingest.common import (
     raise_problems,
 )
 from sahel_eval.ingest.crosscheck import check_period_window
+from sahel_eval.ingest.period_types import check_one_period_type, period_type
 from sahel_eval.io import dhis2
 from sahel_eval.io.columns import Coercer
 from sahel_eval.privacy import drop_identifiers
@@ -59,8 +61,9 @@ def ingest_dhis2_datavalues(
     Returns
     -------
     pandas.DataFrame
-        ``dataelement, period, orgunit, categoryoptioncombo, attributeoptioncombo,
-        value, lastupdated, followup``.
+        ``dataelement, period, period_type, orgunit, categoryoptioncombo,
+        attributeoptioncombo, value, lastupdated, followup``; ``period`` is ``YYYYMM``
+        or ``YYYYQn`` (``period_type`` month or quarter; one type per indicator).
     """
     src = src or config["inputs"]["dhis2_datavalues"]
     frame = dhis2.read_datavalues(src, shape=config["dhis2"]["format"], names=source_names(config))
@@ -130,8 +133,11 @@ def ingest_dhis2_datavalues(
         "a mapped data element holds a count, a whole number: correct the value in DHIS2 "
         "and export again."
     )
-    check_period_window(config, typer.frame["period"], src)
-    frame = drop_identifiers(typer.frame, config["dhis2"]["identifiers"])
+    frame = typer.frame
+    frame["period_type"] = period_type(frame["period"])
+    check_one_period_type(config, frame, src)
+    check_period_window(config, frame.loc[frame["period_type"] == "month", "period"], src)
+    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
     frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
     frame = schemas.check_frame(
         frame,

@@ -340,12 +340,14 @@ class Coercer:
             self._fail(column, "not_missing", "the value is empty", ~present)
         self.frame[column] = parsed.astype("datetime64[ns]")
 
-    def period(self, column: str, *, today: dt.date | None = None) -> None:
-        """Canonical monthly period ``YYYYMM`` (kept as text) from any accepted form.
+    def period(self, column: str, *, today: dt.date | None = None, quarters: bool = False) -> None:
+        """Canonical period (kept as text) from any accepted form.
 
-        ``201801``, ``2018-01`` and ``Janvier 2018`` are months; a quarterly period
-        (``2018Q1``) is refused here with its own rule, and a month after ``today``'s
-        (the run date) is an error: data cannot be reported for the future.
+        ``201801``, ``2018-01`` and ``Janvier 2018`` are months (``YYYYMM``). A
+        quarterly period (``2018Q1``, ``Janvier - Mars 2018``) becomes ``2018Q1`` with
+        ``quarters`` (data values: a quarterly data element stays quarterly, DESIGN §4)
+        and is refused with its own rule otherwise. A period starting after ``today``'s
+        month (the run date) is an error: data cannot be reported for the future.
         """
         col = self.frame[column].astype("str").str.strip()
         # Few distinct periods in a long column: parse and judge each once.
@@ -354,14 +356,12 @@ class Coercer:
         current = f"{now.year:04d}{now.month:02d}"
         bad = col.isna() | col.isin([v for v, p in parsed.items() if p is None])
         if bad.any():
-            self._fail(
-                column,
-                "period_format",
-                "the period is not a month (YYYYMM, YYYY-MM or 'Janvier 2018')",
-                bad,
-            )
+            forms = "YYYYMM, YYYY-MM or 'Janvier 2018'"
+            if quarters:
+                forms += "; a quarter YYYYQn or 'Janvier - Mars 2018'"
+            self._fail(column, "period_format", f"the period is not a month ({forms})", bad)
         quarter = col.isin([v for v, p in parsed.items() if p and p[1] == "quarter"])
-        if quarter.any():
+        if quarter.any() and not quarters:
             self._fail(
                 column,
                 "monthly_period",
@@ -369,9 +369,7 @@ class Coercer:
                 "be split into months",
                 quarter,
             )
-        future = col.isin(
-            [v for v, p in parsed.items() if p and p[1] == "month" and p[0] > current]
-        )
+        future = col.isin([v for v, p in parsed.items() if p and _first_month(p[0]) > current])
         if future.any():
             self._fail(
                 column,
@@ -399,6 +397,14 @@ class Coercer:
             raise InputError(
                 display_path(self.path), list(self.problems), hint=hint, row_label=self.row_label
             )
+
+
+def _first_month(period: str) -> str:
+    """``YYYYMM`` of a canonical period's first month (``2018Q2`` -> ``201804``)."""
+    if "Q" in period:
+        year, q = period.split("Q")
+        return f"{year}{3 * int(q) - 2:02d}"
+    return period
 
 
 def rename_columns(frame: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:

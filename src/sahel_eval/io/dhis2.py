@@ -48,7 +48,8 @@ COMPLETENESS_COLUMNS = (
 COMPLETENESS_REQUIRED = ("period", "orgunit", "date")
 HINT = (
     "export again from DHIS2 (Import/Export > Data export, CSV, IDs as UIDs) or fix the "
-    "listed rows; periods are months (YYYYMM, YYYY-MM or 'Janvier 2018'), not in the future."
+    "listed rows; periods are months (YYYYMM, YYYY-MM or 'Janvier 2018') or, for quarterly "
+    "data elements, quarters (YYYYQn), not in the future."
 )
 
 
@@ -107,7 +108,7 @@ def read_datavalues(
     ------
     InputError
         Missing/unreadable file, unknown shape, missing column, a period that is not a
-        month or is in the future, bad timestamp.
+        month or a quarter (kept as ``YYYYQn``) or is in the future, bad timestamp.
     """
     what = "DHIS2 data-value"
     frame = read_text_table(path, what)
@@ -129,7 +130,7 @@ def read_datavalues(
         typer.text(col, required=True)
     for col in ("attributeoptioncombo", "value", "storedby", "comment"):
         typer.text(col)
-    typer.period("period")
+    typer.period("period", quarters=True)
     typer.date("lastupdated", with_time=True, required=found == "datavalues")
     typer.boolean("followup")
     typer.raise_if_any(HINT)

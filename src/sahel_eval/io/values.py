@@ -22,6 +22,8 @@ _YYYYMM = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
 _YYYY_MM = re.compile(r"^(\d{4})[-/. ](0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})\s*[qQ]([1-4])$")
 _WORDS = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")
+# DHIS2 names a quarter by its months: "January - March 2018", "Janvier - Mars 2018".
+_QUARTER_WORDS = re.compile(r"^([^\W\d_]+)\.?\s*[-–]\s*([^\W\d_]+)\.?\s+(\d{4})$")
 _DAY_WORDS = re.compile(r"^(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?\s+(\d{4})$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 # Thousands separators: space, no-break space, narrow no-break space, between digits.
@@ -49,8 +51,9 @@ def parse_period(text: str | None) -> tuple[str, str] | None:
     """A DHIS2 period in any accepted form -> ``(canonical, period_type)``.
 
     Monthly ``201801``, ``2018-01``, ``Janvier 2018`` / ``janv. 2018`` / ``January
-    2018`` give ``("201801", "month")``; quarterly ``2018Q1`` gives ``("2018Q1",
-    "quarter")``; anything else ``None``.
+    2018`` give ``("201801", "month")``; quarterly ``2018Q1`` and DHIS2's names
+    ``Janvier - Mars 2018`` / ``January - March 2018`` give ``("2018Q1", "quarter")``;
+    anything else ``None``.
     """
     if text is None:
         return None
@@ -67,6 +70,13 @@ def parse_period(text: str | None) -> tuple[str, str] | None:
         month = month_numbers().get(fold(hit.group(1)))
         if month is not None:
             return f"{hit.group(2)}{month:02d}", "month"
+    hit = _QUARTER_WORDS.match(text)
+    if hit:
+        first = month_numbers().get(fold(hit.group(1)))
+        last = month_numbers().get(fold(hit.group(2)))
+        # Only a calendar quarter: any other range of months is not a DHIS2 period.
+        if first in (1, 4, 7, 10) and last == first + 2:
+            return f"{hit.group(3)}Q{(first + 2) // 3}", "quarter"
     return None
 
 

@@ -11,21 +11,51 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["confidence_set", "holm_note", "persistence_notes", "split_robustness"]
+__all__ = [
+    "confidence_set",
+    "holm_note",
+    "persistence_notes",
+    "spillover_block",
+    "split_robustness",
+]
 
 
 def split_robustness(
     rows: Sequence[dict[str, Any]], doc: Mapping[str, Any]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
-    """``rows`` without the balanced-subsample rows, those rows, and the subsample's facts.
+    """``rows`` without robustness rows, the balanced-subsample ones, and their facts.
 
     Robustness rows sit beside a headline and set no verdict, so they leave the
     estimate table and get one line of their own.
     """
     main = [r for r in rows if not r.get("robustness")]
-    robust = [r for r in rows if r.get("robustness")]
-    facts = next((f["robustness"] for f in doc["fits"] if f.get("robustness")), None)
-    return main, robust, facts
+    robust = [r for r in rows if r.get("robustness") == "balanced_subsample"]
+    return main, robust, _robustness_facts(doc, "balanced_subsample")
+
+
+def spillover_block(
+    rows: Sequence[dict[str, Any]], doc: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The spillover robustness rows of one outcome and their facts, or ``None``.
+
+    The rows without the comparison CSCOMs of ``did.spillover_exclude``; the facts name
+    the districts they came from and how many CSCOMs remain.
+    """
+    spill = [r for r in rows if r.get("robustness") == "spillover_excluded"]
+    if not spill:
+        return None
+    return {"rows": spill, "facts": _robustness_facts(doc, "spillover_excluded")}
+
+
+def _robustness_facts(doc: Mapping[str, Any], subsample: str) -> dict[str, Any] | None:
+    return next(
+        (
+            f["robustness"]
+            for f in doc["fits"]
+            if (f.get("robustness") or {}).get("subsample") == subsample
+        ),
+        None,
+    )
 
 
 def confidence_set(pieces: str | Sequence[Sequence[float | None]] | None) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from sahel_eval.report.inference_notes import (
     confidence_set,
     holm_note,
     persistence_notes,
+    spillover_block,
     split_robustness,
 )
 from sahel_eval.report.provenance import Provenance
@@ -104,8 +105,9 @@ def _estimate_blocks(
     scale = 100.0 if spec["data"] == "survey" else 1.0
     for outcome in spec["outcomes"]:
         rows = _records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
+        spillover = spillover_block(rows, doc)
         rows, robust, balanced = split_robustness(rows, doc)
-        for r in rows + robust:
+        for r in rows + robust + (spillover["rows"] if spillover else []):
             for k in ("estimate", "ci_low", "ci_high", "mde"):
                 r[f"{k}_shown"] = None if r.get(k) is None else r[k] * scale
             r["verdict"] = _verdict(r)
@@ -163,6 +165,7 @@ def _estimate_blocks(
                 "headline_rows": head,
                 "robustness": robust,
                 "balanced": balanced,
+                "spillover": spillover,
                 "warnings": _dedupe(fit_warnings.get(outcome, [])),
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),

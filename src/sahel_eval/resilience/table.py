@@ -156,7 +156,8 @@ def _arrays(panel: pd.DataFrame, services: Sequence[str]) -> _Panel:
     if missing:
         raise ValueError(
             f"panel lacks column(s) {missing}; resilience.essential_services must name "
-            "indicators of the panel (keys of dhis2.indicators)"
+            "monthly indicators of the panel (keys of dhis2.indicators; a quarterly one has "
+            "no panel column, and `make check` names its rows)"
         )
     fac, f_idx = np.unique(panel["facility_id"].astype(str).to_numpy(), return_inverse=True)
     t = panel["t"].to_numpy(dtype=np.int64)

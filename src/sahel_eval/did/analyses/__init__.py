@@ -65,10 +65,12 @@ from sahel_eval.did.analyses.document import (
     round_frame,
 )
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _facility, _panel
+from sahel_eval.did.analyses.fits import _Fit
 from sahel_eval.did.analyses.headline import apply_verdicts
 from sahel_eval.did.analyses.sensitivity_rows import SensitivityOutput, facility_sensitivity
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.single_start import _single_start
+from sahel_eval.did.analyses.spillover import spillover_fits
 from sahel_eval.did.analyses.staggered import _staggered
 from sahel_eval.did.analyses.survey import _survey
 
@@ -85,6 +87,13 @@ __all__ = [
     "round_frame",
     "run_analysis",
 ]
+
+
+def _robustness_fits(
+    spec: Mapping[str, Any], panel: pd.DataFrame, settings: AnalysisSettings
+) -> list[_Fit]:
+    """The robustness rows beside a facility headline: attrition, then spillovers."""
+    return balanced_fits(spec, panel, settings) + spillover_fits(spec, panel, settings)
 
 
 def run_analysis(
@@ -121,11 +130,11 @@ def run_analysis(
     sens: SensitivityOutput = ([], [], [])
     if kind == ("facility", "staggered"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
-        fits += balanced_fits(spec, _panel(data, spec), settings)
+        fits += _robustness_fits(spec, _panel(data, spec), settings)
         sens = facility_sensitivity(spec, _panel(data, spec), settings)
     elif kind == ("facility", "single_start"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
-        fits += balanced_fits(spec, _panel(data, spec), settings)
+        fits += _robustness_fits(spec, _panel(data, spec), settings)
         sens = facility_sensitivity(spec, _panel(data, spec), settings)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):

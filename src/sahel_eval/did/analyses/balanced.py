@@ -26,7 +26,7 @@ from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.staggered import _cs_randomization_fit
 from sahel_eval.did.assignment import not_informative
 
-__all__ = ["ROBUSTNESS", "balanced_fits", "balanced_units"]
+__all__ = ["ROBUSTNESS", "balanced_fits", "balanced_units", "subsample_fits"]
 
 ROBUSTNESS = "balanced_subsample"
 
@@ -53,13 +53,27 @@ def balanced_fits(
 ) -> list[_Fit]:
     """The headline summary of every outcome, re-estimated on the balanced subsample."""
     keep = balanced_units(panel, settings.balanced_max_gap)
-    sub = panel[panel["facility_id"].isin(keep)]
     facts = {
         "subsample": ROBUSTNESS,
         "max_gap_months": settings.balanced_max_gap,
         "facilities_kept": len(keep),
         "facilities_total": int(panel["facility_id"].nunique()),
     }
+    return subsample_fits(spec, panel[panel["facility_id"].isin(keep)], facts, settings)
+
+
+def subsample_fits(
+    spec: Mapping[str, Any],
+    sub: pd.DataFrame,
+    facts: dict[str, Any],
+    settings: AnalysisSettings,
+) -> list[_Fit]:
+    """The headline summary of every outcome on ``sub``, as robustness rows.
+
+    ``facts["subsample"]`` names the rows (``robustness`` column, fit id suffix); the
+    inference is the headline's (assignment level), and a not-informative row keeps
+    only its estimate.
+    """
     fits = []
     for outcome in spec["outcomes"]:
         o = _Outcome(spec, sub, outcome, _variable(sub, outcome, spec), settings)
@@ -79,7 +93,7 @@ def balanced_fits(
             # A robustness row must not stop the analysis: a small subsample can leave a
             # cohort (or a placebo roll-out) without the cells it needs. Said in the log.
             _LOG.warning(
-                "analysis %s, %s: no balanced-subsample row (%s)", spec["name"], outcome, err
+                "analysis %s, %s: no %s row (%s)", spec["name"], outcome, facts["subsample"], err
             )
             continue
         fits.append(_relabel(fit, facts, settings.level))
@@ -87,8 +101,9 @@ def balanced_fits(
 
 
 def _relabel(fit: _Fit, facts: dict[str, Any], level: float) -> _Fit:
-    fit_id = f"{fit.facts['fit']}:{ROBUSTNESS}"
-    rows = fit.rows.assign(fit=fit_id, headline=False, robustness=ROBUSTNESS)
+    name = facts["subsample"]
+    fit_id = f"{fit.facts['fit']}:{name}"
+    rows = fit.rows.assign(fit=fit_id, headline=False, robustness=name)
     blind = [
         not_informative(int(t), None if pd.isna(p) else float(p), level)
         for t, p in zip(rows["treated_clusters"], rows["p_min"], strict=True)

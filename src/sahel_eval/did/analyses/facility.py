@@ -73,7 +73,8 @@ def _variable(panel: pd.DataFrame, outcome: str, spec: Mapping[str, Any]) -> str
     if column not in panel.columns:
         raise ValueError(
             f"analysis {spec['name']!r}: outcome {outcome!r} needs column {column!r} in "
-            f"panel_{spec['area']}; the panel has {sorted(panel.columns)}"
+            f"panel_{spec['area']} (a quarterly indicator has none: a panel is monthly, and "
+            f"`make check` names its rows); the panel has {sorted(panel.columns)}"
         )
     return column
 

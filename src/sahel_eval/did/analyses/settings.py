@@ -47,6 +47,9 @@ class AnalysisSettings:
     balanced_max_gap
         Longest run of unreported months of a CSCOM in the balanced subsample of the
         robustness rows (``did.balanced_max_gap``).
+    spillover_exclude
+        Facility ids or district names whose comparison CSCOMs leave the spillover
+        robustness rows (``did.spillover_exclude``); empty: no such rows.
 
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
@@ -65,6 +68,7 @@ class AnalysisSettings:
     outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
     balanced_max_gap: int = 2
+    spillover_exclude: tuple[str, ...] = ()
 
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
@@ -101,6 +105,7 @@ class AnalysisSettings:
             leads=int(did["leads"]),
             lags=int(did["lags"]),
             balanced_max_gap=int(did["balanced_max_gap"]),
+            spillover_exclude=tuple(did["spillover_exclude"]),
             persistence_months=int(config["sustainability"]["persistence_months"]),
             outcomes={k: OutcomeSetting.from_config(v) for k, v in did["outcomes"].items()},
             primary_outcomes={

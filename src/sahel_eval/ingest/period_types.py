@@ -1,0 +1,153 @@
+"""Monthly and quarterly data elements in one DHIS2 export (DESIGN §4).
+
+Some data elements are reported quarterly. They are kept as the export gives them
+(``period`` ``YYYYQn``, ``period_type`` ``quarter``), never split into invented months,
+and every monthly analysis configured on one is refused by name: an indicator must have
+one period type, and its uses (DiD outcomes, resilience services, seasonal outlier
+indicators) must be monthly. ``make check`` runs every check here; the ingest rule the
+ones that need only its own config (``dhis2``), the consumers their own use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sahel_eval.errors import Problem, problem
+from sahel_eval.ingest.common import raise_problems
+
+__all__ = [
+    "check_monthly_uses",
+    "check_one_period_type",
+    "monthly_uses",
+    "period_type",
+    "quarterly_rows",
+]
+
+
+def period_type(periods: pd.Series) -> pd.Series:
+    """``quarter`` for canonical ``YYYYQn`` periods, ``month`` otherwise (``YYYYMM``,
+    checked as such by the caller)."""
+    quarter = periods.astype("str").str.fullmatch(r"\d{4}Q[1-4]").fillna(False)
+    return quarter.map({True: "quarter", False: "month"}).astype("str")
+
+
+def _indicator_rows(config: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Indicator -> boolean mask of the export rows that feed it."""
+    pairs = pd.Series(
+        list(zip(frame["dataelement"], frame["categoryoptioncombo"], strict=True)),
+        index=frame.index,
+    )
+    return {
+        name: pairs.isin([(s["data_element"], s["category_option_combo"]) for s in sources])
+        for name, sources in config["dhis2"]["indicators"].items()
+    }
+
+
+def quarterly_rows(config: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Quarterly indicator -> mask of its rows (an indicator with any quarterly row)."""
+    quarter = period_type(frame["period"]) == "quarter"
+    return {
+        name: rows & quarter
+        for name, rows in _indicator_rows(config, frame).items()
+        if (rows & quarter).any()
+    }
+
+
+def _examples(frame: pd.DataFrame, rows: pd.Series) -> list[str]:
+    # The org unit is an identifier: masked by problem(); element and period are shown.
+    return (frame.loc[rows, "dataelement"] + " " + frame.loc[rows, "period"]).tolist()
+
+
+def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: str | Path) -> None:
+    """Every configured indicator is monthly throughout or quarterly throughout.
+
+    An indicator summing a monthly and a quarterly source, or a data element exported
+    by month for some periods and by quarter for others, has no single series.
+    """
+    problems: list[Problem | None] = []
+    for name, rows in quarterly_rows(config, frame).items():
+        monthly = _indicator_rows(config, frame)[name] & (period_type(frame["period"]) == "month")
+        if monthly.any():
+            problems.append(
+                problem(
+                    "period",
+                    "one_period_type",
+                    f"indicator '{name}' has monthly and quarterly rows (quarterly shown)",
+                    frame.index[rows.to_numpy()].tolist(),
+                    _examples(frame, rows),
+                    row_offset=2,
+                )
+            )
+    raise_problems(
+        src,
+        problems,
+        hint="export each data element with one period type (DHIS2: its data set's "
+        "period type), or map the monthly and quarterly sources to separate indicators "
+        "under dhis2.indicators.",
+    )
+
+
+def monthly_uses(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Indicator -> the config keys that analyse it month by month."""
+    uses: dict[str, list[str]] = {}
+    for i, spec in enumerate(config["analyses"]):
+        if spec["data"] == "facility":
+            for outcome in spec["outcomes"]:
+                base = outcome.removesuffix("_rate").removesuffix("_per_1000")
+                uses.setdefault(base, []).append(f"analyses[{i}].outcomes ({spec['name']})")
+    for name in config["resilience"]["essential_services"]:
+        uses.setdefault(name, []).append("resilience.essential_services")
+    for name in config["dq"]["outliers"]["seasonal_indicators"]:
+        uses.setdefault(name, []).append("dq.outliers.seasonal_indicators")
+    return uses
+
+
+def check_monthly_uses(
+    config: Mapping[str, Any],
+    uses: Mapping[str, list[str]],
+    frame: pd.DataFrame,
+    src: str | Path,
+    *,
+    rule: str,
+) -> None:
+    """Refuse every monthly analysis configured on a quarterly indicator.
+
+    Parameters
+    ----------
+    config
+        Holds ``dhis2.indicators``.
+    uses
+        Indicator -> config keys analysing it by month: :func:`monthly_uses` for
+        ``make check``, the keys a rule reads for that rule.
+    frame
+        Data values with canonical periods (``YYYYMM`` or ``YYYYQn``).
+    src
+        The DHIS2 export, named in the message.
+    rule
+        The step that refuses (``check``, a Snakemake rule), named in the message.
+    """
+    problems: list[Problem | None] = []
+    for name, rows in quarterly_rows(config, frame).items():
+        if name in uses:
+            problems.append(
+                problem(
+                    "period",
+                    "monthly_analysis",
+                    f"indicator '{name}' is quarterly in the export, but {rule} analyses it "
+                    "by month: " + "; ".join(uses[name]),
+                    frame.index[rows.to_numpy()].tolist(),
+                    _examples(frame, rows),
+                    row_offset=2,
+                )
+            )
+    raise_problems(
+        src,
+        problems,
+        hint="a quarter cannot be split into months: remove the quarterly indicator from "
+        "the monthly analyses named (it stays in facility_month with period_type "
+        "quarter), or export its monthly data element.",
+    )
