@@ -197,47 +197,34 @@ def frank_wolfe_batch(
     R × k weights and R step counts.
     """
     n_rep, _, k = a.shape
+    flat = np.arange(n_rep) * k  # offset of problem r in the flattened R × k arrays
     x = np.array(init, dtype=float)
     z2 = zeta**2
-    eta = np.asarray(n_rows, dtype=float) * z2
+    eta = n_rows * z2
+    eta_col = eta[:, None]
     tol = min_decrease**2
-    a_cols = np.ascontiguousarray(a.transpose(0, 2, 1))  # R × k × n
+    a_cols = np.ascontiguousarray(a.transpose(0, 2, 1)).reshape(n_rep * k, -1)
     ax = np.einsum("rnk,rk->rn", a, x)
     atb = np.einsum("rnk,rn->rk", a, b)
     # row (r, i) of h: A_r'A_r[:, i] - A_r'b_r (the gram matrix is symmetric)
-    h = np.einsum("rnk,rnj->rkj", a, a) - atb[:, None, :]
+    h = (np.einsum("rnk,rnj->rkj", a, a) - atb[:, None, :]).reshape(n_rep * k, k)
     g = np.einsum("rnk,rn->rk", a, ax) - atb  # A'(Ax - b)
-    x_out, steps_out = x, np.zeros(n_rep, dtype=int)
-    # The problems still stepping (``live``, indices into the batch): stopped ones are
-    # dropped from the working arrays when half of them have stopped, so the slowest
-    # replicates do not drag the whole batch along. Each row's arithmetic is the same
-    # whichever rows share the arrays, so this changes no bit of the result.
-    live = np.arange(n_rep)
+    half_grad, d_x = np.empty_like(x), np.empty_like(x)
+    d_err, err, step = np.empty_like(b), np.empty_like(b), np.empty(n_rep)
+    steps = np.zeros(n_rep, dtype=int)
     cur = np.full(n_rep, np.inf)
     active = np.full(n_rep, max_iter > 0)
     t = 0
     while t < max_iter and active.any():
-        if t == 0 or 2 * int(active.sum()) <= live.size:
-            x_out[live] = x
-            keep = np.flatnonzero(active) if t else np.arange(live.size)
-            live = live[keep]
-            x, ax, g, cur, active = x[keep], ax[keep], g[keep], cur[keep], active[keep]
-            bw, eta_w, n_w = b[live], eta[live], np.asarray(n_rows, dtype=float)[live]
-            hw = h[live].reshape(live.size * k, k)
-            cols_w = a_cols[live].reshape(live.size * k, -1)
-            mask = None if columns is None else columns[live]
-            flat = np.arange(live.size) * k  # offset of problem r in the flattened arrays
-            half_grad, d_x = np.empty_like(x), np.empty_like(x)
-            d_err, err, step = np.empty_like(bw), np.empty_like(bw), np.empty(live.size)
         t += 1
-        np.multiply(eta_w[:, None], x, out=half_grad)
+        np.multiply(eta_col, x, out=half_grad)
         half_grad += g
-        pick = half_grad if mask is None else np.where(mask, half_grad, np.inf)
+        pick = half_grad if columns is None else np.where(columns, half_grad, np.inf)
         at = flat + pick.argmin(axis=1)
         np.negative(x, out=d_x)
         d_x.reshape(-1)[at] += 1.0
-        np.subtract(cols_w[at], ax, out=d_err)
-        den = np.vecdot(d_err, d_err) + eta_w * np.vecdot(d_x, d_x)
+        np.subtract(a_cols[at], ax, out=d_err)
+        den = np.vecdot(d_err, d_err) + eta * np.vecdot(d_x, d_x)
         step[:] = 0.0
         np.divide(np.vecdot(half_grad, d_x), den, out=step, where=active & (den > 0))
         np.negative(step, out=step)
@@ -245,16 +232,15 @@ def frank_wolfe_batch(
         s = step[:, None]
         x += np.multiply(d_x, s, out=d_x)
         ax += np.multiply(d_err, s, out=d_err)
-        move = hw[at]
+        move = h[at]
         move -= g
         g += np.multiply(move, s, out=move)
-        np.subtract(ax, bw, out=err)
-        prev, cur = cur, z2 * np.vecdot(x, x) + np.vecdot(err, err) / n_w
-        steps_out[live] += active
+        np.subtract(ax, b, out=err)
+        prev, cur = cur, z2 * np.vecdot(x, x) + np.vecdot(err, err) / n_rows
+        steps += active
         if t >= 2:
             active &= prev - cur > tol
-    x_out[live] = x
-    return x_out, steps_out
+    return x, steps
 
 
 def _solve(
