@@ -1,8 +1,10 @@
 """The configured DiD analyses on the demo data against the planted truth.
 
-Data: the canonical tables built once per module from data/raw/ exactly as the
-pipeline does (ingest → clean_facility_data → build_panels; ingest_survey →
-clean_survey_rounds), with config/config.yaml. Truth: data/raw/truth.json
+Data: what the session's demo pipeline run (``demo_run`` in tests/conftest.py) wrote
+under results/estimates/ — the JSON document, the tidy table and the event-time table of
+each configured analysis — so the analyses are not computed a second time; one survey
+analysis is rerun in-process (ingest_survey → clean_survey_rounds → run_analysis) and must
+equal the pipeline's document. Truth: data/raw/truth.json
 (``effects[programme][indicator].event_time`` on the rate per 1,000;
 ``surveys.effects`` in percentage points; ``persistence``). The criteria are issue 5's
 ("Validation: demo data"). Numbers are printed (``pytest -s``) so they can be quoted.
@@ -12,13 +14,16 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import demo_panels
 import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
-from demo_panels import RAW, demo_config, demo_run
+from demo_panels import RAW, demo_config
 
 from sahel_eval import ingest
 from sahel_eval.clean.survey import clean_survey_rounds
@@ -35,13 +40,46 @@ COVERAGE = 0.90  # issue 5: truth inside the 95 % CI for at least 90 % of the ch
 UNITS = ("households", "women", "births", "children")
 
 
+def _written(folder: Path, name: str) -> SimpleNamespace:
+    """One analysis as the pipeline wrote it: spec, tables, fits, persistence, document."""
+    doc = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    return SimpleNamespace(
+        spec=doc["analysis"],
+        document=doc,
+        fits=doc["fits"],
+        persistence=doc["persistence"],
+        estimates=pd.read_csv(folder / f"{name}.csv"),
+        event_time=pd.read_csv(folder / f"{name}_event_time.csv"),
+    )
+
+
 @pytest.fixture(scope="module")
-def demo() -> dict[str, Any]:
+def demo(demo_run: Path) -> dict[str, Any]:
     # The demo data are committed: their absence is a broken checkout, not a skip.
     assert (RAW / "truth.json").is_file(), "data/raw/truth.json missing (make demo-data)"
     config = demo_config()
-    run = demo_run()
-    panels = run.panels
+    folder = demo_run / "results" / "estimates"
+    outputs = {spec["name"]: _written(folder, spec["name"]) for spec in config["analyses"]}
+    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
+    return {"outputs": outputs, "truth": truth, "config": config}
+
+
+def test_documents_follow_schema_and_are_rounded(demo: dict[str, Any]) -> None:
+    schema = estimates_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for name, out in demo["outputs"].items():
+        doc = out.document
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+        assert not errors, (name, errors[:5])
+        assert doc == round_floats(doc)  # idempotent: already rounded, no NaN
+        for fit in doc["fits"]:
+            assert fit["clusters"] is not None and fit["treated_clusters"] is not None, fit["fit"]
+
+
+def test_survey_analysis_in_process_equals_the_pipeline(demo: dict[str, Any]) -> None:
+    config = demo["config"]
+    run = demo_panels.demo_run()
     settings = SurveySettings.from_config(
         config, programme_districts(run.programmes, run.facilities)
     )
@@ -57,38 +95,15 @@ def demo() -> dict[str, Any]:
         )
         for unit in UNITS
     }
-    run = AnalysisSettings.from_config(config)
-    outputs = {
-        spec["name"]: run_analysis(spec, surveys if spec["data"] == "survey" else panels, run)
-        for spec in config["analyses"]
-    }
-    truth = json.loads((RAW / "truth.json").read_text(encoding="utf-8"))
-    return {"outputs": outputs, "truth": truth, "surveys": surveys, "config": config, "run": run}
+    spec = next(s for s in config["analyses"] if s["data"] == "survey")
+    again = run_analysis(spec, surveys, AnalysisSettings.from_config(config))
+    # Through JSON text, as the pipeline writes it (tuples become lists).
+    doc = json.loads(json.dumps(analysis_document(again), sort_keys=True))
+    assert doc == demo["outputs"][spec["name"]].document
 
 
 def _by_name(demo: dict[str, Any], design: str) -> list[Any]:
     return [o for o in demo["outputs"].values() if o.spec["design"] == design]
-
-
-def test_documents_follow_schema_and_are_rounded(demo: dict[str, Any]) -> None:
-    schema = estimates_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
-    for name, out in demo["outputs"].items():
-        doc = analysis_document(out)
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
-        assert not errors, (name, errors[:5])
-        assert doc == round_floats(doc)  # idempotent: already rounded, no NaN
-        assert json.loads(json.dumps(doc, sort_keys=True)) == doc
-        for fit in doc["fits"]:
-            assert fit["clusters"] is not None and fit["treated_clusters"] is not None, fit["fit"]
-
-
-def test_survey_analysis_is_deterministic(demo: dict[str, Any]) -> None:
-    spec = next(s for s in demo["config"]["analyses"] if s["data"] == "survey")
-    again = run_analysis(spec, demo["surveys"], demo["run"])
-    first = json.dumps(analysis_document(demo["outputs"][spec["name"]]), sort_keys=True)
-    assert json.dumps(analysis_document(again), sort_keys=True) == first
 
 
 def _i3s_coverage(demo: dict[str, Any], fit_suffix: str | None = None) -> pd.DataFrame:
@@ -313,7 +328,7 @@ def test_spillover_rows_beside_every_facility_headline(demo: dict[str, Any]) -> 
             for f in out.fits
             if (f.get("robustness") or {}).get("subsample") == "spillover_excluded"
         )
-        panel = demo_run().panels[out.spec["area"]]
+        panel = demo_panels.demo_run().panels[out.spec["area"]]
         units = panel.drop_duplicates("facility_id")
         named = units["district"].isin(list(exclude)) & (units["group"] == 0)
         assert named.any(), name

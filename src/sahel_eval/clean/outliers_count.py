@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["SCORE_CAP", "CountRule", "count_tail_scores"]
 
@@ -158,6 +157,8 @@ def count_tail_scores(
     x_v = xs.to_numpy()
     prob = size / (size + np.where(mu_v > 0, mu_v, 1.0))
     scored = ~np.isnan(x_v) & ~np.isnan(mu_v)
+    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
+
     with np.errstate(invalid="ignore"):
         upper = stats.nbinom.sf(x_v - 1, size, prob)
         lower = stats.nbinom.cdf(x_v, size, prob)

@@ -30,6 +30,7 @@ interval (for ``M̄ = 0``: ``±2.00 σ`` instead of ``±1.96 σ``). The cap is a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from itertools import combinations
@@ -77,27 +78,33 @@ def dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     rhs = np.zeros(r)
     rhs[0] = 1.0
     found = []
-    supports = combinations(range(m), r)
-    while True:
-        chunk = np.array([c for _, c in zip(range(_BATCH), supports, strict=False)], dtype=int)
-        if chunk.size == 0:
-            break
+    all_supports = _supports(m, r)
+    for start in range(0, len(all_supports), _BATCH):
+        chunk = all_supports[start : start + _BATCH]
         mats = np.transpose(basis[:, chunk], (1, 0, 2))  # (C, r, r), column j = moment chunk[j]
         ok = _well_conditioned(mats)
         if not np.any(ok):
             continue
         sol = np.linalg.solve(mats[ok], np.broadcast_to(rhs, (int(ok.sum()), r))[..., None])[..., 0]
         feasible = np.all(sol * sd[chunk[ok]] >= -_FEAS_TOL, axis=1)
-        for idx, vals in zip(chunk[ok][feasible], sol[feasible], strict=True):
-            g = np.zeros(m)
-            g[idx] = np.clip(vals, 0.0, None)
-            found.append(g)
-    if not found:
-        return np.zeros((0, m))
-    verts = np.array(found)
+        idx, vals = chunk[ok][feasible], sol[feasible]
+        g = np.zeros((len(idx), m))
+        np.put_along_axis(g, idx, np.clip(vals, 0.0, None), axis=1)
+        found.append(g)
+    verts = np.concatenate(found) if found else np.zeros((0, m))
+    if not len(verts):
+        return verts
     keys = np.round(verts * sd[None, :], 9)
     _, first = np.unique(keys, axis=0, return_index=True)
     return verts[np.sort(first)]
+
+
+@functools.cache
+def _supports(m: int, r: int) -> np.ndarray:
+    """(C(m, r), r) every ``r``-subset of ``range(m)`` in lexicographic order (read-only)."""
+    out = np.array(list(combinations(range(m), r)), dtype=int).reshape(-1, r)
+    out.setflags(write=False)
+    return out
 
 
 def _well_conditioned(mats: np.ndarray) -> np.ndarray:
