@@ -72,6 +72,7 @@ class Design:
     district_effects: dict[str, float]
     cs_overall: dict
     persistence: dict[tuple[str, str], float]
+    effects: dict
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,9 @@ def design(variant: str = "demo", seed: int = DEFAULT_SEED) -> Design:
     pop = geography.make_population(rng_geo, fac)
     model = facility_model.build(fac, pop, events.make_events(rng_ev), rng_fac)
     effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
-    ratios = {(p["programme"], p["indicator"]): p["ratio"] for p in truth.effects(model)[1]}
-    return Design(variant, model, effects, truth.cs_overall(model), ratios)
+    planted, persistence = truth.effects(model)
+    ratios = {(p["programme"], p["indicator"]): p["ratio"] for p in persistence}
+    return Design(variant, model, effects, truth.cs_overall(model), ratios, planted)
 
 
 def _area_panel(
@@ -210,6 +212,7 @@ def replicate(d: Design, seed: int) -> Replicate:
         truth={
             "cs_overall": d.cs_overall,
             "persistence": d.persistence,
+            "effects": d.effects,
             "survey": {
                 (_SURVEY_AREA[e["area"]], e["outcome"], e["round"]): e["att_pp"] / 100.0
                 for e in survey_effects

@@ -65,6 +65,7 @@ from sahel_eval.did.analyses.document import (
     round_frame,
 )
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _facility, _panel
+from sahel_eval.did.analyses.fits import _Fit
 from sahel_eval.did.analyses.headline import apply_verdicts
 from sahel_eval.did.analyses.sensitivity_rows import SensitivityOutput, facility_sensitivity
 from sahel_eval.did.analyses.settings import AnalysisSettings
@@ -80,6 +81,7 @@ __all__ = [
     "AnalysisOutput",
     "AnalysisSettings",
     "analysis_document",
+    "analysis_output",
     "estimates_schema",
     "round_floats",
     "round_frame",
@@ -137,6 +139,18 @@ def run_analysis(
             f"design={spec['design']!r} (facility: staggered, single_start; survey: "
             "survey_rounds)"
         )
+    return analysis_output(spec, fits, persistence, settings, sens)
+
+
+def analysis_output(
+    spec: Mapping[str, Any],
+    fits: list[_Fit],
+    persistence: list[dict[str, Any]],
+    settings: AnalysisSettings,
+    sens: SensitivityOutput = ([], [], []),
+) -> AnalysisOutput:
+    """The output of some fits of an analysis: their rows with verdicts, and facts
+    (:func:`run_analysis` gives every fit; the Monte Carlo only those it follows)."""
     frames = [f.rows for f in fits]
     estimates = pd.concat(frames, ignore_index=True)
     if "confidence_attained" not in estimates:
@@ -145,7 +159,7 @@ def run_analysis(
         estimates["robustness"] = None
     estimates = apply_verdicts(estimates, spec, settings).loc[:, list(ESTIMATE_COLUMNS)]
     return AnalysisOutput(
-        spec=spec,
+        spec=dict(spec),
         estimates=estimates,
         fits=[f.facts for f in fits],
         persistence=persistence,
