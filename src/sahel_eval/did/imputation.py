@@ -67,12 +67,14 @@ class _TwoWay:
                 "identified; drop those units or add untreated periods that link them"
             )
         self.w = w
-        # Drop the first period's dummy: the connected design then has full rank.
-        wu = np.bincount(self.u, weights=w, minlength=nu)
+        # Drop the first period's dummy: the connected design then has full rank. The
+        # unit block is diagonal, so it is eliminated (Schur complement on the periods):
+        # a dense factor of size periods − 1, whatever the number of units.
+        self.wu = np.bincount(self.u, weights=w, minlength=nu)
         wp = np.bincount(self.p, weights=w, minlength=npd)[1:]
-        c = cross.toarray()[:, 1:]
-        a = np.block([[np.diag(wu), c], [c.T, np.diag(wp)]])
-        self.chol = linalg.cho_factor(a)
+        self.c = cross[:, 1:]
+        schur = np.diag(wp) - (self.c.T @ sparse.diags(1.0 / self.wu) @ self.c).toarray()
+        self.chol = linalg.cho_factor(schur)
         self.nu = nu
 
     def solve(self, by_unit: np.ndarray, by_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,9 +86,10 @@ class _TwoWay:
         self, by_unit: np.ndarray, by_period: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`solve` for many columns at once (units × J, periods × J)."""
-        sol = linalg.cho_solve(self.chol, np.vstack([by_unit, by_period[1:]]))
-        first = np.zeros((1, sol.shape[1]))
-        return sol[: self.nu], np.vstack([first, sol[self.nu :]])
+        scaled = by_unit / self.wu[:, None]
+        b = linalg.cho_solve(self.chol, by_period[1:] - self.c.T @ scaled)
+        a = scaled - (self.c @ b) / self.wu[:, None]
+        return a, np.vstack([np.zeros((1, b.shape[1])), b])
 
     def sums_many(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Z'W X for the columns of ``x`` (rows = this design's observations)."""
