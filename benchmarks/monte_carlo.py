@@ -54,7 +54,7 @@ def replicate_seed(first_seed: int, variant: str, r: int) -> int:
 
 def _markdown(summary: pd.DataFrame) -> str:
     cols = ["design", "quantity", "interval", "headline", "n_interval", "rate", "mcse"]
-    cols += ["unbounded"]
+    cols += ["unbounded", "bias", "rmse"]
     cols += ["ci_low", "ci_high", "nominal", "consistent", "meets_target"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in summary[cols].iterrows():

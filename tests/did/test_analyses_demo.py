@@ -339,3 +339,59 @@ def test_spillover_rows_beside_every_facility_headline(demo: dict[str, Any]) -> 
         assert (spill["clusters"] == g).all() and (spill["inference"] == "randomization").all()
         if g1 >= 2:
             assert np.allclose(spill["p_min"], 1 / math.comb(g, g1)), name
+
+
+def test_imputation_beside_cs_on_the_same_terms(demo: dict[str, Any]) -> None:
+    """Issue 19 item 4: imputation rows at the assignment level (RI over the same 28
+    assignments) and by facility, on CS's overall and post event-time terms; the
+    comparison code follows from the two intervals."""
+    (out,) = _by_name(demo, "staggered")
+    e = out.estimates
+    cs = e[(e["estimator"] == "callaway_santanna") & (e["inference"] == "randomization")]
+    imp = e[(e["estimator"] == "imputation") & (e["inference"] == "randomization")]
+    assert set(imp["outcome"]) == set(cs["outcome"])
+    keys = ["outcome", "aggregation", "term"]
+    cs_post = cs[(cs["aggregation"] == "dynamic") & (cs["event_time"] >= 0)]
+    assert set(map(tuple, imp.loc[imp["aggregation"] == "dynamic", keys].to_numpy())) == set(
+        map(tuple, cs_post[keys].to_numpy())
+    )
+    assert np.allclose(imp["p_min"], 1 / 28) and imp["verdict"].notna().all()
+    truth = demo["truth"]["cs_overall"]["programmes"]["I3S"]["overall"]
+    checked = 0
+    for fit in out.fits:
+        if fit["estimator"] != "imputation" or fit["inference"] != "randomization":
+            continue
+        c = fit["comparison"]
+        row = imp[(imp["fit"] == fit["fit"]) & (imp["term"] == "overall")].iloc[0]
+        ref = cs[(cs["outcome"] == fit["outcome"]) & (cs["aggregation"] == "simple")].iloc[0]
+        disjoint = row["ci_high"] < ref["ci_low"] or ref["ci_high"] < row["ci_low"]
+        assert c["verdict"] == ("differ_beyond_intervals" if disjoint else "within_intervals")
+        assert c["difference"] == pytest.approx(row["estimate"] - ref["estimate"])
+        if fit["outcome"] not in truth:  # nothing planted (penta3)
+            continue
+        planted = truth[fit["outcome"]]["simple"]
+        checked += 1
+        print(
+            f"\n{fit['outcome']}: imputation {row['estimate']:.3f} [{row['ci_low']:.3f}, "
+            f"{row['ci_high']:.3f}], CS {ref['estimate']:.3f}, planted {planted:.3f}"
+        )
+        assert row["ci_low"] <= planted <= row["ci_high"]
+    assert checked == 4
+
+
+def test_sdid_rows_against_the_planted_window_mean(demo: dict[str, Any]) -> None:
+    """Issue 19 item 2: with the truth file, each SDID row gets the planted mean effect
+    over its window and its error; without it, ``planted`` is null."""
+    (out,) = _by_name(demo, "single_start")
+    truth = demo["truth"]
+    doc = analysis_document(out, truth)
+    jsonschema.validate(doc, estimates_schema())
+    assert analysis_document(out)["planted"] is None
+    sdid = [f for f in out.fits if f["estimator"] == "synthdid"]
+    assert len(doc["planted"]) == len(sdid) > 0
+    for rec in doc["planted"]:
+        cal = truth["effects"]["Djantoli"][rec["outcome"]]["calendar"]
+        window = [v for m, v in cal.items() if rec["window_from"] <= m <= rec["window_to"]]
+        assert len(window) == 24  # the programme's months, Nov 2017 - Oct 2019
+        assert rec["planted"] == pytest.approx(np.mean(window), rel=1e-9)
+        assert rec["error"] == pytest.approx(rec["estimate"] - rec["planted"], abs=1e-9)

@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from sahel_eval.did import imputation
+from sahel_eval.did.analyses.imputation_fits import compare_with_cs
+from sahel_eval.did.imputation_ri import imputation_randomization_inference
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REF = json.loads((DATA / "imputation_reference.json").read_text(encoding="utf-8"))
@@ -140,3 +142,60 @@ def test_pretest_without_full_rank_gives_no_statistic() -> None:
     pre = imputation(df, "y", "id", "t", "g", pretrends=4, cluster="c").info["pretest"]
     assert pre["rank"] <= 2
     assert "stat" not in pre and "p" not in pre and "rank" in pre["reason"]
+
+
+def _district_panel(effect: float, seed: int = 3) -> pd.DataFrame:
+    """8 districts × 3 facilities × 10 periods; districts 0 and 1 treated (starts 5, 7)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(8):
+        for f in range(3):
+            start = {0: 5, 1: 7}.get(d, 0)
+            for t in range(1, 11):
+                treated = start and t >= start
+                y = f + 0.3 * t + rng.normal() + effect * treated
+                rows.append((f"d{d}", f"d{d}f{f}", t, start, y))
+    return pd.DataFrame(rows, columns=["district", "fac", "t", "g", "y"])
+
+
+def test_randomization_inference_over_districts() -> None:
+    df = _district_panel(effect=6.0)
+    ri = imputation_randomization_inference(
+        df, "y", "fac", "t", "g", "district", horizons=[0, 1], level=0.95
+    )
+    ref = imputation(df, "y", "fac", "t", "g", horizons=[0, 1]).table
+    np.testing.assert_allclose(ri.estimate, ref["estimate"], atol=1e-10)
+    np.testing.assert_allclose(ri.se, ref["se"], atol=1e-10)
+    overall = ri.results[0]
+    # C(8, 2) = 28 assignments, the actual one among them.
+    assert overall.permutations == 28 and overall.enumerated
+    assert overall.result.p == pytest.approx(1 / 28)
+    assert overall.result.ci_low <= 6.0 <= overall.result.ci_high
+    # Without an effect the actual assignment is not the most extreme of the 28.
+    null = imputation_randomization_inference(
+        _district_panel(effect=0.0), "y", "fac", "t", "g", "district", horizons=[], level=0.95
+    )
+    assert null.results[0].result.p > 1 / 28
+
+
+def test_comparison_with_cs_is_a_code() -> None:
+    def rows(est, lo, hi):
+        return pd.DataFrame(
+            {
+                "fit": "y:att_gt:district_ri",
+                "aggregation": ["simple", "dynamic"],
+                "term": ["overall", "ATT(e=0)"],
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+
+    cs = rows([1.0, 1.0], [0.5, 0.0], [1.5, 2.0])
+    far = compare_with_cs(rows([3.0, 1.0], [2.0, 0.5], [4.0, 1.5]), cs)
+    assert far["verdict"] == "differ_beyond_intervals" and far["difference"] == 2.0
+    assert (far["horizons_compared"], far["horizons_disjoint"]) == (1, 0)
+    near = compare_with_cs(rows([1.4, 5.0], [1.2, 4.0], [1.6, 6.0]), cs)
+    assert near["verdict"] == "within_intervals" and near["horizons_disjoint"] == 1
+    blind = compare_with_cs(rows([3.0, 1.0], [np.nan, 0.5], [np.nan, 1.5]), cs)
+    assert blind["verdict"] == "not_comparable"

@@ -61,7 +61,12 @@ def test_one_small_replicate_gives_every_tabulated_interval(small) -> None:
         "bamako_persistence",
         "mopti_survey_2018",
         "mopti_survey_2021",
+        "mopti_imputation_overall",
+        "bamako_sdid_district",
+        "bamako_sdid_facility",
     } <= quantities
+    imp = rec[rec["quantity"] == "mopti_imputation_overall"]
+    assert sorted(imp["interval"]) == ["analytic:facility_id", "randomization:district"]
     head = rec[(rec["quantity"] == "mopti_cs_overall") & rec["headline"].astype(bool)]
     assert list(head["interval"]) == ["randomization:district"]
     fac = rec[(rec["quantity"] == "mopti_cs_overall") & ~rec["headline"].astype(bool)]
@@ -74,6 +79,9 @@ def test_one_small_replicate_gives_every_tabulated_interval(small) -> None:
     summary = summarise(rec)
     cs = summary[(summary["quantity"] == "mopti_cs_overall") & summary["headline"].astype(bool)]
     assert int(cs["n"].iloc[0]) == 1
+    sdid = summary[summary["quantity"] == "bamako_sdid_facility"].iloc[0]
+    one = rec[rec["quantity"] == "bamako_sdid_facility"].iloc[0]
+    assert sdid["bias"] == pytest.approx(one["estimate"] - one["truth"])
 
 
 def test_summary_rates_and_consistency() -> None:
@@ -84,6 +92,8 @@ def test_summary_rates_and_consistency() -> None:
             "quantity": "mopti_cs_overall",
             "interval": "randomization:district",
             "headline": True,
+            "truth": 1.0,
+            "estimate": 1.0 + np.linspace(-1, 1, 100) + 0.5,
             "inside": [True] * 96 + [False] * 4,
             "rejected": None,
             "unbounded": False,
@@ -97,6 +107,7 @@ def test_summary_rates_and_consistency() -> None:
     assert row["mcse"] == pytest.approx(np.sqrt(0.96 * 0.04 / 100))
     assert row["ci_low"] < 27 / 28 < row["ci_high"] and row["consistent"]
     assert row["meets_target"]
+    assert row["bias"] == pytest.approx(0.5)
     records["inside"] = [True] * 80 + [False] * 20
     row = summarise(records).iloc[0]
     assert not row["consistent"] and not row["meets_target"]

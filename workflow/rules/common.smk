@@ -126,10 +126,14 @@ def analysis_spec(wildcards):
 
 
 def estimate_inputs(wildcards):
-    """Canonical table(s) of one analysis: the area's panel, or every survey table."""
+    """Canonical table(s) of one analysis: the area's panel (and the truth file, when
+    configured), or every survey table."""
     spec = analysis_spec(wildcards)
+    truth = config["did"]["truth_file"]
     if spec["data"] == "facility":
-        return {"panel": f"results/clean/panel_{spec['area']}.parquet"}
+        panel = {"panel": f"results/clean/panel_{spec['area']}.parquet"}
+        # Simulated data: the planted effects the SDID rows are compared with.
+        return panel | ({"truth": truth} if truth else {})
     return {unit: f"results/clean/survey_{unit}.parquet" for unit in SURVEY_UNITS}
 
 

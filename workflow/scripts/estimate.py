@@ -1,5 +1,8 @@
 """Snakemake adapter: run one configured DiD analysis with :mod:`sahel_eval.did.analyses`."""
 
+import json
+from pathlib import Path
+
 import pandas as pd
 
 from sahel_eval.did.analyses import (
@@ -24,7 +27,10 @@ def main(smk) -> None:
     else:
         data = {name: pd.read_parquet(smk.input[name]) for name in smk.input.keys()}
     out = run_analysis(spec, data, AnalysisSettings.from_config(smk.params.config))
-    doc = analysis_document(out)
+    truth = None
+    if "truth" in smk.input.keys():
+        truth = json.loads(Path(smk.input.truth).read_text(encoding="utf-8"))
+    doc = analysis_document(out, truth)
     with atomic_paths(smk.output.csv, smk.output.json, smk.output.event_time) as (c, j, e):
         _write_csv(out.estimates, c)
         write_json_to(doc, j)

@@ -67,18 +67,34 @@ class _TwoWay:
                 "identified; drop those units or add untreated periods that link them"
             )
         self.w = w
-        # Drop the first period's dummy: the connected design then has full rank.
-        wu = np.bincount(self.u, weights=w, minlength=nu)
+        # Drop the first period's dummy: the connected design then has full rank. The
+        # unit block is diagonal, so it is eliminated (Schur complement on the periods):
+        # a dense factor of size periods − 1, whatever the number of units.
+        self.wu = np.bincount(self.u, weights=w, minlength=nu)
         wp = np.bincount(self.p, weights=w, minlength=npd)[1:]
-        c = cross.toarray()[:, 1:]
-        a = np.block([[np.diag(wu), c], [c.T, np.diag(wp)]])
-        self.chol = linalg.cho_factor(a)
+        self.c = cross[:, 1:]
+        schur = np.diag(wp) - (self.c.T @ sparse.diags(1.0 / self.wu) @ self.c).toarray()
+        self.chol = linalg.cho_factor(schur)
         self.nu = nu
 
     def solve(self, by_unit: np.ndarray, by_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Z'WZ)⁻¹ applied to the unit and period sums of a vector."""
-        sol = linalg.cho_solve(self.chol, np.r_[by_unit, by_period[1:]])
-        return sol[: self.nu], np.r_[0.0, sol[self.nu :]]
+        a, b = self.solve_many(by_unit[:, None], by_period[:, None])
+        return a[:, 0], b[:, 0]
+
+    def solve_many(
+        self, by_unit: np.ndarray, by_period: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`solve` for many columns at once (units × J, periods × J)."""
+        scaled = by_unit / self.wu[:, None]
+        b = linalg.cho_solve(self.chol, by_period[1:] - self.c.T @ scaled)
+        a = scaled - (self.c @ b) / self.wu[:, None]
+        return a, np.vstack([np.zeros((1, b.shape[1])), b])
+
+    def sums_many(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Z'W X for the columns of ``x`` (rows = this design's observations)."""
+        xw = x * self.w[:, None]
+        return _indicator(self.u, self.nu) @ xw, _indicator(self.p, len(self.periods)) @ xw
 
     def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Z'W x: weighted sums of ``x`` per unit and per period."""
@@ -96,6 +112,80 @@ class _TwoWay:
         """``x`` minus its projection on the dummies."""
         a, b = self.fit(x)
         return x - a[self.u] - b[self.p]
+
+
+def _indicator(codes: np.ndarray, n: int) -> sparse.csr_matrix:
+    """Sparse n × len(codes) matrix summing the rows of each code."""
+    m = len(codes)
+    return sparse.csr_matrix((np.ones(m), (codes, np.arange(m))), shape=(n, m))
+
+
+class _ImputationScores:
+    """Estimates and cluster scores of many targets and outcome columns for one
+    assignment of cohorts.
+
+    For fixed cohorts ``g`` the estimator and its residuals ε̃ are linear in the
+    outcome, so one factorisation serves every column (Y, and the exposure D of the
+    randomisation inference) and every target (overall, horizons).
+    """
+
+    def __init__(
+        self,
+        unit: np.ndarray,
+        t: np.ndarray,
+        g: np.ndarray,
+        w: np.ndarray,
+        cl_codes: np.ndarray,
+        cell: np.ndarray,
+    ) -> None:
+        self.treated = (g > 0) & (t >= g)
+        un = ~self.treated
+        self.design = _TwoWay(unit[un], t[un], w[un])
+        self.u_idx = pd.Index(self.design.units).get_indexer(unit)
+        self.p_idx = pd.Index(self.design.periods).get_indexer(t)
+        self.imputable = self.treated & (self.u_idx >= 0) & (self.p_idx >= 0)
+        self.w, self.cl, self.cell = w, cl_codes, cell
+        self.n_cl = int(cl_codes.max()) + 1
+
+    def compute(self, ys: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Estimates (K × J) and cluster scores Σ v·ε̃ (G × K × J) of the K targets
+        ``sel`` (n × K boolean, imputable rows) for the J outcome columns ``ys`` (n × J).
+        A target without rows has NaN estimates and zero scores."""
+        d, un, ok = self.design, ~self.treated, self.imputable
+        a, b = d.solve_many(*d.sums_many(ys[un]))
+        yhat = np.zeros_like(ys)
+        yhat[ok] = a[self.u_idx[ok]] + b[self.p_idx[ok]]
+        resid0 = ys[un] - (a[d.u] + b[d.p])
+        omega = np.where(sel & ok[:, None], self.w[:, None], 0.0)
+        total = omega.sum(axis=0)
+        omega /= np.where(total > 0, total, 1.0)
+        it = np.flatnonzero(ok)
+        tau = ys[it] - yhat[it]
+        est = omega[it].T @ tau
+        est[total <= 0] = np.nan
+        # Weights on the untreated outcomes implied by the imputation.
+        a_u, a_p = d.solve_many(
+            _indicator(self.u_idx[it], d.nu) @ omega[it],
+            _indicator(self.p_idx[it], len(d.periods)) @ omega[it],
+        )
+        v0 = -self.w[un][:, None] * (a_u[d.u] + a_p[d.p])
+        v1 = omega[it]
+        # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
+        # (each v_it times its cluster's total v in the cell).
+        key = pd.factorize(self.cell[it] * self.n_cl + self.cl[it])[0]
+        by_key = _indicator(key, int(key.max()) + 1 if len(key) else 0)
+        sw = (by_key.T @ (by_key @ v1)) * v1
+        cells = pd.factorize(self.cell[it])[0]
+        by_cell = _indicator(cells, int(cells.max()) + 1 if len(cells) else 0)
+        den = by_cell.T @ (by_cell @ sw)
+        g0 = _indicator(self.cl[un], self.n_cl)
+        g1 = _indicator(self.cl[it], self.n_cl)
+        score = np.empty((self.n_cl, sel.shape[1], ys.shape[1]))
+        for j in range(ys.shape[1]):
+            num = by_cell.T @ (by_cell @ (sw * tau[:, [j]]))
+            avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+            score[:, :, j] = g1 @ (v1 * (tau[:, [j]] - avg)) + g0 @ (v0 * resid0[:, [j]])
+        return est, score
 
 
 def _drop_singletons(unit: np.ndarray, period: np.ndarray) -> np.ndarray:
@@ -221,51 +311,26 @@ def imputation(
     u_all = data[unit].to_numpy()
     clusters = data[cluster or unit].to_numpy()
 
-    design = _TwoWay(u_all[~treated], t[~treated], w[~treated])
-    alpha, beta = design.fit(y[~treated])
-    u_idx = pd.Index(design.units).get_indexer(u_all)
-    p_idx = pd.Index(design.periods).get_indexer(t)
-    imputable = treated & (u_idx >= 0) & (p_idx >= 0)
-    y0_hat = np.where(u_idx >= 0, alpha[u_idx], np.nan) + np.where(p_idx >= 0, beta[p_idx], np.nan)
-    tau = np.where(imputable, y - y0_hat, np.nan)
-    resid0 = y[~treated] - y0_hat[~treated]
-    rel = np.where(g > 0, t - g, np.nan)
-
+    cl_codes = pd.factorize(clusters)[0]
     by = list(avg_effects_by) if avg_effects_by is not None else [group, time]
     cell = pd.factorize(pd.MultiIndex.from_frame(data[by]))[0]
-    cl_codes = pd.factorize(clusters)[0]
+    fit = _ImputationScores(u_all, t, g, w, cl_codes, cell)
+    rel = np.where(g > 0, t - g, np.nan)
+    imputable = fit.imputable
     targets = [("overall", None, imputable)]
     targets += [
         (f"h={h}", h, imputable & (rel == h)) for h in _horizon_list(horizons, rel[imputable])
     ]
     z = stats.norm.ppf(0.5 + level / 2)
+    present = [sel.any() for _, _, sel in targets]
+    est, score = fit.compute(y[:, None], np.column_stack([s for *_, s in targets]))
     rows = []
-    for term, h, sel in targets:
-        if not sel.any():
+    for k, (term, h, sel) in enumerate(targets):
+        if not present[k]:
             rows.append({"term": term, "event_time": h, "n_obs": 0})
             continue
-        omega = np.where(sel, w, 0.0)
-        omega /= omega.sum()
-        estimate = float(np.nansum(omega * tau))
-        # Weights on the untreated outcomes implied by the imputation.
-        a_u, a_p = design.solve(
-            np.bincount(u_idx[sel], weights=omega[sel], minlength=design.nu),
-            np.bincount(p_idx[sel], weights=omega[sel], minlength=len(design.periods)),
-        )
-        v = omega.copy()
-        v[~treated] = -w[~treated] * (a_u[design.u] + a_p[design.p])
-        # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights.
-        tr = np.flatnonzero(sel)
-        key = pd.MultiIndex.from_arrays([cell[tr], cl_codes[tr]])
-        cl_total = pd.Series(v[tr]).groupby(key).transform("sum").to_numpy()
-        sw = cl_total * v[tr]
-        num = pd.Series(sw * tau[tr]).groupby(cell[tr]).transform("sum").to_numpy()
-        den = pd.Series(sw).groupby(cell[tr]).transform("sum").to_numpy()
-        eps = np.zeros(len(data))
-        eps[~treated] = resid0
-        eps[tr] = tau[tr] - np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-        score = np.bincount(cl_codes, weights=v * eps)
-        se = float(np.sqrt(score @ score))
+        estimate = float(est[k, 0])
+        se = float(np.sqrt(score[:, k, 0] @ score[:, k, 0]))
         rows.append(
             {
                 "term": term,
@@ -286,9 +351,9 @@ def imputation(
         "inference": "bjs_conservative",
         "level": level,
         "n": len(data),
-        "n_untreated": int((~treated).sum()),
-        "n_treated": int(treated.sum()),
-        "n_not_imputable": int((treated & ~imputable).sum()),
+        "n_untreated": int((~fit.treated).sum()),
+        "n_treated": int(fit.treated.sum()),
+        "n_not_imputable": int((fit.treated & ~imputable).sum()),
         "clusters": len(np.unique(cl_codes)),
         "cluster": cluster or unit,
         "avg_effects_by": by,

@@ -31,6 +31,7 @@ from sahel_eval.report.inference_notes import (
 )
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
+from sahel_eval.report.second_opinion import second_opinion
 from sahel_eval.report.sensitivity import sensitivity_lines, sensitivity_rows
 from sahel_eval.report.shocks import national_kinds
 from sahel_eval.report.technical_tables import TechnicalSettings, area_analyses
@@ -151,6 +152,7 @@ def _estimate_blocks(
         # Synthetic DiD fits: weights, pre-period fit and window, as the stage wrote them.
         fits = doc.get("fits", [])
         synthetic = [f for f in fits if f["estimator"] == "synthdid" and f["outcome"] == outcome]
+        planted = [r for r in doc["planted"] or [] if r["outcome"] == outcome]
         blocks.append(
             {
                 "analysis": spec["name"],
@@ -170,6 +172,8 @@ def _estimate_blocks(
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),
                 "synthetic": synthetic,
+                "planted": planted,
+                "imputation": second_opinion(doc, outcome),
                 "has_conditional": any(r["conditional"] for r in rows),
                 # Only an assignment-level pre-test can cast doubt on the headline; a
                 # facility-level rejection is conditional (district shocks make every

@@ -44,6 +44,7 @@ __all__ = [
     "Design",
     "Replicate",
     "design",
+    "facility_panels",
     "persistence_replicate",
     "replicate",
 ]
@@ -72,6 +73,7 @@ class Design:
     district_effects: dict[str, float]
     cs_overall: dict
     persistence: dict[tuple[str, str], float]
+    effects: dict
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ def design(variant: str = "demo", seed: int = DEFAULT_SEED) -> Design:
     """The demo design (``variant="demo"``: the bundled data's districts, facilities and
     roll-out), its unequal-district-sizes variant (``"unequal"``) or a small one for
     tests (``"small"``), drawn with the generator's streams so that ``design("demo")``
-    is the model behind ``data/raw``."""
-    if variant not in ("demo", "unequal", "small"):
-        raise ValueError(f"variant must be 'demo', 'unequal' or 'small', got {variant!r}")
+    is the model behind ``data/raw``; ``"national"`` is the benchmarks' scale."""
+    if variant not in SCALES:
+        raise ValueError(f"variant must be one of {sorted(SCALES)}, got {variant!r}")
     rng_geo, rng_ev, rng_fac, _, rng_srv, _ = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
     )
@@ -109,8 +111,9 @@ def design(variant: str = "demo", seed: int = DEFAULT_SEED) -> Design:
     pop = geography.make_population(rng_geo, fac)
     model = facility_model.build(fac, pop, events.make_events(rng_ev), rng_fac)
     effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
-    ratios = {(p["programme"], p["indicator"]): p["ratio"] for p in truth.effects(model)[1]}
-    return Design(variant, model, effects, truth.cs_overall(model), ratios)
+    planted, persistence = truth.effects(model)
+    ratios = {(p["programme"], p["indicator"]): p["ratio"] for p in persistence}
+    return Design(variant, model, effects, truth.cs_overall(model), ratios, planted)
 
 
 def _area_panel(
@@ -181,13 +184,9 @@ def _survey_tables(rounds: list[surveys.SurveyRound]) -> dict[str, pd.DataFrame]
     return out
 
 
-def replicate(d: Design, seed: int) -> Replicate:
-    """One Monte Carlo replicate of design ``d``: fresh noise, same design.
-
-    The seed alone fixes the draws (independent streams for the district-month shocks,
-    the counts and the surveys), whichever process runs it.
-    """
-    rng_noise, rng_cnt, rng_srv = (
+def facility_panels(d: Design, seed: int) -> dict[str, pd.DataFrame]:
+    """The analysis panels of replicate ``seed`` (area key → panel), without surveys."""
+    rng_noise, rng_cnt, _ = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
     )
     model = d.model
@@ -195,6 +194,16 @@ def replicate(d: Design, seed: int) -> Replicate:
         model.fac["district"].to_numpy(), model.mu.shape[1], rng_noise
     )
     counts = facility_model.draw_counts(model.mu, noise, rng_cnt)
+    return {area: _area_panel(model, counts, prog) for area, prog in _PROGRAMME.items()}
+
+
+def replicate(d: Design, seed: int) -> Replicate:
+    """One Monte Carlo replicate of design ``d``: fresh noise, same design.
+
+    The seed alone fixes the draws (independent streams for the district-month shocks,
+    the counts and the surveys), whichever process runs it.
+    """
+    rng_srv = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
     scale = SCALES[d.name]
     # Mopti's rounds only: the Monte Carlo analyses the Mopti survey (Bamako's single
     # treated commune makes its survey 2×2 not informative at the assignment level).
@@ -205,11 +214,12 @@ def replicate(d: Design, seed: int) -> Replicate:
     _, survey_effects = truth.survey_truth(rounds)
     return Replicate(
         seed=seed,
-        panels={area: _area_panel(model, counts, prog) for area, prog in _PROGRAMME.items()},
+        panels=facility_panels(d, seed),
         surveys=_survey_tables(rounds),
         truth={
             "cs_overall": d.cs_overall,
             "persistence": d.persistence,
+            "effects": d.effects,
             "survey": {
                 (_SURVEY_AREA[e["area"]], e["outcome"], e["round"]): e["att_pp"] / 100.0
                 for e in survey_effects

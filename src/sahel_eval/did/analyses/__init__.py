@@ -82,6 +82,7 @@ __all__ = [
     "AnalysisOutput",
     "AnalysisSettings",
     "analysis_document",
+    "analysis_output",
     "estimates_schema",
     "round_floats",
     "round_frame",
@@ -146,6 +147,18 @@ def run_analysis(
             f"design={spec['design']!r} (facility: staggered, single_start; survey: "
             "survey_rounds)"
         )
+    return analysis_output(spec, fits, persistence, settings, sens)
+
+
+def analysis_output(
+    spec: Mapping[str, Any],
+    fits: list[_Fit],
+    persistence: list[dict[str, Any]],
+    settings: AnalysisSettings,
+    sens: SensitivityOutput = ([], [], []),
+) -> AnalysisOutput:
+    """The output of some fits of an analysis: their rows with verdicts, and facts
+    (:func:`run_analysis` gives every fit; the Monte Carlo only those it follows)."""
     frames = [f.rows for f in fits]
     estimates = pd.concat(frames, ignore_index=True)
     if "confidence_attained" not in estimates:
@@ -154,7 +167,7 @@ def run_analysis(
         estimates["robustness"] = None
     estimates = apply_verdicts(estimates, spec, settings).loc[:, list(ESTIMATE_COLUMNS)]
     return AnalysisOutput(
-        spec=spec,
+        spec=dict(spec),
         estimates=estimates,
         fits=[f.facts for f in fits],
         persistence=persistence,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses.headline import holm_facts, primary_outcomes
+from sahel_eval.did.analyses.planted import sdid_errors
 from sahel_eval.did.analyses.settings import AnalysisSettings
 
 __all__ = [
@@ -117,9 +118,21 @@ class AnalysisOutput:
         return out
 
 
-def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
-    """The JSON document of one analysis (schema ``estimates_schema.json``), rounded."""
+def analysis_document(
+    out: AnalysisOutput, truth: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON document of one analysis (schema ``estimates_schema.json``), rounded.
+
+    ``truth`` (simulated data only, ``did.truth_file``): the generator's truth file;
+    the document's ``planted`` then compares each synthetic-DiD row with the planted
+    effect over its window (:func:`~sahel_eval.did.analyses.planted.sdid_errors`).
+    """
     s = out.settings
+    planted = (
+        None
+        if truth is None
+        else sdid_errors(out.estimates, out.fits, truth["effects"], out.spec["programme"])
+    )
     doc = {
         "schema_version": SCHEMA_VERSION,
         "analysis": out.spec,
@@ -157,6 +170,7 @@ def analysis_document(out: AnalysisOutput) -> dict[str, Any]:
             **holm_facts(out.estimates, s.level),
         },
         "warnings": out.warnings,
+        "planted": planted,
     }
     return round_floats(doc)
 

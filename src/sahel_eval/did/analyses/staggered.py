@@ -8,6 +8,7 @@ import numpy as np
 
 from sahel_eval.did.analyses.facility import _cs_fit, _twfe_fits
 from sahel_eval.did.analyses.fits import _Fit, _Outcome, _ri_facts
+from sahel_eval.did.analyses.imputation_fits import imputation_fits
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.assignment import (
     assignment_warnings,
@@ -133,8 +134,17 @@ def _staggered(o: _Outcome, end_t: int | None) -> tuple[list[_Fit], list[dict[st
     # No district-clustered multiplier bootstrap or CRV1 fit: with fewer than 5 treated
     # districts neither is valid (DESIGN §6.1); the headline is RI over districts and
     # the facility-clustered fit sits beside it, conditional on no district shocks.
+    # The imputation estimator sits beside CS on the same horizons (DESIGN §6.2).
     facility, facility_rec = _cs_fit(
         o, cluster="facility_id", label="facility", bootstrap=None, end_t=end_t
     )
     headline = _cs_randomization_fit(o, facility)
-    return [headline, facility, *_twfe_fits(o)], facility_rec
+    imputed = imputation_fits(o, headline, post_horizons(facility))
+    return [headline, facility, *imputed, *_twfe_fits(o)], facility_rec
+
+
+def post_horizons(cs: _Fit) -> list[int]:
+    """The post-period event times of a CS fit's dynamic aggregation (imputation's)."""
+    rows = cs.rows
+    e = rows.loc[(rows["aggregation"] == "dynamic") & (rows["event_time"] >= 0), "event_time"]
+    return sorted(int(x) for x in e.unique())
