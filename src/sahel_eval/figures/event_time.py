@@ -24,7 +24,9 @@ def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bo
 
     The headline rows are used when they carry intervals (Callaway–Sant'Anna's
     district bootstrap); a randomisation-inference headline has none, so the
-    facility-clustered rows are drawn instead and flagged conditional.
+    facility-clustered rows of the same estimator are drawn instead and flagged
+    conditional (a second estimator's rows, e.g. imputation beside CS, and robustness
+    rows are never mixed in).
 
     Returns
     -------
@@ -35,5 +37,8 @@ def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bo
     head = sub[sub["headline"].astype(bool)]
     if has_ci(head):
         return head.sort_values("event_time", kind="mergesort"), False
-    other = sub[~sub["headline"].astype(bool)]
+    other = sub[~sub["headline"].astype(bool) & sub["robustness"].isna()]
+    if len(head):
+        other = other[other["estimator"] == head["estimator"].iloc[0]]
+        other = other[other["inference"] != head["inference"].iloc[0]]
     return other.sort_values("event_time", kind="mergesort"), True
