@@ -28,6 +28,7 @@ from sahel_eval.report.inference_notes import (
     persistence_notes,
     split_robustness,
 )
+from sahel_eval.report.methods import methods_rows
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.sensitivity import sensitivity_lines, sensitivity_rows
@@ -339,6 +340,7 @@ def technical_context(
     facilities: pd.DataFrame,
     figures: Mapping[str, str | os.PathLike[str]],
     tables_dir: str,
+    summary: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Everything the technical template shows.
 
@@ -363,6 +365,8 @@ def technical_context(
         ``resilience_district``, ``resilience_tau``, ``mutual_kpis``, ``dq_attrition``.
     tables_dir
         Where the CSV / XLSX / LaTeX tables are, as shown to readers.
+    summary
+        ``results/summary/{area}.json``: the for-action part, shared with the brief.
     """
     settings = TechnicalSettings.from_config(config)
     specs = area_analyses(config, area)
@@ -460,6 +464,7 @@ def technical_context(
             "settings": dq["settings"],
             "attrition": dq["attrition"],
             "district_rows": dq["district_rows"],
+            "places": dq["places"],
         },
         "analyses": analyses,
         "primary": primary,
@@ -497,6 +502,10 @@ def technical_context(
         "figures": fig_paths,
         "tables_dir": tables_dir,
         "table_names": list(REPORT_TABLES),
+        "summary": summary,
+        "support_rows": len(summary["support"]),
+        "support_file": f"results/summary/{area}_support.xlsx",
+        "methods": methods_rows(specs, documents, config["reporting"]["lead_estimator"]),
     }
 
 
