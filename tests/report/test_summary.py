@@ -74,9 +74,9 @@ def test_support_list_worst_first_with_last_month():
     facilities = pd.DataFrame({"facility_id": ["f1", "f2", "f3"], "name": ["A", "B", "C"]})
     rows = support_list("a", _config(), indicators, status, facilities)
     # f1's anc1 row is its latest shock (not recovered after s2), not the older one.
-    assert [(r["facility"], r["reason"], r["service"], r["since"]) for r in rows] == [
-        ("A", "not_recovered", "anc1", "2020-03"),
-        ("B", "low_continuity", None, None),
+    assert [(r["facility"], r["reason"], r["services"], r["since"]) for r in rows] == [
+        ("A", "not_recovered", ["anc1"], "2020-03"),
+        ("B", "low_continuity", [], None),
     ]
     assert rows[1]["last_reported"] == "2023-03" and rows[1]["continuity"] == 0.5
     completeness = status.assign(expected=1).rename(columns={"reported": "r"})
@@ -89,7 +89,7 @@ def test_support_list_worst_first_with_last_month():
         "support_cscom",
         "support_reporting",
         "dq_visit",
-        "kpi_collection",
+        "kpi_alarm",
         "evaluate_more",
     }
     assert acts["dq_visit"]["districts"] == ["D2"]

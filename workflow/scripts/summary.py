@@ -31,6 +31,7 @@ def main(smk) -> None:
     )
     write_json(summary, smk.output.summary)
     support = pd.DataFrame(summary["support"], columns=list(SUPPORT_COLUMNS))
+    support["services"] = support["services"].map(";".join)
     write_table(
         support,
         Path(smk.output.summary).parent,

@@ -20,7 +20,7 @@ SUPPORT_COLUMNS = (
     "facility",
     "district",
     "reason",
-    "service",
+    "services",
     "shock_id",
     "since",
     "continuity",
@@ -47,11 +47,13 @@ def support_list(
     reporting_status: pd.DataFrame,
     facilities: pd.DataFrame,
 ) -> list[dict[str, Any]]:
-    """CSCOMs that need support, worst first (one row per CSCOM × reason × service).
+    """CSCOMs that need support, worst first: one row per CSCOM and reason.
 
-    ``indicators`` is ``results/resilience/{area}_indicators.csv``; the class row kept
-    per CSCOM and service is that of its latest shock. ``reporting_status`` gives the
-    last month reported and the continuity over ``reporting.actions.continuity_months``.
+    ``indicators`` is ``results/resilience/{area}_indicators.csv``; the class kept per
+    CSCOM and service is that of its latest shock, and the services of one CSCOM that
+    share a class and a shock make one row (``services``, ";"-separated in the files).
+    ``reporting_status`` gives the last month reported and the continuity over
+    ``reporting.actions.continuity_months``.
     """
     districts = set(config["areas"][area]["districts"])
     rule = config["reporting"]["actions"]
@@ -66,14 +68,16 @@ def support_list(
     hit = indicators[indicators["class"].isin(["not_recovered", "interrupted"])]
     hit = hit.sort_values(["onset", "shock_id"], kind="mergesort")
     latest = hit.drop_duplicates(["facility_id", "service"], keep="last")
-    for r in latest.to_dict(orient="records"):
+    keys = ["facility_id", "class", "shock_id", "onset"]
+    for key, g in latest.groupby(keys, sort=True):
+        fid, reason, shock, onset = key
         rows.append(
             {
-                "facility_id": r["facility_id"],
-                "reason": r["class"],
-                "service": r["service"],
-                "shock_id": r["shock_id"],
-                "since": _ym(r["onset"]),
+                "facility_id": fid,
+                "reason": reason,
+                "services": sorted(g["service"]),
+                "shock_id": shock,
+                "since": _ym(onset),
             }
         )
     low = continuity[continuity < float(rule["continuity_min"])]
@@ -82,7 +86,7 @@ def support_list(
             {
                 "facility_id": fid,
                 "reason": "low_continuity",
-                "service": None,
+                "services": [],
                 "shock_id": None,
                 "since": None,
             }
@@ -99,9 +103,7 @@ def support_list(
                 "last_reported": _ym(last[fid]) if fid in last.index else None,
             }
         )
-    out.sort(
-        key=lambda r: (_REASON_ORDER[r["reason"]], r["district"], r["facility"], r["service"] or "")
-    )
+    out.sort(key=lambda r: (_REASON_ORDER[r["reason"]], r["district"], r["facility"]))
     return out
 
 
@@ -172,13 +174,17 @@ def actions(
                 "source": COMPLETENESS,
             }
         )
+    # One action per mutual in alarm, with each KPI's own remedy.
+    by_mutual: dict[tuple[str, int], list[str]] = {}
     for a in kpi["alarms"]:
+        by_mutual.setdefault((a["mutual"], a["year"]), []).append(a["kpi"])
+    for (mutual, year), kpis in by_mutual.items():
         out.append(
             {
-                "action": f"kpi_{a['kpi']}",
-                "mutual": a["mutual"],
-                "year": a["year"],
-                "kpi": a["kpi"],
+                "action": "kpi_alarm",
+                "mutual": mutual,
+                "year": year,
+                "kpis": kpis,
                 "source": "results/sustainability/mutual_kpis.csv",
             }
         )
