@@ -190,7 +190,12 @@ def test_section_ids_in_every_report(demo_run: Path, area):
     assert (demo_run / "results" / "summary" / f"{area}_support.xlsx").stat().st_size > 0
 
 
-FRENCH_REPORTS = ("brief_{area}_fr.html", "technical_{area}_fr.html")
+FRENCH_REPORTS = (
+    "brief_{area}_fr.html",
+    "technical_{area}_fr.html",
+    "data_quality_{area}_fr.html",
+    "data_inventory_fr.html",
+)
 
 
 @pytest.mark.parametrize("area", AREAS)
@@ -201,3 +206,5 @@ def test_french_reports_say_plurals_and_decimal_commas(demo_run: Path, area):
         assert hedges == [], (name, hedges[:5])
         points = re.findall(r"\S*\d\.\d\S*", text)
         assert points == [], (name, points[:10])
+        # Place names in their French form (config areas.<area>.place).
+        assert "à Commune" not in text and "à Bandiagara" not in text, name
