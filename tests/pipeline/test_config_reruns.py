@@ -52,7 +52,12 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.
-    ("mutuals.areas", {"Mutuelle interprofessionnelle de Bandiagara": "bamako"}, {"report_tables"}),
+    # The summary stage picks each area's mutuals (their KPI alarms become actions).
+    (
+        "mutuals.areas",
+        {"Mutuelle interprofessionnelle de Bandiagara": "bamako"},
+        {"report_tables", "summary"},
+    ),
     (
         "privacy.hash_length",
         12,

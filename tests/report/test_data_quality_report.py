@@ -55,7 +55,7 @@ def _render(built: dict, area: str, lang: str, out_dir: Path) -> Path:
         inactive_months=s.inactive_months,
     )
     label = config["areas"][area]["label"]
-    ctx = data_quality_context(tables, fac, area, districts, s, figs, area_label=label)
+    ctx = data_quality_context(tables, fac, area, districts, s, figs, area_label=label, places={})
     return render_data_quality(
         ctx, PROVENANCE, lang, out_dir / f"data_quality_{area}_{lang}.html", synthetic=True
     )

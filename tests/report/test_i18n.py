@@ -10,7 +10,14 @@ from sahel_eval.text import i18n
 from sahel_eval.text.formatting import LANGS
 
 # Keys whose French and English texts may be identical: proper nouns and acronyms only.
-SAME_IN_BOTH = frozenset()
+SAME_IN_BOTH = frozenset(
+    {
+        "summary.col.facility",
+        "glossary.cscom.term",
+        "glossary.twfe.term",
+        "glossary.callaway_santanna.term",
+    }
+)
 
 WARNING_CODES = ("few_treated_clusters", "single_treated_cluster", "not_informative", "small_group")
 SECTIONS = ("data_inventory", "provenance", "methods", "limitations", "synthetic_notice")

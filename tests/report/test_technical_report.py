@@ -269,6 +269,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         DQReportSettings.from_config(config),
         {},
         area_label=config["areas"][area]["label"],
+        places=config["areas"][area]["place"],
     )
     ctx = technical_context(
         area,
@@ -283,6 +284,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         facilities=pd.read_parquet(r / "clean" / "facilities.parquet"),
         figures=figures,
         tables_dir=f"results/tables/{area}",
+        summary=json.loads((r / "summary" / f"{area}.json").read_text("utf-8")),
     )
     prov = {
         "code_version": "abc",

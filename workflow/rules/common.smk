@@ -234,6 +234,7 @@ def technical_report_inputs(wildcards):
         "facilities_interim": "results/interim/facilities.parquet",
         "facilities": "results/clean/facilities.parquet",
         "indicators": f"results/resilience/{area}_indicators.csv",
+        "summary": f"results/summary/{area}.json",
         "resilience_figures": expand(
             "results/figures/{lang}/resilience_{area}_{fig}.svg",
             lang=LANGS,

@@ -138,16 +138,59 @@ rule technical_report:
         "../scripts/technical_report.py"
 
 
-# The programme brief reads every analysis's estimates and keeps its own area's; the
-# PDF is printed by WeasyPrint (PyPI, installed by `make run` without root).
-rule brief:
+# One source of numbers per area (DESIGN §9): every number the brief and the technical
+# report show, with its display text per language, and the support list.
+rule summary:
     input:
         estimates=expand("results/estimates/{analysis}.json", analysis=analysis_names()),
         aggregates="results/resilience/{area}_aggregates.csv",
         shocks="results/resilience/{area}_shocks.csv",
         comparison="results/resilience/{area}_comparison.json",
+        indicators="results/resilience/{area}_indicators.csv",
         kpis="results/sustainability/mutual_kpis.csv",
         persistence="results/sustainability/persistence.csv",
+        completeness="results/dq/completeness_district_month.csv",
+        status="results/dq/reporting_status.csv",
+        facilities="results/clean/facilities.parquet",
+        programmes="results/clean/programmes.parquet",
+    output:
+        summary="results/summary/{area}.json",
+        support=expand("results/summary/{{area}}_support.{ext}", ext=TABLE_FORMATS),
+    log:
+        "logs/report/summary_{area}.log",
+    benchmark:
+        "logs/benchmarks/report/summary_{area}.tsv"
+    conda:
+        ENV
+    params:
+        config=subset(
+            "areas",
+            "analyses",
+            "programmes[].name",
+            "programmes[].area",
+            "reporting.languages",
+            "reporting.lead_estimator",
+            "reporting.actions",
+            "resilience.essential_services",
+            "resilience.recovery_threshold",
+            "resilience.window_months",
+            "resilience.interruption_months",
+            "sustainability.kpi_thresholds",
+            "mutuals.areas",
+            "shocks.national",
+            "dq.completeness_target",
+            "dq.timeliness_target",
+        ),
+        code=code("summary.py"),
+    script:
+        "../scripts/summary.py"
+
+
+# The programme brief renders its area's summary; the PDF is printed by WeasyPrint (PyPI,
+# installed by `make run` without root).
+rule brief:
+    input:
+        summary="results/summary/{area}.json",
         raw=raw_inputs(),
     output:
         **lang_outputs("reports/brief_{{area}}_{lang}.html", "brief"),
@@ -162,7 +205,7 @@ rule brief:
         ENV
     params:
         config=subset(*config),
-        max_pages=2,
+        max_pages=4,
         code=code("brief.py"),
     script:
         "../scripts/brief.py"

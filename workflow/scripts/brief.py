@@ -9,32 +9,24 @@ import json
 import logging
 from pathlib import Path
 
-import pandas as pd
-
-from sahel_eval.report.brief import brief_context, read_estimates, render_brief
+from sahel_eval.report.brief import render_brief
 from sahel_eval.report.pdf import write_pdf
 from sahel_eval.report.provenance import collect_provenance
 from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
-    config, area = smk.params.config, smk.wildcards.area
-    context = brief_context(
-        area=area,
-        config=config,
-        estimates=read_estimates(smk.input.estimates),
-        aggregates=pd.read_csv(smk.input.aggregates),
-        shocks=pd.read_csv(smk.input.shocks, dtype={"onset": "str"}),
-        comparison=json.loads(Path(smk.input.comparison).read_text("utf-8")),
-        kpis=pd.read_csv(smk.input.kpis),
-        persistence=pd.read_csv(smk.input.persistence, dtype={"end_month": "str"}),
-    )
+    config = smk.params.config
+    summary = json.loads(Path(smk.input.summary).read_text("utf-8"))
     prov = collect_provenance(config, list(smk.input.raw), root=".")
     # WeasyPrint logs every layout step at INFO; the log keeps its warnings only.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     log = logging.getLogger("sahel_eval")
+    rows = int(config["reporting"]["actions"]["brief_rows"])
     for lang in config["reporting"]["languages"]:
-        html = render_brief(context, prov, lang, smk.output[lang], synthetic=config["synthetic"])
+        html = render_brief(
+            summary, prov, lang, smk.output[lang], synthetic=config["synthetic"], support_rows=rows
+        )
         path, pages = write_pdf(html, smk.output[f"{lang}_pdf"])
         log.info("%s: %d A4 page(s)", path.name, pages)
         if pages > smk.params.max_pages:

@@ -34,6 +34,7 @@ def main(smk) -> None:
             DQReportSettings.from_config(config),
             figures,
             area_label=config["areas"][area]["label"],
+            places=config["areas"][area]["place"],
         )
         render_data_quality(context, prov, lang, path, synthetic=config["synthetic"])
 

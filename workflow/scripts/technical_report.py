@@ -1,5 +1,6 @@
 """Snakemake adapter: render reports/technical_{area}_{lang}.html from results files."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,7 @@ def main(smk) -> None:
         DQReportSettings.from_config(config),
         {},
         area_label=config["areas"][area]["label"],
+        places=config["areas"][area]["place"],
     )
     tables = read_tables({Path(p).stem: p for p in smk.input.tables if p.endswith(".csv")})
     documents = read_documents({Path(p).stem: p for p in smk.input.documents})
@@ -48,6 +50,7 @@ def main(smk) -> None:
     }
     indicators = pd.read_csv(smk.input.indicators, dtype={"onset": str})
     facilities = pd.read_parquet(smk.input.facilities)
+    summary = json.loads(Path(smk.input.summary).read_text("utf-8"))
     prov = collect_provenance(config, list(smk.input.raw), root=".")
     for lang, path in smk.output.items():
         context = technical_context(
@@ -61,6 +64,7 @@ def main(smk) -> None:
             facilities=facilities,
             figures=_figures(smk, config, area, lang),
             tables_dir=str(Path(smk.input.tables[0]).parent),
+            summary=summary,
         )
         render_technical(context, prov, lang, path, synthetic=config["synthetic"])
 

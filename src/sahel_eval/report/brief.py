@@ -89,16 +89,15 @@ def _overall_rows(estimates: Sequence[Mapping[str, Any]], outcome: str) -> list[
     return out
 
 
-def _pick_overall(rows: list[dict], assignment_cluster: str | None) -> dict | None:
-    # The headline row when the DiD stage marked one; otherwise the overall effect at
-    # the assignment level (e.g. Bamako's event study marks only event-time rows as
-    # headline, and its overall effect is the TWFE row with wild-bootstrap inference).
-    # Callaway–Sant'Anna before TWFE, as the DiD stage ranks them.
+def _pick_overall(rows: list[dict], assignment_cluster: str | None, lead: str) -> dict | None:
+    # The config's leading estimator first (reporting.lead_estimator), then the headline
+    # row the DiD stage marked, then the assignment level. The verdict stays the
+    # assignment-level one (see headline_effects).
     def rank(r: dict) -> tuple:
         return (
+            r["estimator"] != lead,
             not r["headline"],
             r["cluster"] != assignment_cluster,
-            r["estimator"] != "callaway_santanna",
         )
 
     if not rows:
@@ -132,13 +131,27 @@ def _ci_digits(bounds: Sequence[float | None], digits: int) -> int:
     return digits + 1 if tiny else digits
 
 
-def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _design_verdict(rows: list[dict], row: Mapping[str, Any]) -> str:
+    """The verdict of a lead row the DiD stage gave none (a conditional row).
+
+    ``not_informative`` is a property of the design (the smallest attainable p-value at
+    the assignment level), so it holds for every estimator of the outcome; any other
+    assignment-level verdict belongs to its own estimator, and the lead row then reads
+    ``conditional_only``.
+    """
+    codes = {stage_verdict(r) for r in rows if r["headline"]}
+    return "not_informative" if codes == {"not_informative"} else stage_verdict(row)
+
+
+def headline_effects(doc: Mapping[str, Any], lead: Mapping[str, str]) -> list[dict[str, Any]]:
     """The overall effect of each outcome of one analysis, with its verdict code.
 
     Parameters
     ----------
     doc
         ``results/estimates/{analysis}.json`` as loaded.
+    lead
+        Design -> the estimator whose overall row leads (``reporting.lead_estimator``).
 
     Returns
     -------
@@ -158,7 +171,7 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for outcome in spec["outcomes"]:
         rows = _overall_rows(estimates, outcome)
-        row = _pick_overall(rows, assignment)
+        row = _pick_overall(rows, assignment, lead[spec["design"]])
         if row is None or _num(row["estimate"]) is None:
             continue
         survey = spec["data"] == "survey"
@@ -168,21 +181,28 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
         digits = 0 if survey and abs(value) >= 10 else 1
         rounded = round(value, digits)
         match = _SURVEY_AGG.match(str(row["aggregation"]))
-        verdict = stage_verdict(row)
+        verdict = _design_verdict(rows, row)
 
         def scaled(r: Mapping[str, Any], key: str, scale: float = scale) -> float | None:
             v = _num(r.get(key))
             return None if v is None else v * scale
 
-        twin = _conditional_twin(rows, row) if verdict == "not_informative" else None
+        twin = (
+            _conditional_twin(rows, row)
+            if verdict in ("not_informative", "conditional_only")
+            else None
+        )
+        # A lead row without its own verdict is conditional: its interval is shown only
+        # as the conditional one, never as an assignment-level interval.
+        own = stage_verdict(row) != "conditional_only"
         bounds = [scaled(r, k) for r in (row, twin or {}) for k in ("ci_low", "ci_high")]
         out.append(
             {
                 "outcome": outcome,
                 "data": spec["data"],
                 "value": value,
-                "low": scaled(row, "ci_low"),
-                "high": scaled(row, "ci_high"),
+                "low": scaled(row, "ci_low") if own else None,
+                "high": scaled(row, "ci_high") if own else None,
                 "attained": _num(row.get("confidence_attained")),
                 "mde": scaled(row, "mde"),
                 "digits": digits,
@@ -201,6 +221,8 @@ def headline_effects(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "treated_clusters": row["treated_clusters"],
                 "clusters": row["clusters"],
                 "cluster": row["cluster"],
+                "estimator": row["estimator"],
+                "aggregation": row["aggregation"],
                 "baseline": match.group(1) if match else None,
                 "round": match.group(2) if match else None,
             }
@@ -283,8 +305,9 @@ def brief_context(
     comparison: Mapping[str, Any],
     kpis: pd.DataFrame,
     persistence: pd.DataFrame,
+    lead: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Everything the brief template shows, from results already loaded.
+    """Everything the brief shows, from results already loaded (see report.summary).
 
     Parameters
     ----------
@@ -299,6 +322,8 @@ def brief_context(
         The area's resilience results.
     kpis, persistence
         ``results/sustainability/mutual_kpis.csv`` and ``persistence.csv``.
+    lead
+        Design -> leading estimator (``reporting.lead_estimator``).
     """
     docs = [d for d in estimates if d["analysis"]["area"] == area]
     facility = next((d for d in docs if d["analysis"]["data"] == "facility"), None)
@@ -308,8 +333,8 @@ def brief_context(
             f"programme brief {area}: no analysis of this area in the estimates given; "
             "add one to config analyses or pass results/estimates/<analysis>.json"
         )
-    fac_effects = headline_effects(facility) if facility else []
-    sur_effects = headline_effects(survey) if survey else []
+    fac_effects = headline_effects(facility, lead) if facility else []
+    sur_effects = headline_effects(survey, lead) if survey else []
     programme = (facility or survey)["analysis"].get("programme", "")
     service = config["resilience"]["essential_services"][0]
     mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
@@ -340,7 +365,6 @@ def brief_context(
         "window_months": int(config["resilience"]["window_months"]),
         "interruption_months": int(config["resilience"]["interruption_months"]),
         "kpi": kpi_watch(kpis, mutuals, config["sustainability"]["kpi_thresholds"]),
-        "technical_href": f"technical_{area}",
     }
 
 
@@ -350,14 +374,15 @@ def read_estimates(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, An
 
 
 def render_brief(
-    context: Mapping[str, Any],
+    summary: Mapping[str, Any],
     provenance: Provenance,
     lang: str,
     out_path: str | os.PathLike[str],
     *,
     synthetic: bool,
+    support_rows: int,
 ) -> Path:
-    """Write ``reports/brief_{area}_{lang}.html``."""
+    """Write ``reports/brief_{area}_{lang}.html`` from the area's summary."""
     prov = provenance.to_dict()
     short = {
         "code_version": prov["code_version"],
@@ -365,6 +390,13 @@ def render_brief(
         "config_hash": prov["config_hash"][:12],
         "n_inputs": len(prov["inputs"]),
     }
-    full = {**context, "prov": short, "synthetic": synthetic}
-    full["technical_href"] = f"{context['technical_href']}_{lang}.html"
+    area = summary["area"]
+    full = {
+        "summary": summary,
+        "prov": short,
+        "synthetic": synthetic,
+        "support_rows": support_rows,
+        "support_file": f"results/summary/{area}_support.xlsx",
+        "technical_href": f"technical_{area}_{lang}.html",
+    }
     return render_report(TEMPLATE, full, lang, out_path)

@@ -462,6 +462,7 @@ def data_quality_context(
     figures: Mapping[str, str | os.PathLike[str]],
     *,
     area_label: Mapping[str, str],
+    places: Mapping[str, Mapping[str, str]],
     csv_dir: str = "results/dq",
 ) -> dict[str, Any]:
     """Everything the template shows, from the DQ tables of every area.
@@ -482,6 +483,8 @@ def data_quality_context(
         SVG path per figure name of :data:`sahel_eval.figures.dq.DQ_FIGURES`.
     area_label
         Language -> the area's name as readers say it (config ``areas.<area>.label``).
+    places
+        District -> language -> "in <district>" (config ``areas.<area>.place``).
     csv_dir
         Where the full tables are, as shown to readers (relative path).
     """
@@ -497,6 +500,7 @@ def data_quality_context(
     return {
         "area": area,
         "area_label": dict(area_label),
+        "places": {k: dict(v) for k, v in places.items()},
         "districts": list(districts),
         "period_start": periods[0] if periods else None,
         "period_end": periods[-1] if periods else None,

@@ -26,7 +26,7 @@ from sahel_eval.io.parquet import atomic_paths
 from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
 from sahel_eval.report.shocks import shock_label
 from sahel_eval.text import formatting as fmt
-from sahel_eval.text.i18n import translate, translate_warning
+from sahel_eval.text.i18n import translate, translate_plural, translate_warning
 
 TEMPLATE_PACKAGE = "sahel_eval.report"
 CSS_FILE = "report.css"
@@ -125,6 +125,8 @@ def _make_filters(lang: str) -> dict[str, Any]:
         "date": lambda v: fmt.fmt_date(v, lang),
         "month": lambda v: fmt.fmt_month(v, lang),
         "fcfa": lambda v: fmt.fmt_fcfa(v, lang),
+        # A number of results/summary/{area}.json, as the summary stage wrote it.
+        "shown": lambda v: fmt.MISSING if v is None else v["text"][lang],
         "ci": ci,
         "interval": interval,
         "pvalue": pvalue,
@@ -147,6 +149,13 @@ def get_environment(lang: str) -> jinja2.Environment:
     env.filters.update(_make_filters(lang))
     env.globals.update(
         t=lambda key, **params: translate(key, lang, params),
+        tn=lambda key, n, **params: translate_plural(key, n, lang, params),
+        # "en Commune III", "dans le cercle de Bandiagara": config areas.<area>.place.
+        place=lambda name, places: (
+            places[name][lang]
+            if name in places
+            else translate("place.default", lang, {"name": name})
+        ),
         # Every page names a shock the way the figures do (report/shocks.py).
         shock_label=lambda shock, kinds=None: shock_label(shock, lang, kinds=kinds),
         embed_figure=embed_figure,

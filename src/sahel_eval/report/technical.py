@@ -29,6 +29,7 @@ from sahel_eval.report.inference_notes import (
     spillover_block,
     split_robustness,
 )
+from sahel_eval.report.methods import methods_rows
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.second_opinion import second_opinion
@@ -97,8 +98,13 @@ def _estimate_blocks(
     doc: Mapping[str, Any],
     pretrends: pd.DataFrame,
     figures: Mapping[str, str],
+    lead: Mapping[str, tuple[str, str]],
 ) -> list[dict[str, Any]]:
-    """One block per outcome: rows per estimand × inference, warnings, pre-tests, figure."""
+    """One block per outcome: rows per estimand × inference, warnings, pre-tests, figure.
+
+    ``lead`` maps an outcome to the (estimator, aggregation) the summary leads with
+    (``results/summary/{area}.json``), so the key results quote the brief's estimand.
+    """
     blocks = []
     fit_warnings: dict[str, list[dict]] = {}
     for w in doc.get("warnings", []):
@@ -132,11 +138,22 @@ def _estimate_blocks(
         head = [r for r in rows if r["headline"]]
         # The headline is assignment-level inference (DESIGN §6); when the table has no
         # headline row (the event study's headline is per event time), the first
-        # assignment-level row stands in, never a facility-clustered one.
+        # assignment-level row stands in, never a facility-clustered one. The summary's
+        # lead estimand comes first when it has such a row.
         assignment = [r for r in rows if r["assignment"]]
-        main = (head or assignment or rows or [None])[0]
+        key = lead.get(outcome)
+        led = [r for r in rows if (r["estimator"], r["aggregation"]) == key]
+        main = ([r for r in head + assignment if r in led] + head + assignment + rows + [None])[0]
+        # A lead without assignment-level inference of its own: its (conditional) row is
+        # quoted; the assignment-level row keeps only a "not informative" verdict, which
+        # is a property of the design (see report.brief._design_verdict).
+        lead_row = led[0] if led and main not in led else None
+        if lead_row is not None and main is not None and main["verdict"] != "not_informative":
+            main, lead_row = lead_row, None
         conditional = [r for r in rows if r["conditional"] and r["ci_low"] is not None]
-        if main is not None:
+        if lead_row is not None:
+            conditional = [lead_row] + [r for r in conditional if r is not lead_row]
+        elif main is not None:
             # Same estimand as the headline first, so the two numbers quoted side by
             # side differ only in their inference.
             same = [
@@ -163,6 +180,7 @@ def _estimate_blocks(
                 "primary": bool(rows and rows[0]["primary"]),
                 "groups": groups,
                 "main": main,
+                "lead_row": lead_row,
                 "conditional_row": conditional[0] if conditional else None,
                 "headline_rows": head,
                 "robustness": robust,
@@ -346,6 +364,7 @@ def technical_context(
     facilities: pd.DataFrame,
     figures: Mapping[str, str | os.PathLike[str]],
     tables_dir: str,
+    summary: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Everything the technical template shows.
 
@@ -370,6 +389,8 @@ def technical_context(
         ``resilience_district``, ``resilience_tau``, ``mutual_kpis``, ``dq_attrition``.
     tables_dir
         Where the CSV / XLSX / LaTeX tables are, as shown to readers.
+    summary
+        ``results/summary/{area}.json``: the for-action part, shared with the brief.
     """
     settings = TechnicalSettings.from_config(config)
     specs = area_analyses(config, area)
@@ -379,9 +400,15 @@ def technical_context(
     blocks: list[dict[str, Any]] = []
     analyses = []
     fig_paths = {k: str(v) for k, v in figures.items()}
+    effects = summary["cards"] + summary["more_effects"] + summary["survey_effects"]
     for spec in specs:
         doc = documents[spec["name"]]
-        b = _estimate_blocks(spec, tables["estimates"], doc, tables["pretrends"], fig_paths)
+        lead = {
+            e["outcome"]: (e["estimator"], e["aggregation"])
+            for e in effects
+            if e["analysis"] == spec["name"]
+        }
+        b = _estimate_blocks(spec, tables["estimates"], doc, tables["pretrends"], fig_paths, lead)
         for block in b:
             for fit in block["synthetic"]:
                 for w in fit["unit_weights"]:
@@ -467,6 +494,7 @@ def technical_context(
             "settings": dq["settings"],
             "attrition": dq["attrition"],
             "district_rows": dq["district_rows"],
+            "places": dq["places"],
         },
         "analyses": analyses,
         "primary": primary,
@@ -504,6 +532,10 @@ def technical_context(
         "figures": fig_paths,
         "tables_dir": tables_dir,
         "table_names": list(REPORT_TABLES),
+        "summary": summary,
+        "support_rows": len(summary["support"]),
+        "support_file": f"results/summary/{area}_support.xlsx",
+        "methods": methods_rows(specs, documents, config["reporting"]["lead_estimator"]),
     }
 
 

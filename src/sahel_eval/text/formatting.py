@@ -93,6 +93,11 @@ def _decimal_pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits else "")
 
 
+def plural_form(n: numbers.Real, lang: str) -> str:
+    """CLDR plural category of ``n`` in ``lang`` (``one``, ``other``, …), by Babel."""
+    return _locale(lang).plural_form(abs(n))
+
+
 def fmt_number(value: numbers.Real | None, lang: str, digits: int = 1) -> str:
     """A number with ``digits`` decimals and digit grouping: fr ``12 345,6``, en ``12,345.6``."""
     if is_missing(value):

@@ -120,6 +120,26 @@ def translate(
     return _Formatter(lang, key).vformat(entry[lang], (), dict(params or {}))
 
 
+def translate_plural(
+    key: str,
+    n: int,
+    lang: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+) -> str:
+    """``key.one`` or ``key.other`` by Babel's plural rule of ``lang`` for ``n``.
+
+    French says "1 CSCOM traité, 0 CSCOM traité" (``one`` covers 0 and 1) where English
+    says "0 CSCOMs"; the rule is CLDR's, never a "(s)". ``n`` is passed as ``{n}``.
+    """
+    form = fmt.plural_form(n, lang)
+    cat = load_catalogue() if catalogue is None else catalogue
+    # CLDR forms this catalogue does not write (French "many") read as "other".
+    name = f"{key}.{form}" if f"{key}.{form}" in cat else f"{key}.other"
+    return translate(name, lang, {**dict(params or {}), "n": n}, catalogue=catalogue)
+
+
 def translate_warning(
     code: str | Any,
     lang: str,

@@ -1,0 +1,245 @@
+"""One source of numbers: ``results/summary/{area}.json`` (DESIGN §9).
+
+The brief and the technical report of an area render this one file, so a number a
+reader meets in both is the same string in both: each shown number is stored once
+with its display text per language (rounding decided here, Babel formatting) and the
+results file and row it comes from. Verdict codes are copied from the stages
+(DESIGN §6.1); nothing is estimated here.
+
+Numbers are stored as ``{"value": float, "text": {lang: str}, "source": str}``; the
+templates print ``text[lang]`` through the ``shown`` filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from sahel_eval.report.brief import brief_context
+from sahel_eval.report.summary_actions import actions, support_list
+from sahel_eval.text import formatting as fmt
+
+__all__ = ["SCHEMA_VERSION", "build_summary", "shown"]
+
+SCHEMA_VERSION = 1
+
+ESTIMATES = "results/estimates/{analysis}.json"
+PERSISTENCE = "results/sustainability/persistence.csv"
+KPIS = "results/sustainability/mutual_kpis.csv"
+AGGREGATES = "results/resilience/{area}_aggregates.csv"
+
+
+def shown(
+    value: float | None,
+    kind: str,
+    langs: Sequence[str],
+    digits: int = 1,
+    *,
+    sign: bool = False,
+    source: str = "",
+) -> dict[str, Any] | None:
+    """A number with its display text per language; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    text = {}
+    for lang in langs:
+        if kind == "percent":
+            s = fmt.fmt_percent(value, lang, digits)
+        elif kind == "count":
+            s = fmt.fmt_count(value, lang)
+        else:
+            s = fmt.fmt_number(value, lang, digits)
+        # A plus sign only when the rounded number is not zero.
+        text[lang] = ("+" + s) if sign and round(value, digits) > 0 else s
+    return {"value": float(value), "text": text, "source": source}
+
+
+def _effect(e: dict[str, Any], langs: Sequence[str], analysis: str) -> dict[str, Any]:
+    src = (
+        f"{ESTIMATES.format(analysis=analysis)}#estimates[outcome={e['outcome']},"
+        f"estimator={e['estimator']},aggregation={e['aggregation']},cluster={e['cluster']}]"
+    )
+    d, cd = e["digits"], e["ci_digits"]
+    out = {k: v for k, v in e.items() if k not in ("value", "low", "high", "mde", "attained")}
+    out.update(
+        analysis=analysis,
+        value=shown(e["value"], "number", langs, d, sign=True, source=src),
+        low=shown(e["low"], "number", langs, cd, source=src),
+        high=shown(e["high"], "number", langs, cd, source=src),
+        mde=shown(e["mde"], "number", langs, cd, source=src),
+        attained=shown(e["attained"], "percent", langs, 1, source=src),
+    )
+    if e["conditional"]:
+        c = e["conditional"]
+        out["conditional"] = {
+            k: shown(c[k], "number", langs, cd, source=src + ":conditional")
+            for k in ("value", "low", "high")
+        }
+    return out
+
+
+def _bands(thresholds: Mapping[str, Any], kpi: str, langs: Sequence[str]) -> dict[str, Any]:
+    """Good and watch ranges of one KPI (alarm is outside watch), from the config."""
+    out = {}
+    for band in ("good", "watch"):
+        low, high = (thresholds.get(kpi) or {}).get(band) or [None, None]
+        src = f"config:sustainability.kpi_thresholds.{kpi}.{band}"
+        out[band] = {
+            "low": shown(low, "percent", langs, 0, source=src),
+            "high": shown(high, "percent", langs, 0, source=src),
+        }
+    return out
+
+
+def build_summary(
+    *,
+    area: str,
+    config: Mapping[str, Any],
+    estimates: Sequence[Mapping[str, Any]],
+    aggregates: pd.DataFrame,
+    shocks: pd.DataFrame,
+    comparison: Mapping[str, Any],
+    kpis: pd.DataFrame,
+    persistence: pd.DataFrame,
+    indicators: pd.DataFrame,
+    completeness_district: pd.DataFrame,
+    reporting_status: pd.DataFrame,
+    facilities: pd.DataFrame,
+    programmes: pd.DataFrame,
+) -> dict[str, Any]:
+    """Every number and verdict code the area's brief and technical report show.
+
+    Parameters are the results files already loaded; ``config`` is the validated config
+    (``areas``, ``reporting``, ``resilience``, ``sustainability``, ``dq``, ``analyses``).
+    """
+    langs = list(config["reporting"]["languages"])
+    ctx = brief_context(
+        area=area,
+        config=config,
+        estimates=estimates,
+        aggregates=aggregates,
+        shocks=shocks,
+        comparison=comparison,
+        kpis=kpis,
+        persistence=persistence,
+        lead=config["reporting"]["lead_estimator"],
+    )
+    names = {a["data"]: a["name"] for a in config["analyses"] if a["area"] == area}
+    fac, sur = names.get("facility", ""), names.get("survey", "")
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "area": area,
+        "languages": langs,
+        **{k: ctx[k] for k in ("area_label", "district_unit", "region", "programme", "service")},
+        "place": dict(config["areas"][area]["place"]),
+        "cards": [_effect(e, langs, fac) for e in ctx["cards"]],
+        "more_effects": [_effect(e, langs, fac) for e in ctx["more_effects"]],
+        "survey_effects": [_effect(e, langs, sur) for e in ctx["survey_effects"]],
+        "facility_caveats": ctx["facility_caveats"],
+        "survey_caveats": ctx["survey_caveats"],
+        "window_months": ctx["window_months"],
+        "interruption_months": ctx["interruption_months"],
+        "recovery_threshold": shown(
+            ctx["recovery_threshold"],
+            "percent",
+            langs,
+            0,
+            source="config:resilience.recovery_threshold",
+        ),
+    }
+    pz = ctx["persistence"]
+    if pz is not None:
+        src = f"{PERSISTENCE}#area={area},indicator={pz['outcome']},conditional"
+        pz = {
+            **pz,
+            **{k: shown(pz[k], "percent", langs, 0, source=src) for k in ("ratio", "low", "high")},
+        }
+    out["persistence"] = pz
+    sv = ctx["sensitivity"]
+    if sv is not None:
+        sv = {
+            **sv,
+            "mbar": shown(
+                sv["value"],
+                "number",
+                langs,
+                sv["digits"],
+                source=f"{ESTIMATES.format(analysis=fac)}#breakdown[average_post,relative_magnitude]",
+            ),
+        }
+    out["sensitivity"] = sv
+    shock_rows = []
+    for s in ctx["shocks"]:
+        src = f"{AGGREGATES.format(area=area)}#level=area,shock_id={s['shock_id']}"
+        shock_rows.append(
+            {
+                **s,
+                "shown": {
+                    c: shown(v, "percent", langs, 0, source=src) for c, v in s["shares"].items()
+                },
+            }
+        )
+    out["shocks"] = shock_rows
+    thresholds = config["sustainability"]["kpi_thresholds"]
+    kpi = ctx["kpi"]
+    for r in kpi["rows"]:
+        r["bands"] = _bands(thresholds, r["kpi"], langs)
+        for c, m in zip(r["cells"], kpi["mutuals"], strict=True):
+            c["shown"] = shown(
+                c["value"],
+                "percent",
+                langs,
+                0,
+                source=f"{KPIS}#mutual={m['mutual']},year={m['year']},kpi={r['kpi']}",
+            )
+    out["kpi"] = kpi
+    out["survey_years"] = _survey_years(ctx["survey_effects"])
+    support = support_list(area, config, indicators, reporting_status, facilities)
+    out["support"] = support
+    out["actions"] = actions(area, config, support, completeness_district, kpi, out)
+    out["timeline"] = _timeline(area, config, programmes, ctx["shocks"])
+    return out
+
+
+def _survey_years(effects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Baseline and last survey round of the survey effects (one pair for the area)."""
+    pairs = {(e["baseline"], e["round"]) for e in effects if e["baseline"]}
+    if not pairs:
+        return None
+    baseline, last = sorted(pairs)[-1]
+    return {"baseline": baseline, "last": last}
+
+
+def _timeline(
+    area: str, config: Mapping[str, Any], programmes: pd.DataFrame, shocks: Sequence[Mapping]
+) -> list[dict[str, Any]]:
+    """Programmes and shocks of the area on one time axis, by start month.
+
+    A programme's roll-out may be staggered: its first and last start months are both
+    shown, with its last end month (``results/clean/programmes.parquet``).
+    """
+    items = []
+    for p in config["programmes"]:
+        if p["area"] != area:
+            continue
+        rows = programmes[programmes["programme"] == p["name"]]
+        if rows.empty:
+            continue
+        starts = pd.to_datetime(rows["start"]).dt.strftime("%Y-%m")
+        ends = pd.to_datetime(rows["end"]).dropna().dt.strftime("%Y-%m")
+        items.append(
+            {
+                "kind": "programme",
+                "name": p["name"],
+                "start": starts.min(),
+                "last_start": starts.max(),
+                "end": ends.max() if len(ends) else None,
+                "units": int(rows["unit_id"].nunique()),
+            }
+        )
+    for s in shocks:
+        items.append({"kind": "shock", "shock": dict(s), "start": s["onset"], "end": None})
+    items.sort(key=lambda i: (i["start"], i["kind"]))
+    return items

@@ -1,0 +1,202 @@
+"""What to do, from the results (DESIGN §9's rule table): actions and the support list.
+
+Each rule reads a results table and a threshold of the config schema, and each action
+carries its evidence (how many units, which file). The support list names the CSCOMs
+that need support: a class not recovered or interrupted after a shock, or reporting
+continuity below the threshold over the last months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["SUPPORT_COLUMNS", "actions", "support_list"]
+
+#: Columns of ``results/summary/{area}_support.{csv,xlsx}``, in order.
+SUPPORT_COLUMNS = (
+    "facility",
+    "district",
+    "reason",
+    "services",
+    "shock_id",
+    "since",
+    "continuity",
+    "last_reported",
+)
+
+# Worst first, so the first rows of the brief are the most urgent.
+_REASON_ORDER = {"interrupted": 0, "not_recovered": 1, "low_continuity": 2}
+
+INDICATORS = "results/resilience/{area}_indicators.csv"
+STATUS = "results/dq/reporting_status.csv"
+COMPLETENESS = "results/dq/completeness_district_month.csv"
+
+
+def _ym(period: Any) -> str:
+    text = str(int(period))
+    return f"{text[:4]}-{text[4:6]}"
+
+
+def support_list(
+    area: str,
+    config: Mapping[str, Any],
+    indicators: pd.DataFrame,
+    reporting_status: pd.DataFrame,
+    facilities: pd.DataFrame,
+) -> list[dict[str, Any]]:
+    """CSCOMs that need support, worst first: one row per CSCOM and reason.
+
+    ``indicators`` is ``results/resilience/{area}_indicators.csv``; the class kept per
+    CSCOM and service is that of its latest shock, and the services of one CSCOM that
+    share a class and a shock make one row (``services``, ";"-separated in the files).
+    ``reporting_status`` gives the last month reported and the continuity over
+    ``reporting.actions.continuity_months``.
+    """
+    districts = set(config["areas"][area]["districts"])
+    rule = config["reporting"]["actions"]
+    names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
+    status = reporting_status[reporting_status["district"].isin(districts)]
+    last = status[status["reported"].astype(bool)].groupby("facility_id")["period"].max()
+    periods = sorted(status["period"].unique())[-int(rule["continuity_months"]) :]
+    recent = status[status["period"].isin(periods)]
+    continuity = recent.groupby("facility_id")["reported"].mean()
+    district_of = status.drop_duplicates("facility_id").set_index("facility_id")["district"]
+    rows = []
+    hit = indicators[indicators["class"].isin(["not_recovered", "interrupted"])]
+    hit = hit.sort_values(["onset", "shock_id"], kind="mergesort")
+    latest = hit.drop_duplicates(["facility_id", "service"], keep="last")
+    keys = ["facility_id", "class", "shock_id", "onset"]
+    for key, g in latest.groupby(keys, sort=True):
+        fid, reason, shock, onset = key
+        rows.append(
+            {
+                "facility_id": fid,
+                "reason": reason,
+                "services": sorted(g["service"]),
+                "shock_id": shock,
+                "since": _ym(onset),
+            }
+        )
+    low = continuity[continuity < float(rule["continuity_min"])]
+    for fid in low.index:
+        rows.append(
+            {
+                "facility_id": fid,
+                "reason": "low_continuity",
+                "services": [],
+                "shock_id": None,
+                "since": None,
+            }
+        )
+    out = []
+    for r in rows:
+        fid = r.pop("facility_id")
+        out.append(
+            {
+                "facility": str(names[fid]),
+                "district": str(district_of[fid]),
+                **r,
+                "continuity": float(continuity[fid]) if fid in continuity.index else None,
+                "last_reported": _ym(last[fid]) if fid in last.index else None,
+            }
+        )
+    out.sort(key=lambda r: (_REASON_ORDER[r["reason"]], r["district"], r["facility"]))
+    return out
+
+
+def _district_dq(
+    completeness: pd.DataFrame, districts: set[str], months: int, targets: tuple[float, float]
+) -> list[dict[str, Any]]:
+    """Districts whose completeness or timeliness of the last ``months`` is below target."""
+    sub = completeness[completeness["district"].isin(districts)]
+    periods = sorted(sub["period"].unique())[-months:]
+    sums = (
+        sub[sub["period"].isin(periods)]
+        .groupby("district")[["expected", "reported", "timely"]]
+        .sum()
+    )
+    out = []
+    for district, s in sums.iterrows():
+        comp = s["reported"] / s["expected"] if s["expected"] else None
+        time = s["timely"] / s["reported"] if s["reported"] else None
+        if comp is None or comp < targets[0] or time is None or time < targets[1]:
+            out.append({"district": str(district), "completeness": comp, "timeliness": time})
+    return out
+
+
+def actions(
+    area: str,
+    config: Mapping[str, Any],
+    support: list[dict[str, Any]],
+    completeness_district: pd.DataFrame,
+    kpi: Mapping[str, Any],
+    summary: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The actions that follow from the results, each with its evidence and source."""
+    rule = config["reporting"]["actions"]
+    months = int(rule["continuity_months"])
+    out: list[dict[str, Any]] = []
+    shocked = [r for r in support if r["reason"] != "low_continuity"]
+    if shocked:
+        out.append(
+            {
+                "action": "support_cscom",
+                "n": len({r["facility"] for r in shocked}),
+                "source": INDICATORS.format(area=area),
+            }
+        )
+    low = [r for r in support if r["reason"] == "low_continuity"]
+    if low:
+        out.append(
+            {
+                "action": "support_reporting",
+                "n": len(low),
+                "months": months,
+                "threshold": float(rule["continuity_min"]),
+                "source": STATUS,
+            }
+        )
+    targets = (float(config["dq"]["completeness_target"]), float(config["dq"]["timeliness_target"]))
+    districts = set(config["areas"][area]["districts"])
+    dq = _district_dq(completeness_district, districts, months, targets)
+    if dq:
+        out.append(
+            {
+                "action": "dq_visit",
+                "n": len(dq),
+                "districts": [d["district"] for d in dq],
+                "months": months,
+                "completeness": targets[0],
+                "timeliness": targets[1],
+                "source": COMPLETENESS,
+            }
+        )
+    # One action per mutual in alarm, with each KPI's own remedy.
+    by_mutual: dict[tuple[str, int], list[str]] = {}
+    for a in kpi["alarms"]:
+        by_mutual.setdefault((a["mutual"], a["year"]), []).append(a["kpi"])
+    for (mutual, year), kpis in by_mutual.items():
+        out.append(
+            {
+                "action": "kpi_alarm",
+                "mutual": mutual,
+                "year": year,
+                "kpis": kpis,
+                "source": "results/sustainability/mutual_kpis.csv",
+            }
+        )
+    effects = summary["cards"] + summary["more_effects"] + summary["survey_effects"]
+    unclear = [e["outcome"] for e in effects if e["verdict"] == "not_informative"]
+    if unclear:
+        out.append(
+            {
+                "action": "evaluate_more",
+                "n": len(unclear),
+                "outcomes": unclear,
+                "source": "results/estimates/",
+            }
+        )
+    return out

@@ -1,0 +1,210 @@
+"""One source of numbers (issue 20): the summary stage, its actions and support list,
+plurals by Babel, and the reports that render it (brief numbers found in the technical
+report, section ids, French without hedges or decimal points)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sahel_eval.report import brief
+from sahel_eval.report.summary import shown
+from sahel_eval.report.summary_actions import actions, support_list
+from sahel_eval.text import i18n
+
+AREAS = ("mopti", "bamako")
+LANGS = ("fr", "en")
+SECTIONS = ("summary", "actions", "support-list", "timeline", "trends", "provenance")
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+def test_plural_follows_babel_rules():
+    cat = {"k.one": {"fr": "{n:count} zone", "en": "{n:count} area"}}
+    cat["k.other"] = {"fr": "{n:count} zones", "en": "{n:count} areas"}
+    # French "one" covers 0 and 1; English 0 is plural.
+    assert i18n.translate_plural("k", 0, "fr", catalogue=cat) == "0 zone"
+    assert i18n.translate_plural("k", 1, "fr", catalogue=cat) == "1 zone"
+    assert i18n.translate_plural("k", 2, "fr", catalogue=cat) == "2 zones"
+    assert i18n.translate_plural("k", 0, "en", catalogue=cat) == "0 areas"
+    assert i18n.translate_plural("k", 1, "en", catalogue=cat) == "1 area"
+
+
+def test_shown_rounds_once_per_language():
+    n = shown(3.8249, "number", LANGS, 2, sign=True, source="f#r")
+    assert n["text"] == {"fr": "+3,82", "en": "+3.82"} and n["source"] == "f#r"
+    assert shown(-0.004, "number", LANGS, 2, sign=True)["text"]["en"] in ("−0.00", "0.00")
+    assert shown(None, "number", LANGS) is None
+
+
+def _config() -> dict:
+    return {
+        "areas": {"a": {"districts": ["D1", "D2"]}},
+        "reporting": {"actions": {"continuity_min": 0.75, "continuity_months": 4}},
+        "dq": {"completeness_target": 0.9, "timeliness_target": 0.75},
+    }
+
+
+def test_support_list_worst_first_with_last_month():
+    periods = [202301, 202302, 202303, 202304]
+    status = pd.DataFrame(
+        {
+            "facility_id": ["f1"] * 4 + ["f2"] * 4 + ["f3"] * 4,
+            "district": ["D1"] * 4 + ["D2"] * 4 + ["X"] * 4,
+            "period": periods * 3,
+            # f2 reports 2 of 4 months (50 % < 75 %); f3 is outside the area.
+            "reported": [True] * 4 + [True, False, True, False] + [False] * 4,
+            "timely": [True] * 12,
+        }
+    )
+    indicators = pd.DataFrame(
+        {
+            "facility_id": ["f1", "f1", "f1"],
+            "service": ["anc1", "anc1", "deliveries"],
+            "shock_id": ["s1", "s2", "s2"],
+            "onset": ["201901", "202003", "202003"],
+            "class": ["interrupted", "not_recovered", "resilient"],
+        }
+    )
+    facilities = pd.DataFrame({"facility_id": ["f1", "f2", "f3"], "name": ["A", "B", "C"]})
+    rows = support_list("a", _config(), indicators, status, facilities)
+    # f1's anc1 row is its latest shock (not recovered after s2), not the older one.
+    assert [(r["facility"], r["reason"], r["services"], r["since"]) for r in rows] == [
+        ("A", "not_recovered", ["anc1"], "2020-03"),
+        ("B", "low_continuity", [], None),
+    ]
+    assert rows[1]["last_reported"] == "2023-03" and rows[1]["continuity"] == 0.5
+    completeness = status.assign(expected=1).rename(columns={"reported": "r"})
+    completeness = completeness.assign(reported=completeness["r"].astype(int), timely=1)
+    kpi = {"alarms": [{"mutual": "M", "year": 2023, "kpi": "collection", "value": 0.2}]}
+    unclear = [{"outcome": "y", "verdict": "not_informative"}]
+    summary = {"cards": [], "more_effects": [], "survey_effects": unclear}
+    acts = {a["action"]: a for a in actions("a", _config(), rows, completeness, kpi, summary)}
+    assert set(acts) == {
+        "support_cscom",
+        "support_reporting",
+        "dq_visit",
+        "kpi_alarm",
+        "evaluate_more",
+    }
+    assert acts["dq_visit"]["districts"] == ["D2"]
+
+
+def _est(outcome, aggregation, estimator, cluster, headline, estimate, **kw):
+    return {
+        "outcome": outcome,
+        "aggregation": aggregation,
+        "estimator": estimator,
+        "cluster": cluster,
+        "headline": headline,
+        "estimate": estimate,
+        "ci_low": kw.get("ci_low", 0.1),
+        "ci_high": kw.get("ci_high", 0.2),
+        "treated_clusters": 1,
+        "clusters": 6,
+        "verdict": kw.get("verdict"),
+        "conditional": cluster != "district",
+    }
+
+
+def test_lead_estimator_leads_and_keeps_the_assignment_verdict():
+    # Bamako: the config's lead (Callaway–Sant'Anna) has only a facility-level row; the
+    # assignment-level TWFE row is not informative (one treated commune), a property
+    # of the design that holds for every estimator. Its interval stays conditional.
+    doc = {
+        "analysis": {"outcomes": ["y"], "data": "facility", "design": "single_start"},
+        "estimates": [
+            _est(
+                "y",
+                "static",
+                "twfe",
+                "district",
+                True,
+                4.8,
+                verdict="not_informative",
+                ci_low=None,
+                ci_high=None,
+            ),
+            _est(
+                "y",
+                "simple",
+                "callaway_santanna",
+                "facility_id",
+                False,
+                3.82,
+                ci_low=-1.0,
+                ci_high=8.3,
+            ),
+        ],
+    }
+    (e,) = brief.headline_effects(doc, {"single_start": "callaway_santanna"})
+    assert (e["estimator"], e["value"]) == ("callaway_santanna", 3.82)
+    assert e["verdict"] == "not_informative"
+    assert e["low"] is None and e["conditional"]["low"] == -1.0
+    (t,) = brief.headline_effects(doc, {"single_start": "twfe"})
+    assert (t["estimator"], t["value"]) == ("twfe", 4.8)
+
+
+# --- on the demo run ----------------------------------------------------------------------
+
+
+def _visible(text: str, *, drop_provenance: bool = True) -> str:
+    """Text a reader sees: no style, scripts, figures or (optionally) provenance."""
+    for tag in ("style", "script", "svg"):
+        text = re.sub(rf"<{tag}\b.*?</{tag}>", " ", text, flags=re.S)
+    if drop_provenance:
+        text = re.sub(r'<section[^>]*id="provenance".*?</section>', " ", text, flags=re.S)
+        text = re.sub(r'<section class="provenance".*?</section>', " ", text, flags=re.S)
+    text = re.sub(r'<a [^>]*class="lang-switch".*?</a>', " ", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+# A number as a reader sees it: signed, grouped by narrow spaces, decimal comma or point.
+NUMBER = re.compile(r"[+−-]?\d+(?:[\u202f\u00a0 ,]\d{3})*(?:[.,]\d+)?\s?%?")
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_brief_number_stands_in_the_technical_report(demo_run: Path, area, lang):
+    reports = demo_run / "reports"
+    brief_text = _visible((reports / f"brief_{area}_{lang}.html").read_text("utf-8"))
+    tech_text = _visible((reports / f"technical_{area}_{lang}.html").read_text("utf-8"))
+    numbers = {m.group(0).strip() for m in NUMBER.finditer(brief_text)}
+    assert len(numbers) > 20, numbers
+    missing = sorted(n for n in numbers if n not in tech_text)
+    assert missing == [], missing
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_section_ids_in_every_report(demo_run: Path, area):
+    for lang in LANGS:
+        for kind, extra in (("brief", ()), ("technical", ("glossary",))):
+            text = (demo_run / "reports" / f"{kind}_{area}_{lang}.html").read_text("utf-8")
+            for sid in SECTIONS + extra:
+                assert f'id="{sid}"' in text, (kind, area, lang, sid)
+    assert (demo_run / "results" / "summary" / f"{area}_support.xlsx").stat().st_size > 0
+
+
+FRENCH_REPORTS = (
+    "brief_{area}_fr.html",
+    "technical_{area}_fr.html",
+    "data_quality_{area}_fr.html",
+    "data_inventory_fr.html",
+)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_french_reports_say_plurals_and_decimal_commas(demo_run: Path, area):
+    for name in FRENCH_REPORTS:
+        text = _visible((demo_run / "reports" / name.format(area=area)).read_text("utf-8"))
+        hedges = re.findall(r"\w\((?:e?s|e)\)|\(\d+ trait", text)
+        assert hedges == [], (name, hedges[:5])
+        points = re.findall(r"\S*\d\.\d\S*", text)
+        assert points == [], (name, points[:10])
+        # Place names in their French form (config areas.<area>.place).
+        assert "à Commune" not in text and "à Bandiagara" not in text, name
