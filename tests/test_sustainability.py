@@ -33,24 +33,40 @@ def demo() -> dict:
 
 
 def test_mutual_kpis_equal_truth(demo: dict) -> None:
-    thresholds = demo["config"]["sustainability"]["kpi_thresholds"]
-    kpis = mutual_kpis(demo["mutuals"], thresholds)
-    wide = kpis.pivot(index=["mutual", "year"], columns="kpi", values="value").reset_index()
+    settings = demo["config"]["sustainability"]
+    kpis = mutual_kpis(demo["mutuals"], settings["kpi_thresholds"], settings["kpi_not_applicable"])
+    keys = ["mutual", "scheme", "year"]
+    wide = kpis.pivot(index=keys, columns="kpi", values="value").reset_index()
     truth = truth_frame(demo["truth"], "mutuals")
-    both = truth.merge(wide, on=["mutual", "year"], suffixes=("_truth", ""))
+    both = truth.merge(wide, on=keys, suffixes=("_truth", ""))
     assert len(both) == len(truth) == len(wide)
     for kpi in KPI_DEFINITIONS:
         got = both[kpi].to_numpy(dtype=float)
         want = both[f"{kpi}_truth"].to_numpy(dtype=float)
         assert np.array_equal(got, want, equal_nan=True), kpi
     empty = kpis[kpis["value"].isna()]
-    assert (empty["reason"] == "zero_denominator").all() and len(empty) > 0
-    assert (empty["status"] == "not_available").all()
+    zero = empty["reason"] == "zero_denominator"
+    assert zero.any() and (empty.loc[zero, "status"] == "not_available").all()
+    # RAMED members pay no contribution: collection and renewal never show as a number.
+    ramed = kpis[kpis["scheme"] == "RAMED+"]
+    na = ramed[ramed["kpi"].isin(settings["kpi_not_applicable"]["RAMED+"])]
+    assert {"renewal", "collection"} <= set(na["kpi"]) and len(ramed) > 0
+    assert na["value"].isna().all() and (na["status"] == "not_applicable").all()
+    assert (empty["reason"].isin(["zero_denominator", "not_applicable"])).all()
+    # Djantoli's count in the Commune III register: 5,760 = 5,563 AMV+ + 197 RAMED+.
+    count = demo["truth"]["djantoli_count"]
+    c3 = demo["mutuals"][
+        (demo["mutuals"]["mutual"] == "Mutuelle de santé de la Commune III")
+        & (demo["mutuals"]["year"] == count["year"])
+    ]
+    got = dict(zip(c3["scheme"], c3["beneficiaries"].astype(int), strict=True))
+    assert got == count["by_scheme"] and sum(got.values()) == 5_760
 
 
 def test_kpi_edge_cases() -> None:
     row = {
         "mutual": "M",
+        "scheme": "AMV",
         "year": 2020,
         "target_population": 0.0,
         "members": 0.0,

@@ -1,7 +1,7 @@
 """Sustainability (DESIGN §8): mutual-insurance KPIs and persistence of programme effects.
 
-Mutual-insurance KPIs, per mutual and year
-------------------------------------------
+Mutual-insurance KPIs, per mutual, scheme and year
+--------------------------------------------------
 ============================  ===================================  =========================
 KPI                           numerator                            denominator
 ============================  ===================================  =========================
@@ -16,7 +16,10 @@ cost_recovery_with_subsidies  contributions_collected + subsidies  claims_paid +
 
 A KPI whose denominator is 0 (a mutual's first year has no renewals due) or whose
 inputs are missing has no value: ``value`` is empty and ``reason`` says why
-(``zero_denominator``, ``missing_input``), and its status is ``not_available``.
+(``zero_denominator``, ``missing_input``), and its status is ``not_available``. A KPI
+that does not apply to a scheme (config ``sustainability.kpi_not_applicable``: RAMED
+members pay no contribution, so collection and renewal mean nothing for them) has no
+value either, status and reason ``not_applicable``: never a zero.
 
 Status: ``good`` when the value lies in the KPI's ``good`` interval, else ``watch``
 when it lies in its ``watch`` interval, else ``alarm`` (intervals closed; ``null``
@@ -69,7 +72,7 @@ KPI_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
-STATUSES = ("good", "watch", "alarm", "not_available")
+STATUSES = ("good", "watch", "alarm", "not_available", "not_applicable")
 
 #: Defaults of config ``sustainability.kpi_thresholds`` (sources in config/README.md).
 DEFAULT_THRESHOLDS: dict[str, dict[str, list[float | None]]] = {
@@ -111,8 +114,9 @@ def kpi_status(
 def mutual_kpis(
     mutuals: pd.DataFrame,
     thresholds: Mapping[str, Mapping[str, Sequence[float | None]]] | None = None,
+    not_applicable: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
-    """DESIGN §8 KPIs per mutual and year, with their status.
+    """DESIGN §8 KPIs per mutual, scheme and year, with their status.
 
     Parameters
     ----------
@@ -122,19 +126,31 @@ def mutual_kpis(
     thresholds
         Per KPI ``{"good": [lo, hi], "watch": [lo, hi]}``; default
         :data:`DEFAULT_THRESHOLDS`.
+    not_applicable
+        Scheme (as written in the registers' ``scheme`` column) -> KPIs that do not
+        apply to it (config ``sustainability.kpi_not_applicable``).
 
     Returns
     -------
     pandas.DataFrame
-        Long table sorted by mutual, year and KPI (definition order): ``mutual, year,
-        kpi, numerator, denominator, value, reason, status``.
+        Long table sorted by mutual, scheme, year and KPI (definition order):
+        ``mutual, scheme, year, kpi, numerator, denominator, value, reason, status``.
     """
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
-    need = {"mutual", "year"} | {c for n, d in KPI_DEFINITIONS.values() for c in n + d}
+    not_applicable = {} if not_applicable is None else not_applicable
+    unknown = sorted({k for ks in not_applicable.values() for k in ks} - set(KPI_DEFINITIONS))
+    if unknown:
+        raise ValueError(
+            f"sustainability.kpi_not_applicable names unknown KPI(s) {unknown}; "
+            f"known: {list(KPI_DEFINITIONS)}"
+        )
+    keys = ["mutual", "scheme", "year"]
+    need = set(keys) | {c for n, d in KPI_DEFINITIONS.values() for c in n + d}
     missing = sorted(need - set(mutuals.columns))
     if missing:
         raise ValueError(f"mutual registers lack column(s) {missing}")
-    base = mutuals.sort_values(["mutual", "year"], kind="mergesort").reset_index(drop=True)
+    base = mutuals.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    scheme = base["scheme"].astype(str).to_numpy()
     parts = []
     for kpi, (num_cols, den_cols) in KPI_DEFINITIONS.items():
         num_parts = base[list(num_cols)].astype(float)
@@ -145,25 +161,33 @@ def mutual_kpis(
         zero = ~missing_in & (den == 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(missing_in | zero, np.nan, num / np.where(den == 0, 1.0, den))
-        reason = np.select([missing_in, zero], ["missing_input", "zero_denominator"], default="")
+        na = np.array([kpi in not_applicable.get(s, ()) for s in scheme], dtype=bool)
+        value = np.where(na, np.nan, value)
+        reason = np.select(
+            [na, missing_in, zero],
+            ["not_applicable", "missing_input", "zero_denominator"],
+            default="",
+        )
+        status = np.where(na, "not_applicable", kpi_status(kpi, value, thresholds)).astype(object)
         parts.append(
             pd.DataFrame(
                 {
                     "mutual": base["mutual"].astype(str).to_numpy(),
+                    "scheme": scheme,
                     "year": base["year"].astype("int64").to_numpy(),
                     "kpi": kpi,
                     "numerator": num,
                     "denominator": den,
                     "value": value,
                     "reason": reason.astype(object),
-                    "status": kpi_status(kpi, value, thresholds),
+                    "status": status,
                 }
             )
         )
     out = pd.concat(parts, ignore_index=True)
     order = {k: i for i, k in enumerate(KPI_DEFINITIONS)}
     out["_k"] = out["kpi"].map(order)
-    out = out.sort_values(["mutual", "year", "_k"], kind="mergesort").drop(columns="_k")
+    out = out.sort_values([*keys, "_k"], kind="mergesort").drop(columns="_k")
     return out.reset_index(drop=True)
 
 

@@ -124,6 +124,7 @@ def test_kpi_watch_latest_year_and_alarms():
     kpis = pd.DataFrame(
         {
             "mutual": ["M"] * 4,
+            "scheme": ["AMV"] * 4,
             "year": [2020, 2020, 2021, 2021],
             "kpi": ["renewal", "collection"] * 2,
             "value": [0.9, 0.95, 0.4, None],
@@ -131,10 +132,10 @@ def test_kpi_watch_latest_year_and_alarms():
         }
     )
     out = brief.kpi_watch(kpis, ["M"], {"renewal": {"good": [0.7, None]}})
-    assert out["mutuals"] == [{"mutual": "M", "year": 2021}]
+    assert out["mutuals"] == [{"mutual": "M — AMV", "year": 2021}]
     assert [c["status"] for r in out["rows"] for c in r["cells"]] == ["alarm", "not_available"]
     assert out["rows"][0]["good"] == {"low": 0.7, "high": None}
-    assert out["alarms"] == [{"mutual": "M", "year": 2021, "kpi": "renewal", "value": 0.4}]
+    assert out["alarms"] == [{"mutual": "M — AMV", "year": 2021, "kpi": "renewal", "value": 0.4}]
 
 
 def test_pdf_page_count_and_determinism(tmp_path: Path):

@@ -30,7 +30,9 @@ rule mutual_kpis:
     conda:
         ENV
     params:
-        config=subset("sustainability.kpi_thresholds"),
+        config=subset(
+            "sustainability.kpi_thresholds", "sustainability.kpi_not_applicable"
+        ),
         languages=LANGS,
         code=code("mutual_kpis.py"),
     script:

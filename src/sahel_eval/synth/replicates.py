@@ -187,8 +187,8 @@ def replicate(d: Design, seed: int) -> Replicate:
     The seed alone fixes the draws (independent streams for the district-month shocks,
     the counts and the surveys), whichever process runs it.
     """
-    rng_noise, rng_cnt, rng_srv = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    rng_noise, rng_cnt, rng_srv, rng_items = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     model = d.model
     noise = facility_model.district_month_noise(
@@ -199,7 +199,7 @@ def replicate(d: Design, seed: int) -> Replicate:
     # Mopti's rounds only: the Monte Carlo analyses the Mopti survey (Bamako's single
     # treated commune makes its survey 2×2 not informative at the assignment level).
     rounds = [
-        surveys.make_round(y, scale, rng_srv, d.district_effects, areas=("Mopti",))
+        surveys.make_round(y, scale, rng_srv, d.district_effects, rng_items, areas=("Mopti",))
         for y in SURVEY_ROUNDS
     ]
     _, survey_effects = truth.survey_truth(rounds)

@@ -48,6 +48,9 @@ class AnalysisSettings:
         Longest run of unreported months of a CSCOM in the balanced subsample of the
         robustness rows (``did.balanced_max_gap``).
 
+    person_weighted
+        Survey outcomes weighted by household size × sampling weight
+        (``survey.person_weighted``; SDG 3.8.2 is a share of people).
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
         (programmatic use only) computes no sensitivity.
@@ -65,6 +68,7 @@ class AnalysisSettings:
     outcomes: Mapping[str, OutcomeSetting] | None = field(default=None, hash=False)
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
     balanced_max_gap: int = 2
+    person_weighted: tuple[str, ...] = ()
 
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
@@ -85,10 +89,10 @@ class AnalysisSettings:
         """Settings from the schema-validated config, defaults filled in.
 
         Reads ``reporting.test_level``, ``reporting.primary_outcomes``,
-        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*`` and
-        ``sustainability.persistence_months`` by indexing: ``config`` may
-        hold only the sections a rule declares, and a missing key must raise a KeyError
-        naming it rather than fall back to a default the schema does not see.
+        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*``,
+        ``survey.person_weighted`` and ``sustainability.persistence_months`` by
+        indexing: ``config`` may hold only the sections a rule declares, and a missing
+        key must raise a KeyError naming it rather than fall back to a default the schema does not see.
         """
         seeds, did = config["seeds"], config["did"]
         return cls(
@@ -107,4 +111,5 @@ class AnalysisSettings:
                 k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
             },
             sensitivity=dict(did["sensitivity"]),
+            person_weighted=tuple(config["survey"]["person_weighted"]),
         )
