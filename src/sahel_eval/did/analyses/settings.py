@@ -92,7 +92,8 @@ class AnalysisSettings:
         ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*``,
         ``survey.person_weighted`` and ``sustainability.persistence_months`` by
         indexing: ``config`` may hold only the sections a rule declares, and a missing
-        key must raise a KeyError naming it rather than fall back to a default the schema does not see.
+        key must raise a KeyError naming it rather than fall back to a default the
+        schema does not see.
         """
         seeds, did = config["seeds"], config["did"]
         return cls(
