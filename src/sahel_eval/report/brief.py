@@ -30,7 +30,13 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.report.brief_sections import _num, _ym, kpi_watch, resilience_rows
+from sahel_eval.report.brief_sections import (
+    _num,
+    _ym,
+    kpi_watch,
+    resilience_rows,
+    survey_groups,
+)
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
@@ -309,7 +315,8 @@ def brief_context(
             "add one to config analyses or pass results/estimates/<analysis>.json"
         )
     fac_effects = headline_effects(facility) if facility else []
-    sur_effects = headline_effects(survey) if survey else []
+    groups = survey_groups(headline_effects(survey) if survey else [], config["survey"])
+    sur_effects = groups["care"]
     programme = (facility or survey)["analysis"].get("programme", "")
     service = config["resilience"]["essential_services"][0]
     mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
@@ -322,6 +329,8 @@ def brief_context(
         "cards": fac_effects[:N_CARDS],
         "more_effects": fac_effects[N_CARDS:],
         "survey_effects": sur_effects,
+        "covered_effects": groups["covered"],
+        "cost_effects": groups["costs"],
         "facility_caveats": _analysis_caveats(facility) if facility else None,
         "survey_caveats": _analysis_caveats(survey) if survey else None,
         "persistence": _persistence_line(persistence, area, fac_effects),

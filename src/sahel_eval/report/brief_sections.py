@@ -13,7 +13,13 @@ import pandas as pd
 
 from sahel_eval.report.mutual_areas import register_columns
 
-__all__ = ["KPI_STATUSES", "RESILIENCE_CLASSES", "kpi_watch", "resilience_rows"]
+__all__ = [
+    "KPI_STATUSES",
+    "RESILIENCE_CLASSES",
+    "kpi_watch",
+    "resilience_rows",
+    "survey_groups",
+]
 
 # Classes of the resilience stage, in the order a reader meets them (best first).
 RESILIENCE_CLASSES = ("resilient", "recovered", "not_recovered", "interrupted", "not_assessable")
@@ -168,3 +174,19 @@ def kpi_watch(
                 )
         table.append({"kpi": kpi, "good": _range(thresholds, kpi), "cells": cells})
     return {"mutuals": cols, "rows": table, "alarms": alarms}
+
+
+def survey_groups(
+    effects: Sequence[Mapping[str, Any]], survey: Mapping[str, Any]
+) -> dict[str, list[Mapping[str, Any]]]:
+    """Survey effects split for the brief: ``covered`` (who is covered, by scheme: the
+    outcomes of ``survey.scheme_coverage``, ``coverage_none``, ``any_insurance``),
+    ``costs`` (what care costs households: catastrophic spending at every threshold,
+    forgone care) and ``care`` (the rest: use and quality of care), each in file order."""
+    covered = {*survey["scheme_coverage"], "coverage_none", "any_insurance"}
+    costs = {"catastrophic_spending", *survey["catastrophic_thresholds"], "forgone_care_cost"}
+    out: dict[str, list[Mapping[str, Any]]] = {"care": [], "covered": [], "costs": []}
+    for e in effects:
+        o = e["outcome"]
+        out["covered" if o in covered else "costs" if o in costs else "care"].append(e)
+    return out
