@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 from demo_panels import RAW, demo_tables, truth_frame
 
+from sahel_eval import ingest
+from sahel_eval.clean.survey import clean_survey_rounds
+from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.did import att_gt
 from sahel_eval.did.analyses import (
     FACILITY_ATT_GT,
@@ -29,7 +32,22 @@ from sahel_eval.sustainability import (
 def demo() -> dict:
     # The demo data are committed: their absence is a broken checkout, not a skip.
     assert (RAW / "truth.json").is_file(), "data/raw/truth.json missing (make demo-data)"
-    return demo_tables()
+    tables = demo_tables()
+    config = tables["config"]
+    facilities = ingest.ingest_facilities(config)
+    programmes = ingest.ingest_programmes(config, facility_ids=facilities["orgunit_uid"])
+    settings = SurveySettings.from_config(config, programme_districts(programmes, facilities))
+    parts = [
+        ingest.ingest_survey(config, year=r["year"], unit="households")
+        for r in config["inputs"]["surveys"]
+    ]
+    households = clean_survey_rounds(
+        parts,
+        unit="households",
+        variables=config["survey"]["variables"]["households"],
+        settings=settings,
+    )
+    return {**tables, "households": households}
 
 
 def test_mutual_kpis_equal_truth(demo: dict) -> None:
@@ -78,6 +96,8 @@ def test_kpi_edge_cases() -> None:
         "claims_paid": 60.0,
         "admin_costs": 20.0,
         "subsidies": 10.0,
+        "contribution_per_beneficiary": 3.0,
+        "consumption_per_person": 100.0,
     }
     k = mutual_kpis(pd.DataFrame([row])).set_index("kpi")
     assert k.loc["penetration", "reason"] == "zero_denominator"
@@ -86,6 +106,7 @@ def test_kpi_edge_cases() -> None:
     assert k.loc["claims_ratio", "value"] == 0.75 and k.loc["claims_ratio", "status"] == "good"
     assert k.loc["cost_recovery", "value"] == 1.0
     assert k.loc["cost_recovery_with_subsidies", "value"] == 90 / 80
+    assert k.loc["affordability", "value"] == 0.03 and k.loc["affordability", "status"] == "good"
 
 
 def test_status_bands_are_closed_and_two_sided() -> None:

@@ -12,7 +12,13 @@ claims_ratio                  claims_paid                          contributions
 operating_cost_ratio          admin_costs                          contributions_collected
 cost_recovery                 contributions_collected              claims_paid + admin_costs
 cost_recovery_with_subsidies  contributions_collected + subsidies  claims_paid + admin_costs
+affordability                 contribution_per_beneficiary         consumption_per_person
 ============================  ===================================  =========================
+
+``consumption_per_person`` (:func:`consumption_per_person`) is annual household
+consumption per person in the mutual's area (config ``mutuals.areas``) from the latest
+survey round up to the register's year: Σ weight × consumption ÷ Σ weight × household
+size, the person-weighted mean of DESIGN §4.
 
 A KPI whose denominator is 0 (a mutual's first year has no renewals due) or whose
 inputs are missing has no value: ``value`` is empty and ``reason`` says why
@@ -52,6 +58,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "KPI_DEFINITIONS",
     "STATUSES",
+    "consumption_per_person",
     "kpi_status",
     "mutual_kpis",
     "PERSISTENCE_COLUMNS",
@@ -70,6 +77,7 @@ KPI_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("contributions_collected", "subsidies"),
         ("claims_paid", "admin_costs"),
     ),
+    "affordability": (("contribution_per_beneficiary",), ("consumption_per_person",)),
 }
 
 STATUSES = ("good", "watch", "alarm", "not_available", "not_applicable")
@@ -83,6 +91,7 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, list[float | None]]] = {
     "operating_cost_ratio": {"good": [None, 0.15], "watch": [None, 0.2]},
     "cost_recovery": {"good": [1.0, None], "watch": [0.9, None]},
     "cost_recovery_with_subsidies": {"good": [1.0, None], "watch": [0.9, None]},
+    "affordability": {"good": [None, 0.03], "watch": [None, 0.05]},
 }
 
 
@@ -111,6 +120,45 @@ def kpi_status(
     ).astype(object)
 
 
+def consumption_per_person(
+    mutuals: pd.DataFrame, households: pd.DataFrame, areas: Mapping[str, str]
+) -> pd.Series:
+    """Annual consumption per person behind each register row (NaN where unknown).
+
+    Parameters
+    ----------
+    mutuals
+        Canonical register table (``mutual``, ``year``).
+    households
+        ``results/clean/survey_households.parquet`` (``area, year, weight,
+        consumption, household_size``).
+    areas
+        Config ``mutuals.areas``: mutual name -> area key; a mutual not listed has no
+        consumption (its affordability is ``not_available``).
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``mutuals``: Σ w·consumption ÷ Σ w·size over the area's households
+        of the latest round whose year is ≤ the row's year (NaN before the first round).
+    """
+    h = households.dropna(subset=["consumption", "household_size"])
+    h = h[h["household_size"] > 0]
+    sums = (
+        h.assign(wc=h["weight"] * h["consumption"], ws=h["weight"] * h["household_size"])
+        .groupby(["area", "year"])[["wc", "ws"]]
+        .sum()
+    )
+    per_person = (sums["wc"] / sums["ws"]).to_dict()
+    rounds = sorted({int(y) for _, y in per_person})
+    out = []
+    for m, y in zip(mutuals["mutual"], mutuals["year"], strict=True):
+        past = [r for r in rounds if r <= int(y)]
+        area = areas.get(str(m))
+        out.append(per_person.get((area, past[-1]), np.nan) if past and area else np.nan)
+    return pd.Series(out, index=mutuals.index, dtype=float)
+
+
 def mutual_kpis(
     mutuals: pd.DataFrame,
     thresholds: Mapping[str, Mapping[str, Sequence[float | None]]] | None = None,
@@ -122,7 +170,8 @@ def mutual_kpis(
     ----------
     mutuals
         Canonical register table (``results/clean/mutuals.parquet``): ``mutual,
-        year`` and the amounts of :data:`KPI_DEFINITIONS`.
+        scheme, year`` and the amounts of :data:`KPI_DEFINITIONS`, with
+        ``consumption_per_person`` (:func:`consumption_per_person`) added.
     thresholds
         Per KPI ``{"good": [lo, hi], "watch": [lo, hi]}``; default
         :data:`DEFAULT_THRESHOLDS`.

@@ -7,13 +7,18 @@ from sahel_eval.figures.style import save_svg
 from sahel_eval.figures.sustainability import kpi_trends_figure
 from sahel_eval.io.outputs import write_csv
 from sahel_eval.rule_runner import run_rule
-from sahel_eval.sustainability import mutual_kpis
+from sahel_eval.sustainability import consumption_per_person, mutual_kpis
 
 
 def main(smk) -> None:
     settings = smk.params.config["sustainability"]
     thresholds = settings["kpi_thresholds"]
-    table = mutual_kpis(pd.read_parquet(smk.input[0]), thresholds, settings["kpi_not_applicable"])
+    registers = pd.read_parquet(smk.input.mutuals)
+    households = pd.read_parquet(smk.input.households)
+    registers["consumption_per_person"] = consumption_per_person(
+        registers, households, smk.params.config["mutuals"]["areas"]
+    )
+    table = mutual_kpis(registers, thresholds, settings["kpi_not_applicable"])
     write_csv(table, smk.output.kpis)
     # The figure reads the table as written (rounded), as it did from its own job.
     kpis = pd.read_csv(smk.output.kpis)

@@ -199,13 +199,14 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             )
 
     registers = mutuals.make_registers(rng_mut)
+    consumption = mutuals.consumption_per_person({r.year: r.households for r in rounds})
     mutual_kpis = []
     for stem, (fmt, frame) in registers.items():
         if fmt == "csv":
             write_csv(frame, out / "mutuals" / f"{stem}.csv")
         else:
             write_xlsx(frame, out / "mutuals" / f"{stem}.xlsx", sheet="registre")
-        mutual_kpis += mutuals.kpis(frame)
+        mutual_kpis += mutuals.kpis(frame, consumption)
 
     timely = _timely(exp.completeness, model)
     eff, persistence = truth.effects(model)

@@ -36,11 +36,24 @@ MUTUALS = (
         (("AMV+", 180_000, 6_000, 200), ("RAMED+", 9_000, 0, 20)),
     ),
 )
+# The area of each mutual (config ``mutuals.areas``), for affordability.
+AREA = {
+    "Mutuelle interprofessionnelle des agriculteurs de Mopti": "Mopti",
+    "Mutuelle interprofessionnelle des artisans et commerçants du secteur informel": "Mopti",
+    "Mutuelle de santé de la Commune III": "Bamako",
+}
 # Djantoli's count at its end (programme documents): 5,760 covered = 5,563 + 197.
 DJANTOLI_COUNT = {"year": 2019, "AMV+": (1_325, 5_563), "RAMED+": (61, 197)}
 # RAMED members pay no contribution (DESIGN §4): these KPIs do not apply to them.
 NOT_APPLICABLE = {
-    "RAMED+": ("renewal", "collection", "claims_ratio", "operating_cost_ratio", "cost_recovery")
+    "RAMED+": (
+        "renewal",
+        "collection",
+        "claims_ratio",
+        "operating_cost_ratio",
+        "cost_recovery",
+        "affordability",
+    )
 }
 RAMED_START = 2017  # RAMED+ enrolment through the mutual began with Djantoli
 YEARS = range(2015, 2024)
@@ -139,9 +152,32 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
 
 
-def kpis(register: pd.DataFrame) -> list[dict]:
+def consumption_per_person(households: dict[int, pd.DataFrame]) -> dict[tuple[str, int], float]:
+    """(area, round year) -> Σ weight × consumption ÷ Σ weight × household size, from the
+    households' recode files (DESIGN §4: consumption per person, person-weighted)."""
+    out = {}
+    for year, hh in households.items():
+        w = hh["hv005"] / 1e6
+        for code, area in ((5, "Mopti"), (9, "Bamako")):
+            a = (hh["hv024"] == code) & (hh["hv009"] > 0)
+            if a.any():
+                out[(area, year)] = float(
+                    (w[a] * hh.loc[a, "shconso"]).sum() / (w[a] * hh.loc[a, "hv009"]).sum()
+                )
+    return out
+
+
+def _affordability(x, consumption: dict[tuple[str, int], float]) -> float | None:
+    rounds = [y for a, y in consumption if a == AREA[x.mutual] and y <= x.year]
+    if not rounds:
+        return None
+    return x.contribution_per_beneficiary / consumption[(AREA[x.mutual], max(rounds))]
+
+
+def kpis(register: pd.DataFrame, consumption: dict[tuple[str, int], float]) -> list[dict]:
     """DESIGN §8 KPIs per mutual, scheme and year (None where a denominator is zero or
-    the KPI does not apply to the scheme, which ``not_applicable`` lists)."""
+    the KPI does not apply to the scheme, which ``not_applicable`` lists);
+    ``consumption`` as :func:`consumption_per_person`."""
     r = register.rename(columns={v: k for k, v in COLUMNS.items()})
     out = []
     for x in r.itertuples(index=False):
@@ -155,6 +191,7 @@ def kpis(register: pd.DataFrame) -> list[dict]:
             "operating_cost_ratio": _ratio(x.admin_costs, x.contributions_collected),
             "cost_recovery": _ratio(x.contributions_collected, costs),
             "cost_recovery_with_subsidies": _ratio(x.contributions_collected + x.subsidies, costs),
+            "affordability": _affordability(x, consumption),
         }
         out.append(
             {
