@@ -52,7 +52,12 @@ def demo() -> dict:
 
 def test_mutual_kpis_equal_truth(demo: dict) -> None:
     settings = demo["config"]["sustainability"]
-    kpis = mutual_kpis(demo["mutuals"], settings["kpi_thresholds"], settings["kpi_not_applicable"])
+    registers = demo["mutuals"].assign(
+        consumption_per_person=consumption_per_person(
+            demo["mutuals"], demo["households"], demo["config"]["mutuals"]["areas"]
+        )
+    )
+    kpis = mutual_kpis(registers, settings["kpi_thresholds"], settings["kpi_not_applicable"])
     keys = ["mutual", "scheme", "year"]
     wide = kpis.pivot(index=keys, columns="kpi", values="value").reset_index()
     truth = truth_frame(demo["truth"], "mutuals")
