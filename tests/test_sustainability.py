@@ -22,6 +22,7 @@ from sahel_eval.sustainability import (
     DEFAULT_THRESHOLDS,
     KPI_DEFINITIONS,
     PERSISTENCE_COLUMNS,
+    consumption_per_person,
     kpi_status,
     mutual_kpis,
     persistence_table,
