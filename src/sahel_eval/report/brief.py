@@ -316,7 +316,9 @@ def brief_context(
         )
     fac_effects = headline_effects(facility) if facility else []
     groups = survey_groups(headline_effects(survey) if survey else [], config["survey"])
-    sur_effects = groups["care"]
+    # Every survey outcome goes to the compact tables of brief_covered_costs.html.j2
+    # (use and quality of care; who is covered; what care costs): two A4 pages.
+    sur_effects: list = []
     programme = (facility or survey)["analysis"].get("programme", "")
     service = config["resilience"]["essential_services"][0]
     mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
@@ -329,6 +331,7 @@ def brief_context(
         "cards": fac_effects[:N_CARDS],
         "more_effects": fac_effects[N_CARDS:],
         "survey_effects": sur_effects,
+        "care_effects": groups["care"],
         "covered_effects": groups["covered"],
         "cost_effects": groups["costs"],
         "facility_caveats": _analysis_caveats(facility) if facility else None,
