@@ -26,6 +26,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
+# The two I3S mutuals of Mopti (farmers; artisans and traders).
+MOPTI_REGISTERS = ("mutuelle_agriculteurs.csv", "mutuelle_artisans_commercants.xlsx")
 LAST_PERIOD = "201712"
 PER_DISTRICT = 2
 STAMP = dt.datetime(2024, 1, 1)
@@ -90,12 +92,8 @@ def build_mini_demo(root: Path) -> dict[str, Any]:
         )
     mutuals = root / "mutuals"
     mutuals.mkdir(exist_ok=True)
-    (mutuals / "mutuelle_bandiagara.csv").write_bytes(
-        (RAW / "mutuals" / "mutuelle_bandiagara.csv").read_bytes()
-    )
-    (mutuals / "mutuelle_mopti.xlsx").write_bytes(
-        (RAW / "mutuals" / "mutuelle_mopti.xlsx").read_bytes()
-    )
+    for name in MOPTI_REGISTERS:
+        (mutuals / name).write_bytes((RAW / "mutuals" / name).read_bytes())
     with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
         config = yaml.safe_load(fh)
     config["inputs"] = {
@@ -110,7 +108,7 @@ def build_mini_demo(root: Path) -> dict[str, Any]:
                 ],
             }
         ],
-        "mutuals": [str(mutuals / "mutuelle_bandiagara.csv"), str(mutuals / "mutuelle_mopti.xlsx")],
+        "mutuals": [str(mutuals / name) for name in MOPTI_REGISTERS],
     }
     return config
 

@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 from demo_panels import RAW, demo_tables, truth_frame
 
+from sahel_eval import ingest
+from sahel_eval.clean.survey import clean_survey_rounds
+from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.did import att_gt
 from sahel_eval.did.analyses import (
     FACILITY_ATT_GT,
@@ -19,6 +22,7 @@ from sahel_eval.sustainability import (
     DEFAULT_THRESHOLDS,
     KPI_DEFINITIONS,
     PERSISTENCE_COLUMNS,
+    consumption_per_person,
     kpi_status,
     mutual_kpis,
     persistence_table,
@@ -29,28 +33,64 @@ from sahel_eval.sustainability import (
 def demo() -> dict:
     # The demo data are committed: their absence is a broken checkout, not a skip.
     assert (RAW / "truth.json").is_file(), "data/raw/truth.json missing (make demo-data)"
-    return demo_tables()
+    tables = demo_tables()
+    config = tables["config"]
+    facilities = ingest.ingest_facilities(config)
+    programmes = ingest.ingest_programmes(config, facility_ids=facilities["orgunit_uid"])
+    settings = SurveySettings.from_config(config, programme_districts(programmes, facilities))
+    parts = [
+        ingest.ingest_survey(config, year=r["year"], unit="households")
+        for r in config["inputs"]["surveys"]
+    ]
+    households = clean_survey_rounds(
+        parts,
+        unit="households",
+        variables=config["survey"]["variables"]["households"],
+        settings=settings,
+    )
+    return {**tables, "households": households}
 
 
 def test_mutual_kpis_equal_truth(demo: dict) -> None:
-    thresholds = demo["config"]["sustainability"]["kpi_thresholds"]
-    kpis = mutual_kpis(demo["mutuals"], thresholds)
-    wide = kpis.pivot(index=["mutual", "year"], columns="kpi", values="value").reset_index()
+    settings = demo["config"]["sustainability"]
+    registers = demo["mutuals"].assign(
+        consumption_per_person=consumption_per_person(
+            demo["mutuals"], demo["households"], demo["config"]["mutuals"]["areas"]
+        )
+    )
+    kpis = mutual_kpis(registers, settings["kpi_thresholds"], settings["kpi_not_applicable"])
+    keys = ["mutual", "scheme", "year"]
+    wide = kpis.pivot(index=keys, columns="kpi", values="value").reset_index()
     truth = truth_frame(demo["truth"], "mutuals")
-    both = truth.merge(wide, on=["mutual", "year"], suffixes=("_truth", ""))
+    both = truth.merge(wide, on=keys, suffixes=("_truth", ""))
     assert len(both) == len(truth) == len(wide)
     for kpi in KPI_DEFINITIONS:
         got = both[kpi].to_numpy(dtype=float)
         want = both[f"{kpi}_truth"].to_numpy(dtype=float)
         assert np.array_equal(got, want, equal_nan=True), kpi
     empty = kpis[kpis["value"].isna()]
-    assert (empty["reason"] == "zero_denominator").all() and len(empty) > 0
-    assert (empty["status"] == "not_available").all()
+    zero = empty["reason"] == "zero_denominator"
+    assert zero.any() and (empty.loc[zero, "status"] == "not_available").all()
+    # RAMED members pay no contribution: collection and renewal never show as a number.
+    ramed = kpis[kpis["scheme"] == "RAMED+"]
+    na = ramed[ramed["kpi"].isin(settings["kpi_not_applicable"]["RAMED+"])]
+    assert {"renewal", "collection"} <= set(na["kpi"]) and len(ramed) > 0
+    assert na["value"].isna().all() and (na["status"] == "not_applicable").all()
+    assert (empty["reason"].isin(["zero_denominator", "not_applicable"])).all()
+    # Djantoli's count in the Commune III register: 5,760 = 5,563 AMV+ + 197 RAMED+.
+    count = demo["truth"]["djantoli_count"]
+    c3 = demo["mutuals"][
+        (demo["mutuals"]["mutual"] == "Mutuelle de santé de la Commune III")
+        & (demo["mutuals"]["year"] == count["year"])
+    ]
+    got = dict(zip(c3["scheme"], c3["beneficiaries"].astype(int), strict=True))
+    assert got == count["by_scheme"] and sum(got.values()) == 5_760
 
 
 def test_kpi_edge_cases() -> None:
     row = {
         "mutual": "M",
+        "scheme": "AMV",
         "year": 2020,
         "target_population": 0.0,
         "members": 0.0,
@@ -62,6 +102,8 @@ def test_kpi_edge_cases() -> None:
         "claims_paid": 60.0,
         "admin_costs": 20.0,
         "subsidies": 10.0,
+        "contribution_per_beneficiary": 3.0,
+        "consumption_per_person": 100.0,
     }
     k = mutual_kpis(pd.DataFrame([row])).set_index("kpi")
     assert k.loc["penetration", "reason"] == "zero_denominator"
@@ -70,6 +112,7 @@ def test_kpi_edge_cases() -> None:
     assert k.loc["claims_ratio", "value"] == 0.75 and k.loc["claims_ratio", "status"] == "good"
     assert k.loc["cost_recovery", "value"] == 1.0
     assert k.loc["cost_recovery_with_subsidies", "value"] == 90 / 80
+    assert k.loc["affordability", "value"] == 0.03 and k.loc["affordability", "status"] == "good"
 
 
 def test_status_bands_are_closed_and_two_sided() -> None:

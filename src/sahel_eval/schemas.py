@@ -219,6 +219,7 @@ def mutuals_schema() -> pa.DataFrameSchema:
     amounts = REGISTER_AMOUNTS
     columns: dict[str, pa.Column] = {
         "mutual": _text(),
+        "scheme": _text(),
         "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
     }
     for name in amounts:
@@ -228,7 +229,7 @@ def mutuals_schema() -> pa.DataFrameSchema:
     columns["source_file"] = _text()
     return pa.DataFrameSchema(
         columns,
-        unique=["mutual", "year"],
+        unique=["mutual", "scheme", "year"],
         report_duplicates="all",
         strict=True,
         name="mutuals",

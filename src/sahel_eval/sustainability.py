@@ -1,7 +1,7 @@
 """Sustainability (DESIGN §8): mutual-insurance KPIs and persistence of programme effects.
 
-Mutual-insurance KPIs, per mutual and year
-------------------------------------------
+Mutual-insurance KPIs, per mutual, scheme and year
+--------------------------------------------------
 ============================  ===================================  =========================
 KPI                           numerator                            denominator
 ============================  ===================================  =========================
@@ -12,11 +12,20 @@ claims_ratio                  claims_paid                          contributions
 operating_cost_ratio          admin_costs                          contributions_collected
 cost_recovery                 contributions_collected              claims_paid + admin_costs
 cost_recovery_with_subsidies  contributions_collected + subsidies  claims_paid + admin_costs
+affordability                 contribution_per_beneficiary         consumption_per_person
 ============================  ===================================  =========================
+
+``consumption_per_person`` (:func:`consumption_per_person`) is annual household
+consumption per person in the mutual's area (config ``mutuals.areas``) from the latest
+survey round up to the register's year: Σ weight × consumption ÷ Σ weight × household
+size, the person-weighted mean of DESIGN §4.
 
 A KPI whose denominator is 0 (a mutual's first year has no renewals due) or whose
 inputs are missing has no value: ``value`` is empty and ``reason`` says why
-(``zero_denominator``, ``missing_input``), and its status is ``not_available``.
+(``zero_denominator``, ``missing_input``), and its status is ``not_available``. A KPI
+that does not apply to a scheme (config ``sustainability.kpi_not_applicable``: RAMED
+members pay no contribution, so collection and renewal mean nothing for them) has no
+value either, status and reason ``not_applicable``: never a zero.
 
 Status: ``good`` when the value lies in the KPI's ``good`` interval, else ``watch``
 when it lies in its ``watch`` interval, else ``alarm`` (intervals closed; ``null``
@@ -49,6 +58,7 @@ __all__ = [
     "DEFAULT_THRESHOLDS",
     "KPI_DEFINITIONS",
     "STATUSES",
+    "consumption_per_person",
     "kpi_status",
     "mutual_kpis",
     "PERSISTENCE_COLUMNS",
@@ -67,9 +77,10 @@ KPI_DEFINITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("contributions_collected", "subsidies"),
         ("claims_paid", "admin_costs"),
     ),
+    "affordability": (("contribution_per_beneficiary",), ("consumption_per_person",)),
 }
 
-STATUSES = ("good", "watch", "alarm", "not_available")
+STATUSES = ("good", "watch", "alarm", "not_available", "not_applicable")
 
 #: Defaults of config ``sustainability.kpi_thresholds`` (sources in config/README.md).
 DEFAULT_THRESHOLDS: dict[str, dict[str, list[float | None]]] = {
@@ -80,6 +91,7 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, list[float | None]]] = {
     "operating_cost_ratio": {"good": [None, 0.15], "watch": [None, 0.2]},
     "cost_recovery": {"good": [1.0, None], "watch": [0.9, None]},
     "cost_recovery_with_subsidies": {"good": [1.0, None], "watch": [0.9, None]},
+    "affordability": {"good": [None, 0.03], "watch": [None, 0.05]},
 }
 
 
@@ -108,33 +120,86 @@ def kpi_status(
     ).astype(object)
 
 
+def consumption_per_person(
+    mutuals: pd.DataFrame, households: pd.DataFrame, areas: Mapping[str, str]
+) -> pd.Series:
+    """Annual consumption per person behind each register row (NaN where unknown).
+
+    Parameters
+    ----------
+    mutuals
+        Canonical register table (``mutual``, ``year``).
+    households
+        ``results/clean/survey_households.parquet`` (``area, year, weight,
+        consumption, household_size``).
+    areas
+        Config ``mutuals.areas``: mutual name -> area key; a mutual not listed has no
+        consumption (its affordability is ``not_available``).
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``mutuals``: Σ w·consumption ÷ Σ w·size over the area's households
+        of the latest round whose year is ≤ the row's year (NaN before the first round).
+    """
+    h = households.dropna(subset=["consumption", "household_size"])
+    h = h[h["household_size"] > 0]
+    sums = (
+        h.assign(wc=h["weight"] * h["consumption"], ws=h["weight"] * h["household_size"])
+        .groupby(["area", "year"])[["wc", "ws"]]
+        .sum()
+    )
+    per_person = (sums["wc"] / sums["ws"]).to_dict()
+    rounds = sorted({int(y) for _, y in per_person})
+    out = []
+    for m, y in zip(mutuals["mutual"], mutuals["year"], strict=True):
+        past = [r for r in rounds if r <= int(y)]
+        area = areas.get(str(m))
+        out.append(per_person.get((area, past[-1]), np.nan) if past and area else np.nan)
+    return pd.Series(out, index=mutuals.index, dtype=float)
+
+
 def mutual_kpis(
     mutuals: pd.DataFrame,
     thresholds: Mapping[str, Mapping[str, Sequence[float | None]]] | None = None,
+    not_applicable: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
-    """DESIGN §8 KPIs per mutual and year, with their status.
+    """DESIGN §8 KPIs per mutual, scheme and year, with their status.
 
     Parameters
     ----------
     mutuals
         Canonical register table (``results/clean/mutuals.parquet``): ``mutual,
-        year`` and the amounts of :data:`KPI_DEFINITIONS`.
+        scheme, year`` and the amounts of :data:`KPI_DEFINITIONS`, with
+        ``consumption_per_person`` (:func:`consumption_per_person`) added.
     thresholds
         Per KPI ``{"good": [lo, hi], "watch": [lo, hi]}``; default
         :data:`DEFAULT_THRESHOLDS`.
+    not_applicable
+        Scheme (as written in the registers' ``scheme`` column) -> KPIs that do not
+        apply to it (config ``sustainability.kpi_not_applicable``).
 
     Returns
     -------
     pandas.DataFrame
-        Long table sorted by mutual, year and KPI (definition order): ``mutual, year,
-        kpi, numerator, denominator, value, reason, status``.
+        Long table sorted by mutual, scheme, year and KPI (definition order):
+        ``mutual, scheme, year, kpi, numerator, denominator, value, reason, status``.
     """
     thresholds = DEFAULT_THRESHOLDS if thresholds is None else thresholds
-    need = {"mutual", "year"} | {c for n, d in KPI_DEFINITIONS.values() for c in n + d}
+    not_applicable = {} if not_applicable is None else not_applicable
+    unknown = sorted({k for ks in not_applicable.values() for k in ks} - set(KPI_DEFINITIONS))
+    if unknown:
+        raise ValueError(
+            f"sustainability.kpi_not_applicable names unknown KPI(s) {unknown}; "
+            f"known: {list(KPI_DEFINITIONS)}"
+        )
+    keys = ["mutual", "scheme", "year"]
+    need = set(keys) | {c for n, d in KPI_DEFINITIONS.values() for c in n + d}
     missing = sorted(need - set(mutuals.columns))
     if missing:
         raise ValueError(f"mutual registers lack column(s) {missing}")
-    base = mutuals.sort_values(["mutual", "year"], kind="mergesort").reset_index(drop=True)
+    base = mutuals.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    scheme = base["scheme"].astype(str).to_numpy()
     parts = []
     for kpi, (num_cols, den_cols) in KPI_DEFINITIONS.items():
         num_parts = base[list(num_cols)].astype(float)
@@ -145,25 +210,33 @@ def mutual_kpis(
         zero = ~missing_in & (den == 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(missing_in | zero, np.nan, num / np.where(den == 0, 1.0, den))
-        reason = np.select([missing_in, zero], ["missing_input", "zero_denominator"], default="")
+        na = np.array([kpi in not_applicable.get(s, ()) for s in scheme], dtype=bool)
+        value = np.where(na, np.nan, value)
+        reason = np.select(
+            [na, missing_in, zero],
+            ["not_applicable", "missing_input", "zero_denominator"],
+            default="",
+        )
+        status = np.where(na, "not_applicable", kpi_status(kpi, value, thresholds)).astype(object)
         parts.append(
             pd.DataFrame(
                 {
                     "mutual": base["mutual"].astype(str).to_numpy(),
+                    "scheme": scheme,
                     "year": base["year"].astype("int64").to_numpy(),
                     "kpi": kpi,
                     "numerator": num,
                     "denominator": den,
                     "value": value,
                     "reason": reason.astype(object),
-                    "status": kpi_status(kpi, value, thresholds),
+                    "status": status,
                 }
             )
         )
     out = pd.concat(parts, ignore_index=True)
     order = {k: i for i, k in enumerate(KPI_DEFINITIONS)}
     out["_k"] = out["kpi"].map(order)
-    out = out.sort_values(["mutual", "year", "_k"], kind="mergesort").drop(columns="_k")
+    out = out.sort_values([*keys, "_k"], kind="mergesort").drop(columns="_k")
     return out.reset_index(drop=True)
 
 

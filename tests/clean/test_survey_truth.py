@@ -29,10 +29,18 @@ from sahel_eval.ingest import ingest_facilities, ingest_programmes, ingest_surve
 REPO = Path(__file__).resolve().parents[2]
 UNIT_OF = {
     "catastrophic_spending": "households",
+    "catastrophic_spending_25": "households",
+    "forgone_care_cost": "households",
     "any_insurance": "women",
     "mutual_membership": "women",
+    "coverage_amo": "women",
+    "coverage_ramed": "women",
+    "coverage_none": "women",
     "facility_delivery": "births",
+    "skilled_birth_attendance": "births",
+    "anc_bp_measured": "births",
     "fever_care": "children",
+    "fever_care_24h": "children",
 }
 COVERAGE = 0.90
 
@@ -66,16 +74,18 @@ def monkeypatch_module():
         yield mp
 
 
-def _for_truth(frame: pd.DataFrame) -> pd.DataFrame:
-    # truth.json names rounds by year and areas by region name.
-    return frame.assign(round=frame["year"], area=frame["area"].str.capitalize())
+def _for_truth(frame: pd.DataFrame, outcome: str, person_weighted: tuple[str, ...]) -> pd.DataFrame:
+    # truth.json names rounds by year and areas by region name; SDG 3.8.2 outcomes are
+    # shares of people (the truth weighs households by size × sampling weight).
+    out = frame.assign(round=frame["year"], area=frame["area"].str.capitalize())
+    return out.assign(weight=out["weight_person"]) if outcome in person_weighted else out
 
 
 @pytest.fixture(scope="module")
 def prevalence(demo: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for outcome, unit in UNIT_OF.items():
-        frame = _for_truth(demo["tables"][unit])
+        frame = _for_truth(demo["tables"][unit], outcome, demo["settings"].person_weighted)
         rows.append(weighted_prevalence(frame, outcome, by=["round", "area"]).assign(arm="all"))
         rows.append(weighted_prevalence(frame, outcome, by=["round", "area", "arm"]))
     est = pd.concat(rows, ignore_index=True)
@@ -131,14 +141,14 @@ def test_unweighted_n_matches_truth(prevalence: pd.DataFrame) -> None:
 def test_truth_prevalence_inside_design_based_ci(prevalence: pd.DataFrame) -> None:
     covered, cells = int(prevalence["covered"].sum()), len(prevalence)
     print(f"\nprevalence: truth inside the 95% CI in {covered} of {cells} cells")
-    assert cells == 90
+    assert cells == 18 * len(UNIT_OF)
     assert covered >= COVERAGE * cells, prevalence.loc[~prevalence["covered"]].to_string()
 
 
 def test_korn_graubard_coverage_on_demo(demo: dict[str, Any]) -> None:
     rows = []
     for outcome, unit in UNIT_OF.items():
-        frame = _for_truth(demo["tables"][unit])
+        frame = _for_truth(demo["tables"][unit], outcome, demo["settings"].person_weighted)
         for by in (["round", "area"], ["round", "area", "arm"]):
             table = weighted_prevalence(frame, outcome, by=by, ci="korn_graubard")
             rows.append(table if "arm" in by else table.assign(arm="all"))
@@ -160,9 +170,14 @@ def test_suppression_on_demo_cells(prevalence: pd.DataFrame) -> None:
 def test_did_recovers_planted_effects(demo: dict[str, Any]) -> None:
     rows = []
     for eff in demo["truth"]["effects"]:
-        frame = demo["tables"][UNIT_OF[eff["outcome"]]]
-        area = eff["area"].lower()
-        data = frame[(frame["area"] == area) & frame["year"].isin([eff["baseline"], eff["round"]])]
+        frame = _for_truth(
+            demo["tables"][UNIT_OF[eff["outcome"]]],
+            eff["outcome"],
+            demo["settings"].person_weighted,
+        )
+        data = frame[
+            (frame["area"] == eff["area"]) & frame["year"].isin([eff["baseline"], eff["round"]])
+        ]
         data = data.assign(
             post=(data["year"] == eff["round"]).astype(float),
             treat=data["treated"].astype(float),
@@ -188,7 +203,7 @@ def test_did_recovers_planted_effects(demo: dict[str, Any]) -> None:
     res = pd.DataFrame(rows)
     covered, cells = int(res["covered"].sum()), len(res)
     print(f"\nDiD: truth inside the 95% design-based CI for {covered} of {cells} effects")
-    assert cells == 20
+    assert cells == 4 * len(UNIT_OF)
     assert covered >= COVERAGE * cells, res.loc[~res["covered"]].to_string()
     # And the estimates are centred on the truth overall (no systematic bias).
     assert abs(np.mean(res["estimate_pp"] - res["att_pp"])) < 3.0

@@ -100,15 +100,15 @@ EVENTS = EVENT_HEADER + (
 )
 
 MUTUAL_HEADER = (
-    "mutuelle,annee,population_cible,adherents,beneficiaires,renouvellements_attendus,"
-    "renouveles,cotisations_dues,cotisations_percues,prestations_payees,frais_gestion,"
-    "subventions\n"
+    "mutuelle,regime,annee,population_cible,adherents,beneficiaires,renouvellements_attendus,"
+    "renouveles,cotisation_annuelle_par_beneficiaire,cotisations_dues,cotisations_percues,"
+    "prestations_payees,frais_gestion,subventions\n"
 )
 MUTUAL_CSV = MUTUAL_HEADER + (
-    "Mutuelle de Bandiagara,2018,50000,1200,4800,1000,700,3600000,3000000,2500000,400000,"
-    "1000000\n"
-    "Mutuelle de Bandiagara,2019,51000,1300,5200,1200,800,3900000,3100000,2600000,410000,"
-    "1000000\n"
+    "Mutuelle de Bandiagara,AMV,2018,50000,1200,4800,1000,700,750,3600000,3000000,2500000,"
+    "400000,1000000\n"
+    "Mutuelle de Bandiagara,AMV,2019,51000,1300,5200,1200,800,750,3900000,3100000,2600000,"
+    "410000,1000000\n"
 )
 
 

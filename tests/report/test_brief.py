@@ -18,6 +18,7 @@ import pytest
 
 from sahel_eval.fonts import FONT_FAMILY, font_dir
 from sahel_eval.report import brief, manifest, pdf
+from sahel_eval.report.brief_sections import survey_groups
 
 AREAS = ("mopti", "bamako")
 LANGS = ("fr", "en")
@@ -124,6 +125,7 @@ def test_kpi_watch_latest_year_and_alarms():
     kpis = pd.DataFrame(
         {
             "mutual": ["M"] * 4,
+            "scheme": ["AMV"] * 4,
             "year": [2020, 2020, 2021, 2021],
             "kpi": ["renewal", "collection"] * 2,
             "value": [0.9, 0.95, 0.4, None],
@@ -131,10 +133,40 @@ def test_kpi_watch_latest_year_and_alarms():
         }
     )
     out = brief.kpi_watch(kpis, ["M"], {"renewal": {"good": [0.7, None]}})
-    assert out["mutuals"] == [{"mutual": "M", "year": 2021}]
+    assert out["mutuals"] == [{"mutual": "M — AMV", "year": 2021}]
     assert [c["status"] for r in out["rows"] for c in r["cells"]] == ["alarm", "not_available"]
     assert out["rows"][0]["good"] == {"low": 0.7, "high": None}
-    assert out["alarms"] == [{"mutual": "M", "year": 2021, "kpi": "renewal", "value": 0.4}]
+    assert out["alarms"] == [{"mutual": "M — AMV", "year": 2021, "kpi": "renewal", "value": 0.4}]
+
+
+def test_kpi_watch_one_column_per_scheme_and_not_applicable_shown_as_such():
+    # Commune III has AMV+ and RAMED+ members: one column each; RAMED+ collection does
+    # not apply (no contribution) and must read "not applicable", never 0 %.
+    kpis = pd.DataFrame(
+        {
+            "mutual": ["C3"] * 4,
+            "scheme": ["AMV+", "AMV+", "RAMED+", "RAMED+"],
+            "year": [2019] * 4,
+            "kpi": ["penetration", "collection"] * 2,
+            "value": [0.03, 0.8, 0.002, None],
+            "status": ["alarm", "watch", "alarm", "not_applicable"],
+        }
+    )
+    out = brief.kpi_watch(kpis, ["C3"], {})
+    assert [c["mutual"] for c in out["mutuals"]] == ["C3 — AMV+", "C3 — RAMED+"]
+    collection = next(r for r in out["rows"] if r["kpi"] == "collection")
+    assert collection["cells"][1] == {"value": None, "status": "not_applicable"}
+
+
+def test_survey_groups_follow_the_survey_config():
+    effects = [{"outcome": o} for o in ("fever_care", "coverage_ramed", "forgone_care_cost")]
+    survey = {"scheme_coverage": {"coverage_ramed": {}}, "catastrophic_thresholds": {}}
+    groups = survey_groups(effects, survey)
+    assert [[e["outcome"] for e in groups[k]] for k in ("care", "covered", "costs")] == [
+        ["fever_care"],
+        ["coverage_ramed"],
+        ["forgone_care_cost"],
+    ]
 
 
 def test_pdf_page_count_and_determinism(tmp_path: Path):

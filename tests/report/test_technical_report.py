@@ -174,6 +174,42 @@ def test_other_numbers_equal_results_files(area: str) -> None:
     assert n >= 1
 
 
+@pytest.mark.parametrize(
+    ("area", "columns"),
+    [
+        (
+            "mopti",
+            [
+                "Mutuelle interprofessionnelle des agriculteurs de Mopti — AMV",
+                "Mutuelle interprofessionnelle des artisans et commerçants du secteur informel"
+                " — AMV",
+            ],
+        ),
+        (
+            "bamako",
+            [
+                "Mutuelle de santé de la Commune III — AMV+",
+                "Mutuelle de santé de la Commune III — RAMED+",
+            ],
+        ),
+    ],
+)
+def test_kpis_per_mutual_and_scheme(area: str, columns: list[str]) -> None:
+    # Issue 17: Mopti shows the two I3S mutuals, Bamako AMV+ and RAMED+; RAMED+
+    # collection does not apply and reads so, never as 0 %.
+    for lang in LANGS:
+        html = _report(area, lang).read_text("utf-8")
+        table = html[html.index('id="tech-kpis"') :]
+        table = table[: table.index("</table>")]
+        for col in columns:
+            assert col in table, (lang, col)
+        if area == "bamako":
+            assert "tech-kpi-not_applicable" in table
+    brief = (RUN / "reports" / f"brief_{area}_en.html").read_text("utf-8")
+    for col in columns:
+        assert col in brief, col
+
+
 @pytest.mark.parametrize("area", AREAS)
 def test_not_informative_said_plainly(area: str) -> None:
     text = " ".join(_parse(_report(area, "fr")).text)

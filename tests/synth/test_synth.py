@@ -14,7 +14,7 @@ import pyreadstat
 import pytest
 
 from sahel_eval.synth import generate
-from sahel_eval.synth.mutuals import kpis
+from sahel_eval.synth.mutuals import consumption_per_person, kpis
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 
@@ -341,15 +341,55 @@ def test_identifiers_are_present_in_raw_files(truth: dict) -> None:
 
 def test_mutual_kpis_equal_the_registers(truth: dict) -> None:
     frames = [
-        pd.read_csv(RAW / "mutuals" / "mutuelle_bandiagara.csv"),
-        pd.read_excel(RAW / "mutuals" / "mutuelle_mopti.xlsx"),
+        pd.read_csv(RAW / "mutuals" / "mutuelle_agriculteurs.csv"),
+        pd.read_excel(RAW / "mutuals" / "mutuelle_artisans_commercants.xlsx"),
         pd.read_excel(RAW / "mutuals" / "mutuelle_commune3.xlsx"),
     ]
-    got = sorted((r for f in frames for r in kpis(f)), key=lambda r: (r["mutual"], r["year"]))
-    want = sorted(truth["mutuals"], key=lambda r: (r["mutual"], r["year"]))
-    assert len(got) == len(want) == 27
+
+    def key(r: dict) -> tuple:
+        return r["mutual"], r["scheme"], r["year"]
+
+    households = {
+        2015: pd.read_stata(RAW / "survey" / "MLHR2015.dta", convert_categoricals=False),
+        2018: pd.read_spss(RAW / "survey" / "MLHR2018.sav", convert_categoricals=False),
+        2021: pd.read_stata(RAW / "survey" / "MLHR2021.dta", convert_categoricals=False),
+    }
+    consumption = consumption_per_person(households)
+    got = sorted((r for f in frames for r in kpis(f, consumption)), key=key)
+    want = sorted(truth["mutuals"], key=key)
+    # Two I3S mutuals and Commune III's AMV+ and RAMED+ members, 9 years each.
+    assert len(got) == len(want) == 36
     for g, w in zip(got, want, strict=True):
         for k, v in w.items():
             assert g[k] == pytest.approx(v) if v is not None else g[k] is None
     # A mutual not yet launched in 2015 has no renewals due: the ratio is undefined.
     assert any(w["renewal"] is None for w in want)
+
+
+def test_displacement_sites_and_adjusted_populations(truth: dict) -> None:
+    sites = pd.read_csv(RAW / "displacement_sites.csv", dtype={"month": str})
+    senou = sites[sites["site"] == "Site de Senou"]
+    # The seeds: Senou (Bamako), 1,254 people since 2019.
+    assert senou["month"].min() == "2019-01" and set(senou["persons"]) == {1_254}
+    assert set(senou["district"]) == {"Commune VI"}
+    fac = pd.read_csv(RAW / "facilities.csv")
+    pop = pd.read_csv(RAW / "population.csv").set_index(["orgunit_uid", "year"])["population"]
+    aires = zip(fac["district"], fac["aire_de_sante"], strict=True)
+    uid = dict(zip(aires, fac["orgunit_uid"], strict=True))
+    sites["year"] = sites["month"].str[:4].astype(int)
+    moved = sites.groupby(
+        ["district", "aire_de_sante", "origin_district", "origin_aire_de_sante", "year"]
+    )
+    want: dict[tuple[str, int], float] = {}
+    for (d, a, od, oa, year), g in moved:
+        mean = g["persons"].sum() / 12
+        want[(uid[(d, a)], year)] = want.get((uid[(d, a)], year), 0.0) + mean
+        want[(uid[(od, oa)], year)] = want.get((uid[(od, oa)], year), 0.0) - mean
+    got = {(r["orgunit_uid"], r["year"]): r for r in truth["population"]["adjusted"]}
+    assert set(got) == set(want)
+    for key, delta in want.items():
+        r = got[key]
+        assert r["population"] == pop[key]
+        assert r["adjusted_population"] == pytest.approx(pop[key] + delta, abs=1e-3)
+    projections = pd.read_csv(RAW / "district_population.csv")
+    assert len(projections) == 14 * 10 and (projections["population"] > 0).all()

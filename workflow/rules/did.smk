@@ -32,6 +32,7 @@ rule estimate:
             "reporting.test_level",
             "reporting.primary_outcomes",
             "sustainability.persistence_months",
+            "survey.person_weighted",
         ),
         code=code("estimate.py"),
     script:

@@ -6,7 +6,9 @@
 # thresholds, and the figure is cheaper than a second job's imports.
 rule mutual_kpis:
     input:
-        "results/clean/mutuals.parquet",
+        mutuals="results/clean/mutuals.parquet",
+        # Affordability: contribution ÷ consumption per person (DESIGN §4, §8).
+        households="results/clean/survey_households.parquet",
     output:
         **{
             lang: report(
@@ -30,7 +32,11 @@ rule mutual_kpis:
     conda:
         ENV
     params:
-        config=subset("sustainability.kpi_thresholds"),
+        config=subset(
+            "sustainability.kpi_thresholds",
+            "sustainability.kpi_not_applicable",
+            "mutuals.areas",
+        ),
         languages=LANGS,
         code=code("mutual_kpis.py"),
     script:

@@ -41,10 +41,10 @@ __all__ = ["ID_NAMES", "OUTCOMES", "clean_survey_file", "clean_survey_rounds"]
 
 # Derived outcomes per unit (names as in truth.json -> surveys).
 OUTCOMES = {
-    "households": ("oop_any", "catastrophic_spending"),
-    "women": ("any_insurance", "mutual_membership"),
-    "births": ("facility_delivery",),
-    "children": ("fever", "fever_care", "diarrhoea"),
+    "households": ("oop_any", "catastrophic_spending", "forgone_care_cost"),
+    "women": ("any_insurance", "mutual_membership", "coverage_none"),
+    "births": ("facility_delivery", "skilled_birth_attendance", "anc_bp_measured"),
+    "children": ("fever", "fever_care", "fever_care_24h", "diarrhoea"),
 }
 ID_NAMES = {
     "households": "household_id",
@@ -235,6 +235,9 @@ def clean_survey_file(
     else:
         derived = recode_children(data, settings)
     out = out.join(derived)
+    if "household_size" in out:
+        # Person weight of SDG 3.8.2 (a share of people): size × sampling weight.
+        out["weight_person"] = out["weight"] * out["household_size"]
     for var, name in _COVARIATE_LABELS.items():
         if var in data and name not in out and var in value_labels:
             out[name] = labelled_category(data[var], value_labels[var], settings.missing_words)

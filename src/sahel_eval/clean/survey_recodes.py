@@ -3,8 +3,11 @@
 Facility delivery = ``m15`` in 20–39 for births in the last five years
 (``v008 − b3 < 60``); fever care = among children with ``h22 = 1``, any ``h32*`` source
 equal to 1 except the excluded ones (pharmacy, shop, traditional healer, other);
-insurance = ``v481 = 1``, mutual membership = ``v481a = 1``; catastrophic spending =
-``shoop / shconso`` above the threshold (10 %), all missing when their inputs are.
+insurance = ``v481 = 1``; coverage by scheme from the configured items (``v481a`` mutual,
+``v481c`` AMO, the country's RAMED item …); catastrophic spending = ``shoop / shconso``
+above each threshold (10 %, 25 %); forgone care because of cost; skilled birth attendance
+(``m3a``–``m3c``), blood pressure at ANC (``m42c``), fever care within 24 h (``h46b``);
+all missing when their inputs are.
 """
 
 from __future__ import annotations
@@ -51,6 +54,12 @@ def recode_households(frame: pd.DataFrame, settings: SurveySettings) -> pd.DataF
     share = oop / conso.where(conso > 0)
     out["oop_share"] = share
     out["catastrophic_spending"] = _flag(share > settings.catastrophic_threshold, share.notna())
+    for name, threshold in settings.catastrophic_thresholds.items():
+        out[name] = _flag(share > threshold, share.notna())
+    var = settings.forgone_care_variable
+    if var is not None and var in frame:
+        v = frame[var].astype(float)
+        out["forgone_care_cost"] = _flag(v == 1, v.notna())
     if "hv009" in frame:
         out["household_size"] = frame["hv009"].astype(float)
     if "hv270" in frame:
@@ -59,18 +68,25 @@ def recode_households(frame: pd.DataFrame, settings: SurveySettings) -> pd.DataF
 
 
 def recode_women(frame: pd.DataFrame, settings: SurveySettings) -> pd.DataFrame:
-    """Insurance: ``any_insurance`` = ``v481`` = 1, ``mutual_membership`` = ``v481a`` = 1."""
+    """Insurance: ``any_insurance`` = ``v481`` = 1; one outcome per configured scheme
+    item (``settings.scheme_coverage``) and ``coverage_none`` (every item known, none
+    covered; missing if an item is absent from the file)."""
     out = pd.DataFrame(index=frame.index)
-    for name, var in (
-        ("any_insurance", "v481"),
-        ("mutual_membership", "v481a"),
-        ("insurance_employer", "v481b"),
-        ("insurance_social_security", "v481c"),
-        ("insurance_private", "v481d"),
-    ):
-        if var in frame:
-            v = frame[var].astype(float)
-            out[name] = _flag(v == 1, v.notna())
+    if "v481" in frame:
+        v = frame["v481"].astype(float)
+        out["any_insurance"] = _flag(v == 1, v.notna())
+    covered, known = [], []
+    for name, (var, values) in settings.scheme_coverage.items():
+        if var not in frame:
+            continue
+        v = frame[var].astype(float)
+        out[name] = _flag(v.isin([float(c) for c in values]), v.notna())
+        covered.append(out[name] == 1)
+        known.append(v.notna())
+    if covered and len(covered) == len(settings.scheme_coverage):
+        any_yes = pd.concat(covered, axis=1).any(axis=1)
+        all_known = pd.concat(known, axis=1).all(axis=1)
+        out["coverage_none"] = _flag(~any_yes, all_known)
     return out
 
 
@@ -98,6 +114,16 @@ def recode_births(
     out["place_of_delivery"] = labelled_category(m15, labels, settings.missing_words)
     groups = {float(c): g for g, codes in settings.place_of_delivery.items() for c in codes}
     out["place_type"] = pd.Categorical(m15.map(groups), categories=list(settings.place_of_delivery))
+    items = [c for c in settings.skilled_attendant_items if c in frame]
+    if items:
+        m3 = frame[items].astype(float)
+        out["skilled_birth_attendance"] = _flag(
+            (m3 == 1).any(axis=1), m3.notna().any(axis=1) & recent
+        )
+    bp = settings.anc_bp_variable
+    if bp is not None and bp in frame:
+        v = frame[bp].astype(float)
+        out["anc_bp_measured"] = _flag(v == 1, v.notna() & recent)
     return out
 
 
@@ -126,6 +152,12 @@ def recode_children(frame: pd.DataFrame, settings: SurveySettings) -> pd.DataFra
     any_yes = (h32 == 1).any(axis=1)
     any_known = h32.notna().any(axis=1)
     out["fever_care"] = _flag(any_yes, fever & any_known)
+    days_var = settings.fever_days_variable
+    if days_var is not None and days_var in frame:
+        days = frame[days_var].astype(float)
+        prompt = any_yes & (days <= settings.fever_prompt_max_days)
+        # Care sought with its delay unknown: not known to be within 24 h.
+        out["fever_care_24h"] = _flag(prompt, fever & any_known & ~(any_yes & days.isna()))
     if "h11" in frame:
         h11 = frame["h11"].astype(float)
         out["diarrhoea"] = _flag(h11.isin([1, 2]), h11.notna())

@@ -80,6 +80,25 @@ class SurveySettings:
         ``h32*`` sources that do not count as care sought.
     catastrophic_threshold
         Share of consumption above which health spending is catastrophic.
+    catastrophic_thresholds
+        Further catastrophic-spending outcomes: name -> threshold (SDG 3.8.2's 25 %).
+    person_weighted
+        Household outcomes weighted by size × sampling weight (``weight_person``):
+        SDG 3.8.2 is a share of people.
+    scheme_coverage
+        Coverage outcome -> (variable, values meaning covered): DHS ``v481a``–``v481d``
+        and the country's items (RAMED has no standard one). ``coverage_none`` = every
+        item known and none says covered.
+    skilled_attendant_items
+        Items of the birth attendant (``m3a``–``m3c``: doctor, nurse / midwife,
+        auxiliary midwife) whose "yes" makes the birth skilled-attended.
+    anc_bp_variable
+        Blood pressure measured at ANC (DHS ``m42c``; missing for births without ANC).
+    fever_days_variable, fever_prompt_max_days
+        Days from fever onset to care (DHS ``h46b``); care within 24 h = care sought
+        and days ≤ the maximum (1: same or next day).
+    forgone_care_variable
+        Household item: care forgone because of its cost in the last 12 months.
     lonely_psu
         ``"adjust"`` (keep strata; the variance centres a lonely PSU at the grand mean,
         as :func:`sahel_eval.stats.covariance.design_based`) or ``"collapse"`` (merge it
@@ -104,6 +123,14 @@ class SurveySettings:
     recent_birth_months: int = 60
     fever_excluded_sources: tuple[str, ...] = DEFAULT_FEVER_EXCLUDED
     catastrophic_threshold: float = 0.10
+    catastrophic_thresholds: Mapping[str, float] = field(default_factory=dict)
+    person_weighted: tuple[str, ...] = ()
+    scheme_coverage: Mapping[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    skilled_attendant_items: tuple[str, ...] = ()
+    anc_bp_variable: str | None = None
+    fever_days_variable: str | None = None
+    fever_prompt_max_days: int = 1
+    forgone_care_variable: str | None = None
     lonely_psu: str = "adjust"
     categorical: tuple[str, ...] | None = None
     commune_districts: Mapping[str, str] = field(default_factory=dict)
@@ -151,6 +178,19 @@ class SurveySettings:
             recent_birth_months=int(survey["recent_birth_months"]),
             fever_excluded_sources=tuple(survey["fever_excluded_sources"]),
             catastrophic_threshold=float(survey["catastrophic_threshold"]),
+            catastrophic_thresholds={
+                k: float(v) for k, v in survey["catastrophic_thresholds"].items()
+            },
+            person_weighted=tuple(survey["person_weighted"]),
+            scheme_coverage={
+                k: (str(v["variable"]), tuple(int(c) for c in v["values"]))
+                for k, v in survey["scheme_coverage"].items()
+            },
+            skilled_attendant_items=tuple(survey["skilled_attendant_items"]),
+            anc_bp_variable=survey["anc_bp_variable"],
+            fever_days_variable=survey["fever_prompt"]["variable"],
+            fever_prompt_max_days=int(survey["fever_prompt"]["max_days"]),
+            forgone_care_variable=survey["forgone_care_variable"],
             lonely_psu=str(survey["lonely_psu"]),
             categorical=None if categorical is None else tuple(categorical),
             commune_districts=dict(survey["commune_districts"]),

@@ -73,7 +73,9 @@ def kpi_trends_figure(
     nrow = int(np.ceil(len(names) / ncol))
     fig, axes = new_figure(16, 5.2 * nrow, nrows=nrow, ncols=ncol, sharex=True)
     axes = np.atleast_1d(axes).ravel()
-    mutuals = sorted(kpis["mutual"].unique())
+    mutuals = sorted(
+        {(str(m), str(s)) for m, s in zip(kpis["mutual"], kpis["scheme"], strict=True)}
+    )
     years = sorted(kpis["year"].unique())
     for ax, kpi in zip(axes, names, strict=False):
         sub = kpis[kpis["kpi"] == kpi]
@@ -90,8 +92,8 @@ def kpi_trends_figure(
                 va="center",
                 ha="left",
             )
-        for i, mutual in enumerate(mutuals):
-            m = sub[sub["mutual"] == mutual].sort_values("year")
+        for i, (mutual, scheme) in enumerate(mutuals):
+            m = sub[(sub["mutual"] == mutual) & (sub["scheme"] == scheme)].sort_values("year")
             ax.plot(
                 m["year"],
                 m["value"].to_numpy(dtype=float),
@@ -99,7 +101,7 @@ def kpi_trends_figure(
                 marker=_MARKERS[i % len(_MARKERS)],
                 ms=3.5,
                 lw=1.2,
-                label=mutual,
+                label=f"{mutual} — {scheme}",
             )
         ax.set_ylim(0, ymax)
         ax.set_title(translate(f"fig.sustainability.kpi.{kpi}", lang), fontsize=8.5)

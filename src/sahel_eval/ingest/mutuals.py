@@ -27,8 +27,8 @@ def ingest_mutuals(
     Returns
     -------
     pandas.DataFrame
-        One row per mutual and year, canonical names (``mutuals.columns``) plus
-        ``source_file``; sorted by mutual and year.
+        One row per mutual, scheme and year, canonical names (``mutuals.columns``) plus
+        ``source_file``; sorted by mutual, scheme and year.
     """
     srcs = list(srcs if srcs is not None else config["inputs"]["mutuals"])
     settings = config["mutuals"]
@@ -51,8 +51,9 @@ def ingest_mutuals(
     if not frames:
         return interim_table(pd.DataFrame(columns=list(schemas.mutuals_schema().columns)), out)
     stacked = pd.concat(frames, ignore_index=True)
-    if stacked.duplicated(["mutual", "year"]).any():
-        dup = stacked[stacked.duplicated(["mutual", "year"], keep=False)]
+    key = ["mutual", "scheme", "year"]
+    if stacked.duplicated(key).any():
+        dup = stacked[stacked.duplicated(key, keep=False)]
         files = sorted(set(dup["source_file"]))
         raise InputError(
             ", ".join(files),
@@ -60,10 +61,10 @@ def ingest_mutuals(
                 Problem(
                     inverse.get("mutual", "mutual"),
                     "unique_key",
-                    "the same mutual and year appear in more than one register file",
+                    "the same mutual, scheme and year appear in more than one register file",
                 )
             ],
             hint="keep each mutual's years in one file, or give the mutuals distinct names.",
         )
-    stacked = stacked.sort_values(["mutual", "year"], kind="mergesort")
+    stacked = stacked.sort_values(key, kind="mergesort")
     return interim_table(stacked, out)

@@ -57,19 +57,21 @@ EVENT_COLUMNS = (
 EVENT_REQUIRED = ("event_id_cnty", "event_date", "event_type", "admin1", "admin2", "fatalities")
 REGISTER_COLUMNS = (
     "mutual",
+    "scheme",
     "year",
     "target_population",
     "members",
     "beneficiaries",
     "renewals_due",
     "renewed",
+    "contribution_per_beneficiary",
     "contributions_due",
     "contributions_collected",
     "claims_paid",
     "admin_costs",
     "subsidies",
 )
-REGISTER_AMOUNTS = REGISTER_COLUMNS[2:]
+REGISTER_AMOUNTS = REGISTER_COLUMNS[3:]
 LOG = logging.getLogger(__name__)
 HINT = "fix the listed rows in the file (dates as YYYY-MM-DD, numbers without units)."
 
@@ -272,6 +274,7 @@ def read_register(
     frame = frame[list(REGISTER_COLUMNS)].copy()
     typer = Coercer(frame, path)
     typer.text("mutual", required=True)
+    typer.text("scheme", required=True)
     typer.integer("year", required=True)
     for col in REGISTER_AMOUNTS:
         typer.number(col)

@@ -30,7 +30,13 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.report.brief_sections import _num, _ym, kpi_watch, resilience_rows
+from sahel_eval.report.brief_sections import (
+    _num,
+    _ym,
+    kpi_watch,
+    resilience_rows,
+    survey_groups,
+)
 from sahel_eval.report.mutual_areas import mutuals_of_area
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_report
@@ -335,6 +341,9 @@ def brief_context(
         )
     fac_effects = headline_effects(facility, lead) if facility else []
     sur_effects = headline_effects(survey, lead) if survey else []
+    # The brief shows the survey outcomes in three groups: use and quality of care, who
+    # is covered (by scheme) and what care costs households.
+    groups = survey_groups(sur_effects, config["survey"])
     programme = (facility or survey)["analysis"].get("programme", "")
     service = config["resilience"]["essential_services"][0]
     mutuals = mutuals_of_area(kpis["mutual"].unique(), area, config)
@@ -347,6 +356,7 @@ def brief_context(
         "cards": fac_effects[:N_CARDS],
         "more_effects": fac_effects[N_CARDS:],
         "survey_effects": sur_effects,
+        "survey_groups": {k: [e["outcome"] for e in v] for k, v in groups.items()},
         "facility_caveats": _analysis_caveats(facility) if facility else None,
         "survey_caveats": _analysis_caveats(survey) if survey else None,
         "persistence": _persistence_line(persistence, area, fac_effects),

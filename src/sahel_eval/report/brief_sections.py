@@ -11,13 +11,21 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["KPI_STATUSES", "RESILIENCE_CLASSES", "kpi_watch", "resilience_rows"]
+from sahel_eval.report.mutual_areas import register_columns
+
+__all__ = [
+    "KPI_STATUSES",
+    "RESILIENCE_CLASSES",
+    "kpi_watch",
+    "resilience_rows",
+    "survey_groups",
+]
 
 # Classes of the resilience stage, in the order a reader meets them (best first).
 RESILIENCE_CLASSES = ("resilient", "recovered", "not_recovered", "interrupted", "not_assessable")
 
 # KPI statuses of the sustainability stage, worst first so alarms are read first.
-KPI_STATUSES = ("alarm", "watch", "good", "not_available")
+KPI_STATUSES = ("alarm", "watch", "good", "not_available", "not_applicable")
 
 
 def _num(value: Any) -> float | None:
@@ -135,20 +143,18 @@ def kpi_watch(
     Returns
     -------
     dict
-        ``mutuals`` (name, year), ``rows`` (one per KPI in file order: ``kpi``,
+        ``mutuals`` (name — scheme, year), ``rows`` (one per KPI in file order: ``kpi``,
         ``good`` range, ``cells`` per mutual with ``value`` and ``status``) and
         ``alarms`` (``mutual, year, kpi, value``) in table order.
     """
     sub = kpis[kpis["mutual"].isin(mutuals)]
     cols, alarms = [], []
     latest: dict[str, pd.DataFrame] = {}
-    for m in mutuals:
-        rows = sub[sub["mutual"] == m]
-        if rows.empty:
-            continue
+    for m, scheme, label in register_columns(sub):
+        rows = sub[(sub["mutual"] == m) & (sub["scheme"] == scheme)]
         year = int(rows["year"].max())
-        latest[m] = rows[rows["year"] == year].set_index("kpi")
-        cols.append({"mutual": m, "year": year})
+        latest[label] = rows[rows["year"] == year].set_index("kpi")
+        cols.append({"mutual": label, "year": year})
     order = list(dict.fromkeys(sub["kpi"]))
     table = []
     for kpi in order:
@@ -168,3 +174,19 @@ def kpi_watch(
                 )
         table.append({"kpi": kpi, "good": _range(thresholds, kpi), "cells": cells})
     return {"mutuals": cols, "rows": table, "alarms": alarms}
+
+
+def survey_groups(
+    effects: Sequence[Mapping[str, Any]], survey: Mapping[str, Any]
+) -> dict[str, list[Mapping[str, Any]]]:
+    """Survey effects split for the brief: ``covered`` (who is covered, by scheme: the
+    outcomes of ``survey.scheme_coverage``, ``coverage_none``, ``any_insurance``),
+    ``costs`` (what care costs households: catastrophic spending at every threshold,
+    forgone care) and ``care`` (the rest: use and quality of care), each in file order."""
+    covered = {*survey["scheme_coverage"], "coverage_none", "any_insurance"}
+    costs = {"catastrophic_spending", *survey["catastrophic_thresholds"], "forgone_care_cost"}
+    out: dict[str, list[Mapping[str, Any]]] = {"care": [], "covered": [], "costs": []}
+    for e in effects:
+        o = e["outcome"]
+        out["covered" if o in covered else "costs" if o in costs else "care"].append(e)
+    return out

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["mutuals_of_area"]
+__all__ = ["mutuals_of_area", "register_columns"]
 
 LOG = logging.getLogger(__name__)
 
@@ -58,3 +58,10 @@ def mutuals_of_area(names: Iterable[str], area: str, config: Mapping[str, Any]) 
             unplaced,
         )
     return [n for n in names if assigned.get(n) == area]
+
+
+def register_columns(kpis: Any) -> list[tuple[str, str, str]]:
+    """The (mutual, scheme, label) columns of a KPI table, sorted: a mutual with members
+    in two schemes (Commune III: AMV+ and RAMED+) gets one column per scheme."""
+    pairs = sorted({(str(m), str(s)) for m, s in zip(kpis["mutual"], kpis["scheme"], strict=True)})
+    return [(m, s, f"{m} — {s}") for m, s in pairs]

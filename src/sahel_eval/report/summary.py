@@ -137,6 +137,7 @@ def build_summary(
         "cards": [_effect(e, langs, fac) for e in ctx["cards"]],
         "more_effects": [_effect(e, langs, fac) for e in ctx["more_effects"]],
         "survey_effects": [_effect(e, langs, sur) for e in ctx["survey_effects"]],
+        "survey_groups": ctx["survey_groups"],
         "facility_caveats": ctx["facility_caveats"],
         "survey_caveats": ctx["survey_caveats"],
         "window_months": ctx["window_months"],

@@ -30,6 +30,7 @@ from sahel_eval.report.inference_notes import (
     split_robustness,
 )
 from sahel_eval.report.methods import methods_rows
+from sahel_eval.report.mutual_areas import register_columns
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.second_opinion import second_opinion
@@ -334,21 +335,24 @@ def _kpis(table: pd.DataFrame) -> dict[str, Any]:
         return {"mutuals": [], "year": None, "rows": [], "counts": {}}
     last = int(table["year"].max())
     latest = table[table["year"] == last]
-    mutuals = sorted(latest["mutual"].unique())
+    columns = register_columns(latest)
     kpis = list(dict.fromkeys(latest["kpi"]))
     rows = []
     for kpi in kpis:
         cells = []
-        for m in mutuals:
-            hit = latest[(latest["mutual"] == m) & (latest["kpi"] == kpi)]
+        for m, scheme, _ in columns:
+            hit = latest[
+                (latest["mutual"] == m) & (latest["scheme"] == scheme) & (latest["kpi"] == kpi)
+            ]
             cells.append(_records(hit)[0] if len(hit) else None)
         rows.append({"kpi": kpi, "cells": cells})
     counts = latest["status"].value_counts()
+    statuses = ("good", "watch", "alarm", "not_available", "not_applicable")
     return {
-        "mutuals": mutuals,
+        "mutuals": [label for *_, label in columns],
         "year": last,
         "rows": rows,
-        "counts": {s: int(counts.get(s, 0)) for s in ("good", "watch", "alarm", "not_available")},
+        "counts": {s: int(counts.get(s, 0)) for s in statuses},
     }
 
 

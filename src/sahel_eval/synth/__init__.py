@@ -13,7 +13,17 @@ import numpy as np
 import pandas as pd
 
 from ..io.tables import FACILITY_COLUMNS
-from . import dhis2_export, events, facility_model, geography, mutuals, surveys, truth
+from . import (
+    dhis2_export,
+    displacement,
+    events,
+    facility_model,
+    geography,
+    mutuals,
+    survey_items,
+    surveys,
+    truth,
+)
 from .params import (
     BASELINE_ROUND,
     CHAIN_GAP_DAYS,
@@ -47,57 +57,61 @@ IDENTIFIERS = {
     "BR": ["sdob"],
     "KR": ["sdob"],
 }
-VARIABLE_LABELS = {
-    "hhid": "Identifiant du ménage",
-    "hv001": "Numéro de grappe",
-    "hv002": "Numéro du ménage",
-    "hv005": "Poids ménage (6 décimales)",
-    "hv021": "Unité primaire de sondage",
-    "hv022": "Strate",
-    "hv024": "Région",
-    "hv025": "Milieu de résidence",
-    "shdist": "District sanitaire (cercle ou commune)",
-    "shcomm": "Commune",
-    "hv009": "Nombre de membres du ménage",
-    "hv270": "Quintile de bien-être",
-    "shconso": "Consommation annuelle du ménage (FCFA)",
-    "shoop": "Dépenses de santé directes, 12 derniers mois (FCFA)",
-    "shnom": "Nom du chef de ménage",
-    "shtel": "Téléphone",
-    "gps_lat": "Latitude GPS",
-    "gps_lon": "Longitude GPS",
-    "caseid": "Identifiant de l'enquêtée",
-    "v001": "Numéro de grappe",
-    "v002": "Numéro du ménage",
-    "v003": "Numéro de ligne",
-    "v005": "Poids femme (6 décimales)",
-    "v008": "Date de l'entretien (CMC)",
-    "v021": "Unité primaire de sondage",
-    "v022": "Strate",
-    "v024": "Région",
-    "v025": "Milieu de résidence",
-    "sdist": "District sanitaire",
-    "scomm": "Commune",
-    "v012": "Âge",
-    "v106": "Niveau d'instruction",
-    "v133": "Années d'études",
-    "v190": "Quintile de bien-être",
-    "v201": "Enfants nés vivants",
-    "v481": "Couverte par une assurance maladie",
-    "v481a": "Mutuelle de santé / communautaire",
-    "v481b": "Assurance par l'employeur",
-    "v481c": "Sécurité sociale (AMO)",
-    "v481d": "Assurance privée",
-    "snom": "Nom de l'enquêtée",
-    "stel": "Téléphone",
-    "bidx": "Rang de la naissance",
-    "b3": "Date de naissance (CMC)",
-    "m15": "Lieu de l'accouchement",
-    "sdob": "Date de naissance exacte",
-    "h11": "Diarrhée récente",
-    "h12": "Conseil ou traitement pour la diarrhée",
-    "h22": "Fièvre dans les 2 dernières semaines",
-} | {k: f"Fièvre : soins recherchés - {v}" for k, v in surveys.H32.items()}
+VARIABLE_LABELS = (
+    {
+        "hhid": "Identifiant du ménage",
+        "hv001": "Numéro de grappe",
+        "hv002": "Numéro du ménage",
+        "hv005": "Poids ménage (6 décimales)",
+        "hv021": "Unité primaire de sondage",
+        "hv022": "Strate",
+        "hv024": "Région",
+        "hv025": "Milieu de résidence",
+        "shdist": "District sanitaire (cercle ou commune)",
+        "shcomm": "Commune",
+        "hv009": "Nombre de membres du ménage",
+        "hv270": "Quintile de bien-être",
+        "shconso": "Consommation annuelle du ménage (FCFA)",
+        "shoop": "Dépenses de santé directes, 12 derniers mois (FCFA)",
+        "shnom": "Nom du chef de ménage",
+        "shtel": "Téléphone",
+        "gps_lat": "Latitude GPS",
+        "gps_lon": "Longitude GPS",
+        "caseid": "Identifiant de l'enquêtée",
+        "v001": "Numéro de grappe",
+        "v002": "Numéro du ménage",
+        "v003": "Numéro de ligne",
+        "v005": "Poids femme (6 décimales)",
+        "v008": "Date de l'entretien (CMC)",
+        "v021": "Unité primaire de sondage",
+        "v022": "Strate",
+        "v024": "Région",
+        "v025": "Milieu de résidence",
+        "sdist": "District sanitaire",
+        "scomm": "Commune",
+        "v012": "Âge",
+        "v106": "Niveau d'instruction",
+        "v133": "Années d'études",
+        "v190": "Quintile de bien-être",
+        "v201": "Enfants nés vivants",
+        "v481": "Couverte par une assurance maladie",
+        "v481a": "Mutuelle de santé / communautaire",
+        "v481b": "Assurance par l'employeur",
+        "v481c": "Sécurité sociale (AMO)",
+        "v481d": "Assurance privée",
+        "snom": "Nom de l'enquêtée",
+        "stel": "Téléphone",
+        "bidx": "Rang de la naissance",
+        "b3": "Date de naissance (CMC)",
+        "m15": "Lieu de l'accouchement",
+        "sdob": "Date de naissance exacte",
+        "h11": "Diarrhée récente",
+        "h12": "Conseil ou traitement pour la diarrhée",
+        "h22": "Fièvre dans les 2 dernières semaines",
+    }
+    | survey_items.VARIABLE_LABELS
+    | {k: f"Fièvre : soins recherchés - {v}" for k, v in surveys.H32.items()}
+)
 
 
 def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
@@ -121,8 +135,9 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     (out / "survey").mkdir(parents=True, exist_ok=True)
     (out / "mutuals").mkdir(parents=True, exist_ok=True)
     # Independent streams per component, so that changing one leaves the others as they are.
-    rng_geo, rng_ev, rng_fac, rng_exp, rng_srv, rng_mut = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    # Streams added later come last: spawn(n) keeps the first children whatever n is.
+    rng_geo, rng_ev, rng_fac, rng_exp, rng_srv, rng_mut, rng_items, rng_pop = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)
     )
 
     fac = geography.make_facilities(rng_geo, sc)
@@ -142,9 +157,15 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     write_csv(exp.mapping, out / "orgunit_mapping.csv")
     write_csv(progs, out / "programmes.csv")
     write_csv(ev, out / "events.csv")
+    sites = displacement.make_sites(model.fac)
+    write_csv(sites, out / "displacement_sites.csv")
+    projections = displacement.make_projections(rng_pop, model.fac, pop)
+    write_csv(projections, out / "district_population.csv")
 
     district_effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
-    rounds = [surveys.make_round(y, sc, rng_srv, district_effects) for y in SURVEY_ROUNDS]
+    rounds = [
+        surveys.make_round(y, sc, rng_srv, district_effects, rng_items) for y in SURVEY_ROUNDS
+    ]
     survey_files = []
     for rnd in rounds:
         fmt, version = SURVEY_FORMATS[rnd.year]
@@ -178,13 +199,14 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             )
 
     registers = mutuals.make_registers(rng_mut)
+    consumption = mutuals.consumption_per_person({r.year: r.households for r in rounds})
     mutual_kpis = []
     for stem, (fmt, frame) in registers.items():
         if fmt == "csv":
             write_csv(frame, out / "mutuals" / f"{stem}.csv")
         else:
             write_xlsx(frame, out / "mutuals" / f"{stem}.xlsx", sheet="registre")
-        mutual_kpis += mutuals.kpis(frame)
+        mutual_kpis += mutuals.kpis(frame, consumption)
 
     timely = _timely(exp.completeness, model)
     eff, persistence = truth.effects(model)
@@ -213,7 +235,16 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
                 "persistence_months": truth.PERSISTENCE_MONTHS,
                 "fever_care_sources": list(surveys.H32_CARE),
                 "facility_delivery_codes": [20, 39],
-                "catastrophic_threshold": 0.10,
+                "catastrophic_thresholds": [0.10, 0.25],
+                "person_weighted": list(surveys.PERSON_WEIGHTED),
+                "skilled_attendant_items": ["m3a", "m3b", "m3c"],
+                "fever_prompt_max_days": 1,
+                "scheme_items": {
+                    "coverage_amo": "v481c",
+                    "coverage_ramed": "s481r",
+                    "mutual_membership": "v481a",
+                },
+                "kpis_not_applicable": {k: list(v) for k, v in mutuals.NOT_APPLICABLE.items()},
                 "district_month_shocks": {
                     "sd_log": DISTRICT_MONTH_SD,
                     "ar1": DISTRICT_MONTH_AR,
@@ -268,6 +299,25 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             },
         },
         "mutuals": mutual_kpis,
+        "djantoli_count": {
+            "year": mutuals.DJANTOLI_COUNT["year"],
+            "by_scheme": {k: v[1] for k, v in mutuals.DJANTOLI_COUNT.items() if k != "year"},
+        },
+        "population": {
+            "district_projections": projections.to_dict(orient="records"),
+            "displacement_sites": sites.groupby("site", sort=True)
+            .agg(
+                district=("district", "first"),
+                aire_de_sante=("aire_de_sante", "first"),
+                origin_district=("origin_district", "first"),
+                origin_aire_de_sante=("origin_aire_de_sante", "first"),
+                first_month=("month", "min"),
+                persons_first_month=("persons", "first"),
+            )
+            .reset_index()
+            .to_dict(orient="records"),
+            "adjusted": displacement.adjusted_population(model.fac, pop, sites),
+        },
         "privacy": {"identifier_columns": IDENTIFIERS},
     }
     write_json(t, out / "truth.json")

@@ -186,8 +186,8 @@ def _survey_tables(rounds: list[surveys.SurveyRound]) -> dict[str, pd.DataFrame]
 
 def facility_panels(d: Design, seed: int) -> dict[str, pd.DataFrame]:
     """The analysis panels of replicate ``seed`` (area key → panel), without surveys."""
-    rng_noise, rng_cnt, _ = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    rng_noise, rng_cnt, _, _ = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     model = d.model
     noise = facility_model.district_month_noise(
@@ -203,12 +203,14 @@ def replicate(d: Design, seed: int) -> Replicate:
     The seed alone fixes the draws (independent streams for the district-month shocks,
     the counts and the surveys), whichever process runs it.
     """
-    rng_srv = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+    rng_srv, rng_items = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)[2:]
+    )
     scale = SCALES[d.name]
     # Mopti's rounds only: the Monte Carlo analyses the Mopti survey (Bamako's single
     # treated commune makes its survey 2×2 not informative at the assignment level).
     rounds = [
-        surveys.make_round(y, scale, rng_srv, d.district_effects, areas=("Mopti",))
+        surveys.make_round(y, scale, rng_srv, d.district_effects, rng_items, areas=("Mopti",))
         for y in SURVEY_ROUNDS
     ]
     _, survey_effects = truth.survey_truth(rounds)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import survey_items
 from .params import (
     BAMAKO_COMMUNES,
     DJANTOLI_COMMUNE,
@@ -101,8 +102,25 @@ OUTCOMES = {
         "I3S": -0.05,
         "Djantoli": -0.04,
     },
+    "coverage_ramed": {"Mopti": 0.015, "Bamako": 0.02, "trend": 0.0, "I3S": 0.0, "Djantoli": 0.02},
+    "anc_bp_measured": {
+        "Mopti": 0.55,
+        "Bamako": 0.78,
+        "trend": 0.02,
+        "I3S": 0.10,
+        "Djantoli": 0.08,
+    },
+    "forgone_care_cost": {
+        "Mopti": 0.22,
+        "Bamako": 0.14,
+        "trend": 0.0,
+        "I3S": -0.06,
+        "Djantoli": -0.05,
+    },
 }
 PERSISTENCE = {"I3S": 0.5, "Djantoli": 0.4}
+# SDG 3.8.2 is a share of people: households weigh size × sampling weight (DESIGN §4).
+PERSON_WEIGHTED = ("catastrophic_spending", "catastrophic_spending_25")
 OTHER_INSURANCE = {"v481b": 0.02, "v481c": 0.04, "v481d": 0.01}  # employer, AMO, private
 
 # Value labels (French). Don't-know / missing codes are defined here, per variable.
@@ -143,6 +161,12 @@ LABELS = {
     },
     "h12": YES_NO_DK,
     "h22": YES_NO_DK,
+    "s481r": YES_NO_MISSING,
+    "m3a": YES_NO_MISSING,
+    "m3b": YES_NO_MISSING,
+    "m3c": YES_NO_MISSING,
+    "m42c": YES_NO_DK,
+    "shrenon": YES_NO_DK,
 }
 H32 = {
     "h32a": "Hôpital public",
@@ -213,10 +237,12 @@ def make_round(
     scale: Scale,
     rng: np.random.Generator,
     district_effects: dict[str, float],
+    rx: np.random.Generator,
     areas: tuple[str, ...] = ("Mopti", "Bamako"),
 ) -> SurveyRound:
     """Draws one survey round (clusters, households, women, births, children) in
-    ``areas`` (the Monte Carlo draws only the area it analyses)."""
+    ``areas`` (the Monte Carlo draws only the area it analyses); ``rx`` draws the
+    items of :mod:`.survey_items`, so that they leave the other draws unchanged."""
     interview = pd.Timestamp(year=year, month=SURVEY_FIELD_MONTH, day=15)
     v008 = cmc(year, SURVEY_FIELD_MONTH)
     trend_steps = SURVEY_ROUNDS.index(year)
@@ -244,6 +270,7 @@ def make_round(
                 for h in range(1, scale.households_per_cluster + 1):
                     hh = _household(
                         rng,
+                        rx,
                         area,
                         district,
                         psu,
@@ -262,6 +289,7 @@ def make_round(
                     for line in range(1, int(rng.choice([0, 1, 1, 1, 2, 2, 3])) + 1):
                         w = _woman(
                             rng,
+                            rx,
                             hh,
                             line,
                             v008,
@@ -275,6 +303,7 @@ def make_round(
                         for b in range(1, int(rng.poisson(0.8)) + 1):
                             birth, child = _birth(
                                 rng,
+                                rx,
                                 w,
                                 b,
                                 v008,
@@ -293,16 +322,24 @@ def make_round(
     truth_units = {}
     for name, frame, design in (
         ("catastrophic_spending", households, ("hv021", "hv022")),
+        ("catastrophic_spending_25", households, ("hv021", "hv022")),
+        ("forgone_care_cost", households, ("hv021", "hv022")),
         ("mutual_membership", women, ("v021", "v022")),
         ("any_insurance", women, ("v021", "v022")),
+        ("coverage_amo", women, ("v021", "v022")),
+        ("coverage_ramed", women, ("v021", "v022")),
+        ("coverage_none", women, ("v021", "v022")),
         ("facility_delivery", births, ("v021", "v022")),
+        ("skilled_birth_attendance", births, ("v021", "v022")),
+        ("anc_bp_measured", births, ("v021", "v022")),
         ("fever_care", children, ("v021", "v022")),
+        ("fever_care_24h", children, ("v021", "v022")),
     ):
         cols = [
             f"_p_{name}",
             f"_p0_{name}",
             f"_elig_{name}",
-            "_weight",
+            "_person_weight" if name in PERSON_WEIGHTED else "_weight",
             "_area",
             "_district",
             "_arm",
@@ -355,6 +392,7 @@ def _p(
 
 def _household(
     rng,
+    rx,
     area,
     district,
     psu,
@@ -387,9 +425,10 @@ def _household(
     oop_code = 9999998 if dk else (9999999 if u > 0.995 else oop)
     size = int(1 + rng.poisson(5.5))
     hv005 = int(round(w_base * rng.uniform(0.9, 1.1) * 1e6))
+    p_forgone = _p("forgone_care_cost", area, trend_steps, d_eff / 3, prog, exposure)
     lat = round(float(rng.uniform(13.8, 15.4) if area == "Mopti" else rng.uniform(12.58, 12.7)), 6)
     lon = round(float(rng.uniform(-4.8, -1.9) if area == "Mopti" else rng.uniform(-8.05, -7.9)), 6)
-    return {
+    out = {
         "hhid": f"{psu:4d}{h:4d}",
         "hv001": psu,
         "hv002": h,
@@ -413,15 +452,19 @@ def _household(
         "_elig_catastrophic_spending": oop_code < 9999998,
         "_y_catastrophic_spending": float(cat),
         "_weight": hv005 / 1e6,
+        "_person_weight": size * hv005 / 1e6,
         "_area": area,
         "_district": district,
         "_arm": "treated" if prog else "comparison",
         "_prog": prog,
         "_i3s_start": i3s_start,
     }
+    return (
+        out | survey_items.household_items(rx, p_forgone) | survey_items.catastrophic_25(out, share)
+    )
 
 
-def _woman(rng, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
+def _woman(rng, rx, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
     area = hh["_area"]
     exposure = _exposure(prog, interview, i3s_start)
     p_mut, p0_mut = _p("mutual_membership", area, trend_steps, d_eff / 6, prog, exposure)
@@ -430,7 +473,16 @@ def _woman(rng, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
     any_ins = int(mutual or any(others.values()))
     q_other = 1 - np.prod([1 - q for q in OTHER_INSURANCE.values()])
     miss = rng.random() < 0.01
-    return {
+    items = survey_items.woman_items(
+        rx,
+        miss,
+        _p("coverage_ramed", area, trend_steps, 0.0, prog, exposure),
+        (p_mut, p0_mut),
+        q_other,
+        OTHER_INSURANCE["v481c"],
+        bool(any_ins),
+    )
+    return items | {
         "caseid": f"{hh['hhid']}{line:3d}",
         "v001": hh["hv001"],
         "v002": hh["hv002"],
@@ -463,6 +515,7 @@ def _woman(rng, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
         "_p0_any_insurance": 1 - (1 - p0_mut) * (1 - q_other),
         "_elig_any_insurance": not miss,
         "_y_any_insurance": float(any_ins),
+        "_y_coverage_amo": float(others["v481c"]),
         "_weight": hh["hv005"] / 1e6,
         "_area": area,
         "_district": hh["_district"],
@@ -470,7 +523,7 @@ def _woman(rng, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
     }
 
 
-def _birth(rng, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
+def _birth(rng, rx, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
     area = w["_area"]
     b3 = int(v008 - rng.integers(0, 60))  # births in the last five years
     when = pd.Timestamp(year=1900 + (b3 - 1) // 12, month=(b3 - 1) % 12 + 1, day=1)
@@ -484,7 +537,14 @@ def _birth(rng, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
     else:
         m15 = int(rng.choice([11, 11, 11, 12, 96]))
     dob = when + pd.Timedelta(days=int(rng.integers(0, 28)))
-    birth = {
+    items = survey_items.birth_items(
+        rx,
+        area,
+        facility,
+        (p, p0),
+        _p("anc_bp_measured", area, trend_steps, d_eff, prog, exposure),
+    )
+    birth = items | {
         "caseid": w["caseid"],
         "bidx": bidx,
         "v001": w["v001"],
@@ -550,6 +610,7 @@ def _birth(rng, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
             child[str(rng.choice(H32_CARE))] = 1
         elif rng.random() < 0.4:
             child[str(rng.choice(H32_OTHER))] = 1
+    child.update(survey_items.child_items(rx, h22 == 1, sought, (pc, pc0)))
     child.update(
         {
             "_p_fever_care": pc,

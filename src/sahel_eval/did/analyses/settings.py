@@ -50,7 +50,9 @@ class AnalysisSettings:
     spillover_exclude
         Facility ids or district names whose comparison CSCOMs leave the spillover
         robustness rows (``did.spillover_exclude``); empty: no such rows.
-
+    person_weighted
+        Survey outcomes weighted by household size × sampling weight
+        (``survey.person_weighted``; SDG 3.8.2 is a share of people).
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
         (programmatic use only) computes no sensitivity.
@@ -69,6 +71,7 @@ class AnalysisSettings:
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
     balanced_max_gap: int = 2
     spillover_exclude: tuple[str, ...] = ()
+    person_weighted: tuple[str, ...] = ()
 
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
@@ -89,10 +92,11 @@ class AnalysisSettings:
         """Settings from the schema-validated config, defaults filled in.
 
         Reads ``reporting.test_level``, ``reporting.primary_outcomes``,
-        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*`` and
-        ``sustainability.persistence_months`` by indexing: ``config`` may
-        hold only the sections a rule declares, and a missing key must raise a KeyError
-        naming it rather than fall back to a default the schema does not see.
+        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*``,
+        ``survey.person_weighted`` and ``sustainability.persistence_months`` by
+        indexing: ``config`` may hold only the sections a rule declares, and a missing
+        key must raise a KeyError naming it rather than fall back to a default the
+        schema does not see.
         """
         seeds, did = config["seeds"], config["did"]
         return cls(
@@ -112,4 +116,5 @@ class AnalysisSettings:
                 k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
             },
             sensitivity=dict(did["sensitivity"]),
+            person_weighted=tuple(config["survey"]["person_weighted"]),
         )

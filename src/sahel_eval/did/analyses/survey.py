@@ -37,6 +37,9 @@ def _survey(
         frame = table[table["area"] == spec["area"]]
         if frame.empty:
             raise ValueError(f"analysis {spec['name']!r}: no survey rows for area {spec['area']!r}")
+        # SDG 3.8.2 counts people: such outcomes weigh households by size (DESIGN §4).
+        weight = "weight_person" if outcome in settings.person_weighted else "weight"
+        frame = frame[frame[weight].notna()]
         o = _Outcome(spec, frame, outcome, outcome, settings)
         years = sorted(frame["year"].unique())
         baseline = years[0]
@@ -50,7 +53,7 @@ def _survey(
             # DESIGN §6.1: studentised RI unless ≥ 5 treated and ≥ 5 control districts.
             method = "wild" if wild_allowed(g1, g - g1) else "randomization"
             common = {
-                "weights": "weight",
+                "weights": weight,
                 "strata": "strata",
                 "psu": "psu",
                 "level": settings.level,
@@ -100,7 +103,7 @@ def _survey(
             facts.update(
                 baseline=int(baseline),
                 round=int(year),
-                weights="weight",
+                weights=weight,
                 design={"strata": "strata", "psu": "psu"},
             )
             if method == "randomization":
