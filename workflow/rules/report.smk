@@ -177,6 +177,8 @@ rule summary:
             "resilience.interruption_months",
             "sustainability.kpi_thresholds",
             "mutuals.areas",
+            "survey.scheme_coverage",
+            "survey.catastrophic_thresholds",
             "shocks.national",
             "dq.completeness_target",
             "dq.timeliness_target",
