@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sahel_eval.report.screenshots import browser_missing, make_driver
+from sahel_eval.report.screenshots import browser_missing, make_driver, phone_screen
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import load_catalogue
 
@@ -81,7 +81,7 @@ def pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": False}
+PHONE = {"width": 390, "height": 844}
 
 _PHONE_STATE = """
 const ids = Array.from(document.querySelectorAll('[id]'), e => e.id);
@@ -107,7 +107,7 @@ def phone_pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
     shots = demo_run / "screenshots"
     shots.mkdir(exist_ok=True)
     driver.set_script_timeout(120)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    phone_screen(driver, PHONE["width"], PHONE["height"])
     out = {}
     try:
         for html in sorted((demo_run / "reports").glob("*.html")):
