@@ -63,9 +63,11 @@ def test_french_figure_numbers_and_years():
 
 def test_compact_svg_ids_own_and_resolved():
     fig, ax = new_figure(8, 5)
-    ax.plot([0, 1, 2], [1, 2, 1], marker="o")
+    ax.plot([0, 1, 2], [1, 2, 1], marker="o", label="Observé")
     ax.bar([0, 1], [1, 2], hatch="//")
     ax.set_title("Titre")
+    # Drawn outside the project's rc settings: matplotlib lists its fallback fonts.
+    ax.legend()
     layout(fig, "fr")
     a = svg_bytes(fig, id_prefix="fa").decode()
     b = svg_bytes(fig, id_prefix="fb").decode()
@@ -74,7 +76,13 @@ def test_compact_svg_ids_own_and_resolved():
     assert ids_a and len(set(ids_a)) == len(ids_a)
     assert all(i.startswith("fai") for i in ids_a) and not set(ids_a) & set(ids_b)
     assert set(_REFS.findall(a)) == set(ids_a)  # every reference kept, every id used
-    assert "<text" in a and "Titre" in _texts(a)
+    assert "<text" in a and "Titre" in _texts(a) and "Observé" in _texts(a)
+    # Every class rule is plain CSS; the family is on the root only.
+    css = re.search(r"<style>(.*?)</style>", a).group(1)
+    for decl in re.findall(r"\{([^}]*)\}", css):
+        for item in decl.split(";"):
+            prop, value = item.split(":")
+            assert prop.strip() != "font-family" and "," not in value, decl
     assert "style=" not in a.split(">", 2)[2].replace(f"style=\"font-family: '{FONT_FAMILY}'\"", "")
     with pytest.raises(ValueError, match="prefix"):
         compact_svg(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "1x", FONT_FAMILY)

@@ -49,6 +49,22 @@ def _geometry(name: str, value: str) -> str:
     return value
 
 
+def _without_family(style: str, family: str) -> str:
+    """``style`` less its ``font-family`` when that names ``family`` first (set on the root).
+
+    Text drawn outside the project's rc settings lists matplotlib's fallbacks after it
+    (``'DejaVu Sans', 'Bitstream Vera Sans', …``): the whole declaration goes.
+    """
+    kept = []
+    for decl in style.split(";"):
+        prop, _, value = decl.partition(":")
+        if prop.strip() == "font-family" and value.strip().startswith(f"'{family}'"):
+            continue
+        if decl.strip():
+            kept.append(decl.strip())
+    return "; ".join(kept)
+
+
 def _unwrap_bare_groups(parent: ET.Element) -> None:
     children: list[ET.Element] = []
     for child in list(parent):
@@ -86,7 +102,6 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
         for child in list(parent):
             if child.tag in (f"{{{_SVG}}}metadata", f"{{{_SVG}}}style"):
                 parent.remove(child)
-    font = f"font-family: '{font_family}'"
     classes: dict[str, str] = {}
     for el in root.iter():
         for name, value in list(el.attrib.items()):
@@ -99,9 +114,9 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
             elif name in _GEOMETRY:
                 value = _geometry(name, value)
             elif name == "style":
-                style = value.replace(f"{font}; ", "").replace(f"; {font}", "")
+                style = _without_family(value, font_family)
                 del el.attrib[name]
-                if style != font:
+                if style:
                     el.set("class", classes.setdefault(style, f"{prefix}s{len(classes)}"))
                 continue
             el.set(name, value)
@@ -114,7 +129,7 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
             if child.tag == f"{{{_SVG}}}defs" and not len(child):
                 parent.remove(child)
     root.set("class", prefix)
-    root.set("style", font)
+    root.set("style", f"font-family: '{font_family}'")
     style = ET.Element(f"{{{_SVG}}}style")
     # The scoped "*" rule comes first: a class rule of equal specificity then wins, as
     # the inline style it replaces did.
