@@ -185,7 +185,7 @@ def observed_expected_figure(series: pd.DataFrame, *, lang: str, title: str) -> 
     ax.set_ylabel(translate("fig.resilience.volume_axis", lang))
     ax.set_xlabel(translate("fig.resilience.month_axis", lang))
     ax.set_ylim(bottom=0)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
     ax.legend(loc="lower left", frameon=False, fontsize=8, ncol=2)
     layout(fig, lang)
     return fig
@@ -228,7 +228,7 @@ def tau_distribution_figure(
     ax.set_xticklabels(cats)
     ax.set_xlabel(translate("fig.resilience.tau_axis", lang))
     ax.set_ylabel(translate("fig.resilience.share_axis", lang))
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
     ax.legend(frameon=False, fontsize=8)
     layout(fig, lang)
     return fig
