@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sahel_eval.fonts import FONT_FAMILY, font_dir
-from sahel_eval.report import brief, manifest, pdf
+from sahel_eval.report import brief, manifest, pdf, render
 from sahel_eval.report.brief_sections import survey_groups
 
 AREAS = ("mopti", "bamako")
@@ -254,6 +254,30 @@ def test_brief_pdfs_fit_four_a4_pages(demo_run: Path, tmp_path: Path):
     again = tmp_path / "again.pdf"
     pdf.write_pdf(html, again)
     assert again.read_bytes() == (demo_run / "reports" / "brief_mopti_fr.pdf").read_bytes()
+
+
+def test_pdf_pages_numbered_and_nothing_clipped(tmp_path: Path):
+    """Every page carries "i / n" in its bottom margin; a word wider than the page is
+    refused with the page and the text named (the brief rule prints with this check)."""
+    css = render.report_css()
+    html = tmp_path / "page.html"
+    body = "".join(f"<p>Paragraphe {i} de la page.</p>" for i in range(150))
+    html.write_text(f"<html lang='fr'><style>{css}</style><body>{body}</body></html>", "utf-8")
+    doc = pdf.render_document(html)
+    n = len(doc.pages)
+    assert n >= 2
+    assert pdf.page_labels(doc) == [f"{i} / {n}" for i in range(1, n + 1)]
+    assert pdf.page_text_outside(doc) == []
+    wide = tmp_path / "wide.html"
+    wide.write_text(
+        f"<html lang='fr'><style>{css} .w {{ white-space: nowrap; }}</style><body>"
+        f"<p class='w'>{'Consultations curatives par mois ' * 8}</p></body></html>",
+        "utf-8",
+    )
+    assert pdf.page_text_outside(pdf.render_document(wide))
+    with pytest.raises(ValueError, match=r"wide\.pdf: .* outside the A4 page \(page 1: "):
+        pdf.write_pdf(wide, tmp_path / "wide.pdf")
+    assert not (tmp_path / "wide.pdf").exists()
 
 
 def test_brief_html_shows_intervals_and_verdicts_and_no_raw_key(demo_run: Path):

@@ -2,9 +2,15 @@
 
 Checks per page: no console error, every image loaded and every inline SVG laid out,
 the key numbers equal to the results files, and no English interface string in the
-French pages. The browser is the Debian ``chromium`` + ``chromium-driver``; nothing is
-downloaded. Without them the tests are skipped, unless ``SAHEL_EVAL_REQUIRE_BROWSER=1``
-(set by ``.ci/run``), which turns a missing browser into a failure.
+French pages. On a 390 × 844 phone screen: no sideways scrolling of the page (a
+screenshot of each brief is written to ``<demo run>/screenshots/``), no duplicate id,
+and in the French reports axe-core (the copy pinned by the lock, package
+``axe-core-python``) finds no serious or critical violation. axe runs on the French
+pages only: the English ones share their templates and stylesheet, and axe costs
+2–20 s a page (colour contrast of every table cell). The browser is the Debian ``chromium`` +
+``chromium-driver``; nothing is downloaded. Without them the tests are skipped, unless
+``SAHEL_EVAL_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which turns a missing browser
+into a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import pytest
 import yaml
 
 from sahel_eval.config import load_config
-from sahel_eval.report.screenshots import browser_missing, make_driver
+from sahel_eval.report.screenshots import browser_missing, make_driver, phone_screen
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import load_catalogue
 
@@ -76,6 +82,78 @@ def pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
                 state["driver_values"][f"{shock}:{td.get_attribute('data-class')}"] = td.text
         out[html.name] = state
     return out
+
+
+PHONE = {"width": 390, "height": 844}
+
+_PHONE_STATE = """
+const ids = Array.from(document.querySelectorAll('[id]'), e => e.id);
+return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+        duplicate_ids: ids.filter((id, i) => ids.indexOf(id) !== i).slice(0, 10)};
+"""
+_AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => [v.id, v.impact, v.nodes.length, v.nodes[0].html.slice(0, 160)])));
+"""
+
+
+@pytest.fixture(scope="module")
+def phone_pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
+    """Each report at 390 × 844: widths, duplicate ids and (French pages) axe-core's
+    serious and critical findings.
+
+    Writes ``screenshots/brief_*.png`` (first screen at phone width) in the demo run.
+    """
+    from axe_core_python.base import AXE_SCRIPT
+
+    shots = demo_run / "screenshots"
+    shots.mkdir(exist_ok=True)
+    driver.set_script_timeout(120)
+    phone_screen(driver, PHONE["width"], PHONE["height"])
+    out = {}
+    try:
+        for html in sorted((demo_run / "reports").glob("*.html")):
+            driver.get(html.resolve().as_uri())
+            state = driver.execute_script(_PHONE_STATE)
+            if html.name.startswith("brief_"):
+                driver.save_screenshot(str(shots / f"{html.stem}.390.png"))
+            if html.name.endswith("_fr.html"):
+                driver.execute_script(AXE_SCRIPT)
+                state["axe"] = driver.execute_async_script(_AXE_RUN)
+            out[html.name] = state
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return out
+
+
+def test_no_sideways_scrolling_on_a_phone(
+    demo_run: Path, phone_pages: dict[str, dict[str, Any]]
+) -> None:
+    assert set(EXPECTED) <= set(phone_pages)
+    assert any(name.startswith("technical_") for name in phone_pages)
+    wide = {name: s["scroll"] for name, s in phone_pages.items() if s["scroll"] > s["inner"]}
+    assert all(s["inner"] == PHONE["width"] for s in phone_pages.values())
+    assert not wide, f"pages wider than a {PHONE['width']} px phone: {wide}"
+    for name in phone_pages:
+        if name.startswith("brief_"):
+            shot = demo_run / "screenshots" / name.replace(".html", ".390.png")
+            # PNG header: width and height, big-endian, at bytes 16–24.
+            assert int.from_bytes(shot.read_bytes()[16:20], "big") == PHONE["width"], shot
+
+
+def test_ids_unique_in_every_page(phone_pages: dict[str, dict[str, Any]]) -> None:
+    dup = {name: s["duplicate_ids"] for name, s in phone_pages.items() if s["duplicate_ids"]}
+    assert not dup
+
+
+def test_axe_finds_no_serious_violation(phone_pages: dict[str, dict[str, Any]]) -> None:
+    checked = {name for name, s in phone_pages.items() if "axe" in s}
+    assert checked == {name for name in phone_pages if name.endswith("_fr.html")}
+    assert len(checked) == 7
+    found = {name: s["axe"] for name, s in phone_pages.items() if s.get("axe")}
+    assert not found
 
 
 def _norm(text: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.figures.event_time import event_rows, has_ci
-from sahel_eval.figures.style import PALETTE, new_figure
+from sahel_eval.figures.style import PALETTE, layout, new_figure
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import translate
 
@@ -161,7 +161,7 @@ def facility_figure(
     bottom.set_ylabel(translate("tech.fig.effect_axis", lang))
     if groups:
         bottom.legend(frameon=False, fontsize=7, loc="upper left")
-    fig.tight_layout()
+    layout(fig, lang)
     return fig
 
 
@@ -216,5 +216,5 @@ def survey_figure(estimates: pd.DataFrame, outcome: str, *, lang: str) -> Any:
         )
     )
     ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+    layout(fig, lang)
     return fig

@@ -29,7 +29,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 
 from sahel_eval.clean.attrition import area_attrition
-from sahel_eval.figures.style import ARM_COLOURS, PALETTE, new_figure, save_svg
+from sahel_eval.figures.style import ARM_COLOURS, PALETTE, layout, new_figure, save_svg, year_axis
 from sahel_eval.text.formatting import fmt_percent
 from sahel_eval.text.i18n import translate
 
@@ -196,7 +196,7 @@ def heatmap_figure(
         ncol=2,
         frameon=False,
     )
-    fig.tight_layout()
+    layout(fig, lang)
     return fig
 
 
@@ -255,6 +255,8 @@ def reporting_figure(
         ax.set_title(district, loc="left")
         ax.set_ylim(0, 102)
         ax.set_yticks([0, 25, 50, 75, 100])
+    # Quarters are placed at fractional years; the ticks are whole years.
+    year_axis(axes[0].xaxis)
     for ax in axes[len(districts) :]:
         ax.set_visible(False)
     for ax in axes[::ncol]:
@@ -292,7 +294,7 @@ def reporting_figure(
     # Legend below the panels, in a band reserved for it so it never covers the axes.
     band = 2.2 / (3.0 + 4.2 * nrow)
     fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, band, 1, 0.97))
+    layout(fig, lang, rect=(0, band, 1, 0.97))
     return fig
 
 
@@ -375,7 +377,7 @@ def attrition_figure(attrition: pd.DataFrame, lang: str, *, inactive_months: int
     years = sorted(attrition["year"].unique())
     axes[2].set_xticks(years, [str(y) for y in years])
     axes[2].set_xlabel(_t("dq.fig.year", lang))
-    fig.tight_layout()
+    layout(fig, lang)
     return fig
 
 

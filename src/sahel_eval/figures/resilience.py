@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.style import ARM_COLOURS, PALETTE, new_figure
+from sahel_eval.figures.style import ARM_COLOURS, PALETTE, layout, new_figure
+from sahel_eval.text.formatting import fmt_month
 from sahel_eval.text.i18n import translate
 
 __all__ = [
@@ -114,8 +115,9 @@ def district_series(
     return out.drop(columns="obs_w").sort_values("t").reset_index(drop=True)
 
 
-def _month_label(month: str) -> str:
-    return f"{month[:4]}-{month[4:]}"
+def _month_label(month: str, lang: str) -> str:
+    """``YYYYMM`` as a month name (Babel): ``mars 2020``, ``March 2020``."""
+    return fmt_month(f"{month[:4]}-{month[4:6]}", lang)
 
 
 def observed_expected_figure(series: pd.DataFrame, *, lang: str, title: str) -> Any:
@@ -176,14 +178,16 @@ def observed_expected_figure(series: pd.DataFrame, *, lang: str, title: str) -> 
     ticks = x[::step]
     ax.set_xticks(ticks)
     ax.set_xticklabels(
-        [_month_label(m) for m in series["month"].to_numpy()[::step]], rotation=45, ha="right"
+        [_month_label(str(m), lang) for m in series["month"].to_numpy()[::step]],
+        rotation=45,
+        ha="right",
     )
     ax.set_ylabel(translate("fig.resilience.volume_axis", lang))
     ax.set_xlabel(translate("fig.resilience.month_axis", lang))
     ax.set_ylim(bottom=0)
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
     ax.legend(loc="lower left", frameon=False, fontsize=8, ncol=2)
-    fig.tight_layout()
+    layout(fig, lang)
     return fig
 
 
@@ -224,7 +228,7 @@ def tau_distribution_figure(
     ax.set_xticklabels(cats)
     ax.set_xlabel(translate("fig.resilience.tau_axis", lang))
     ax.set_ylabel(translate("fig.resilience.share_axis", lang))
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
     ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    layout(fig, lang)
     return fig

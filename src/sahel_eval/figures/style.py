@@ -7,14 +7,21 @@ metadata, no absolute paths) are set in one place.
 Figures are drawn once per language, so drawing is kept cheap: text stays text
 (``svg.fonttype: none``: searchable, and a fraction of the bytes and time of glyph
 outlines; the PDF printer maps the family to the pinned DejaVu files, see
-:mod:`sahel_eval.fonts`), each figure lays itself out with ``tight_layout`` so
+:mod:`sahel_eval.fonts`), each figure lays itself out with :func:`layout` so
 saving draws once (``bbox_inches="tight"`` would draw twice), and no pyplot: a bare
 :class:`~matplotlib.figure.Figure` has no global state to close and a lighter import.
+
+Numbers on the axes are written like the reports' text (:class:`LocaleFormatter`,
+Babel through :mod:`sahel_eval.text.formatting`): ``2,5`` and ``10 000`` (narrow
+no-break space) in French. The SVG is compacted with unique ids per figure
+(:mod:`sahel_eval.figures.svg_compact`), so figures can sit side by side in a page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +30,12 @@ from typing import Any
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, ScalarFormatter
 
+from sahel_eval.figures.svg_compact import compact_svg
 from sahel_eval.fonts import FONT_FAMILY
 from sahel_eval.io.parquet import atomic_paths
+from sahel_eval.text import formatting as fmt
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = {
@@ -73,24 +83,79 @@ def figure_style() -> Iterator[None]:
 def new_figure(width_cm: float = 16.0, height_cm: float = 9.0, **kwargs: Any):
     """A figure and axes in the project style; sizes in centimetres (A4 text width ≈ 16).
 
-    The caller lays the figure out (``fig.tight_layout()``) before saving it.
+    The caller lays the figure out (:func:`layout`) before saving it.
     """
     with figure_style():
         fig = Figure(figsize=(width_cm / 2.54, height_cm / 2.54))
         return fig, fig.subplots(**kwargs)
 
 
-def svg_bytes(fig: Any) -> bytes:
-    """The figure as SVG bytes, with no date and a fixed id salt (byte-identical reruns)."""
+class LocaleFormatter(Formatter):
+    """Tick labels through :func:`sahel_eval.text.formatting.fmt_number` (Babel).
+
+    The ticks of one axis share the fewest decimals that write every one of them
+    exactly (``0,0 0,5 1,0``), as matplotlib's own formatter does; no offset, no
+    scientific notation (the figures' values never need them).
+    """
+
+    def __init__(self, lang: str) -> None:
+        self.lang = fmt.check_lang(lang)
+        self.digits = 0
+
+    def format_ticks(self, values: Any) -> list[str]:
+        """Labels of all ticks of the axis, with the decimals they need together."""
+        finite = [float(v) for v in values if math.isfinite(v)]
+
+        def exact(d: int) -> bool:
+            return all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)) for v in finite)
+
+        self.digits = next((d for d in range(6) if exact(d)), 6)
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return fmt.fmt_number(x, self.lang, self.digits)
+
+
+def year_axis(axis: Any) -> None:
+    """Whole years on ``axis`` (``2018``, never ``2 018``): an integer locator, no grouping."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: str(round(v))))
+
+
+def layout(fig: Any, lang: str, **tight: Any) -> None:
+    """Write the numbers of every axis in ``lang``, then lay the figure out.
+
+    Axes that still carry matplotlib's default number formatter get a
+    :class:`LocaleFormatter`; tick labels a figure set itself (months, names, years
+    through :func:`year_axis`) are kept. ``tight`` goes to ``fig.tight_layout``.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(LocaleFormatter(lang))
+    fig.tight_layout(**tight)
+
+
+def svg_bytes(fig: Any, *, id_prefix: str) -> bytes:
+    """The figure as compact SVG bytes, no date, ids and classes starting ``id_prefix``."""
     buf = io.BytesIO()
     with figure_style():
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "sahel-eval"})
-    return buf.getvalue()
+    return compact_svg(buf.getvalue(), id_prefix, FONT_FAMILY)
+
+
+def figure_prefix(name: str) -> str:
+    """A short id prefix from a figure's file name: the same file, the same ids."""
+    return "f" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
 
 
 def save_svg(fig: Any, path: str | os.PathLike[str]) -> Path:
-    """Write the figure as SVG atomically (temp file in the same folder, then rename)."""
-    data = svg_bytes(fig)
+    """Write the figure as SVG atomically (temp file in the same folder, then rename).
+
+    Its ids and classes are prefixed from the file name (:func:`figure_prefix`), so
+    the figures a report inlines never share an id.
+    """
+    data = svg_bytes(fig, id_prefix=figure_prefix(Path(path).name))
     with atomic_paths(path) as (tmp,):
         tmp.write_bytes(data)
     return Path(path)

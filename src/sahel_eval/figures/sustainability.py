@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.style import PALETTE, STATUS_COLOURS, new_figure
+from sahel_eval.figures.style import PALETTE, STATUS_COLOURS, layout, new_figure, year_axis
 from sahel_eval.sustainability import KPI_DEFINITIONS
 from sahel_eval.text.i18n import translate
 
@@ -110,9 +110,11 @@ def kpi_trends_figure(
         ax.set_visible(False)
     for ax in axes[: len(names)]:
         ax.set_xticks(years)
+        year_axis(ax.xaxis)
+        ax.set_xticks(years)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", frameon=False, fontsize=7.5)
     fig.suptitle(translate("fig.sustainability.title", lang))
-    fig.tight_layout()
+    layout(fig, lang)
     return fig

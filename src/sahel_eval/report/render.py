@@ -23,6 +23,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from sahel_eval.io.parquet import atomic_paths
+from sahel_eval.report.layout import wrap_tables
 from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
 from sahel_eval.report.shocks import shock_label
 from sahel_eval.text import formatting as fmt
@@ -186,6 +187,7 @@ def render_string(
     """Render ``template_name`` in ``lang`` and return the HTML text.
 
     ``out_name`` (the output file name) lets the page link to its other-language twin.
+    Every table is wrapped in a scrolling region (:func:`~sahel_eval.report.layout.wrap_tables`).
     """
     env = get_environment(lang)
     clash = _RESERVED.intersection(context)
@@ -195,7 +197,8 @@ def render_string(
     full.update(lang=lang, css=Markup(report_css()), favicon=FAVICON_DATA_URI)
     other = _other_language_href(Path(out_name), lang) if out_name else None
     full.update(other_lang=other[0] if other else None, other_lang_href=other[1] if other else None)
-    return env.get_template(template_name).render(full)
+    # Wide tables scroll in their own box, not the page (phones; report/layout.py).
+    return wrap_tables(env.get_template(template_name).render(full))
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -5,7 +5,8 @@ Usage::
     python -m sahel_eval.report.screenshots reports/ --out /tmp/shots
 
 Writes ``<report>.png`` for each ``*.html`` of the folder (not committed: screenshots
-depend on the machine's fonts). ``--print`` also writes ``<report>.print.png``, the
+depend on the machine's fonts). ``--width 390`` shows the page as a 390 × 844 phone
+does (``<report>.390.png``). ``--print`` also writes ``<report>.print.png``, the
 whole page laid out for print on A4 width, to judge the PDF layout.
 
 The browser is the Debian ``chromium`` driven through ``/usr/bin/chromedriver``:
@@ -23,7 +24,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "browser_missing", "make_driver", "screenshot_reports"]
+__all__ = [
+    "CHROMEDRIVER",
+    "CHROMIUM",
+    "browser_missing",
+    "make_driver",
+    "phone_screen",
+    "screenshot_reports",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -92,10 +100,27 @@ def make_driver(width: int = 1280, height: int = 900) -> Any:
     return webdriver.Chrome(service=service, options=options)
 
 
+def phone_screen(driver: Any, width: int = 390, height: int = 844) -> None:
+    """Lay pages out as a phone of ``width`` × ``height`` CSS px does (``innerWidth`` is
+    ``width``), until ``Emulation.clearDeviceMetricsOverride``."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
 def screenshot_reports(
-    folder: str | os.PathLike[str], out: str | os.PathLike[str], *, print_layout: bool = False
+    folder: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    print_layout: bool = False,
+    width: int | None = None,
 ) -> list[Path]:
-    """Write a PNG of the first screen of every ``*.html`` in ``folder``; return the paths."""
+    """Write a PNG of the first screen of every ``*.html`` in ``folder``; return the paths.
+
+    ``width`` (e.g. 390) shows each page on a phone screen of that width instead of a
+    1280 px desktop window.
+    """
     folder, out = Path(folder), Path(out)
     pages = sorted(folder.glob("*.html"))
     if not pages:
@@ -107,10 +132,14 @@ def screenshot_reports(
         for page in pages:
             driver.set_window_size(1280, 900)
             driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
+            if width:
+                phone_screen(driver, width)
             driver.get(page.resolve().as_uri())
-            target = out / f"{page.stem}.png"
+            target = out / (f"{page.stem}.{width}.png" if width else f"{page.stem}.png")
             driver.save_screenshot(str(target))
             written.append(target)
+            if width:
+                driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
             if print_layout:
                 driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
                 height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -134,12 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--print", dest="print_layout", action="store_true", help="also the print layout"
     )
+    parser.add_argument("--width", type=int, help="phone screen width in CSS px, e.g. 390")
     args = parser.parse_args(argv)
     if shutil.which(CHROMIUM) is None and browser_missing():
         print(browser_missing(), file=sys.stderr)
         return 2
     try:
-        for path in screenshot_reports(args.folder, args.out, print_layout=args.print_layout):
+        shots = screenshot_reports(
+            args.folder, args.out, print_layout=args.print_layout, width=args.width
+        )
+        for path in shots:
             print(path)
     except (FileNotFoundError, RuntimeError) as err:
         print(err, file=sys.stderr)

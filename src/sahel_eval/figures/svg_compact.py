@@ -1,0 +1,141 @@
+"""Matplotlib's SVG made small and safe to inline several times in one page.
+
+Matplotlib writes every figure with the same ids (``figure_1``, ``axes_1``,
+``line2d_1`` …), an indented ``<g>`` per artist, a full ``style`` attribute on every
+element and coordinates to six decimals. Inlined side by side in a report, the ids
+repeat (invalid HTML; assistive technology may follow the wrong reference) and the
+bytes add up (a technical report was over 800 KB). :func:`compact_svg` keeps the
+drawing and its text (``<text>`` elements) and rewrites the rest:
+
+* ids nothing refers to are dropped; the referenced ones (clip paths, markers,
+  hatches) are renamed ``{prefix}i{n}``, so each figure's ids are its own;
+* each distinct ``style`` becomes a class ``{prefix}s{n}`` defined once in the
+  figure's ``<style>``, scoped to the figure (the matplotlib ``*`` rule too, which
+  would otherwise reach the whole HTML page);
+* coordinates are rounded to 0.01 pt, ``rotate(0 …)`` and bare ``<g>`` wrappers,
+  metadata and indentation are removed; the font family is set once on the root.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+__all__ = ["compact_svg"]
+
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK = "http://www.w3.org/1999/xlink"
+_HREF = f"{{{_XLINK}}}href"
+ET.register_namespace("", _SVG)
+ET.register_namespace("xlink", _XLINK)
+
+_GEOMETRY = frozenset({"d", "x", "y", "width", "height", "transform", "points", "viewBox"})
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+_URL_REF = re.compile(r"url\(#([^)]+)\)")
+_NO_ROTATION = re.compile(r"rotate\(-?0 [^)]*\)")
+_PATH_SPACES = (re.compile(r"([A-Za-z]) "), re.compile(r" ([A-Za-z])"))
+
+
+def _round(match: re.Match[str]) -> str:
+    text = f"{float(match.group(0)):.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _geometry(name: str, value: str) -> str:
+    value = _LONG_DECIMAL.sub(_round, " ".join(value.split()))
+    if name == "d":
+        for pattern in _PATH_SPACES:
+            value = pattern.sub(r"\1", value)
+    return value
+
+
+def _without_family(style: str, family: str) -> str:
+    """``style`` less its ``font-family`` when that names ``family`` first (set on the root).
+
+    Text drawn outside the project's rc settings lists matplotlib's fallbacks after it
+    (``'DejaVu Sans', 'Bitstream Vera Sans', …``): the whole declaration goes.
+    """
+    kept = []
+    for decl in style.split(";"):
+        prop, _, value = decl.partition(":")
+        if prop.strip() == "font-family" and value.strip().startswith(f"'{family}'"):
+            continue
+        if decl.strip():
+            kept.append(decl.strip())
+    return "; ".join(kept)
+
+
+def _unwrap_bare_groups(parent: ET.Element) -> None:
+    children: list[ET.Element] = []
+    for child in list(parent):
+        _unwrap_bare_groups(child)
+        if child.tag == f"{{{_SVG}}}g" and not child.attrib:
+            children.extend(child)
+        else:
+            children.append(child)
+    parent[:] = children
+
+
+def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
+    """Rewrite matplotlib SVG ``data`` as described in the module docstring.
+
+    ``prefix`` (a letter, then letters or digits) starts every id and class of the
+    figure: figures inlined in one page need different prefixes. ``font_family`` is
+    the family matplotlib wrote on each ``<text>``; it is set once on the root.
+    """
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", prefix):
+        raise ValueError(f"SVG id prefix {prefix!r} must be a letter then letters or digits")
+    text = data.decode("utf-8")
+    root = ET.fromstring(text)
+    referenced = set(_URL_REF.findall(text)) | set(re.findall(r'href="#([^"]+)"', text))
+    ids: dict[str, str] = {}
+    for el in root.iter():
+        old = el.get("id")
+        if old is None:
+            continue
+        if old in referenced:
+            ids[old] = el.attrib["id"] = f"{prefix}i{len(ids)}"
+        else:
+            del el.attrib["id"]
+    # matplotlib's metadata and its global "*" rule (written again below, scoped).
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag in (f"{{{_SVG}}}metadata", f"{{{_SVG}}}style"):
+                parent.remove(child)
+    classes: dict[str, str] = {}
+    for el in root.iter():
+        for name, value in list(el.attrib.items()):
+            value = _URL_REF.sub(lambda m: f"url(#{ids[m.group(1)]})", value)
+            if name == _HREF and value.startswith("#"):
+                value = "#" + ids[value[1:]]
+            elif name == "transform" and _NO_ROTATION.fullmatch(value):
+                del el.attrib[name]
+                continue
+            elif name in _GEOMETRY:
+                value = _geometry(name, value)
+            elif name == "style":
+                style = _without_family(value, font_family)
+                del el.attrib[name]
+                if style:
+                    el.set("class", classes.setdefault(style, f"{prefix}s{len(classes)}"))
+                continue
+            el.set(name, value)
+        if el.text is not None and not el.text.strip():
+            el.text = None
+        el.tail = None
+    _unwrap_bare_groups(root)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag == f"{{{_SVG}}}defs" and not len(child):
+                parent.remove(child)
+    root.set("class", prefix)
+    root.set("style", f"font-family: '{font_family}'")
+    style = ET.Element(f"{{{_SVG}}}style")
+    # The scoped "*" rule comes first: a class rule of equal specificity then wins, as
+    # the inline style it replaces did.
+    style.text = f".{prefix} *{{stroke-linejoin: round; stroke-linecap: butt}}" + "".join(
+        f".{name}{{{css}}}" for css, name in classes.items()
+    )
+    root.insert(0, style)
+    body = ET.tostring(root, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
