@@ -19,6 +19,9 @@ from sahel_eval.clean.schemas import facility_month_schema
 from sahel_eval.config import validate_config
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
+from sahel_eval.io.columns import normalise_header
+from sahel_eval.io.dhis2_shapes import detect_shape, to_datavalues
+from sahel_eval.io.values import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -266,10 +269,6 @@ def test_pivot_with_quarters_as_columns(shapes: Path) -> None:
     """Issue 16: a pivot table whose columns are quarters, as DHIS2 names them
     ("Janvier - Mars 2018") or as codes (2018Q2), is read with those quarters; a range
     of months that is not a calendar quarter is not a period column."""
-    from sahel_eval.io.columns import normalise_header
-    from sahel_eval.io.dhis2_shapes import detect_shape, to_datavalues
-    from sahel_eval.io.values import parse_period
-
     raw = pd.DataFrame(
         {
             "Data": ["KbDCvLoNVhR.HllvX50cXC0"],
