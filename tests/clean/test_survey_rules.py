@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -273,10 +274,24 @@ def test_catastrophic_spending_and_valid_998() -> None:
 
 
 def test_insurance_flags() -> None:
-    frame = pd.DataFrame({"v481": [1.0, 0.0, np.nan], "v481a": [1.0, 0.0, np.nan]})
-    out = recode_women(frame, SETTINGS)
-    assert out["any_insurance"].iloc[:2].tolist() == [1, 0] and np.isnan(out["any_insurance"][2])
-    assert out["mutual_membership"].iloc[:2].tolist() == [1, 0]
+    """Scheme coverage follows survey.scheme_coverage; coverage_none needs every
+    configured item known and none covered; without the items, no scheme outcome."""
+    frame = pd.DataFrame(
+        {
+            "v481": [1.0, 0.0, np.nan, 1.0],
+            "v481a": [1.0, 0.0, np.nan, 0.0],
+            "s481r": [0.0, 0.0, 0.0, 1.0],
+        }
+    )
+    schemes = {"mutual_membership": ("v481a", (1,)), "coverage_ramed": ("s481r", (1,))}
+    out = recode_women(frame, replace(SETTINGS, scheme_coverage=schemes))
+    assert out["any_insurance"].iloc[[0, 1, 3]].tolist() == [1, 0, 1]
+    assert np.isnan(out["any_insurance"][2])
+    assert out["mutual_membership"].iloc[[0, 1, 3]].tolist() == [1, 0, 0]
+    assert out["coverage_ramed"].tolist() == [0, 0, 0, 1]
+    assert out["coverage_none"].iloc[[0, 1, 3]].tolist() == [0, 1, 0]
+    assert np.isnan(out["coverage_none"][2])  # an item unknown: not "none"
+    assert "mutual_membership" not in recode_women(frame, SETTINGS)
 
 
 # --- harmonisation ---------------------------------------------------------------------------

@@ -129,6 +129,7 @@ def household_frame() -> pd.DataFrame:
             "hv270": [1, 3, 5],
             "shconso": [900_000, 1_500_000, 2_000_000],
             "shoop": [998, 9_999_998, 12_000],
+            "shrenon": [0, 1, 0],
             "shnom": ["Aminata Traoré", "Sékou Diarra", "Fatoumata Coulibaly"],
             "shtel": ["+223 76 12 34 56", "+223 66 98 76 54", ""],
             "gps_lat": [14.49, 14.35, 14.51],
@@ -169,6 +170,7 @@ def women_frame() -> pd.DataFrame:
             "v481b": [0.0, 0.0, 9.0],
             "v481c": [0.0, 0.0, 9.0],
             "v481d": [0.0, 0.0, 9.0],
+            "s481r": [0.0, 0.0, 9.0],
             "snom": ["Aminata Traoré", "Sékou Diarra", "Fatoumata Coulibaly"],
             "stel": ["+223 76 12 34 56", "+223 66 98 76 54", ""],
         }
@@ -182,7 +184,7 @@ WOMEN_LABELS = {
 
 
 def children_frame() -> pd.DataFrame:
-    women = women_frame().drop(columns=["v481", "v481a", "v481b", "v481c", "v481d"])
+    women = women_frame().drop(columns=["v481", "v481a", "v481b", "v481c", "v481d", "s481r"])
     return women.assign(
         bidx=[1.0, 1.0, 2.0],
         b3=[1420.0, 1430.0, 1435.0],
@@ -192,6 +194,7 @@ def children_frame() -> pd.DataFrame:
         h32a=[1.0, 0.0, 0.0],
         h32t=[0.0, 0.0, 1.0],
         h32x=[0.0, 0.0, 0.0],
+        h46b=[0.0, 1.0, 98.0],
         sdob=["1982-04-17", "2019-05-02", "2020-01-09"],
     )
 

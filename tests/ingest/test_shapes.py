@@ -19,6 +19,9 @@ from sahel_eval.clean.schemas import facility_month_schema
 from sahel_eval.config import validate_config
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
+from sahel_eval.io.columns import normalise_header
+from sahel_eval.io.dhis2_shapes import detect_shape, to_datavalues
+from sahel_eval.io.values import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -260,3 +263,24 @@ def test_absent_configured_survey_variable_is_named(mini: dict) -> None:
         ingest.ingest_survey(config, year=2015, unit="women")
     message = str(info.value)
     assert "MLIR2015.dta" in message and "'v999'" in message and "required_column" in message
+
+
+def test_pivot_with_quarters_as_columns(shapes: Path) -> None:
+    """Issue 16: a pivot table whose columns are quarters, as DHIS2 names them
+    ("Janvier - Mars 2018") or as codes (2018Q2), is read with those quarters; a range
+    of months that is not a calendar quarter is not a period column."""
+    raw = pd.DataFrame(
+        {
+            "Data": ["KbDCvLoNVhR.HllvX50cXC0"],
+            "Organisation unit": ["Abcdefghij1"],
+            "Janvier - Mars 2018": ["12"],
+            "2018Q2": ["7"],
+            "Février - Avril 2018": ["3"],
+        }
+    )
+    raw.columns = [normalise_header(c) for c in raw.columns]
+    assert detect_shape(raw, shapes / "pivot.csv") == "pivot"
+    long = to_datavalues(raw, shapes / "pivot.csv", "pivot", {})
+    parsed = sorted(parse_period(p) for p in long["period"])
+    assert parsed == [("2018Q1", "quarter"), ("2018Q2", "quarter")]
+    assert sorted(long["value"]) == ["12", "7"]

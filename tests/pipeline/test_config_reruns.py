@@ -55,8 +55,9 @@ CASES: list[tuple[str, Any, set[str]]] = [
     # The summary stage picks each area's mutuals (their KPI alarms become actions).
     (
         "mutuals.areas",
-        {"Mutuelle interprofessionnelle de Bandiagara": "bamako"},
-        {"report_tables", "summary"},
+        {"Mutuelle interprofessionnelle des artisans et commerçants du secteur informel": "bamako"},
+        # mutual_kpis reads it too: affordability uses the area's survey households.
+        {"mutual_kpis", "report_tables", "summary"},
     ),
     (
         "privacy.hash_length",

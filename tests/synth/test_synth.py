@@ -13,7 +13,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from sahel_eval.synth import generate
+from sahel_eval.synth import generate, surveys
 from sahel_eval.synth.mutuals import consumption_per_person, kpis
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
@@ -322,7 +322,8 @@ def test_survey_files_labels_and_codes(truth: dict) -> None:
 
 def test_survey_truth_has_every_cell(truth: dict) -> None:
     prev = pd.DataFrame(truth["surveys"]["prevalence"])
-    assert prev.groupby(["round", "area", "arm"]).size().eq(5).all()
+    # One prevalence per planted survey outcome in every round × area × arm cell.
+    assert prev.groupby(["round", "area", "arm"]).size().eq(len(surveys.OUTCOMES)).all()
     assert (prev["n"] > 0).all() and prev["prevalence"].between(0, 1).all()
     eff = pd.DataFrame(truth["surveys"]["effects"])
     mm = eff[(eff["outcome"] == "mutual_membership") & (eff["programme"] == "I3S")]

@@ -26,6 +26,8 @@ from sahel_eval.io.values import parse_period
 
 LOG = logging.getLogger(__name__)
 SHAPES = ("datavalues", "analytics", "pivot")
+# A pivot header "Janvier - Mars 2018" once normalised (accents and dashes folded).
+_MONTH_RANGE_HEADER = re.compile(r"^([a-z]+)_([a-z]+)_(\d{4})$")
 DEFAULT_COMBO = "HllvX50cXC0"
 _UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 # Normalised headers of each role in the analytics shape (UIDs or names).
@@ -39,9 +41,20 @@ def _role(columns: list[str], names: tuple[str, ...]) -> str | None:
     return next((c for c in columns if c in names), None)
 
 
+def header_period(header: str) -> str:
+    """A normalised pivot header as period text: ``2018_01`` -> ``2018 01``; a quarter
+    named by its months (``janvier_mars_2018``, normalised from ``Janvier - Mars 2018``)
+    gets its dash back, as :func:`parse_period` reads DHIS2's quarter names."""
+    hit = _MONTH_RANGE_HEADER.match(header)
+    if hit:
+        return f"{hit.group(1)} - {hit.group(2)} {hit.group(3)}"
+    return header.replace("_", " ")
+
+
 def period_columns(columns: list[str]) -> list[str]:
-    """Headers that are periods (normalised headers: ``2018_01``, ``janvier_2018``)."""
-    return [c for c in columns if parse_period(c.replace("_", " ")) is not None]
+    """Headers that are periods (normalised headers: ``2018_01``, ``janvier_2018``,
+    ``2018q1``, ``janvier_mars_2018``)."""
+    return [c for c in columns if parse_period(header_period(c)) is not None]
 
 
 def detect_shape(frame: pd.DataFrame, path: str | Path) -> str:
@@ -109,7 +122,7 @@ def to_datavalues(
         )
         # A pivot table has a cell for every period: an empty one is not a report.
         long = long[long["value"].notna()].reset_index(drop=True)
-        long["period"] = long["period"].str.replace("_", " ", regex=False)
+        long["period"] = long["period"].map(header_period)
         long = long.rename(columns={data: "dx", orgunit: "orgunit"})
     else:
         period = _role(columns, PERIOD_HEADERS)
