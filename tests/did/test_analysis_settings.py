@@ -45,6 +45,7 @@ def test_from_config_reads_every_key() -> None:
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
             "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
         },
+        "survey": {"person_weighted": ["catastrophic_spending"]},
         "sustainability": {"persistence_months": 6},
     }
     s = AnalysisSettings.from_config(config)
@@ -66,6 +67,7 @@ def test_from_config_reads_every_key() -> None:
         lags=4,
         balanced_max_gap=5,
         spillover_exclude=("Koro",),
+        person_weighted=("catastrophic_spending",),
         persistence_months=6,
         sensitivity=config["did"]["sensitivity"],
     )

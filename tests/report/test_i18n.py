@@ -16,6 +16,7 @@ SAME_IN_BOTH = frozenset(
         "glossary.cscom.term",
         "glossary.twfe.term",
         "glossary.callaway_santanna.term",
+        "tech.imputation.estimator.callaway_santanna",  # a proper name
     }
 )
 

@@ -322,8 +322,12 @@ def test_survey_files_labels_and_codes(truth: dict) -> None:
 
 def test_survey_truth_has_every_cell(truth: dict) -> None:
     prev = pd.DataFrame(truth["surveys"]["prevalence"])
-    # One prevalence per planted survey outcome in every round × area × arm cell.
-    assert prev.groupby(["round", "area", "arm"]).size().eq(len(surveys.OUTCOMES)).all()
+    # The same outcomes in every round × area × arm cell: the survey module's and the
+    # scheme / quality / forgone-care items (survey_items), once each.
+    outcomes = set(prev["outcome"])
+    assert set(surveys.OUTCOMES) < outcomes
+    cells = prev.groupby(["round", "area", "arm"])["outcome"]
+    assert cells.apply(lambda o: o.is_unique and set(o) == outcomes).all()
     assert (prev["n"] > 0).all() and prev["prevalence"].between(0, 1).all()
     eff = pd.DataFrame(truth["surveys"]["effects"])
     mm = eff[(eff["outcome"] == "mutual_membership") & (eff["programme"] == "I3S")]
