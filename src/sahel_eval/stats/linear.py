@@ -1,15 +1,15 @@
-"""Weighted least squares with one absorbed fixed-effect dimension.
+"""Weighted least squares with absorbed unit (and period) fixed effects.
 
 Shared by the TWFE, event-study and 2×2 estimators and by the wild bootstrap, so all of
 them see the same transformed design.  The model is
 
-    y_it = α_i + x_it'β + ε_it   (weights w_it),
+    y_it = α_i [+ λ_t] + x_it'β + ε_it   (weights w_it),
 
-estimated exactly by the weighted within transformation in α_i (FWL); any further
-fixed effects (e.g. time) are explicit dummy columns of ``x``.  With unit effects
-absorbed and time dummies explicit the estimate is exact for unbalanced panels, with no
-iterative demeaning, and the structure is the one the fast wild bootstrap needs
-(absorbed effects nested in the clusters, the rest as regressors).
+estimated exactly (FWL, no iterative demeaning) by the weighted within transformation
+in α_i (:func:`demean`) or in α_i and λ_t (:class:`TwoWayWithin`: exact in unbalanced
+panels through the (T−1)-sized normal equations of the period effects).  The wild
+bootstrap needs its absorbed effects nested in the clusters, so for it the period
+effects stay explicit dummy columns of ``x``.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ class LinearDesign:
     weights
         WLS weights or ``None``.
     absorbed
-        Label arrays of the absorbed fixed-effect dimensions (at most one here); used to
-        count K and to check nesting in the clusters.
+        Label arrays of the absorbed fixed-effect dimensions (units, and periods when
+        :class:`TwoWayWithin` absorbed them); used to count K and to check nesting in
+        the clusters.
     """
 
     y: np.ndarray
