@@ -107,11 +107,11 @@ def test_twfe_ri_recovers_a_planted_effect() -> None:
 
 
 def test_two_way_within_equals_least_squares_residuals() -> None:
-    """The count-based unit + period projection of twfe_ri equals OLS on dummies.
+    """The count-based unit + period projection equals OLS on dummies.
 
     Unbalanced panel (a third of the cells missing), several columns at once.
     """
-    from sahel_eval.did.twfe_ri import _TwoWayWithin
+    from sahel_eval.stats.linear import TwoWayWithin
 
     rng = np.random.default_rng(9)
     units, periods = 30, 12
@@ -124,6 +124,6 @@ def test_two_way_within_equals_least_squares_residuals() -> None:
         + [(t == s).astype(float) for s in range(1, periods)]
     )
     want = v - dummies @ np.linalg.lstsq(dummies, v, rcond=None)[0]
-    within = _TwoWayWithin(u, t)
+    within = TwoWayWithin(u, t)
     assert within.rank == periods - 1
     np.testing.assert_allclose(within.residuals(v), want, rtol=0, atol=1e-10)

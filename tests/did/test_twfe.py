@@ -236,3 +236,63 @@ def test_event_study_wild_and_ri_run(mpdta: pd.DataFrame) -> None:
     assert ri.info["randomization"] == {"permutations": 199, "enumerated": False}
     assert ri.table["ci_low"].isna().all()
     assert ri.info["p_min"] == pytest.approx(1 / 200)
+
+
+def _dummy_fit(
+    y: np.ndarray, x: np.ndarray, u: np.ndarray, t: np.ndarray, w: np.ndarray, cl: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: WLS on explicit unit and period dummies, CRV1 by hand (fixest nested K)."""
+    units, periods = np.unique(u), np.unique(t)
+    dummies = np.column_stack(
+        [x] + [(u == i).astype(float) for i in units] + [(t == s) * 1.0 for s in periods[1:]]
+    )
+    sw = np.sqrt(w)
+    beta = np.linalg.lstsq(dummies * sw[:, None], y * sw, rcond=None)[0]
+    resid = y - dummies @ beta
+    bread = np.linalg.inv(dummies.T @ (dummies * w[:, None]))
+    scores = np.stack([(dummies * (w * resid)[:, None])[cl == g].sum(0) for g in np.unique(cl)])
+    n, g = len(y), len(np.unique(cl))
+    # Units nested in the clusters: their effects count as one parameter in K.
+    k = dummies.shape[1] - (len(units) - 1)
+    vcov = g / (g - 1) * (n - 1) / (n - k) * bread @ scores.T @ scores @ bread
+    p = x.shape[1]
+    return beta[:p], np.sqrt(np.diag(vcov)[:p])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_absorbed_fit_equals_explicit_dummies(weighted: bool) -> None:
+    """Unit + period effects absorbed = least squares on dummies, unbalanced panel."""
+    rng = np.random.default_rng(13)
+    u, t = (a.ravel() for a in np.meshgrid(np.arange(40), np.arange(1, 13), indexing="ij"))
+    start = np.where(u % 3 == 0, 0, 4 + u % 6)
+    df = pd.DataFrame({"u": u, "t": t, "g": start, "d": u // 5, "w": rng.uniform(0.5, 2, u.size)})
+    df["treat"] = ((df["g"] > 0) & (df["t"] >= df["g"])).astype(float)
+    df["y"] = rng.normal(size=len(df)) + 0.1 * u + np.sin(t) + 0.7 * df["treat"]
+    df = df[rng.random(len(df)) > 0.25].reset_index(drop=True)  # missing cells
+    df.loc[rng.choice(len(df), 15, replace=False), "y"] = np.nan  # dropped rows
+    ok = df[df["y"].notna()]
+    w = ok["w"].to_numpy() if weighted else np.ones(len(ok))
+    weights = "w" if weighted else None
+    cols = ok["u"].to_numpy(), ok["t"].to_numpy(), w, ok["d"].to_numpy()
+
+    res = twfe(df, "y", "u", "t", "treat", cluster="d", weights=weights)
+    want_b, want_se = _dummy_fit(ok["y"].to_numpy(), ok[["treat"]].to_numpy(), *cols)
+    np.testing.assert_allclose(res.table["estimate"], want_b, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(res.table["se"], want_se, rtol=0, atol=1e-8)
+    # The wild path keeps the period dummies as columns: same point estimate.
+    wild = twfe(df, "y", "u", "t", "treat", cluster="d", weights=weights, inference="wild")
+    assert wild.table["estimate"].iloc[0] == pytest.approx(want_b[0], abs=1e-8)
+
+    es = event_study(df, "y", "u", "t", "g", leads=2, lags=3, cluster="d", weights=weights)
+    x = np.column_stack(
+        [(ok["g"] > 0) & (np.clip(ok["t"] - ok["g"], -2, 3) == e) for e in es.table["event_time"]]
+    ).astype(float)
+    want_b, want_se = _dummy_fit(ok["y"].to_numpy(), x, *cols)
+    np.testing.assert_allclose(es.table["estimate"], want_b, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(es.table["se"], want_se, rtol=0, atol=1e-8)
+
+
+def test_regressor_absorbed_by_the_effects_is_named(mpdta: pd.DataFrame) -> None:
+    ever = mpdta.assign(ever=(mpdta["first.treat"] > 0).astype(int))
+    with pytest.raises(ValueError, match=r"\['ever'\] are absorbed by the 'countyreal'"):
+        twfe(ever, "lemp", "countyreal", "year", "ever")

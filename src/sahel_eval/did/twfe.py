@@ -1,10 +1,14 @@
 """Two-way fixed-effects DiD: static TWFE and the event study with leads and lags.
 
-Point estimates come from the exact weighted within transformation in units with
-explicit time dummies (:mod:`sahel_eval.stats.linear`; equal to linearmodels ``PanelOLS``
-with entity and time effects, checked in ``tests/did/test_twfe.py``); standard errors
-from :mod:`sahel_eval.stats.covariance` (CRV1, fixest convention); few-cluster inference
-from :mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
+Point estimates come from the exact weighted within transformation in units and periods
+(:class:`sahel_eval.stats.linear.TwoWayWithin`: unit demeaning plus the (T−1)-sized normal
+equations of the period effects, so no rows × T dummy matrix is factorised); equal to
+linearmodels ``PanelOLS`` with entity and time effects and to least squares on explicit
+dummies (``tests/did/test_twfe.py``).  The wild bootstrap alone keeps the period dummies
+as columns: its restricted residuals are re-projected on them, and they are not nested
+in the clusters.  Standard errors from :mod:`sahel_eval.stats.covariance` (CRV1, fixest
+convention, K counting the period effects); few-cluster inference from
+:mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from sahel_eval.stats.covariance import (
     t_pvalue,
     t_quantile,
 )
-from sahel_eval.stats.linear import LinearDesign, demean, estimation_sample
+from sahel_eval.stats.linear import LinearDesign, TwoWayWithin, estimation_sample
 
 __all__ = ["event_study", "twfe"]
 
@@ -47,6 +51,59 @@ def _time_dummies(time: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
     codes, levels = pd.factorize(time, sort=True)
     dummies = (codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float)
     return dummies, [f"{time.name}={v}" for v in levels[1:]], codes
+
+
+def _within(data: pd.DataFrame, unit: str, time: str, w: np.ndarray | None) -> TwoWayWithin:
+    """The weighted unit + period within transformation of the estimation sample."""
+    unit_codes = pd.factorize(data[unit], sort=True)[0]
+    return TwoWayWithin(unit_codes, pd.factorize(data[time], sort=True)[0], w)
+
+
+def _design(
+    data: pd.DataFrame,
+    y: np.ndarray,
+    x: np.ndarray,
+    names: list[str],
+    *,
+    unit: str,
+    time: str,
+    w: np.ndarray | None,
+    dummies: bool,
+) -> LinearDesign:
+    """The design with unit and period effects absorbed.
+
+    With ``dummies`` the periods are explicit columns instead (the wild bootstrap needs
+    them).  Regressors the effects absorb raise a ValueError naming them: their
+    coefficient does not exist.
+    """
+    if dummies:
+        period, period_names, _ = _time_dummies(data[time])
+        return LinearDesign.build(
+            y,
+            np.column_stack([x, period]),
+            [*names, *period_names],
+            weights=w,
+            absorb=data[unit].to_numpy(),
+        )
+    within = _within(data, unit, time, w)
+    xt = within.residuals(x)
+    ww = np.ones(len(y)) if w is None else w
+    left = (ww[:, None] * xt**2).sum(axis=0)
+    scale = (ww[:, None] * x**2).sum(axis=0)
+    absorbed = [n for n, a, b in zip(names, left, scale, strict=True) if a <= 1e-12 * max(1, b)]
+    if absorbed:
+        raise ValueError(
+            f"regressors {absorbed} are absorbed by the {unit!r} and {time!r} fixed effects "
+            "(constant within units or periods in the estimation sample): no coefficient"
+        )
+    rank = np.linalg.matrix_rank(xt * np.sqrt(ww)[:, None])
+    if rank < len(names):
+        raise ValueError(
+            f"regressors {names} are collinear after absorbing the {unit!r} and {time!r} "
+            f"fixed effects (rank {rank} of {len(names)}): the coefficients are not identified"
+        )
+    absorbed_labels = [data[unit].to_numpy(), data[time].to_numpy()]
+    return LinearDesign(within.residuals(y), xt, list(names), w, absorbed_labels)
 
 
 @dataclass(frozen=True)
@@ -252,14 +309,10 @@ def twfe(
         df, [outcome, unit, time, treat], unit=unit, cluster=cluster, weights=weights
     )
     data, w = sample.data, sample.w
-    dummies, dummy_names, _ = _time_dummies(data[time])
     d = data[treat].to_numpy(dtype=float)
-    design = LinearDesign.build(
-        data[outcome].to_numpy(dtype=float),
-        np.column_stack([d, dummies]),
-        [treat, *dummy_names],
-        weights=w,
-        absorb=data[unit].to_numpy(),
+    y = data[outcome].to_numpy(dtype=float)
+    design = _design(
+        data, y, d[:, None], [treat], unit=unit, time=time, w=w, dummies=inference == "wild"
     )
     fit = _Solved.of(design, sample, d > 0)
 
@@ -273,8 +326,7 @@ def twfe(
         return _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
 
     def ri_estimate(assign: pd.Series) -> float:
-        # Built on first use: only randomisation inference needs the partialled-out
-        # outcome (one QR of the time dummies, as costly as the fit itself).
+        # Built on first use: only randomisation inference needs the transformed outcome.
         return fwl()(assign)
 
     rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
@@ -291,26 +343,20 @@ def _twfe_fwl_estimator(
 ) -> Callable[[pd.Series], float]:
     """β̂ of the static TWFE for a placebo cluster → start-date assignment.
 
-    The time dummies and the outcome are partialled out once (FWL), so a placebo fit
-    costs one within transformation of the placebo D_it.
+    The outcome is transformed once (FWL), so a placebo fit costs one two-way within
+    transformation of the placebo D_it.
     """
-    unit_codes = pd.factorize(data[unit], sort=True)[0]
-    dummies, _, _ = _time_dummies(data[time])
-    sw = np.ones(len(data)) if w is None else np.sqrt(w)
-    z = demean(dummies, unit_codes, w) * sw[:, None]
-    q = np.linalg.qr(z)[0] if z.shape[1] else np.zeros((len(data), 0))
-    y = demean(data[outcome].to_numpy(dtype=float), unit_codes, w) * sw
-    yt = y - q @ (q.T @ y)
+    within = _within(data, unit, time, w)
+    ww = np.ones(len(data)) if w is None else w
+    yt = within.residuals(data[outcome].to_numpy(dtype=float)) * ww
     time_values = data[time].to_numpy()
     cluster_codes, cluster_levels = pd.factorize(data[cluster], sort=True)
 
     def estimate(assign: pd.Series) -> float:
         # NaN (never treated) compares False: D_it = 0 throughout.
         start = assign.reindex(cluster_levels).to_numpy()[cluster_codes]
-        d = (time_values >= start).astype(float)
-        x = demean(d, unit_codes, w) * sw
-        xt = x - q @ (q.T @ x)
-        return float(xt @ yt / (xt @ xt))
+        xt = within.residuals((time_values >= start).astype(float))
+        return float(xt @ yt / (xt * ww @ xt))
 
     return estimate
 
@@ -406,9 +452,6 @@ def event_study(
     bins = [b for b in range(-leads, lags + 1) if b != ref]
     terms = [f"e={b}" for b in bins]
 
-    unit_codes = pd.factorize(data[unit], sort=True)[0]
-    dummies, dummy_names, _ = _time_dummies(data[time])
-
     def indicators(grp: np.ndarray) -> np.ndarray:
         treated_unit = grp > 0
         e = np.clip(data[time].to_numpy(dtype=float) - grp, -leads, lags)
@@ -422,13 +465,8 @@ def event_study(
             f"event-time bins {empty} have no observations; reduce leads/lags "
             f"(data cover {data[time].min()}–{data[time].max()})"
         )
-    design = LinearDesign.build(
-        data[outcome].to_numpy(dtype=float),
-        np.column_stack([ind, dummies]),
-        [*terms, *dummy_names],
-        weights=w,
-        absorb=data[unit].to_numpy(),
-    )
+    y = data[outcome].to_numpy(dtype=float)
+    design = _design(data, y, ind, terms, unit=unit, time=time, w=w, dummies=inference == "wild")
     fit = _Solved.of(design, sample, grp > 0)
 
     def ri_assignment() -> pd.Series:
@@ -437,15 +475,20 @@ def event_study(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    y_within = design.y
     row_cluster = data[sample.cluster_name]
+    sw = np.ones(len(data)) if w is None else np.sqrt(w)
+
+    @cache
+    def placebo_fit() -> tuple[TwoWayWithin, np.ndarray]:
+        # Built on first use: only randomisation inference needs it.
+        within = _within(data, unit, time, w)
+        return within, within.residuals(y) * sw
 
     def ri_estimate(assign: pd.Series) -> np.ndarray:
+        within, y_within = placebo_fit()
         placebo = row_cluster.map(assign).fillna(0).to_numpy(dtype=float)
-        x = demean(np.column_stack([indicators(placebo), dummies]), unit_codes, w)
-        sw = np.ones(len(x)) if w is None else np.sqrt(w)
-        b = np.linalg.lstsq(x * sw[:, None], y_within * sw, rcond=None)[0]
-        return b[: len(terms)]
+        x = within.residuals(indicators(placebo)) * sw[:, None]
+        return np.linalg.lstsq(x, y_within, rcond=None)[0]
 
     rows, extra = _infer(fit, terms, opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     rows.insert(1, "event_time", bins)

@@ -1,15 +1,15 @@
-"""Weighted least squares with one absorbed fixed-effect dimension.
+"""Weighted least squares with absorbed unit (and period) fixed effects.
 
 Shared by the TWFE, event-study and 2×2 estimators and by the wild bootstrap, so all of
 them see the same transformed design.  The model is
 
-    y_it = α_i + x_it'β + ε_it   (weights w_it),
+    y_it = α_i [+ λ_t] + x_it'β + ε_it   (weights w_it),
 
-estimated exactly by the weighted within transformation in α_i (FWL); any further
-fixed effects (e.g. time) are explicit dummy columns of ``x``.  With unit effects
-absorbed and time dummies explicit the estimate is exact for unbalanced panels, with no
-iterative demeaning, and the structure is the one the fast wild bootstrap needs
-(absorbed effects nested in the clusters, the rest as regressors).
+estimated exactly (FWL, no iterative demeaning) by the weighted within transformation
+in α_i (:func:`demean`) or in α_i and λ_t (:class:`TwoWayWithin`: exact in unbalanced
+panels through the (T−1)-sized normal equations of the period effects).  The wild
+bootstrap needs its absorbed effects nested in the clusters, so for it the period
+effects stay explicit dummy columns of ``x``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ import pandas as pd
 
 from sahel_eval.stats.covariance import fe_parameter_count, is_nested
 
-__all__ = ["LinearDesign", "demean"]
+__all__ = ["LinearDesign", "TwoWayWithin", "demean"]
+
+#: Eigenvalues of the period-effect Gram below this share of the largest are treated as
+#: zero: the projection is onto the span of the period dummies whatever its rank.
+_RANK_RTOL = 1e-10
 
 
 def demean(values: np.ndarray, codes: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
@@ -38,6 +42,54 @@ def demean(values: np.ndarray, codes: np.ndarray, weights: np.ndarray | None) ->
     return out if two_d else out[:, 0]
 
 
+class TwoWayWithin:
+    """Weighted residuals of columns on unit and period effects, exact when unbalanced.
+
+    ``M v = v̈ − Z̈ (Z̈'WZ̈)⁺ Z̈'Wv̈`` with v̈ the (weighted) unit-demeaned column and Z̈ the
+    unit-demeaned dummies of periods 2..T.  ``Z̈'WZ̈ = diag(c) − O' diag(1/n_i) O``
+    (O the units × periods weight sums, c their column sums, n_i the row sums),
+    ``Z̈'Wv̈ = Z'Wv̈`` (period sums) and ``Z̈γ`` is γ_t minus its unit mean, so every
+    step costs O(rows) per column plus one (T−1) × (T−1) eigen-decomposition: no
+    rows × T dummy matrix is formed or factorised.  ``rank`` is the rank of the
+    period effects beyond the unit effects (T − 1 when every period is identified).
+    """
+
+    def __init__(
+        self, unit_codes: np.ndarray, t_codes: np.ndarray, weights: np.ndarray | None = None
+    ) -> None:
+        self._u, self._t = unit_codes, t_codes
+        self._w = None if weights is None else np.asarray(weights, dtype=float)
+        self._nu = int(unit_codes.max()) + 1
+        self._nt = int(t_codes.max()) + 1
+        cells = np.bincount(
+            unit_codes * self._nt + t_codes, weights=self._w, minlength=self._nu * self._nt
+        )
+        self._obs = cells.reshape(self._nu, self._nt).astype(float)
+        self._n_i = self._obs.sum(axis=1)
+        gram = np.diag(self._obs.sum(axis=0)) - self._obs.T @ (self._obs / self._n_i[:, None])
+        vals, vecs = np.linalg.eigh(gram[1:, 1:])
+        keep = vals > _RANK_RTOL * max(float(vals.max(initial=0.0)), 0.0)
+        self.rank = int(keep.sum())
+        self._pinv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T
+
+    def _sums(self, codes: np.ndarray, n: int, v: np.ndarray) -> np.ndarray:
+        m = v.shape[1]
+        vw = v if self._w is None else v * self._w[:, None]
+        flat = (codes[:, None] * m + np.arange(m)[None, :]).ravel()
+        return np.bincount(flat, vw.ravel(), minlength=n * m).reshape(n, m)
+
+    def residuals(self, v: np.ndarray) -> np.ndarray:
+        """Residuals of every column of ``v`` (rows × columns, or one column)."""
+        v = np.asarray(v, dtype=float)
+        cols = v if v.ndim == 2 else v[:, None]
+        dm = cols - (self._sums(self._u, self._nu, cols) / self._n_i[:, None])[self._u]
+        gamma = np.zeros((self._nt, cols.shape[1]))
+        gamma[1:] = self._pinv @ self._sums(self._t, self._nt, dm)[1:]
+        fitted = gamma[self._t] - ((self._obs @ gamma) / self._n_i[:, None])[self._u]
+        out = dm - fitted
+        return out if v.ndim == 2 else out[:, 0]
+
+
 @dataclass
 class LinearDesign:
     """A (within-transformed) WLS problem: the common input of every variance estimator.
@@ -51,8 +103,9 @@ class LinearDesign:
     weights
         WLS weights or ``None``.
     absorbed
-        Label arrays of the absorbed fixed-effect dimensions (at most one here); used to
-        count K and to check nesting in the clusters.
+        Label arrays of the absorbed fixed-effect dimensions (units, and periods when
+        :class:`TwoWayWithin` absorbed them); used to count K and to check nesting in
+        the clusters.
     """
 
     y: np.ndarray
