@@ -17,25 +17,28 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sahel_eval.figures.event_time import event_rows
 from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.inference_notes import (
-    confidence_set,
     holm_note,
     persistence_notes,
     spillover_block,
     split_robustness,
 )
 from sahel_eval.report.methods import methods_rows
-from sahel_eval.report.mutual_areas import register_columns
 from sahel_eval.report.provenance import Provenance
+from sahel_eval.report.records import plain, records
 from sahel_eval.report.render import render_audited_report
 from sahel_eval.report.second_opinion import second_opinion
 from sahel_eval.report.sensitivity import sensitivity_lines, sensitivity_rows
 from sahel_eval.report.shocks import national_kinds
+from sahel_eval.report.sustainability_rows import (
+    kpi_register,
+    persistence_rows,
+    persistence_windows,
+)
 from sahel_eval.report.technical_tables import TechnicalSettings, area_analyses
 from sahel_eval.resilience.example import pick_example
 
@@ -49,24 +52,6 @@ TEMPLATE = "technical.html.j2"
 
 #: Inference methods at the assignment level (districts / communes), DESIGN §6.1.
 ASSIGNMENT_INFERENCE = frozenset({"wild", "randomization", "placebo"})
-
-
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 
 def _dedupe(warnings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -112,7 +97,7 @@ def _estimate_blocks(
         fit_warnings.setdefault(w["fit"].split(":")[0], []).append(w)
     scale = 100.0 if spec["data"] == "survey" else 1.0
     for outcome in spec["outcomes"]:
-        rows = _records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
+        rows = records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
         spillover = spillover_block(rows, doc)
         rows, robust, balanced = split_robustness(rows, doc)
         for r in rows + robust + (spillover["rows"] if spillover else []):
@@ -163,7 +148,7 @@ def _estimate_blocks(
                 if (r["estimator"], r["aggregation"]) == (main["estimator"], main["aggregation"])
             ]
             conditional = same + [r for r in conditional if r not in same]
-        pre = _records(
+        pre = records(
             pretrends[(pretrends["analysis"] == spec["name"]) & (pretrends["outcome"] == outcome)]
         )
         smallest = (doc.get("outcome_settings") or {}).get(outcome, {}).get("smallest_effect")
@@ -217,7 +202,7 @@ def _figure_facts(event_time: pd.DataFrame, outcome: str) -> dict[str, Any]:
         "n_pre": len(pre),
         "n_post": len(post),
         "pre_outside": len(outside),
-        "post_mean": _plain(post["estimate"].mean()) if len(post) else None,
+        "post_mean": plain(post["estimate"].mean()) if len(post) else None,
         "conditional": conditional,
     }
 
@@ -232,7 +217,7 @@ def _shock_rows(
     """
     out: dict[str, dict[str, Any]] = {}
     for name in ("resilience_classes", "resilience_comparison"):
-        for r in _records(tables[name]):
+        for r in records(tables[name]):
             if r["shock_id"] in out or "shock_kind" not in r:
                 continue
             out[r["shock_id"]] = {
@@ -257,7 +242,7 @@ def _resilience(
     shocks = []
     for shock_id, g in classes.groupby("shock_id", sort=False):
         first = g.iloc[0]
-        services_rows = _records(g)
+        services_rows = records(g)
         for r in services_rows:
             parts = [r.get("share_resilient"), r.get("share_recovered")]
             r["share_held"] = None if any(v is None for v in parts) else sum(parts)
@@ -267,7 +252,7 @@ def _resilience(
                 "kind": first["shock_kind"],
                 "onset": first["onset"],
                 "services": services_rows,
-                "districts": _records(
+                "districts": records(
                     districts[
                         (districts["shock_id"] == shock_id) & (districts["service"] == service)
                     ]
@@ -285,74 +270,14 @@ def _resilience(
         example = {
             **example,
             "facility": names.get(example["facility_id"], example["facility_id"]),
-            "row": _records(row)[0] if len(row) else None,
+            "row": records(row)[0] if len(row) else None,
         }
     return {
         "service": service,
         "shocks": shocks,
         "shock_rows": _shock_rows(tables, kinds),
         "example": example,
-        "comparison": _records(tables["resilience_comparison"]),
-    }
-
-
-def _persistence(table: pd.DataFrame, months: int) -> list[dict[str, Any]]:
-    rows = []
-    for r in _records(table):
-        codes = [c for c in str(r.get("warnings") or "").split(";") if c]
-        status = r.get("status")
-        if status != "ok" or r.get("estimate") is None:
-            codes.append("persistence_unavailable")
-        else:
-            short = [
-                n for n in (r.get("n_during"), r.get("n_after")) if n is not None and n < months
-            ]
-            if short:
-                codes.append("persistence_short_window")
-        r["warning_codes"] = list(dict.fromkeys(codes))
-        for k in ("during_from", "during_to", "after_from", "after_to", "end_month"):
-            v = r.get(k)
-            if v is not None:
-                s = str(int(float(v))) if not isinstance(v, str) else v
-                r[k] = f"{s[:4]}-{s[4:6]}"
-        r["set"] = confidence_set(r.get("ci_set"))
-        rows.append(r)
-    return rows
-
-
-def _windows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The distinct during / after windows, one per programme, for one sentence each."""
-    keys = ("programme", "during_from", "during_to", "after_from", "after_to")
-    out: dict[tuple, dict[str, Any]] = {}
-    for r in rows:
-        if all(r.get(k) for k in keys):
-            out.setdefault(tuple(r[k] for k in keys), {k: r[k] for k in keys})
-    return list(out.values())
-
-
-def _kpis(table: pd.DataFrame) -> dict[str, Any]:
-    if table.empty:
-        return {"mutuals": [], "year": None, "rows": [], "counts": {}}
-    last = int(table["year"].max())
-    latest = table[table["year"] == last]
-    columns = register_columns(latest)
-    kpis = list(dict.fromkeys(latest["kpi"]))
-    rows = []
-    for kpi in kpis:
-        cells = []
-        for m, scheme, _ in columns:
-            hit = latest[
-                (latest["mutual"] == m) & (latest["scheme"] == scheme) & (latest["kpi"] == kpi)
-            ]
-            cells.append(_records(hit)[0] if len(hit) else None)
-        rows.append({"kpi": kpi, "cells": cells})
-    counts = latest["status"].value_counts()
-    statuses = ("good", "watch", "alarm", "not_available", "not_applicable")
-    return {
-        "mutuals": [label for *_, label in columns],
-        "year": last,
-        "rows": rows,
-        "counts": {s: int(counts.get(s, 0)) for s in statuses},
+        "comparison": records(tables["resilience_comparison"]),
     }
 
 
@@ -461,11 +386,11 @@ def technical_context(
     surveys = inv[inv["source"] != "facility_panel"]
     cells = tables["survey_cells"]
     programme_names = sorted({s["programme"] for s in specs})
-    cell_rows = _records(cells) if len(cells) else []
+    cell_rows = records(cells) if len(cells) else []
     for c in cell_rows:
         for k in ("ci_low", "ci_high"):
             c[f"{k}_pct"] = None if c.get(k) is None else 100 * c[k]
-    persistence = _persistence(tables["persistence"], settings.persistence_months)
+    persistence = persistence_rows(tables["persistence"], settings.persistence_months)
     codes = [c for r in persistence for c in r["warning_codes"] if c != "persistence_unavailable"]
     outcome_keys = {}
     for spec in specs:
@@ -489,8 +414,8 @@ def technical_context(
             "recovery_threshold": float(config["resilience"]["recovery_threshold"]),
         },
         "inventory": {
-            "facility": _records(fac)[0] if len(fac) else None,
-            "surveys": _records(surveys),
+            "facility": records(fac)[0] if len(fac) else None,
+            "surveys": records(surveys),
             "survey_years": sorted({int(y) for y in surveys["year"].dropna()}),
         },
         "dq": {
@@ -530,9 +455,9 @@ def technical_context(
         "sensitivity_lines": sensitivity_lines(specs, documents, settings.primary),
         "persistence": persistence,
         "persistence_warnings": list(dict.fromkeys(codes)),
-        "persistence_windows": _windows(persistence),
+        "persistence_windows": persistence_windows(persistence),
         "persistence_notes": persistence_notes(persistence),
-        "kpis": _kpis(tables["mutual_kpis"]),
+        "kpis": kpi_register(tables["mutual_kpis"]),
         "figures": fig_paths,
         "tables_dir": tables_dir,
         "table_names": list(REPORT_TABLES),
