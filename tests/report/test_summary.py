@@ -13,7 +13,7 @@ import pytest
 
 from sahel_eval.report import brief
 from sahel_eval.report.summary import shown
-from sahel_eval.report.summary_actions import actions, support_list
+from sahel_eval.report.summary_actions import actions, recent_since, support_list
 from sahel_eval.text import i18n
 
 AREAS = ("mopti", "bamako")
@@ -45,7 +45,14 @@ def test_shown_rounds_once_per_language():
 def _config() -> dict:
     return {
         "areas": {"a": {"districts": ["D1", "D2"]}},
-        "reporting": {"actions": {"continuity_min": 0.75, "continuity_months": 4}},
+        "reporting": {
+            "actions": {
+                "continuity_min": 0.75,
+                "continuity_months": 4,
+                "support_recent_months": 36,
+            }
+        },
+        "resilience": {"window_months": 12},
         "dq": {"completeness_target": 0.9, "timeliness_target": 0.75},
     }
 
@@ -79,6 +86,18 @@ def test_support_list_worst_first_with_last_month():
         ("B", "low_continuity", [], None),
     ]
     assert rows[1]["last_reported"] == "2023-03" and rows[1]["continuity"] == 0.5
+    # A shorter recency: s2's window (2020-03 to 2021-02) ends before 2021-05, the first
+    # month of the last 24 of the data (to 2023-04); f1 is no longer listed for it.
+    short = _config()
+    short["reporting"]["actions"]["support_recent_months"] = 24
+    assert recent_since(202304, short) == "2021-05"
+    fresh = support_list("a", short, indicators, status, facilities)
+    assert [(r["facility"], r["reason"]) for r in fresh] == [("B", "low_continuity")]
+    short["reporting"]["actions"]["support_recent_months"] = 27  # from 2021-02: s2 counts
+    assert [r["facility"] for r in support_list("a", short, indicators, status, facilities)] == [
+        "A",
+        "B",
+    ]
     completeness = status.assign(expected=1).rename(columns={"reported": "r"})
     completeness = completeness.assign(reported=completeness["r"].astype(int), timely=1)
     kpi = {"alarms": [{"mutual": "M", "year": 2023, "kpi": "collection", "value": 0.2}]}

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from sahel_eval.report.brief import brief_context
-from sahel_eval.report.summary_actions import actions, support_list
+from sahel_eval.report.summary_actions import actions, recent_since, support_list
 from sahel_eval.text import formatting as fmt
 
 __all__ = ["SCHEMA_VERSION", "build_summary", "shown"]
@@ -199,6 +199,11 @@ def build_summary(
     out["survey_years"] = _survey_years(ctx["survey_effects"])
     support = support_list(area, config, indicators, reporting_status, facilities)
     out["support"] = support
+    in_area = reporting_status["district"].isin(config["areas"][area]["districts"])
+    out["support_rule"] = {
+        "months": int(config["reporting"]["actions"]["support_recent_months"]),
+        "since": recent_since(reporting_status.loc[in_area, "period"].max(), config),
+    }
     out["actions"] = actions(area, config, support, completeness_district, kpi, out)
     out["timeline"] = _timeline(area, config, programmes, ctx["shocks"])
     return out

@@ -2,8 +2,9 @@
 
 Each rule reads a results table and a threshold of the config schema, and each action
 carries its evidence (how many units, which file). The support list names the CSCOMs
-that need support: a class not recovered or interrupted after a shock, or reporting
-continuity below the threshold over the last months.
+that need support: a class not recovered or interrupted after a recent shock (its
+window ended within the last ``reporting.actions.support_recent_months`` months of the
+data), or reporting continuity below the threshold over the last months.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["SUPPORT_COLUMNS", "actions", "support_list"]
+__all__ = ["SUPPORT_COLUMNS", "actions", "recent_shocks", "recent_since", "support_list"]
 
 #: Columns of ``results/summary/{area}_support.{csv,xlsx}``, in order.
 SUPPORT_COLUMNS = (
@@ -40,6 +41,32 @@ def _ym(period: Any) -> str:
     return f"{text[:4]}-{text[4:6]}"
 
 
+def _month_index(period: Any) -> int:
+    """``YYYYMM`` as a count of months, so that months subtract."""
+    text = str(int(period))
+    return int(text[:4]) * 12 + int(text[4:6]) - 1
+
+
+def recent_since(last_period: Any, config: Mapping[str, Any]) -> str:
+    """First month (``YYYY-MM``) a shock window may end in to count as recent: the
+    last ``reporting.actions.support_recent_months`` months of the data, which end at
+    ``last_period`` (``YYYYMM``)."""
+    months = int(config["reporting"]["actions"]["support_recent_months"])
+    first = _month_index(last_period) - months + 1
+    return f"{first // 12:04d}-{first % 12 + 1:02d}"
+
+
+def recent_shocks(
+    indicators: pd.DataFrame, last_period: Any, config: Mapping[str, Any]
+) -> pd.Series:
+    """Whether each row's shock window ended in :func:`recent_since` or later: older
+    shocks call for no support now. A window ends ``resilience.window_months − 1``
+    months after the onset."""
+    span = int(config["resilience"]["window_months"]) - 1
+    ends = indicators["onset"].map(_month_index) + span
+    return ends >= _month_index(recent_since(last_period, config).replace("-", ""))
+
+
 def support_list(
     area: str,
     config: Mapping[str, Any],
@@ -52,8 +79,9 @@ def support_list(
     ``indicators`` is ``results/resilience/{area}_indicators.csv``; the class kept per
     CSCOM and service is that of its latest shock, and the services of one CSCOM that
     share a class and a shock make one row (``services``, ";"-separated in the files).
-    ``reporting_status`` gives the last month reported and the continuity over
-    ``reporting.actions.continuity_months``.
+    Only shocks that ended recently count (:func:`recent_shocks`, the last month of
+    ``reporting_status`` ends the data). ``reporting_status`` gives the last month
+    reported and the continuity over ``reporting.actions.continuity_months``.
     """
     districts = set(config["areas"][area]["districts"])
     rule = config["reporting"]["actions"]
@@ -65,7 +93,8 @@ def support_list(
     continuity = recent.groupby("facility_id")["reported"].mean()
     district_of = status.drop_duplicates("facility_id").set_index("facility_id")["district"]
     rows = []
-    hit = indicators[indicators["class"].isin(["not_recovered", "interrupted"])]
+    fresh = recent_shocks(indicators, status["period"].max(), config)
+    hit = indicators[indicators["class"].isin(["not_recovered", "interrupted"]) & fresh]
     hit = hit.sort_values(["onset", "shock_id"], kind="mergesort")
     latest = hit.drop_duplicates(["facility_id", "service"], keep="last")
     keys = ["facility_id", "class", "shock_id", "onset"]
