@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +15,6 @@ from sahel_eval.clean.survey_settings import SurveySettings, programme_districts
 from sahel_eval.did import att_gt
 from sahel_eval.did.analyses import (
     FACILITY_ATT_GT,
-    AnalysisSettings,
-    analysis_document,
-    run_analysis,
 )
 from sahel_eval.did.persistence import persistence_ratio
 from sahel_eval.sustainability import (
@@ -25,7 +24,6 @@ from sahel_eval.sustainability import (
     consumption_per_person,
     kpi_status,
     mutual_kpis,
-    persistence_table,
 )
 
 
@@ -122,16 +120,12 @@ def test_status_bands_are_closed_and_two_sided() -> None:
 
 
 @pytest.fixture(scope="module")
-def persistence(demo: dict) -> pd.DataFrame:
-    """persistence.csv as the pipeline builds it (DiD documents → table), with truth."""
-    config = demo["config"]
-    settings = AnalysisSettings.from_config(config)
-    docs = [
-        analysis_document(run_analysis(spec, demo["panels"], settings))
-        for spec in config["analyses"]
-        if spec["data"] == "facility"
-    ]
-    table = persistence_table(docs)
+def persistence(demo: dict, demo_run: Path) -> pd.DataFrame:
+    """persistence.csv of the session's pipeline run (DiD documents → table), with truth."""
+    table = pd.read_csv(
+        demo_run / "results" / "sustainability" / "persistence.csv",
+        dtype={c: str for c in ("during_from", "during_to", "after_from", "after_to")},
+    )
     assert list(table.columns) == list(PERSISTENCE_COLUMNS)
     truth = truth_frame(demo["truth"], "persistence")
     both = table.merge(truth, on=["programme", "indicator"], suffixes=("", "_truth"))
