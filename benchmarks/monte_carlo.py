@@ -53,7 +53,7 @@ def replicate_seed(first_seed: int, variant: str, r: int) -> int:
 
 
 def _markdown(summary: pd.DataFrame) -> str:
-    cols = ["design", "quantity", "interval", "headline", "n_interval", "rate", "mcse"]
+    cols = ["design", "quantity", "interval", "headline", "n", "n_interval", "rate", "mcse"]
     cols += ["unbounded", "bias", "rmse"]
     cols += ["ci_low", "ci_high", "nominal", "consistent", "meets_target"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

@@ -157,7 +157,8 @@ def _facility_records(out: Any, area: str, rep_truth: Mapping[str, Any]) -> list
                 "interval": f"{row['inference']}:{row['cluster']}",
                 "headline": bool(row["headline"]),
                 **_interval(
-                    pd.Series({**row.to_dict(), "confidence_attained": np.nan, "verdict": None}),
+                    # The verdict says why a headline has no interval (not_informative).
+                    pd.Series({**row.to_dict(), "confidence_attained": np.nan}),
                     ratio,
                 ),
             }
