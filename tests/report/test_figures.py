@@ -112,3 +112,30 @@ def test_technical_reports_small(demo_run: Path):
             page = demo_run / "reports" / f"technical_{area}_{lang}.html"
             assert page.stat().st_size <= 600_000, (page.name, page.stat().st_size)
             assert "<text" in page.read_text("utf-8"), page.name
+
+
+@pytest.mark.parametrize(
+    ("lang", "mopti", "bamako"),
+    [
+        (
+            "fr",
+            "Intervalle par randomisation entre zones (niveau atteint 96,4\u00a0%)",
+            "groupé par établissement (conditionnel)",
+        ),
+        (
+            "en",
+            "Randomisation interval across areas (attained level 96.4%)",
+            "clustered by facility (conditional)",
+        ),
+    ],
+)
+def test_event_study_legend_names_the_inference_drawn(
+    demo_run: Path, lang: str, mopti: str, bamako: str
+):
+    # Mopti's headline event-time rows are randomisation intervals (28 assignments);
+    # Bamako's (one treated commune) have none, so the facility-clustered rows are drawn.
+    figures = demo_run / "results" / "figures" / lang
+    texts = " ".join(_texts((figures / "did_mopti_staggered_consultations_all.svg").read_text()))
+    assert mopti in texts and "bootstrap" not in texts
+    texts = " ".join(_texts((figures / "did_bamako_event_study_consultations_all.svg").read_text()))
+    assert bamako in texts

@@ -54,6 +54,17 @@ def _att_gt_rows(estimates: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, b
     return sub[~sub["headline"].astype(bool)], True
 
 
+def _ci_label(rows: pd.DataFrame, conditional: bool, lang: str) -> str:
+    """The legend of the drawn intervals, named after the inference that made them: a
+    randomisation interval gives its attained level, never a nominal 95 %."""
+    if conditional:
+        return translate("tech.fig.ci_facility", lang)
+    if (rows["inference"] == "randomization").all():
+        attained = rows["confidence_attained"].astype(float).min()
+        return translate("tech.fig.ci_randomization", lang, {"attained": attained})
+    return translate("tech.fig.ci_assignment", lang)
+
+
 def facility_figure(
     estimates: pd.DataFrame,
     event_time: pd.DataFrame,
@@ -85,7 +96,7 @@ def facility_figure(
     rows, conditional = event_rows(event_time, outcome)
     e = rows["event_time"].to_numpy(dtype=float)
     est = rows["estimate"].to_numpy(dtype=float)
-    ci_key = "tech.fig.ci_facility" if conditional else "tech.fig.ci_assignment"
+    ci_label = _ci_label(rows, conditional, lang)
     if rows["band_low"].notna().any():
         top.fill_between(
             e,
@@ -106,7 +117,7 @@ def facility_figure(
         ).ravel(),
         color=PALETTE["blue"],
         lw=0.8,
-        label=translate(ci_key, lang),
+        label=ci_label,
     )
     pre = e < 0
     top.plot(

@@ -22,10 +22,10 @@ def has_ci(rows: pd.DataFrame) -> bool:
 def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
     """The event-time rows drawn for ``outcome`` and whether they are conditional.
 
-    The headline rows are used when they carry intervals (Callaway–Sant'Anna's
-    district bootstrap); a randomisation-inference headline has none, so the
-    facility-clustered rows of the same estimator are drawn instead and flagged
-    conditional (a second estimator's rows, e.g. imputation beside CS, and robustness
+    The headline rows are used when they carry intervals (Mopti's randomisation
+    intervals across cercles); a headline without them (one treated commune: not
+    informative) gives way to the facility-clustered rows of the same estimator, drawn
+    and flagged conditional (a second estimator's rows, e.g. imputation beside CS, and robustness
     rows are never mixed in).
 
     Returns
