@@ -36,6 +36,7 @@ from sahel_eval.did.analyses import (
     run_analysis,
 )
 from sahel_eval.did.analyses.planted import sdid_errors
+from sahel_eval.did.assignment import not_informative
 
 COVERAGE = 0.90  # issue 5: truth inside the 95 % CI for at least 90 % of the checks
 UNITS = ("households", "women", "births", "children")
@@ -205,6 +206,27 @@ def test_djantoli_not_informative_and_close_to_truth(demo: dict[str, Any]) -> No
     assert (res["within_2se"] >= 0.6 * res["checked"]).all(), res.to_string()
     notes = {f["note"] for f in out.fits if f["estimator"] == "event_study" and not f["headline"]}
     assert notes == {"conditional_on_no_cluster_shocks"}
+
+
+def test_every_randomisation_row_is_labelled_by_its_own_p_min(demo: dict[str, Any]) -> None:
+    # CS, TWFE and imputation share one labelling (did/analyses/assignment_fit.py): the
+    # TWFE row once kept the facility fit's informative=True with one treated commune.
+    level = AnalysisSettings.from_config(demo["config"]).level
+    checked = 0
+    for out in demo["outputs"].values():
+        for table in (out.estimates, out.event_time):
+            if table is None or not len(table):
+                continue
+            ri = table[table["inference"] == "randomization"]
+            want = ~ri.apply(
+                lambda r: not_informative(int(r["treated_clusters"]), r["p_min"], level), axis=1
+            )
+            assert (ri["informative"].astype(bool) == want).all(), out.spec["name"]
+            assert ri.loc[~want, ["ci_low", "ci_high"]].isna().all().all(), out.spec["name"]
+            checked += len(ri)
+    outs = demo["outputs"].values()
+    twfe = [f for out in outs for f in out.fits if f["fit"].endswith("twfe:district_ri")]
+    assert twfe and checked > 100
 
 
 def test_survey_2x2_recovers_planted_effects(demo: dict[str, Any]) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from sahel_eval.did.analyses.assignment_fit import AssignmentRI, assignment_ri_fit
 from sahel_eval.did.analyses.fits import (
     _base_rows,
     _facts,
@@ -20,13 +20,11 @@ from sahel_eval.did.analyses.fits import (
     _Outcome,
     _pretest_warning,
     _ri_facts,
-    _warning_dicts,
 )
 from sahel_eval.did.analyses.persistence_ct import conley_taber_record
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.assignment import (
     assignment_warnings,
-    not_informative,
     not_informative_warning,
     wild_allowed,
 )
@@ -185,46 +183,29 @@ def _twfe_ri_fit(o: _Outcome, facility: _Fit) -> _Fit:
         seed=settings.seed_randomisation,
     )
     r = ri.result
-    headline = o.spec["design"] == "single_start"
-    fit_id = f"{o.outcome}:twfe:district_ri"
     rows = facility.rows.assign(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
+        p=r.p, ci_low=r.ci_low, ci_high=r.ci_high, ci_note=ci_note(r.ci_low, r.ci_high)
+    )
+    label = AssignmentRI(
+        fit_id=f"{o.outcome}:twfe:district_ri",
         clusters=ri.clusters,
         treated_clusters=ri.treated_clusters,
-        headline=headline,
-        se=np.nan,
-        p=r.p,
-        ci_low=r.ci_low,
-        ci_high=r.ci_high,
         p_min=r.p_min,
         confidence_attained=r.confidence_attained,
-        ci_note=ci_note(r.ci_low, r.ci_high),
-    )
-    facts = dict(facility.facts)
-    warns = [*assignment_warnings(ri.clusters, ri.treated_clusters)]
-    if not_informative(ri.treated_clusters, r.p_min, settings.level):
-        warns.append(
-            not_informative_warning(ri.treated_clusters, r.p_min, settings.level, "randomization")
-        )
-    if o.spec["design"] == "staggered":
-        warns.append(WarningCode("twfe_reference_only"))
-    facts.update(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=ri.clusters,
-        treated_clusters=ri.treated_clusters,
-        headline=headline,
+        permutations=ri.permutations,
         seed=ri.seed,
-        p_min=r.p_min,
-        draws=ri.permutations,
-        pretest=None,
-        warnings=_warning_dicts(warns),
-        randomization=_ri_facts(ri.permutations, ri.enumerated),
+        headline=o.spec["design"] == "single_start",
     )
-    return _Fit(rows, facts)
+    staggered = o.spec["design"] == "staggered"
+    return assignment_ri_fit(
+        rows,
+        facility.facts,
+        label,
+        settings.level,
+        randomization=_ri_facts(ri.permutations, ri.enumerated),
+        extra_warnings=[WarningCode("twfe_reference_only")] if staggered else [],
+        pretest=None,
+    )
 
 
 def _twfe_fits(o: _Outcome) -> list[_Fit]:

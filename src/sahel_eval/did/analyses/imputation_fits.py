@@ -22,12 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.did.analyses.assignment_fit import AssignmentRI, assignment_ri_fit
 from sahel_eval.did.analyses.fits import _base_rows, _facts, _Fit, _Label, _Outcome, _ri_facts
-from sahel_eval.did.assignment import (
-    assignment_warnings,
-    not_informative,
-    not_informative_warning,
-)
 from sahel_eval.did.imputation import imputation
 from sahel_eval.did.imputation_ri import imputation_randomization_inference
 from sahel_eval.did.inference.studentized import ci_note
@@ -82,55 +78,37 @@ def _ri_fit(o: _Outcome, horizons: list[int], facility: _Fit) -> _Fit:
         seed=settings.seed_randomisation,
     )
     first = ri.results[0]
-    g, g1 = first.clusters, first.treated_clusters
-    p_min = first.result.p_min
-    informative = not not_informative(g1, p_min, settings.level)
     by_term = {t: r.result for t, r in zip(ri.terms, ri.results, strict=True)}
     rows = facility.rows.copy()
     names = ["overall" if t == "overall" else f"ATT(e={t[2:]})" for t in ri.terms]
     res_of = dict(zip(names, by_term.values(), strict=True))
-    for col, attr in (("p", "p"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
-        rows[col] = [getattr(res_of[t], attr) for t in rows["term"]]
-    fit_id = f"{o.outcome}:imputation:district_ri"
-    rows = rows.assign(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=g,
-        treated_clusters=g1,
-        headline=False,
-        informative=informative,
-        p_min=p_min,
+    for col in ("p", "ci_low", "ci_high"):
+        rows[col] = [getattr(res_of[t], col) for t in rows["term"]]
+    bounds = zip(rows["ci_low"], rows["ci_high"], strict=True)
+    rows["ci_note"] = [ci_note(lo, hi) for lo, hi in bounds]
+    label = AssignmentRI(
+        fit_id=f"{o.outcome}:imputation:district_ri",
+        clusters=first.clusters,
+        treated_clusters=first.treated_clusters,
+        p_min=first.result.p_min,
         confidence_attained=first.result.confidence_attained,
-        se=np.nan,
-        ci_note=[ci_note(lo, hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)],
-    )
-    if not informative:
-        rows[["ci_low", "ci_high"]] = np.nan
-    warns = [w.to_dict() for w in assignment_warnings(g, g1)]
-    if not informative:
-        warns.append(not_informative_warning(g1, p_min, settings.level, "randomization").to_dict())
-    facts = dict(facility.facts)
-    facts.update(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=g,
-        treated_clusters=g1,
-        headline=False,
+        permutations=first.permutations,
         seed=first.seed,
-        p_min=p_min,
-        draws=first.permutations,
-        pretest=None,
-        warnings=warns,
-        note=None,
+        headline=False,
+    )
+    return assignment_ri_fit(
+        rows,
+        facility.facts,
+        label,
+        settings.level,
         randomization=_ri_facts(
             first.permutations,
             first.enumerated,
             statistic="studentized_t_facility_bjs_conservative",
         ),
+        pretest=None,
+        note=None,
     )
-    return _Fit(rows, facts)
 
 
 def compare_with_cs(imp: pd.DataFrame, cs: pd.DataFrame) -> dict[str, Any]:

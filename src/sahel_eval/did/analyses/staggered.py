@@ -6,15 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from sahel_eval.did.analyses.assignment_fit import AssignmentRI, assignment_ri_fit
 from sahel_eval.did.analyses.facility import _cs_fit, _twfe_fits
 from sahel_eval.did.analyses.fits import _Fit, _Outcome, _ri_facts
 from sahel_eval.did.analyses.imputation_fits import imputation_fits
 from sahel_eval.did.analyses.settings import AnalysisSettings
-from sahel_eval.did.assignment import (
-    assignment_warnings,
-    not_informative,
-    not_informative_warning,
-)
 from sahel_eval.did.cs.randomization import CSRandomizationResult, cs_randomization_inference
 from sahel_eval.did.inference.studentized import attained_level
 from sahel_eval.did.results import WarningCode
@@ -50,57 +46,35 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
     rows = base.merge(ri_cols, on=["aggregation", "term"], how="left", validate="one_to_one")
     if rows["p"].isna().any():
         raise AssertionError("randomisation inference lost aggregated terms")
-    informative = not not_informative(ri.treated_clusters, ri.p_min, settings.level)
-    fit_id = f"{o.outcome}:att_gt:district_ri"
-    rows = rows.assign(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
+    rows = rows.assign(band_low=np.nan, band_high=np.nan)
+    label = AssignmentRI(
+        fit_id=f"{o.outcome}:att_gt:district_ri",
         clusters=ri.clusters,
         treated_clusters=ri.treated_clusters,
-        headline=True,
-        informative=informative,
         p_min=ri.p_min,
         confidence_attained=attained_level(
             settings.level, ri.permutations, enumerated=ri.enumerated
         ),
-        se=np.nan,
-        band_low=np.nan,
-        band_high=np.nan,
-    )
-    if not informative:
-        rows[["ci_low", "ci_high"]] = np.nan
-    facts = dict(district.facts)
-    warns = [w.to_dict() for w in assignment_warnings(ri.clusters, ri.treated_clusters)]
-    if not informative:
-        warns.append(
-            not_informative_warning(
-                ri.treated_clusters, ri.p_min, settings.level, "randomization"
-            ).to_dict()
-        )
-    n_unbounded = int(rows["ci_note"].notna().sum())
-    if n_unbounded:
-        warns.append(WarningCode("ri_ci_unbounded", {"n_terms": n_unbounded}).to_dict())
-    facts.update(
-        fit=fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=ri.clusters,
-        treated_clusters=ri.treated_clusters,
-        headline=True,
+        permutations=ri.permutations,
         seed=ri.seed,
-        p_min=ri.p_min,
-        draws=ri.permutations,
-        warnings=warns,
-        pretest=_ri_pretest(ri, settings),
+        headline=True,
+    )
+    n_unbounded = int(rows["ci_note"].notna().sum())
+    unbounded = [WarningCode("ri_ci_unbounded", {"n_terms": n_unbounded})] if n_unbounded else []
+    return assignment_ri_fit(
+        rows,
+        district.facts,
+        label,
+        settings.level,
         randomization=_ri_facts(
             ri.permutations,
             ri.enumerated,
             statistic="studentized_t_facility_influence_function",
             path=ri.path,
         ),
+        extra_warnings=unbounded,
+        pretest=_ri_pretest(ri, settings),
     )
-    return _Fit(rows, facts)
 
 
 def _ri_pretest(ri: CSRandomizationResult, settings: AnalysisSettings) -> dict[str, Any]:
