@@ -10,7 +10,9 @@ quantity × interval the coverage (pre-tests: rejection rate) with its Monte Car
 the Clopper–Pearson 95 % interval, the attained level and whether they agree; then
 seconds per replicate and what ``--reps 500`` would take. Numbers are printed, never
 asserted. Replicate r of a design has seed ``(first_seed, design index, r)``.
-Run with ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/monte_carlo.py --reps 500``.
+Run with ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/monte_carlo.py --reps 500``;
+a stopped run is extended with ``--start N`` (replicates N, N+1, …, the same seeds) and
+the parts summarised together with ``--from-records a.csv b.csv``.
 """
 
 from __future__ import annotations
@@ -68,23 +70,33 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=500, help="replicates per design")
     ap.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=DESIGNS)
     ap.add_argument("--first-seed", type=int, default=2026)
+    ap.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        help="first replicate index: a stopped run is extended with --start N, not redone",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("--out", default="benchmarks/monte_carlo_results")
     ap.add_argument(
         "--from-records",
-        help="summarise this records.csv (e.g. of a stopped run) instead of running",
+        nargs="+",
+        help="summarise these records.csv (stopped or extended runs) instead of running",
     )
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.from_records:
-        records = pd.read_csv(args.from_records)
-        _report(records, out, f"records of {args.from_records}", args.workers)
+        records = pd.concat([pd.read_csv(f) for f in args.from_records], ignore_index=True)
+        # The same replicate twice (overlapping runs) counts once.
+        records = records.drop_duplicates(["design", "seed", "quantity", "interval"])
+        names = ", ".join(Path(f).name for f in args.from_records)
+        _report(records, out, f"records of {names}", args.workers)
         return
     jobs = [
         (v, replicate_seed(args.first_seed, v, r), args.config)
-        for r in range(args.reps)
+        for r in range(args.start, args.start + args.reps)
         for v in args.designs
     ]
     t0 = time.perf_counter()
