@@ -104,7 +104,14 @@ def test_aggregates_and_comparison(demo: dict) -> None:
     assert np.allclose(shares, 1.0)
     cmp = compare_programme(ind, service=MAIN, seed=1, bootstrap=99)
     ok = [s for s in cmp["shocks"].values() if s["status"] == "ok"]
-    assert ok and all(s["wild"]["info"]["cluster"] == "district" for s in ok)
+    # DESIGN §6.1: 2 programme cercles, so no wild bootstrap at the assignment level;
+    # randomisation inference where every cercle is on one side; beside it the
+    # conditional facility-clustered interval for every compared shock.
+    assert ok and all(s["wild"]["status"] == "skipped" for s in ok)
+    assert {s["wild"]["reason"] for s in ok} == {"fewer_than_5_treated_or_comparison_districts"}
+    ri = [s["randomization"] for s in ok if "estimates" in s["randomization"]]
+    assert ri and all(r["info"]["cluster"] == "district" for r in ri)
+    assert all(s["facility"]["info"]["cluster"] == "facility_id" for s in ok)
     skipped = {k: s["reason"] for k, s in cmp["shocks"].items() if s["status"] == "skipped"}
     assert all(r for r in skipped.values())
 

@@ -117,7 +117,9 @@ def _comparison_verdict(entry: Mapping[str, Any] | None) -> str:
         b = entry.get(block) or {}
         heads += [e for e in b.get("estimates", []) if e.get("headline")]
     if not heads:
-        return "not_applicable"
+        # Compared, but no assignment-level inference is valid (areas on both sides,
+        # or too few for the wild bootstrap): the data cannot tell.
+        return "cannot_tell"
     # The most cautious reading wins: if either few-cluster inference is not
     # informative, we cannot tell.
     readings = {_ci_reading(e) for e in heads if e.get("ci_low") is not None} | {

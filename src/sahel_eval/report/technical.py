@@ -362,8 +362,10 @@ def technical_context(
                 "n_fits": len(doc["fits"]),
                 "holm": holm_note(doc),
                 "draws": {f["inference"]: f.get("draws") for f in doc["fits"] if f.get("draws")},
+                # The headline fits' own: a robustness fit on fewer districts (spillover
+                # rows, 7 of 8: p_min 1/21) is not what the methods sentence describes.
                 "p_min": max(
-                    (f["p_min"] for f in doc["fits"] if f.get("p_min") is not None), default=None
+                    (f["p_min"] for f in head if f.get("p_min") is not None), default=None
                 ),
                 # Read from the stage's verdicts, not decided here.
                 "not_informative": _all_not_informative(doc),

@@ -322,23 +322,36 @@ def _comparison_table(comparison: Mapping[str, Any], shocks: pd.DataFrame) -> pd
             row[key] = s.get(key)
         row["mean_ri_programme"] = s.get("mean_resilience_index_programme")
         row["mean_ri_comparison"] = s.get("mean_resilience_index_comparison")
+        fac = s.get("facility") or {}
+        fac_est = [e for e in fac.get("estimates", []) if e.get("headline")]
+        row["estimate"] = fac_est[0].get("estimate") if fac_est else None
+        # Conditional on no district-level shocks: never the verdict.
+        row["facility_ci_low"] = fac_est[0].get("ci_low") if fac_est else None
+        row["facility_ci_high"] = fac_est[0].get("ci_high") if fac_est else None
         for method in ("wild", "randomization"):
             block = s.get(method) or {}
             ests = [e for e in block.get("estimates", []) if e.get("inference") == method]
             e = ests[0] if ests else {}
             info = block.get("info", {})
-            row[f"{method}_estimate"] = e.get("estimate")
+            row[f"{method}_status"] = block.get("status", "ok" if ests else None)
+            row[f"{method}_reason"] = block.get("reason")
             row[f"{method}_ci_low"] = e.get("ci_low")
             row[f"{method}_ci_high"] = e.get("ci_high")
             row[f"{method}_p"] = e.get("p")
             row[f"{method}_informative"] = e.get("informative")
             row["clusters"] = info.get("clusters", row.get("clusters"))
             row["treated_clusters"] = info.get("treated_clusters", row.get("treated_clusters"))
-        crv = [
-            e for e in (s.get("wild") or {}).get("estimates", []) if e.get("inference") == "crv1"
-        ]
-        row["crv1_ci_low"] = crv[0].get("ci_low") if crv else None
-        row["crv1_ci_high"] = crv[0].get("ci_high") if crv else None
+        # The assignment-level reading (DESIGN §6.1): randomisation inference where it
+        # ran, else the wild bootstrap where it is valid (≥ 5 treated and comparison
+        # districts), else none, with the reason.
+        ran = [m for m in ("randomization", "wild") if row[f"{m}_status"] == "ok"]
+        method = ran[0] if ran else None
+        row["assignment_inference"] = method
+        row["assignment_reason"] = (
+            None if method else (row["randomization_reason"] or row["wild_reason"])
+        )
+        for key in ("ci_low", "ci_high", "p", "informative"):
+            row[f"assignment_{key}"] = row[f"{method}_{key}"] if method else None
         rows.append(row)
     return pd.DataFrame(rows)
 

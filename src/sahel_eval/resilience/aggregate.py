@@ -20,11 +20,13 @@ over the 12 months before onset (in-sample, ≈ 1) and ``post`` = the resilience
 
 the difference in resilience between facilities exposed to the programme at onset
 (``group <= onset``) and the others, net of any pre-shock misfit. Programmes were
-assigned to districts, so inference is at that level: the headline is the wild
-cluster restricted bootstrap (all 2^G Rademacher draws when G ≤ 12) with
-``cluster = district``; randomisation inference (permuting which districts are
-treated) is reported beside it when every district is in one arm at onset; the
-engine's warning codes (few treated clusters, not informative) are kept.
+assigned to districts, so the headline is at that level (DESIGN §6.1): randomisation
+inference (permuting which districts are treated) when every district is in one arm
+at onset, and the wild cluster restricted bootstrap only with at least 5 treated and
+5 comparison districts (fewer, and it is not valid: skipped, with the reason). With
+neither, the assignment level shows nothing. Beside it, CRV1 clustered by facility,
+conditional on no district-level shocks (``facility`` block). The engine's warning
+codes (few treated clusters, not informative) are kept.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did import did_2x2
+from sahel_eval.did.assignment import wild_allowed
 from sahel_eval.resilience.indicators import CLASSES
 
 __all__ = ["aggregate_resilience", "compare_programme", "median_time_to_recovery"]
@@ -170,8 +173,9 @@ def compare_programme(
     dict
         ``{"design", "service", "outcome", "shocks": {shock_id: {...}}}``; each shock
         holds ``status`` (``"ok"`` or ``"skipped"`` with ``reason``), facility counts,
-        mean resilience index per arm, and the ``wild`` and ``randomization``
-        results (:meth:`EstimateResult.to_dict`).
+        mean resilience index per arm, the ``wild`` and ``randomization`` results
+        (:meth:`EstimateResult.to_dict`, or ``status: skipped`` with ``reason``) and
+        the conditional facility-clustered ``facility`` result.
     """
     out: dict[str, Any] = {
         "design": (
@@ -221,6 +225,7 @@ def compare_programme(
                         "post": 0.0,
                         "treat": prog.to_numpy(dtype=float),
                         "district": data["district"].to_numpy(),
+                        "facility_id": data["facility_id"].to_numpy(),
                     }
                 ),
                 pd.DataFrame(
@@ -229,6 +234,7 @@ def compare_programme(
                         "post": 1.0,
                         "treat": prog.to_numpy(dtype=float),
                         "district": data["district"].to_numpy(),
+                        "facility_id": data["facility_id"].to_numpy(),
                     }
                 ),
             ],
@@ -236,6 +242,8 @@ def compare_programme(
         )
         entry["status"] = "ok"
         within = long.groupby("district")["treat"].nunique().max() > 1
+        treated = int(data.loc[prog, "district"].nunique())
+        controls = int(data["district"].nunique()) - treated
         for inference in ("wild", "randomization"):
             if inference == "randomization" and within:
                 # Permuting districts needs one exposure per district; with staggered
@@ -243,6 +251,14 @@ def compare_programme(
                 entry[inference] = {
                     "status": "skipped",
                     "reason": "treatment_varies_within_district",
+                }
+                continue
+            if inference == "wild" and not wild_allowed(treated, controls):
+                entry[inference] = {
+                    "status": "skipped",
+                    "reason": "fewer_than_5_treated_or_comparison_districts",
+                    "treated_clusters": treated,
+                    "control_clusters": controls,
                 }
                 continue
             res = did_2x2(
@@ -257,5 +273,8 @@ def compare_programme(
                 bootstrap=bootstrap,
             )
             entry[inference] = res.to_dict()
+        entry["facility"] = did_2x2(
+            long, "y", "treat", "post", cluster="facility_id", inference="cluster", level=level
+        ).to_dict()
         out["shocks"][shock] = entry
     return out
