@@ -53,15 +53,19 @@ def assignment_ri_fit(
     """``rows`` (already carrying the RI ``p``/``ci_low``/``ci_high``) labelled as the
     assignment-level fit ``ri``; ``facts`` are further keys of the fit's facts."""
     informative = not not_informative(ri.treated_clusters, ri.p_min, level)
+    # What rows and facts both say of the fit.
+    label = {
+        "fit": ri.fit_id,
+        "inference": "randomization",
+        "cluster": "district",
+        "clusters": ri.clusters,
+        "treated_clusters": ri.treated_clusters,
+        "headline": ri.headline,
+        "p_min": ri.p_min,
+    }
     rows = rows.assign(
-        fit=ri.fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=ri.clusters,
-        treated_clusters=ri.treated_clusters,
-        headline=ri.headline,
+        **label,
         informative=informative,
-        p_min=ri.p_min,
         confidence_attained=ri.confidence_attained,
         se=np.nan,
     )
@@ -72,14 +76,8 @@ def assignment_ri_fit(
         warns.append(not_informative_warning(ri.treated_clusters, ri.p_min, level, "randomization"))
     out = dict(base_facts)
     out.update(
-        fit=ri.fit_id,
-        inference="randomization",
-        cluster="district",
-        clusters=ri.clusters,
-        treated_clusters=ri.treated_clusters,
-        headline=ri.headline,
+        **label,
         seed=ri.seed,
-        p_min=ri.p_min,
         draws=ri.permutations,
         warnings=_warning_dicts([*warns, *extra_warnings]),
         randomization=dict(randomization),
