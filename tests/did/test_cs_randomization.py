@@ -186,6 +186,27 @@ def test_se_is_the_facility_clustered_se_of_att_gt() -> None:
         np.testing.assert_allclose(got["estimate"], want["estimate"], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("subset", [("simple",), ("group", "dynamic")])
+def test_subset_of_aggregations_gives_the_same_rows(subset: tuple[str, ...]) -> None:
+    """Robustness rows test ``simple`` only: the same p and interval as the full run."""
+    df = _staggered_panel(seed=3)
+    kw = dict(level=0.8, method="dr", unbalanced="pairwise")
+    full = cs_randomization_inference(df, "y", "unit", "t", "group", "district", **kw)
+    part = cs_randomization_inference(
+        df, "y", "unit", "t", "group", "district", aggregations=subset, **kw
+    )
+    want = full.table[full.table["aggregation"].isin(subset)].reset_index(drop=True)
+    assert part.table["aggregation"].unique().tolist() == list(subset)
+    pd.testing.assert_frame_equal(part.table, want, check_exact=False, rtol=0, atol=1e-12)
+
+
+def test_unknown_aggregation_refused() -> None:
+    with pytest.raises(ValueError, match="aggregations must be among"):
+        cs_randomization_inference(
+            _staggered_panel(), "y", "unit", "t", "group", "district", aggregations=("event",)
+        )
+
+
 def test_covariates_take_the_loop() -> None:
     """With covariates the 2×2 models change with the assignment: every one is re-fitted.
 

@@ -82,8 +82,7 @@ def subsample_fits(
                 facility, _ = _cs_fit(
                     o, cluster="facility_id", label="facility", bootstrap=None, end_t=None
                 )
-                fit = _cs_randomization_fit(o, facility)
-                fit.rows = fit.rows[fit.rows["aggregation"] == "simple"]
+                fit = _cs_randomization_fit(o, facility, aggregations=("simple",))
             else:
                 facility = _twfe_fit(
                     o, cluster="facility_id", label="facility", inference="cluster"

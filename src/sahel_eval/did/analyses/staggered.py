@@ -17,12 +17,16 @@ from sahel_eval.did.results import WarningCode
 from sahel_eval.did.verdicts import pretest_verdict
 
 
-def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
+def _cs_randomization_fit(
+    o: _Outcome, district: _Fit, aggregations: tuple[str, ...] | None = None
+) -> _Fit:
     """The headline: randomisation inference over districts for every aggregation.
 
     Rows repeat the facility fit's aggregated point estimates (same estimator, same
     sample) with the RI p-value and test-inversion CI; no SE or band exists for them.
     The pre-test is RI on the largest |t| of ATT(e) over the pre-periods of the window.
+    ``aggregations`` keeps only those rows (robustness rows: ``("simple",)``), which
+    cuts the RI's cost; the pre-test needs ``dynamic`` and is left out without it.
     """
     settings = o.settings
     ri = cs_randomization_inference(
@@ -38,8 +42,12 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
         level=settings.level,
         draws=settings.wild_draws,
         seed=settings.seed_randomisation,
+        **({} if aggregations is None else {"aggregations": aggregations}),
     )
-    base = district.rows[district.rows["aggregation"] != "att_gt"].drop(
+    kept = district.rows["aggregation"] != "att_gt"
+    if aggregations is not None:
+        kept &= district.rows["aggregation"].isin(aggregations)
+    base = district.rows[kept].drop(
         columns=["p", "ci_low", "ci_high", "p_min", "ci_note"]
     )
     ri_cols = ri.table[["aggregation", "term", "p", "ci_low", "ci_high", "ci_note"]]
@@ -73,7 +81,7 @@ def _cs_randomization_fit(o: _Outcome, district: _Fit) -> _Fit:
             path=ri.path,
         ),
         extra_warnings=unbounded,
-        pretest=_ri_pretest(ri, settings),
+        pretest=None if aggregations is not None else _ri_pretest(ri, settings),
     )
 
 

@@ -39,6 +39,7 @@ covariates take the batched path of :class:`~sahel_eval.did.cs.ri_pieces.RIPiece
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -143,6 +144,7 @@ def cs_randomization_inference(
     seed: int | None = None,
     covariates: tuple[str, ...] | list[str] = (),
     path: Literal["auto", "loop"] = "auto",
+    aggregations: Sequence[str] = _AGGREGATIONS,
     **att_gt_kwargs: Any,
 ) -> CSRandomizationResult:
     """Studentised randomisation inference over treated clusters for ``att_gt``.
@@ -170,6 +172,10 @@ def cs_randomization_inference(
         ``"auto"``: batched where it applies (panels without covariates), else the
         loop; ``"loop"`` forces re-fitting every assignment (the reference the batched
         path is tested against).
+    aggregations
+        The aggregations to test (a subset of simple, group, calendar, dynamic, in
+        that order). Each is computed on its own, so a subset gives the same rows as
+        the full set, at a fraction of the cost (robustness rows need ``simple`` only).
     **att_gt_kwargs
         Passed to ``att_gt`` (``control``, ``method``, ``unbalanced``, ...); not
         ``weights``, ``cluster`` or ``bootstrap``.
@@ -223,7 +229,14 @@ def cs_randomization_inference(
     kept = units.index.get_indexer(datas[0].unit_ids)
     starts = [unit_start.to_numpy()] + [rollouts.starts(a) for a in scheme.placebos]
     cohorts = np.nan_to_num(np.stack(starts)[:, kept], nan=0.0)
-    pieces = RIPieces(datas, options, _AGGREGATIONS, group)
+    unknown_agg = set(aggregations) - set(_AGGREGATIONS)
+    if unknown_agg or not aggregations:
+        raise ValueError(
+            f"cs_randomization_inference: aggregations must be among {_AGGREGATIONS}, "
+            f"got {tuple(aggregations)}"
+        )
+    kinds = tuple(k for k in _AGGREGATIONS if k in aggregations)
+    pieces = RIPieces(datas, options, kinds, group)
     computed = pieces.compute(cohorts, loop=path == "loop")
     keys, event, est0, cross0 = computed[0]
     pre_rows = np.array([k[0] == "dynamic" for k in keys]) & (event < 0)
