@@ -47,9 +47,7 @@ def _cs_randomization_fit(
     kept = district.rows["aggregation"] != "att_gt"
     if aggregations is not None:
         kept &= district.rows["aggregation"].isin(aggregations)
-    base = district.rows[kept].drop(
-        columns=["p", "ci_low", "ci_high", "p_min", "ci_note"]
-    )
+    base = district.rows[kept].drop(columns=["p", "ci_low", "ci_high", "p_min", "ci_note"])
     ri_cols = ri.table[["aggregation", "term", "p", "ci_low", "ci_high", "ci_note"]]
     rows = base.merge(ri_cols, on=["aggregation", "term"], how="left", validate="one_to_one")
     if rows["p"].isna().any():
