@@ -247,8 +247,9 @@ def interim_descriptors(
         The validated config (raw paths come from ``inputs``).
     interim
         Interim parquet per input name: ``facilities``, ``population``,
-        ``district_population`` (when configured), ``dhis2_datavalues``, ``dhis2_completeness``, ``programmes``, ``events``,
-        ``mutuals`` and ``survey_<unit>_<year>``.
+        ``district_population`` (when configured), ``dhis2_datavalues``,
+        ``dhis2_completeness``, ``programmes``, ``events``, ``mutuals`` and
+        ``survey_<unit>_<year>``.
     """
     inp = config["inputs"]
     # name, kind, raw path, facility column, period column
