@@ -34,6 +34,7 @@ __all__ = [
     "external_consistency",
     "fertility_consistency",
     "population_consistency",
+    "routine_counts",
     "survey_coverage",
 ]
 
@@ -240,7 +241,7 @@ def fertility_consistency(
     The crude birth rate is Σ w_h b_h / Σ w_h s_h over households (b_h births to its
     women in the last ``fertility_months``, annualised; s_h its size): a weighted
     mean of b_h / s_h with weights w_h s_h, so the survey-design interval of a
-    ratio estimator. Returns ``area, year, births, survey_birth_rate, survey_low,
+    ratio estimator. Returns ``area, year, births, recall_months, survey_birth_rate, survey_low,
     survey_high, n, expected_pregnancy_rate, ratio, ratio_low, ratio_high, outside,
     flagged``.
     """
@@ -262,6 +263,7 @@ def fertility_consistency(
     )
     rate = settings.expected_pregnancy_rate
     cells["expected_pregnancy_rate"] = rate
+    cells["recall_months"] = settings.fertility_months
     cells["ratio"] = rate / cells["survey_birth_rate"]
     with np.errstate(divide="ignore"):
         cells["ratio_low"] = rate / cells["survey_high"]
@@ -272,6 +274,7 @@ def fertility_consistency(
         "area",
         "year",
         "births",
+        "recall_months",
         "n",
         "survey_birth_rate",
         "survey_low",

@@ -120,6 +120,7 @@ def external_context(
         "population_high": phi,
         "rate": None if ext.empty else float(ext["expected_pregnancy_rate"].iloc[0]),
         "has_projections": bool(len(pop)),
+        "recall_months": None if fert.empty else int(fert["recall_months"].iloc[0]),
         "population": _population(pop, districts),
         "coverage": _coverage(ext, districts),
         "fertility": [
