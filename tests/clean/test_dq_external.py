@@ -67,3 +67,29 @@ def test_bounds_from_config_change_the_flag_set(run: dict) -> None:
     assert default["flagged"].sum() == len(run["truth"]["dq_population"])
     assert tight["flagged"].sum() > default["flagged"].sum()
     assert (tight["lower"] == 0.95).all()
+
+
+@pytest.mark.parametrize(
+    ("area", "lang", "district", "words"),
+    [
+        ("mopti", "fr", "Youwarou", "Districts concernés\u00a0: Youwarou."),
+        ("bamako", "en", "Commune V", "Districts concerned: Commune V."),
+    ],
+)
+def test_report_section_names_the_flagged_district(
+    demo_run: Path, area: str, lang: str, district: str, words: str
+) -> None:
+    html = (demo_run / "reports" / f"data_quality_{area}_{lang}.html").read_text("utf-8")
+    start = html.index('id="dq-external"')
+    section = html[start : html.index("</section>", start)]
+    assert words in section
+    # One flagged population row per planted year, each marked for screen readers too.
+    flag = "(signalé)" if lang == "fr" else "(flagged)"
+    planted = [
+        g
+        for g in json.loads((ROOT / "data/raw/truth.json").read_text("utf-8"))["dq_population"]
+        if g["district"] == district
+    ]
+    table = section[section.index('id="dq-external-population"') :]
+    table = table[: table.index("</table>")]
+    assert table.count(flag) == len(planted) > 0

@@ -20,13 +20,23 @@ def _num(x: Any) -> float | None:
     return None if pd.isna(x) else float(x)
 
 
+def _digits(ratio: float | None, bounds: tuple[float | None, float | None]) -> int:
+    # 1.332 shown as "1.33" beside a bound of 1.33 reads as a bug: a third decimal when
+    # two would land on a bound.
+    if ratio is None or None in bounds:
+        return 2
+    return 3 if round(ratio, 2) in {round(float(b), 2) for b in bounds} else 2
+
+
 def _bounds(frame: pd.DataFrame) -> tuple[float | None, float | None]:
     if frame.empty:
         return None, None
     return float(frame["lower"].iloc[0]), float(frame["upper"].iloc[0])
 
 
-def _population(pop: pd.DataFrame, districts: Sequence[str]) -> dict[str, Any]:
+def _population(
+    pop: pd.DataFrame, districts: Sequence[str], bounds: tuple[float | None, float | None]
+) -> dict[str, Any]:
     years = sorted(int(y) for y in pop["year"].unique())
     sub = pop.set_index(["district", "year"])
     rows = []
@@ -34,9 +44,11 @@ def _population(pop: pd.DataFrame, districts: Sequence[str]) -> dict[str, Any]:
         cells = []
         for y in years:
             r = sub.loc[(d, y)] if (d, y) in sub.index else None
+            ratio = None if r is None else _num(r["ratio"])
             cells.append(
                 {
-                    "ratio": None if r is None else _num(r["ratio"]),
+                    "ratio": ratio,
+                    "digits": _digits(ratio, bounds),
                     "flagged": None if r is None else bool(r["flagged"]),
                 }
             )
@@ -51,7 +63,9 @@ def _population(pop: pd.DataFrame, districts: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _coverage(ext: pd.DataFrame, districts: Sequence[str]) -> list[dict[str, Any]]:
+def _coverage(
+    ext: pd.DataFrame, districts: Sequence[str], bounds: tuple[float | None, float | None]
+) -> list[dict[str, Any]]:
     out = []
     for indicator, g in ext.groupby("indicator", sort=True):
         rows = []
@@ -67,6 +81,8 @@ def _coverage(ext: pd.DataFrame, districts: Sequence[str]) -> list[dict[str, Any
                         "suppressed": bool(r.suppressed),
                         "routine": _num(r.routine_coverage),
                         "ratio": _num(r.ratio),
+                        "digits": _digits(_num(r.ratio), bounds),
+                        "catchment_digits": _digits(_num(r.catchment_ratio), bounds),
                         "ratio_low": _num(r.ratio_low),
                         "ratio_high": _num(r.ratio_high),
                         "flagged": bool(r.flagged),
@@ -74,6 +90,7 @@ def _coverage(ext: pd.DataFrame, districts: Sequence[str]) -> list[dict[str, Any
                         "catchment_routine": _num(r.catchment_routine_coverage),
                         "catchment_ratio": _num(r.catchment_ratio),
                         "catchment_flagged": bool(r.catchment_flagged),
+                        "catchment_outside": bool(r.catchment_outside),
                     }
                 )
         out.append(
@@ -121,8 +138,8 @@ def external_context(
         "rate": None if ext.empty else float(ext["expected_pregnancy_rate"].iloc[0]),
         "has_projections": bool(len(pop)),
         "recall_months": None if fert.empty else int(fert["recall_months"].iloc[0]),
-        "population": _population(pop, districts),
-        "coverage": _coverage(ext, districts),
+        "population": _population(pop, districts, (plo, phi)),
+        "coverage": _coverage(ext, districts, (lo, hi)),
         "fertility": [
             {
                 "year": int(r.year),
@@ -132,9 +149,11 @@ def external_context(
                 "high": _num(r.survey_high),
                 "expected": float(r.expected_pregnancy_rate),
                 "ratio": _num(r.ratio),
+                "digits": _digits(_num(r.ratio), (plo, phi)),
                 "ratio_low": _num(r.ratio_low),
                 "ratio_high": _num(r.ratio_high),
                 "flagged": bool(r.flagged),
+                "outside": bool(r.outside),
             }
             for r in fert.itertuples(index=False)
         ],
