@@ -16,6 +16,42 @@ from sahel_eval.config import load_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _settings(bounds: list[float]) -> dx.ExternalSettings:
+    config = copy.deepcopy(load_config(ROOT / "config" / "config.yaml"))
+    config["dq"]["external"]["coverage_bounds"] = bounds
+    return dx.ExternalSettings.from_config(config)
+
+
+def test_flag_needs_the_whole_survey_interval_outside() -> None:
+    # Routine coverage 0.9 of a population of 1,000 (45 ANC1 at 5 %); survey 0.6 with
+    # intervals that do or do not reach 0.9 / 1.33 = 0.677.
+    survey = pd.DataFrame(
+        {
+            "indicator": "anc1",
+            "district": ["A", "B"],
+            "year": 2021,
+            "estimate": 0.6,
+            "ci_low": [0.4, 0.55],
+            "ci_high": [0.8, 0.65],
+            "n": 100,
+            "suppressed": False,
+        }
+    )
+    routine = pd.DataFrame(
+        {"district": ["A", "B"], "year": 2021, "indicator": "anc1", "routine_count": 45.0}
+    )
+    catchment = pd.DataFrame({"district": ["A", "B"], "year": 2021, "catchment": 1_000})
+    out = dx.external_consistency(routine, catchment, None, survey, _settings([0.67, 1.33]))
+    out = out.set_index("district")
+    assert out["catchment_ratio"].tolist() == pytest.approx([1.5, 1.5])
+    assert out["catchment_outside"].all()
+    assert out["catchment_flagged"].tolist() == [False, True]
+    # No projections: the projection columns are empty, never flagged.
+    assert out["ratio"].isna().all() and not out["flagged"].any()
+    wide = dx.external_consistency(routine, catchment, None, survey, _settings([0.5, 2.0]))
+    assert not wide["catchment_outside"].any()
+
+
 @pytest.fixture(scope="module")
 def run(demo_run: Path) -> dict:
     r = demo_run / "results"

@@ -130,6 +130,8 @@ def survey_coverage(births: pd.DataFrame, settings: ExternalSettings) -> pd.Data
     respondents blanked. Returns ``indicator, district, year, estimate, ci_low,
     ci_high, n, suppressed``.
     """
+    # The cells are districts: in a district-stratified design (DHS-style, and the
+    # demo's) each is a union of strata, so the cell variance is the design's.
     recent = births[births["recent_birth"].astype(bool)]
     items = {}
     for indicator, item in settings.survey_items.items():
