@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _settings(bounds: list[float]) -> dx.ExternalSettings:
     config = copy.deepcopy(load_config(ROOT / "config" / "config.yaml"))
-    config["dq"]["external"]["coverage_bounds"] = bounds
+    config["dq_external"]["coverage_bounds"] = bounds
     return dx.ExternalSettings.from_config(config)
 
 
@@ -88,7 +88,7 @@ def test_planted_coverage_gaps_and_only_them(run: dict) -> None:
 def test_bounds_from_config_change_the_flag_set(run: dict) -> None:
     config = load_config(ROOT / "config" / "config.yaml")
     narrow = copy.deepcopy(config)
-    narrow["dq"]["external"]["population_bounds"] = [0.95, 1.05]
+    narrow["dq_external"]["population_bounds"] = [0.95, 1.05]
     catchment = dx.catchment_by_district(
         pd.read_parquet(run["interim"] / "population.parquet"),
         pd.read_parquet(run["interim"] / "facilities.parquet"),

@@ -54,7 +54,7 @@ CASES: list[tuple[str, Any, set[str]]] = [
         {"estimate", "resilience_summary", "report_tables", "dq_external"},
     ),
     ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
-    ("dq.external.population_bounds", [0.9, 1.1], {"dq_external"}),
+    ("dq_external.population_bounds", [0.9, 1.1], {"dq_external"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.

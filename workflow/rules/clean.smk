@@ -83,7 +83,7 @@ rule dq_external:
         ENV
     params:
         config=subset(
-            "dq.external",
+            "dq_external",
             "reporting.test_level",
             "reporting.small_cell_k",
             "inputs.district_population",

@@ -45,7 +45,7 @@ HOUSEHOLD_NUMBER = {"households": "hv002", "births": "v002"}
 
 @dataclass(frozen=True)
 class ExternalSettings:
-    """Config ``dq.external`` with the survey interval's level and small-cell k."""
+    """Config ``dq_external`` with the survey interval's level and small-cell k."""
 
     coverage_bounds: tuple[float, float]
     population_bounds: tuple[float, float]
@@ -57,8 +57,8 @@ class ExternalSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ExternalSettings:
-        """Settings from the validated config (``dq.external``, ``reporting``)."""
-        ext = config["dq"]["external"]
+        """Settings from the validated config (``dq_external``, ``reporting``)."""
+        ext = config["dq_external"]
         return cls(
             coverage_bounds=(float(ext["coverage_bounds"][0]), float(ext["coverage_bounds"][1])),
             population_bounds=(
