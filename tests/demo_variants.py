@@ -72,6 +72,7 @@ def build_mini_demo(root: Path) -> dict[str, Any]:
     put("orgunit_mapping", mapping)
     population = _read("population.csv")
     put("population", population[population["orgunit_uid"].isin(uids)])
+    put("district_population", _read("district_population.csv"))
     dv = pd.read_csv(RAW / "dhis2_datavalues.csv.gz", dtype=str, keep_default_na=False)
     dv = dv[dv["orgunit"].isin(names) & (dv["period"] <= LAST_PERIOD)]
     files["dhis2_datavalues"] = write_gz(

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--facilities",
         type=Path,
-        help="population/programmes: interim facilities parquet to check facility UIDs",
+        help="population/programmes/district_population: interim facilities parquet to check "
+        "facility UIDs (districts)",
     )
     return parser
 
@@ -87,6 +88,9 @@ def _run(args: argparse.Namespace) -> int:
             kwargs["facility_ids"] = pd.read_parquet(args.facilities, columns=["orgunit_uid"])[
                 "orgunit_uid"
             ].tolist()
+        if args.facilities is not None and args.kind == "district_population":
+            districts = pd.read_parquet(args.facilities, columns=["district"])["district"]
+            kwargs["districts"] = districts.unique().tolist()
         SINGLE_KINDS[args.kind](config, src=src, out=args.out, **kwargs)
     return 0
 

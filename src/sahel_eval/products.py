@@ -7,7 +7,7 @@ products would cost seconds of no-op time); those modules import them from here.
 
 from __future__ import annotations
 
-__all__ = ["DQ_TABLES", "REPORT_TABLES", "SURVEY_UNITS", "TABLE_FORMATS"]
+__all__ = ["DQ_EXTERNAL_TABLES", "DQ_TABLES", "REPORT_TABLES", "SURVEY_UNITS", "TABLE_FORMATS"]
 
 #: Survey recode units (DHS household, women, births and children recodes).
 SURVEY_UNITS: tuple[str, ...] = ("households", "women", "births", "children")
@@ -31,6 +31,13 @@ DQ_TABLES: tuple[str, ...] = (
     "reporting_status",
     "unregistered_values",
     "values_outside_open_period",
+)
+
+#: WHO DQR domains 3-4 under results/dq/ (``clean.dq_external``; rule ``dq_external``).
+DQ_EXTERNAL_TABLES: tuple[str, ...] = (
+    "external_consistency",
+    "external_fertility",
+    "external_population",
 )
 
 #: Tables of the technical report under results/tables/{area}/, with their captions.

@@ -31,6 +31,7 @@ RULES: dict[str, str] = {
     "district_in_region": "district does not belong to the row's region in `geography`",
     "closed_after_opened": "closing date before opening date",
     "non_negative": "negative value, which is impossible here",
+    "positive": "zero or negative population, impossible for a district",
     "plausible_year": "year outside 1990-2100",
     "known_programme": "programme not under `programmes` in the config",
     "known_unit_level": f"unit level not one of {', '.join(UNIT_LEVELS)}",
@@ -119,6 +120,21 @@ def population_schema() -> pa.DataFrameSchema:
         report_duplicates="all",
         strict=True,
         name="population",
+    )
+
+
+def district_population_schema() -> pa.DataFrameSchema:
+    """Census-based population projection per district and year (WHO DQR domain 4)."""
+    return pa.DataFrameSchema(
+        {
+            "district": _text(),
+            "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
+            "population": pa.Column("Int64", _check(lambda s: s > 0, "positive")),
+        },
+        unique=["district", "year"],
+        report_duplicates="all",
+        strict=True,
+        name="district_population",
     )
 
 

@@ -58,6 +58,7 @@ DVF, REGF, FACF, POPF = (
     ("population.csv"),
 )
 PROGF, EVF, MAPF = "programmes.csv", "events.csv", "orgunit_mapping.csv"
+DP, DPF = "district_population", "district_population.csv"
 
 
 def _typo_district(frame: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +139,34 @@ CASES = [
         "unique_key",
     ),
     Case("pop_header_only", POP, header_only(POP), POPF, None, "not_empty"),
+    # district population projections (WHO DQR domain 4)
+    Case(
+        "dp_unknown_district",
+        DP,
+        cell(DP, "district", "Bandiagra"),
+        DPF,
+        "district",
+        "known_district",
+        (FAC,),
+    ),
+    Case("dp_zero", DP, cell(DP, "population", "0"), DPF, "population", "positive"),
+    Case("dp_decimal_comma", DP, cell(DP, "population", "2,5"), DPF, "population", "integer"),
+    Case(
+        "dp_duplicated_row",
+        DP,
+        table(DP, lambda f: pd.concat([f, f.head(1)])),
+        DPF,
+        "district",
+        "unique_key",
+    ),
+    Case(
+        "dp_missing_column",
+        DP,
+        table(DP, lambda f: f.drop(columns="year")),
+        DPF,
+        "year",
+        "required_column",
+    ),
     # DHIS2 data values
     Case("dv_decimal_comma_count", DV, cell(DV, "value", "12,5"), DVF, "value", "whole_number"),
     Case("dv_fractional_count", DV, cell(DV, "value", "12.5"), DVF, "value", "whole_number"),

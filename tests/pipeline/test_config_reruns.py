@@ -39,7 +39,8 @@ CASES: list[tuple[str, Any, set[str]]] = [
         # mutual_kpis writes the table and its figures (one job).
         {"mutual_kpis", "report_tables"},
     ),
-    ("reporting.small_cell_k", 10, {"report_tables"}),
+    # dq_external blanks small survey cells and sizes the survey intervals.
+    ("reporting.small_cell_k", 10, {"report_tables", "dq_external"}),
     # Holm over the primary outcomes is done by the DiD stage (issue 14).
     (
         "reporting.primary_outcomes.mopti_staggered",
@@ -47,8 +48,13 @@ CASES: list[tuple[str, Any, set[str]]] = [
         {"estimate", "report_tables"},
     ),
     ("did.outcomes.deliveries.smallest_effect", 0.5, {"estimate"}),
-    ("reporting.test_level", 0.1, {"estimate", "resilience_summary", "report_tables"}),
+    (
+        "reporting.test_level",
+        0.1,
+        {"estimate", "resilience_summary", "report_tables", "dq_external"},
+    ),
     ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
+    ("dq_external.population_bounds", [0.9, 1.1], {"dq_external"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.

@@ -400,3 +400,24 @@ def test_displacement_sites_and_adjusted_populations(truth: dict) -> None:
         assert r["adjusted_population"] == pytest.approx(pop[key] + delta, abs=1e-3)
     projections = pd.read_csv(RAW / "district_population.csv")
     assert len(projections) == 14 * 10 and (projections["population"] > 0).all()
+
+
+def test_planted_projection_gaps(truth: dict, facilities: pd.DataFrame) -> None:
+    # Catchment sum ÷ projection, recomputed from the files: far outside [0.67, 1.33]
+    # exactly where truth plants a gap, within the district factor's range elsewhere.
+    pop = pd.read_csv(RAW / "population.csv")
+    district = pop["orgunit_uid"].map(facilities.set_index("orgunit_uid")["district"])
+    catchment = pop.groupby([district.rename("district"), "year"])["population"].sum()
+    proj = pd.read_csv(RAW / "district_population.csv").set_index(["district", "year"])
+    ratio = (catchment / proj["population"]).dropna()
+    planted = {(g["district"], g["year"]): g["catchment_ratio"] for g in truth["dq_population"]}
+    assert planted and {d for d, _ in planted} == {"Youwarou", "Commune V"}
+    for key, value in ratio.items():
+        if key in planted:
+            assert value == pytest.approx(planted[key], abs=1e-4)
+            assert not 0.5 <= value <= 1.9
+        else:
+            assert 0.85 <= value <= 1.1
+    assert {(e["district"], e["year"]) for e in truth["dq_external"]} == {
+        k for k in planted if k[1] in truth["surveys"]["rounds"]
+    }

@@ -68,6 +68,31 @@ rule clean_facility_data:
         "../scripts/clean_facility_data.py"
 
 
+# WHO DQR domains 3-4: routine coverage against the survey's, catchment populations
+# against the district projections, expected pregnancies against the survey's births.
+rule dq_external:
+    input:
+        unpack(dq_external_inputs),
+    output:
+        expand("results/dq/{table}.csv", table=DQ_EXTERNAL_TABLES),
+    log:
+        "logs/clean/dq_external.log",
+    benchmark:
+        "logs/benchmarks/clean/dq_external.tsv"
+    conda:
+        ENV
+    params:
+        config=subset(
+            "dq_external",
+            "reporting.test_level",
+            "reporting.small_cell_k",
+            "inputs.district_population",
+        ),
+        code=code("dq_external.py"),
+    script:
+        "../scripts/dq_external.py"
+
+
 rule panel:
     input:
         facility_month="results/clean/facility_month.parquet",

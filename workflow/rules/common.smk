@@ -6,7 +6,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sahel_eval.dag import canonical, code_hash, config_subset
-from sahel_eval.products import DQ_TABLES, REPORT_TABLES, SURVEY_UNITS, TABLE_FORMATS
+from sahel_eval.products import (
+    DQ_EXTERNAL_TABLES,
+    DQ_TABLES,
+    REPORT_TABLES,
+    SURVEY_UNITS,
+    TABLE_FORMATS,
+)
 
 ENV = "../../environment.yml"
 LANGS = config["reporting"]["languages"]
@@ -26,9 +32,11 @@ def subset(*paths):
 
 
 # --- ingest -------------------------------------------------------------------------
+# The district projections (WHO DQR domain 4) are optional: ingested when configured.
 FACILITY_INPUTS = (
     "facilities",
     "population",
+    *(("district_population",) if config["inputs"]["district_population"] else ()),
     "dhis2_datavalues",
     "dhis2_completeness",
     "programmes",
@@ -88,6 +96,20 @@ def facility_cleaning_inputs(wildcards):
     }
     if config["inputs"].get("orgunit_mapping"):
         out["mapping"] = config["inputs"]["orgunit_mapping"]
+    return out
+
+
+def dq_external_inputs(wildcards):
+    """Clean facility data, populations and survey tables; the projections if configured."""
+    out = {
+        "facility_month": "results/clean/facility_month.parquet",
+        "facilities": "results/interim/facilities.parquet",
+        "population": "results/interim/population.parquet",
+        "births": "results/clean/survey_births.parquet",
+        "households": "results/clean/survey_households.parquet",
+    }
+    if config["inputs"]["district_population"]:
+        out["district_population"] = "results/interim/district_population.parquet"
     return out
 
 

@@ -49,7 +49,7 @@ rule figures_dq:
 
 rule data_quality_report:
     input:
-        dq=expand("results/dq/{table}.csv", table=DQ_TABLES),
+        dq=expand("results/dq/{table}.csv", table=DQ_TABLES + DQ_EXTERNAL_TABLES),
         facilities="results/interim/facilities.parquet",
         figures=expand(
             "results/figures/{lang}/dq_{{area}}_{fig}.svg", lang=LANGS, fig=DQ_FIGURES

@@ -1,8 +1,9 @@
 """Snakemake adapter: ingest the single-file inputs of one rule with :mod:`sahel_eval.ingest`.
 
-Each named output is one kind of input (facilities, population, DHIS2 exports,
-programmes, events, mutuals), ingested in output order: the master facility list
-first, since population and roll-out rows must match its ids, and the data values
+Each named output is one kind of input (facilities, population, district projections,
+DHIS2 exports, programmes, events, mutuals), ingested in output order: the master
+facility list first, since population and roll-out rows must match its ids (and the
+district projections its districts), and the data values
 before the roll-out, which must start after their first month. Every table is
 validated before any is written, so a bad file leaves no partial output.
 """
@@ -27,6 +28,8 @@ def main(smk) -> None:
             )
         if kind == "programmes":
             kwargs["datavalues"] = frames.get("dhis2_datavalues")
+        if kind == "district_population":
+            kwargs["districts"] = frames["facilities"]["district"].unique().tolist()
         frames[kind] = ingest.SINGLE_FILE_INGESTERS[kind](config, src=smk.input[kind], **kwargs)
     for kind, frame in frames.items():
         write_parquet(frame, smk.output[kind])

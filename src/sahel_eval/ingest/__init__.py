@@ -23,7 +23,11 @@ from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
 from sahel_eval.ingest.crosscheck import check_area_districts, check_spillover_units
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
-from sahel_eval.ingest.facilities import ingest_facilities, ingest_population
+from sahel_eval.ingest.facilities import (
+    ingest_district_population,
+    ingest_facilities,
+    ingest_population,
+)
 from sahel_eval.ingest.mutuals import ingest_mutuals
 from sahel_eval.ingest.period_types import check_monthly_uses, monthly_uses
 from sahel_eval.ingest.programmes import ingest_events, ingest_programmes
@@ -35,6 +39,7 @@ __all__ = [
     "check_inputs",
     "ingest_dhis2_completeness",
     "ingest_dhis2_datavalues",
+    "ingest_district_population",
     "ingest_events",
     "ingest_facilities",
     "ingest_mutuals",
@@ -48,6 +53,7 @@ __all__ = [
 KINDS = (
     "facilities",
     "population",
+    "district_population",
     "dhis2_datavalues",
     "dhis2_completeness",
     "programmes",
@@ -61,6 +67,7 @@ KINDS = (
 SINGLE_FILE_INGESTERS = {
     "facilities": ingest_facilities,
     "population": ingest_population,
+    "district_population": ingest_district_population,
     "dhis2_datavalues": ingest_dhis2_datavalues,
     "dhis2_completeness": ingest_dhis2_completeness,
     "programmes": ingest_programmes,
@@ -114,6 +121,9 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
         attempt(check_area_districts, config, facilities)
         attempt(check_spillover_units, config, facilities)
     attempt(ingest_population, config, facility_ids=facility_ids)
+    if config["inputs"]["district_population"]:
+        districts = None if facilities is None else facilities["district"].unique().tolist()
+        attempt(ingest_district_population, config, districts=districts)
     datavalues = attempt(ingest_dhis2_datavalues, config)
     registrations = attempt(ingest_dhis2_completeness, config)
     attempt(ingest_programmes, config, facility_ids=facility_ids, datavalues=datavalues)

@@ -1,4 +1,4 @@
-"""Ingest the facility master list and the population table (``results/interim/``)."""
+"""Ingest the facility master list and the population tables (``results/interim/``)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,47 @@ def ingest_population(
                 )
             ],
             hint="add the facility to the master list or correct its UID.",
+            row_label="line",
+        )
+    return interim_table(frame, out)
+
+
+def ingest_district_population(
+    config: Mapping[str, Any],
+    *,
+    src: str | Path | None = None,
+    out: str | Path | None = None,
+    districts: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """District population projections: one row per district and year, population > 0.
+
+    Parameters
+    ----------
+    districts
+        Districts of the master list; when given, every ``district`` must be one of
+        them (a misspelt district would silently leave its own out of WHO DQR domain 4).
+    """
+    src = src or config["inputs"]["district_population"]
+    frame = tables.read_district_population(src)
+    frame = schemas.check_frame(
+        frame,
+        schemas.district_population_schema(),
+        src,
+        hint="population must be a whole number > 0, once per district and year.",
+    )
+    if districts is not None:
+        raise_problems(
+            src,
+            [
+                membership_problem(
+                    frame,
+                    "district",
+                    districts,
+                    "known_district",
+                    "district not in the master facility list",
+                )
+            ],
+            hint="spell the district as in the master facility list (column `district`).",
             row_label="line",
         )
     return interim_table(frame, out)

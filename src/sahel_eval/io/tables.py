@@ -37,6 +37,7 @@ FACILITY_COLUMNS = (
     "closed",
 )
 POPULATION_COLUMNS = ("orgunit_uid", "year", "population")
+DISTRICT_POPULATION_COLUMNS = ("district", "year", "population")
 PROGRAMME_COLUMNS = ("programme", "unit_level", "unit_id", "start", "end")
 EVENT_COLUMNS = (
     "event_id_cnty",
@@ -120,12 +121,28 @@ def read_population(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         ``orgunit_uid`` text, ``year`` and ``population`` Int64.
     """
-    frame = read_text_table(path, "catchment population")
-    require_rows(frame, path, "catchment population")
-    require_columns(frame, POPULATION_COLUMNS, path)
-    frame = _select(frame, POPULATION_COLUMNS)
+    return _read_yearly_population(path, POPULATION_COLUMNS, "catchment population")
+
+
+def read_district_population(path: str | Path) -> pd.DataFrame:
+    """Read census-based population projections per district and year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district`` text, ``year`` and ``population`` Int64.
+    """
+    return _read_yearly_population(path, DISTRICT_POPULATION_COLUMNS, "district population")
+
+
+def _read_yearly_population(path: str | Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    # Unit (facility or district), year, population: the two population tables' shape.
+    frame = read_text_table(path, what)
+    require_rows(frame, path, what)
+    require_columns(frame, columns, path)
+    frame = _select(frame, columns)
     typer = Coercer(frame, path)
-    typer.text("orgunit_uid", required=True)
+    typer.text(columns[0], required=True)
     typer.integer("year", required=True)
     typer.integer("population", required=True)
     typer.raise_if_any(HINT)

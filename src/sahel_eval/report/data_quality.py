@@ -28,6 +28,7 @@ import pandas as pd
 
 from sahel_eval.clean.attrition import area_attrition
 from sahel_eval.clean.outliers_count import SCORE_CAP
+from sahel_eval.report.dq_external import EXTERNAL_TABLES, external_context
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.report.render import render_audited_report
 
@@ -510,6 +511,11 @@ def data_quality_context(
         "outlier_rows": _outlier_rows(t, names, settings),
         "outliers_by_indicator": _outliers_by_indicator(t),
         "consistency": _consistency(t, districts),
+        # WHO DQR domains 3-4: the rule dq_external writes them (absent from tables
+        # built by the facility cleaning alone).
+        "external": external_context(tables, area, districts)
+        if set(EXTERNAL_TABLES) <= set(tables)
+        else None,
         "duplicates": _duplicates(t, names, settings),
         "orgunits": _orgunits(t, names),
         "attrition": _attrition(t["attrition_by_arm"]),

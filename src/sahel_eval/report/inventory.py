@@ -26,6 +26,7 @@ INPUT_KINDS: tuple[str, ...] = (
     "dhis2_completeness",
     "facility_list",
     "population",
+    "district_population",
     "survey_households",
     "survey_women",
     "survey_births",
@@ -246,8 +247,9 @@ def interim_descriptors(
         The validated config (raw paths come from ``inputs``).
     interim
         Interim parquet per input name: ``facilities``, ``population``,
-        ``dhis2_datavalues``, ``dhis2_completeness``, ``programmes``, ``events``,
-        ``mutuals`` and ``survey_<unit>_<year>``.
+        ``district_population`` (when configured), ``dhis2_datavalues``,
+        ``dhis2_completeness``, ``programmes``, ``events``, ``mutuals`` and
+        ``survey_<unit>_<year>``.
     """
     inp = config["inputs"]
     # name, kind, raw path, facility column, period column
@@ -265,6 +267,9 @@ def interim_descriptors(
         ("programmes", "programmes", inp["programmes"], None, "start"),
         ("events", "events", inp["events"], None, "event_date"),
     )
+    if inp["district_population"]:
+        dp = inp["district_population"]
+        single += (("district_population", "district_population", dp, None, "year"),)
     out: list[dict[str, Any]] = []
     for name, kind, raw, fac_col, per_col in single:
         out.append(

@@ -159,7 +159,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     write_csv(ev, out / "events.csv")
     sites = displacement.make_sites(model.fac)
     write_csv(sites, out / "displacement_sites.csv")
-    projections = displacement.make_projections(rng_pop, model.fac, pop)
+    projections, projection_gaps = displacement.make_projections(rng_pop, model.fac, pop)
     write_csv(projections, out / "district_population.csv")
 
     district_effects = surveys.district_effects(list(set(fac["district"])), rng_srv)
@@ -318,6 +318,20 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             .to_dict(orient="records"),
             "adjusted": displacement.adjusted_population(model.fac, pop, sites),
         },
+        # WHO DQR domain 4: district-years whose projection was planted off (catchment
+        # sum ÷ projection outside [0.67, 1.33]); domain 3: the survey years among them,
+        # where routine coverage over the projection is off by the same factor.
+        "dq_population": projection_gaps,
+        "dq_external": [
+            {
+                "district": g["district"],
+                "year": g["year"],
+                "indicators": ["anc1", "deliveries"],
+                "projection_factor": g["projection_factor"],
+            }
+            for g in projection_gaps
+            if g["year"] in SURVEY_ROUNDS
+        ],
         "privacy": {"identifier_columns": IDENTIFIERS},
     }
     write_json(t, out / "truth.json")
