@@ -153,23 +153,22 @@ class _ImputationScores:
         A target without rows has NaN estimates and zero scores."""
         d, un, ok = self.design, ~self.treated, self.imputable
         a, b = d.solve_many(*d.sums_many(ys[un]))
-        yhat = np.zeros_like(ys)
-        yhat[ok] = a[self.u_idx[ok]] + b[self.p_idx[ok]]
         resid0 = ys[un] - (a[d.u] + b[d.p])
-        omega = np.where(sel & ok[:, None], self.w[:, None], 0.0)
-        total = omega.sum(axis=0)
-        omega /= np.where(total > 0, total, 1.0)
         it = np.flatnonzero(ok)
-        tau = ys[it] - yhat[it]
-        est = omega[it].T @ tau
+        # Aggregation weights ω on the imputable rows (every other row's is 0).
+        v1 = np.where(sel[it], self.w[it, None], 0.0)
+        total = v1.sum(axis=0)
+        v1 /= np.where(total > 0, total, 1.0)
+        tau = ys[it] - (a[self.u_idx[it]] + b[self.p_idx[it]])
+        est = v1.T @ tau
         est[total <= 0] = np.nan
-        # Weights on the untreated outcomes implied by the imputation.
+        # Weights on the untreated outcomes implied by the imputation:
+        # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form (rows × targets
+        # would be the largest array of a refit).
         a_u, a_p = d.solve_many(
-            _indicator(self.u_idx[it], d.nu) @ omega[it],
-            _indicator(self.p_idx[it], len(d.periods)) @ omega[it],
+            _indicator(self.u_idx[it], d.nu) @ v1,
+            _indicator(self.p_idx[it], len(d.periods)) @ v1,
         )
-        v0 = -self.w[un][:, None] * (a_u[d.u] + a_p[d.p])
-        v1 = omega[it]
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
         key = pd.factorize(self.cell[it] * self.n_cl + self.cl[it])[0]
@@ -178,13 +177,18 @@ class _ImputationScores:
         cells = pd.factorize(self.cell[it])[0]
         by_cell = _indicator(cells, int(cells.max()) + 1 if len(cells) else 0)
         den = by_cell.T @ (by_cell @ sw)
-        g0 = _indicator(self.cl[un], self.n_cl)
         g1 = _indicator(self.cl[it], self.n_cl)
+        cl0, w0 = self.cl[un], self.w[un]
         score = np.empty((self.n_cl, sel.shape[1], ys.shape[1]))
         for j in range(ys.shape[1]):
             num = by_cell.T @ (by_cell @ (sw * tau[:, [j]]))
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            score[:, :, j] = g1 @ (v1 * (tau[:, [j]] - avg)) + g0 @ (v0 * resid0[:, [j]])
+            # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
+            # − (its w·ε̃ by period)·a_p.
+            we = w0 * resid0[:, j]
+            by_unit = sparse.csr_matrix((we, (cl0, d.u)), shape=(self.n_cl, d.nu))
+            by_period = sparse.csr_matrix((we, (cl0, d.p)), shape=(self.n_cl, len(d.periods)))
+            score[:, :, j] = g1 @ (v1 * (tau[:, [j]] - avg)) - by_unit @ a_u - by_period @ a_p
         return est, score
 
 
