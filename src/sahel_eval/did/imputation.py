@@ -155,41 +155,54 @@ class _ImputationScores:
         a, b = d.solve_many(*d.sums_many(ys[un]))
         resid0 = ys[un] - (a[d.u] + b[d.p])
         it = np.flatnonzero(ok)
-        # Aggregation weights ω on the imputable rows (every other row's is 0).
-        v1 = np.where(sel[it], self.w[it, None], 0.0)
-        total = v1.sum(axis=0)
-        v1 /= np.where(total > 0, total, 1.0)
-        tau = ys[it] - (a[self.u_idx[it]] + b[self.p_idx[it]])
-        est = v1.T @ tau
+        n_k, n_j = sel.shape[1], ys.shape[1]
+        # Aggregation weights ω: one entry per (imputable row, target containing it);
+        # every other entry is 0, so each step runs over these pairs only (a dense rows ×
+        # targets array was most of the cost of a refit).
+        row, col = np.nonzero(sel[it])
+        w1 = self.w[it][row]
+        total = np.bincount(col, weights=w1, minlength=n_k)
+        v1 = w1 / np.where(total > 0, total, 1.0)[col]
+        tau = (ys[it] - (a[self.u_idx[it]] + b[self.p_idx[it]]))[row]
+        est = np.column_stack([np.bincount(col, v1 * tau[:, j], minlength=n_k) for j in range(n_j)])
         est[total <= 0] = np.nan
         # Weights on the untreated outcomes implied by the imputation:
-        # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form (rows × targets
-        # would be the largest array of a refit).
+        # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form.
         a_u, a_p = d.solve_many(
-            _indicator(self.u_idx[it], d.nu) @ v1,
-            _indicator(self.p_idx[it], len(d.periods)) @ v1,
+            _pair_sums(self.u_idx[it][row], col, v1, d.nu, n_k),
+            _pair_sums(self.p_idx[it][row], col, v1, len(d.periods), n_k),
         )
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
-        key = pd.factorize(self.cell[it] * self.n_cl + self.cl[it])[0]
-        by_key = _indicator(key, int(key.max()) + 1 if len(key) else 0)
-        sw = (by_key.T @ (by_key @ v1)) * v1
-        cells = pd.factorize(self.cell[it])[0]
-        by_cell = _indicator(cells, int(cells.max()) + 1 if len(cells) else 0)
-        den = by_cell.T @ (by_cell @ sw)
-        g1 = _indicator(self.cl[it], self.n_cl)
+        cell, cl1 = self.cell[it][row], self.cl[it][row]
+        sw = v1 * _within(pd.factorize((cell * self.n_cl + cl1) * n_k + col)[0], v1)
+        by_cell = pd.factorize(cell * n_k + col)[0]
+        den = _within(by_cell, sw)
         cl0, w0 = self.cl[un], self.w[un]
-        score = np.empty((self.n_cl, sel.shape[1], ys.shape[1]))
-        for j in range(ys.shape[1]):
-            num = by_cell.T @ (by_cell @ (sw * tau[:, [j]]))
+        score = np.empty((self.n_cl, n_k, n_j))
+        for j in range(n_j):
+            num = _within(by_cell, sw * tau[:, j])
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+            treated = _pair_sums(cl1, col, v1 * (tau[:, j] - avg), self.n_cl, n_k)
             # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
             # − (its w·ε̃ by period)·a_p.
             we = w0 * resid0[:, j]
             by_unit = sparse.csr_matrix((we, (cl0, d.u)), shape=(self.n_cl, d.nu))
             by_period = sparse.csr_matrix((we, (cl0, d.p)), shape=(self.n_cl, len(d.periods)))
-            score[:, :, j] = g1 @ (v1 * (tau[:, [j]] - avg)) - by_unit @ a_u - by_period @ a_p
+            score[:, :, j] = treated - by_unit @ a_u - by_period @ a_p
         return est, score
+
+
+def _pair_sums(
+    codes: np.ndarray, col: np.ndarray, values: np.ndarray, n: int, n_k: int
+) -> np.ndarray:
+    """n × n_k sums of ``values`` by (code, target) pair."""
+    return np.bincount(codes * n_k + col, values, minlength=n * n_k).reshape(n, n_k)
+
+
+def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each entry's group total of ``values`` (groups: ``codes``)."""
+    return np.bincount(codes, values)[codes] if len(codes) else values.copy()
 
 
 def _drop_singletons(unit: np.ndarray, period: np.ndarray) -> np.ndarray:
