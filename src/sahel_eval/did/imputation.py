@@ -73,7 +73,9 @@ class _TwoWay:
         self.wu = np.bincount(self.u, weights=w, minlength=nu)
         wp = np.bincount(self.p, weights=w, minlength=npd)[1:]
         self.c = cross[:, 1:]
-        schur = np.diag(wp) - (self.c.T @ sparse.diags(1.0 / self.wu) @ self.c).toarray()
+        # Units × periods is small: the (periods − 1)² product is one dense BLAS call.
+        dense = self.c.toarray()
+        schur = np.diag(wp) - dense.T @ (dense / self.wu[:, None])
         self.chol = linalg.cho_factor(schur)
         self.nu = nu
 
