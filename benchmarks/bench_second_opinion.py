@@ -8,9 +8,11 @@
   synthetic_fits`: commune and CSCOM level, placebo SEs with the config's
   ``did.synthdid_reps``) on the Bamako panel of one replicate of the national-scale
   design (≈ 1,400 CSCOMs, :func:`~sahel_eval.synth.replicates.design` ``"national"``),
-  first outcome of the analysis; beside it the CSCOM-level block in ``synthdid`` 0.10.1
-  (PyPI port of the R package; ``--sdid-python``, default /work/sdid-venv/bin/python),
-  whose placebo SE always draws 50 placebos, so ours is also timed with 50.
+  or with ``--panel`` on the pipeline's own ``results/clean/panel_bamako.parquet`` of a
+  national run (``bench_pipeline.py national``), first outcome of the analysis; beside
+  it the CSCOM-level block in ``synthdid`` 0.10.1 (PyPI port of the R package;
+  ``--sdid-python``, default /work/sdid-venv/bin/python), whose placebo SE always draws
+  50 placebos, so ours is also timed with 50.
 
 Every job runs in a fresh process, so peak memory (``ru_maxrss``) is the job's own,
 imports included; CPU seconds are printed beside wall time (on a shared machine they
@@ -74,7 +76,8 @@ if {reps}:
     import dataclasses
     settings = dataclasses.replace(settings, synthdid_reps={reps})
 spec = next(a for a in config["analyses"] if a["design"] == "single_start")
-panel = facility_panels(design("national"), 1)["bamako"]
+panel = (pd.read_parquet({panel!r}) if {panel!r}
+         else facility_panels(design("national"), 1)["bamako"])
 outcome = spec["outcomes"][0]
 o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec), settings)
 block, _ = _facility_block(o, _end_t(panel))
@@ -105,6 +108,8 @@ print(json.dumps(dict(wall=wall, cpu=cpu, peak_mb=peak, estimate=est, **extra)))
 
 def _job(python: str, body: str, **fmt: object) -> dict | str:
     code = (_PRELUDE + body + _REPORT).format(here=str(HERE), **fmt)
+    if not Path(python).is_file():
+        return f"not run: no interpreter at {python}"
     proc = subprocess.run(
         [python, "-W", "ignore", "-c", code], capture_output=True, text=True, cwd=ROOT
     )
@@ -128,6 +133,7 @@ def main() -> None:
     ap.add_argument("--only", choices=("imputation", "sdid"))
     ap.add_argument("--copies", type=int, default=50)
     ap.add_argument("--config", default="config/config.yaml")
+    ap.add_argument("--panel", default="", help="a national run's panel_bamako.parquet")
     ap.add_argument("--imp-python", default="/work/imp-venv/bin/python")
     ap.add_argument("--sdid-python", default="/work/sdid-venv/bin/python")
     args = ap.parse_args()
@@ -144,7 +150,9 @@ def main() -> None:
             block = str(Path(tmp) / "block.csv")
             for reps in (0, 50):
                 label = "config reps" if not reps else "50 placebos"
-                res = _job(py, _OURS_SDID, config=args.config, reps=reps, block=block)
+                res = _job(
+                    py, _OURS_SDID, config=args.config, reps=reps, block=block, panel=args.panel
+                )
                 print(_line(f"  synthetic_fits ({label})", res))
             peer = _job(args.sdid_python, _PEER_SDID, block=block)
             print(_line("  synthdid 0.10.1 (PyPI), CSCOM level, 50", peer))

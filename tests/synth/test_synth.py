@@ -13,7 +13,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from sahel_eval.config import load_config
 from sahel_eval.synth import generate, surveys
+from sahel_eval.synth.config import config_for_raw
 from sahel_eval.synth.mutuals import consumption_per_person, kpis
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
@@ -421,3 +423,11 @@ def test_planted_projection_gaps(truth: dict, facilities: pd.DataFrame) -> None:
     assert {(e["district"], e["year"]) for e in truth["dq_external"]} == {
         k for k in planted if k[1] in truth["surveys"]["rounds"]
     }
+
+
+def test_config_for_raw_reroots_inputs_and_truth_file(tmp_path: Path) -> None:
+    # A national run reads everything, the planted effects included, from its own folder.
+    repo = Path(__file__).resolve().parents[2]
+    cfg = config_for_raw(load_config(repo / "config" / "config.yaml"), tmp_path)
+    assert cfg["did"]["truth_file"] == str(tmp_path / "truth.json")
+    assert cfg["inputs"]["facilities"].startswith(str(tmp_path))

@@ -73,7 +73,9 @@ class _TwoWay:
         self.wu = np.bincount(self.u, weights=w, minlength=nu)
         wp = np.bincount(self.p, weights=w, minlength=npd)[1:]
         self.c = cross[:, 1:]
-        schur = np.diag(wp) - (self.c.T @ sparse.diags(1.0 / self.wu) @ self.c).toarray()
+        # Units × periods is small: the (periods − 1)² product is one dense BLAS call.
+        dense = self.c.toarray()
+        schur = np.diag(wp) - dense.T @ (dense / self.wu[:, None])
         self.chol = linalg.cho_factor(schur)
         self.nu = nu
 
@@ -153,39 +155,56 @@ class _ImputationScores:
         A target without rows has NaN estimates and zero scores."""
         d, un, ok = self.design, ~self.treated, self.imputable
         a, b = d.solve_many(*d.sums_many(ys[un]))
-        yhat = np.zeros_like(ys)
-        yhat[ok] = a[self.u_idx[ok]] + b[self.p_idx[ok]]
         resid0 = ys[un] - (a[d.u] + b[d.p])
-        omega = np.where(sel & ok[:, None], self.w[:, None], 0.0)
-        total = omega.sum(axis=0)
-        omega /= np.where(total > 0, total, 1.0)
         it = np.flatnonzero(ok)
-        tau = ys[it] - yhat[it]
-        est = omega[it].T @ tau
+        n_k, n_j = sel.shape[1], ys.shape[1]
+        # Aggregation weights ω: one entry per (imputable row, target containing it);
+        # every other entry is 0, so each step runs over these pairs only (a dense rows ×
+        # targets array was most of the cost of a refit).
+        row, col = np.nonzero(sel[it])
+        w1 = self.w[it][row]
+        total = np.bincount(col, weights=w1, minlength=n_k)
+        v1 = w1 / np.where(total > 0, total, 1.0)[col]
+        tau = (ys[it] - (a[self.u_idx[it]] + b[self.p_idx[it]]))[row]
+        est = np.column_stack([np.bincount(col, v1 * tau[:, j], minlength=n_k) for j in range(n_j)])
         est[total <= 0] = np.nan
-        # Weights on the untreated outcomes implied by the imputation.
+        # Weights on the untreated outcomes implied by the imputation:
+        # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form.
         a_u, a_p = d.solve_many(
-            _indicator(self.u_idx[it], d.nu) @ omega[it],
-            _indicator(self.p_idx[it], len(d.periods)) @ omega[it],
+            _pair_sums(self.u_idx[it][row], col, v1, d.nu, n_k),
+            _pair_sums(self.p_idx[it][row], col, v1, len(d.periods), n_k),
         )
-        v0 = -self.w[un][:, None] * (a_u[d.u] + a_p[d.p])
-        v1 = omega[it]
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
-        key = pd.factorize(self.cell[it] * self.n_cl + self.cl[it])[0]
-        by_key = _indicator(key, int(key.max()) + 1 if len(key) else 0)
-        sw = (by_key.T @ (by_key @ v1)) * v1
-        cells = pd.factorize(self.cell[it])[0]
-        by_cell = _indicator(cells, int(cells.max()) + 1 if len(cells) else 0)
-        den = by_cell.T @ (by_cell @ sw)
-        g0 = _indicator(self.cl[un], self.n_cl)
-        g1 = _indicator(self.cl[it], self.n_cl)
-        score = np.empty((self.n_cl, sel.shape[1], ys.shape[1]))
-        for j in range(ys.shape[1]):
-            num = by_cell.T @ (by_cell @ (sw * tau[:, [j]]))
+        cell, cl1 = self.cell[it][row], self.cl[it][row]
+        sw = v1 * _within(pd.factorize((cell * self.n_cl + cl1) * n_k + col)[0], v1)
+        by_cell = pd.factorize(cell * n_k + col)[0]
+        den = _within(by_cell, sw)
+        cl0, w0 = self.cl[un], self.w[un]
+        score = np.empty((self.n_cl, n_k, n_j))
+        for j in range(n_j):
+            num = _within(by_cell, sw * tau[:, j])
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            score[:, :, j] = g1 @ (v1 * (tau[:, [j]] - avg)) + g0 @ (v0 * resid0[:, [j]])
+            treated = _pair_sums(cl1, col, v1 * (tau[:, j] - avg), self.n_cl, n_k)
+            # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
+            # − (its w·ε̃ by period)·a_p.
+            we = w0 * resid0[:, j]
+            by_unit = sparse.csr_matrix((we, (cl0, d.u)), shape=(self.n_cl, d.nu))
+            by_period = sparse.csr_matrix((we, (cl0, d.p)), shape=(self.n_cl, len(d.periods)))
+            score[:, :, j] = treated - by_unit @ a_u - by_period @ a_p
         return est, score
+
+
+def _pair_sums(
+    codes: np.ndarray, col: np.ndarray, values: np.ndarray, n: int, n_k: int
+) -> np.ndarray:
+    """n × n_k sums of ``values`` by (code, target) pair."""
+    return np.bincount(codes * n_k + col, values, minlength=n * n_k).reshape(n, n_k)
+
+
+def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each entry's group total of ``values`` (groups: ``codes``)."""
+    return np.bincount(codes, values)[codes] if len(codes) else values.copy()
 
 
 def _drop_singletons(unit: np.ndarray, period: np.ndarray) -> np.ndarray:

@@ -86,7 +86,12 @@ def imputation_randomization_inference(
         # Integer unit codes: sorting string ids would dominate the cost of a refit.
         fit = _ImputationScores(u_codes, t, g, w, u_codes, pd.factorize(g * 1e6 + t)[0])
         rel = np.where(g > 0, t - g, np.nan)
-        sel = np.column_stack([fit.imputable, *(fit.imputable & (rel == h) for h in horizons)])
+        # Column by column into a Fortran-ordered array: stacking ~100 row-length
+        # columns into a C-ordered one cost more than the refit's linear algebra.
+        sel = np.empty((len(t), len(terms)), dtype=bool, order="F")
+        sel[:, 0] = fit.imputable
+        for k, h in enumerate(horizons, start=1):
+            np.logical_and(fit.imputable, rel == h, out=sel[:, k])
         est, score = fit.compute(ys, sel)
         sy, sd = score[:, :, 0], score[:, :, 1]
         var = (np.einsum("gk,gk->k", sy, sy), np.einsum("gk,gk->k", sy, sd))

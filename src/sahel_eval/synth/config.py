@@ -29,9 +29,10 @@ def config_for_raw(config: Mapping[str, Any], raw: str | Path) -> dict[str, Any]
     -------
     dict
         Every input path (tables, survey files, mutual registers, org-unit mapping)
-        re-rooted at ``raw``; when ``raw/truth.json`` exists, ``dhis2.indicators`` and
-        ``dhis2.dataset`` taken from it, since the shipped config may still hold
-        placeholder UIDs while each generated export has its own.
+        re-rooted at ``raw`` (``did.truth_file`` too, when set); when ``raw/truth.json``
+        exists, ``dhis2.indicators`` and ``dhis2.dataset`` taken from it, since the
+        shipped config may still hold placeholder UIDs while each generated export has
+        its own.
     """
     raw = Path(raw)
     out = copy.deepcopy(dict(config))
@@ -47,6 +48,8 @@ def config_for_raw(config: Mapping[str, Any], raw: str | Path) -> dict[str, Any]
     for rnd in inputs.get("surveys", []):
         for entry in rnd["files"]:
             entry["path"] = swap(entry["path"])
+    if out["did"]["truth_file"]:
+        out["did"]["truth_file"] = swap(out["did"]["truth_file"])
     truth_path = raw / "truth.json"
     if truth_path.is_file():
         truth = json.loads(truth_path.read_text(encoding="utf-8"))
