@@ -17,6 +17,10 @@ SAME_IN_BOTH = frozenset(
         "glossary.twfe.term",
         "glossary.callaway_santanna.term",
         "tech.imputation.estimator.callaway_santanna",  # a proper name
+        "summary.col.district",  # "District" in both
+        "glossary.schemes.term",  # AMV, AMO, RAMED: the schemes' own acronyms
+        "methods.value.seeds.bootstrap",  # the same word in both languages
+        "methods.value.seeds.randomisation",
     }
 )
 

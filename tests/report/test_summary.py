@@ -13,7 +13,12 @@ import pytest
 
 from sahel_eval.report import brief
 from sahel_eval.report.summary import shown
-from sahel_eval.report.summary_actions import actions, recent_since, support_list
+from sahel_eval.report.summary_actions import (
+    actions,
+    recent_since,
+    support_by_cscom,
+    support_list,
+)
 from sahel_eval.text import i18n
 
 AREAS = ("mopti", "bamako")
@@ -112,6 +117,56 @@ def test_support_list_worst_first_with_last_month():
         "evaluate_more",
     }
     assert acts["dq_visit"]["districts"] == ["D2"]
+
+
+def test_support_rows_say_when_reports_resumed_and_count_cscoms_once():
+    """An interrupted CSCOM names its months without reports and the month they came
+    back (not only its last month reported); a CSCOM listed for a crisis and for its
+    reports counts once."""
+    periods = [202301, 202302, 202303, 202304, 202305, 202306]
+    status = pd.DataFrame(
+        {
+            "facility_id": ["f1"] * 6 + ["f2"] * 6,
+            "district": ["D1"] * 6 + ["D2"] * 6,
+            "period": periods * 2,
+            # f1: no report in 2023-02 and 2023-03, back from 2023-04 (4 of 6 months);
+            # f2 stops after 2023-02.
+            "reported": [True, False, False, True, True, True]
+            + [True, True, False, False, False, False],
+        }
+    )
+    indicators = pd.DataFrame(
+        {
+            "facility_id": ["f1", "f2"],
+            "service": ["anc1", "anc1"],
+            "shock_id": ["s1", "s1"],
+            "onset": ["202301", "202301"],
+            "class": ["interrupted", "interrupted"],
+        }
+    )
+    facilities = pd.DataFrame({"facility_id": ["f1", "f2"], "name": ["A", "B"]})
+    config = _config()
+    config["reporting"]["actions"]["continuity_months"] = 6
+    rows = support_list("a", config, indicators, status, facilities)
+    got = {(r["facility"], r["reason"]): (r["gap_from"], r["gap_to"], r["resumed"]) for r in rows}
+    assert got[("A", "interrupted")] == ("2023-02", "2023-03", "2023-04")
+    assert got[("B", "interrupted")] == ("2023-03", "2023-06", None)
+    # Both also report too rarely (4 and 2 of 6 < 75 %): four rows, two CSCOMs.
+    assert len(rows) == 4
+    cscoms = support_by_cscom(rows)
+    assert [(c["facility"], len(c["reasons"])) for c in cscoms] == [("A", 2), ("B", 2)]
+    acts = {
+        a["action"]: a["n"]
+        for a in actions(
+            "a",
+            config,
+            rows,
+            status.iloc[:0].assign(expected=0, timely=0),
+            {"alarms": []},
+            {"cards": [], "more_effects": [], "survey_effects": []},
+        )
+    }
+    assert acts == {"support_cscom": 2, "support_reporting": 2}
 
 
 def _est(outcome, aggregation, estimator, cluster, headline, estimate, **kw):

@@ -104,7 +104,7 @@ def kpi_trends_figure(
                 label=f"{mutual} — {scheme}",
             )
         ax.set_ylim(0, ymax)
-        ax.set_title(translate(f"fig.sustainability.kpi.{kpi}", lang), fontsize=8.5)
+        ax.set_title(translate(f"kpi.{kpi}", lang), fontsize=8.5)
         ax.grid(False)
     for ax in axes[len(names) :]:
         ax.set_visible(False)

@@ -145,8 +145,8 @@ def kpi_watch(
     Returns
     -------
     dict
-        ``mutuals`` (name — scheme, year), ``rows`` (one per KPI in file order: ``kpi``,
-        ``good`` range, ``cells`` per mutual with ``value`` and ``status``) and
+        ``mutuals`` (name — scheme, its ``scheme``, year), ``rows`` (one per KPI in
+        file order: ``kpi``, ``good`` range, ``cells`` per mutual with ``value`` and ``status``) and
         ``alarms`` (``mutual, year, kpi, value``) in table order.
     """
     sub = kpis[kpis["mutual"].isin(mutuals)]
@@ -156,7 +156,7 @@ def kpi_watch(
         rows = sub[(sub["mutual"] == m) & (sub["scheme"] == scheme)]
         year = int(rows["year"].max())
         latest[label] = rows[rows["year"] == year].set_index("kpi")
-        cols.append({"mutual": label, "year": year})
+        cols.append({"mutual": label, "scheme": scheme, "year": year})
     order = list(dict.fromkeys(sub["kpi"]))
     table = []
     for kpi in order:

@@ -44,7 +44,11 @@ def methods_rows(
                 "lead": lead[spec["design"]],
                 "method": f.get("method"),
                 "control": f.get("control"),
-                "base": f.get("ref", f.get("baseline")),
+                # A relative month (event study, −1) or a survey round's year.
+                "base": f.get("ref") if f.get("ref") is not None else f.get("baseline"),
+                "base_kind": "relative"
+                if f.get("ref") is not None
+                else ("year" if f.get("baseline") is not None else None),
                 "covariates": f.get("covariates"),
                 "weights": f.get("weights"),
                 "estimand": f["fit"].split(":")[1],

@@ -27,7 +27,12 @@ from sahel_eval.report.layout import wrap_tables
 from sahel_eval.report.provenance import UNCOMMITTED, UNKNOWN, Provenance
 from sahel_eval.report.shocks import shock_label
 from sahel_eval.text import formatting as fmt
-from sahel_eval.text.i18n import translate, translate_plural, translate_warning
+from sahel_eval.text.i18n import (
+    translate,
+    translate_plural,
+    translate_plural_shown,
+    translate_warning,
+)
 
 TEMPLATE_PACKAGE = "sahel_eval.report"
 CSS_FILE = "report.css"
@@ -151,6 +156,7 @@ def get_environment(lang: str) -> jinja2.Environment:
     env.globals.update(
         t=lambda key, **params: translate(key, lang, params),
         tn=lambda key, n, **params: translate_plural(key, n, lang, params),
+        tq=lambda key, x, digits, **params: translate_plural_shown(key, x, digits, lang, params),
         # "en Commune III", "dans le cercle de Bandiagara": config areas.<area>.place.
         place=lambda name, places: (
             places[name][lang]

@@ -18,7 +18,12 @@ from typing import Any
 import pandas as pd
 
 from sahel_eval.report.brief import brief_context
-from sahel_eval.report.summary_actions import actions, recent_since, support_list
+from sahel_eval.report.summary_actions import (
+    actions,
+    recent_since,
+    support_by_cscom,
+    support_list,
+)
 from sahel_eval.text import formatting as fmt
 
 __all__ = ["SCHEMA_VERSION", "build_summary", "shown"]
@@ -199,6 +204,17 @@ def build_summary(
     out["survey_years"] = _survey_years(ctx["survey_effects"])
     support = support_list(area, config, indicators, reporting_status, facilities)
     out["support"] = support
+    out["support_cscoms"] = support_by_cscom(support)
+    shocked = {(r["district"], r["facility"]) for r in support if r["reason"] != "low_continuity"}
+    reporting = {(r["district"], r["facility"]) for r in support if r["reason"] == "low_continuity"}
+    # Every count of the support list is of distinct CSCOMs; one CSCOM may have
+    # several reasons (a crisis and irregular reports), said once here.
+    out["support_counts"] = {
+        "cscoms": len(out["support_cscoms"]),
+        "after_shock": len(shocked),
+        "reporting": len(reporting),
+        "both": len(shocked & reporting),
+    }
     in_area = reporting_status["district"].isin(config["areas"][area]["districts"])
     out["support_rule"] = {
         "months": int(config["reporting"]["actions"]["support_recent_months"]),

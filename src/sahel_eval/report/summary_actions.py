@@ -14,7 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["SUPPORT_COLUMNS", "actions", "recent_shocks", "recent_since", "support_list"]
+__all__ = [
+    "SUPPORT_COLUMNS",
+    "actions",
+    "recent_shocks",
+    "recent_since",
+    "support_by_cscom",
+    "support_list",
+]
 
 #: Columns of ``results/summary/{area}_support.{csv,xlsx}``, in order.
 SUPPORT_COLUMNS = (
@@ -123,6 +130,7 @@ def support_list(
     out = []
     for r in rows:
         fid = r.pop("facility_id")
+        gap = _gap_after(status[status["facility_id"] == fid], r["since"])
         out.append(
             {
                 "facility": str(names[fid]),
@@ -130,10 +138,54 @@ def support_list(
                 **r,
                 "continuity": float(continuity[fid]) if fid in continuity.index else None,
                 "last_reported": _ym(last[fid]) if fid in last.index else None,
+                # Months without reports after the shock, and the month reports came
+                # back (None: not yet), so "interrupted" is never read as "stopped".
+                **gap,
             }
         )
     out.sort(key=lambda r: (_REASON_ORDER[r["reason"]], r["district"], r["facility"]))
     return out
+
+
+def _gap_after(status: pd.DataFrame, since: str | None) -> dict[str, Any]:
+    """The first run of months without a report from ``since`` (``YYYY-MM``) on, in one
+    CSCOM's rows of ``reporting_status``: ``gap_from``, ``gap_to`` and ``resumed`` (the
+    first month reported after it), all ``None`` without such a run."""
+    none = {"gap_from": None, "gap_to": None, "resumed": None}
+    if since is None:
+        return none
+    rows = status[status["period"].astype(int) >= int(since.replace("-", ""))]
+    rows = rows.sort_values("period")
+    missing = ~rows["reported"].astype(bool).to_numpy()
+    periods = rows["period"].tolist()
+    if not missing.any():
+        return none
+    start = int(missing.argmax())
+    end = start
+    while end + 1 < len(periods) and missing[end + 1]:
+        end += 1
+    return {
+        "gap_from": _ym(periods[start]),
+        "gap_to": _ym(periods[end]),
+        "resumed": _ym(periods[end + 1]) if end + 1 < len(periods) else None,
+    }
+
+
+def support_by_cscom(support: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The support list with one entry per CSCOM (its reasons in list order), the way
+    every count of the reports counts it: distinct CSCOMs, worst first."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in support:
+        key = (r["district"], r["facility"])
+        if key not in out:
+            out[key] = {
+                "facility": r["facility"],
+                "district": r["district"],
+                "last_reported": r["last_reported"],
+                "reasons": [],
+            }
+        out[key]["reasons"].append(r)
+    return list(out.values())
 
 
 def _district_dq(
@@ -173,7 +225,7 @@ def actions(
         out.append(
             {
                 "action": "support_cscom",
-                "n": len({r["facility"] for r in shocked}),
+                "n": len({(r["district"], r["facility"]) for r in shocked}),
                 "source": INDICATORS.format(area=area),
             }
         )
@@ -182,7 +234,7 @@ def actions(
         out.append(
             {
                 "action": "support_reporting",
-                "n": len(low),
+                "n": len({(r["district"], r["facility"]) for r in low}),
                 "months": months,
                 "threshold": float(rule["continuity_min"]),
                 "source": STATUS,

@@ -438,7 +438,14 @@ def technical_context(
             )
             if len(ok)
             else 0,
-            "assignment": int((~pre["conditional"].astype(bool)).sum()) if len(pre) else 0,
+            # Assignment-level tests that were computed, and those that could not be:
+            # "0 of 15" would count tests that never ran.
+            "assignment": int((~ok["conditional"].astype(bool)).sum()) if len(ok) else 0,
+            "assignment_none": int(
+                ((pre["status"] == "none") & ~pre["conditional"].astype(bool)).sum()
+            )
+            if len(pre)
+            else 0,
             "failed": int((pre["status"] == "failed").sum()),
             "none": int((pre["status"] == "none").sum()),
         },
@@ -464,7 +471,7 @@ def technical_context(
         "tables_dir": tables_dir,
         "table_names": list(REPORT_TABLES),
         "summary": summary,
-        "support_rows": len(summary["support"]),
+        "support_rows": len(summary["support_cscoms"]),
         "support_file": f"results/summary/{area}_support.xlsx",
         "methods": methods_rows(specs, documents, config["reporting"]["lead_estimator"]),
     }

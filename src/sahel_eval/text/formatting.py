@@ -98,6 +98,18 @@ def plural_form(n: numbers.Real, lang: str) -> str:
     return _locale(lang).plural_form(abs(n))
 
 
+def plural_form_shown(value: numbers.Real | None, lang: str, digits: int) -> str:
+    """CLDR plural category of ``value`` as it is shown with ``digits`` decimals.
+
+    The rule sees the printed number, visible decimals included: French ``1,6 point``
+    (one for |x| < 2), English ``1 percentage point`` but ``1.0 percentage points``.
+    A missing value reads as ``other``.
+    """
+    if is_missing(value):
+        return "other"
+    return _locale(lang).plural_form(abs(_quantize(value, digits)))
+
+
 def fmt_number(value: numbers.Real | None, lang: str, digits: int = 1) -> str:
     """A number with ``digits`` decimals and digit grouping: fr ``12 345,6``, en ``12,345.6``."""
     if is_missing(value):

@@ -140,6 +140,21 @@ def translate_plural(
     return translate(name, lang, {**dict(params or {}), "n": n}, catalogue=catalogue)
 
 
+def translate_plural_shown(
+    key: str,
+    value: float | None,
+    digits: int,
+    lang: str,
+    params: Mapping[str, Any] | None = None,
+) -> str:
+    """``key.one`` or ``key.other`` for a number as shown with ``digits`` decimals
+    (a unit after a decimal value: "1,6 point de pourcentage", "1.6 percentage points")."""
+    form = fmt.plural_form_shown(value, lang, digits)
+    cat = load_catalogue()
+    name = f"{key}.{form}" if f"{key}.{form}" in cat else f"{key}.other"
+    return translate(name, lang, params or {})
+
+
 def translate_warning(
     code: str | Any,
     lang: str,

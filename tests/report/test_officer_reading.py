@@ -1,0 +1,347 @@
+"""What a programme officer read in the French and English reports (issue 20's ten
+points): the rendered briefs and technical reports of the session's demo run say one
+thing once, in words a reader can act on.
+
+Each test reads the demo run's reports and its ``results/summary/{area}.json``; none
+recomputes a number.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sahel_eval.report.methods import methods_rows
+from sahel_eval.text import formatting as fmt
+from sahel_eval.text.i18n import load_catalogue
+
+AREAS = ("mopti", "bamako")
+LANGS = ("fr", "en")
+CLASSES = ("resilient", "recovered", "not_recovered", "interrupted")
+
+
+@pytest.fixture(scope="module")
+def run(demo_run: Path) -> Path:
+    return demo_run
+
+
+def _html(run: Path, kind: str, area: str, lang: str) -> str:
+    return (run / "reports" / f"{kind}_{area}_{lang}.html").read_text("utf-8")
+
+
+def _text(fragment: str) -> str:
+    """Visible text of an HTML fragment, spaces collapsed (no-break spaces kept)."""
+    fragment = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", fragment, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    return re.sub(r"[ \t\n]+", " ", text)
+
+
+def _element(page: str, tag: str, ident: str) -> str:
+    """The first ``<tag id="ident">…</tag>`` of ``page`` (no nesting of the same tag)."""
+    m = re.search(rf'<{tag}\b[^>]*id="{re.escape(ident)}"[^>]*>.*?</{tag}>', page, re.S)
+    assert m, f"no <{tag} id={ident!r}>"
+    return m.group(0)
+
+
+def _summary(run: Path, area: str) -> dict:
+    return json.loads((run / "results" / "summary" / f"{area}.json").read_text("utf-8"))
+
+
+def _effects(s: dict) -> list[dict]:
+    return s["cards"] + s["more_effects"] + s["survey_effects"]
+
+
+def _by_outcome(page: str, outcome: str) -> list[str]:
+    """Text of each card or list item of the summary section for ``outcome``."""
+    o = re.escape(outcome)
+    found = re.findall(
+        rf'<div class="brief-card[^"]*" data-outcome="{o}">.*?</div>'
+        rf'|<li data-outcome="{o}">.*?</li>',
+        _element(page, "section", "summary"),
+        re.S,
+    )
+    assert found, f"no summary entry for {outcome}"
+    return [_text(f) for f in found]
+
+
+def test_holm_wording_is_the_same_and_not_proof(run: Path) -> None:
+    """Point 1: a primary outcome shown alone but not after Holm's correction reads so,
+    in the same words in the brief and the technical report, in both languages."""
+    cat = load_catalogue()
+    seen = 0
+    for area in AREAS:
+        s = _summary(run, area)
+        for lang in LANGS:
+            brief, tech = _html(run, "brief", area, lang), _html(run, "technical", area, lang)
+            for e in _effects(s):
+                if e["holm_p"] is None or e["verdict"] not in ("increase_shown", "decrease_shown"):
+                    continue
+                words = cat[f"brief.verdict_holm.{e['verdict']}"][lang]
+                for page in (brief, tech):
+                    assert any(words in t for t in _by_outcome(page, e["outcome"])), (
+                        area,
+                        lang,
+                        e["outcome"],
+                    )
+                seen += 1
+            assert "pas après correction" not in _text(brief)
+    assert seen, "the demo run has no primary outcome shown alone; the test checks nothing"
+
+
+def test_brief_prints_no_conditional_range_as_the_result(run: Path) -> None:
+    """Point 2: with too few programme areas the brief prints no facility-level or
+    survey-design range next to "we cannot tell"."""
+    cat = load_catalogue()
+    seen = 0
+    for area in AREAS:
+        s = _summary(run, area)
+        for lang in LANGS:
+            brief = _html(run, "brief", area, lang)
+            for e in _effects(s):
+                if e["verdict"] != "not_informative" or not e.get("conditional"):
+                    continue
+                c = e["conditional"]
+                pair = (c["low"]["text"][lang], c["high"]["text"][lang])
+                for t in _by_outcome(brief, e["outcome"]):
+                    assert not all(x in t for x in pair), (area, lang, e["outcome"], t)
+                    assert cat["brief.no_range"][lang] in t
+                seen += 1
+    assert seen, "no 'not informative' effect with a conditional range in the demo run"
+
+
+def _support_rows(page: str) -> list[str]:
+    table = _element(page, "table", "support-table")
+    return re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S)
+
+
+def test_support_list_counts_distinct_cscoms_everywhere(run: Path) -> None:
+    """Point 3: the actions, the intro and the table count distinct CSCOMs."""
+    for area in AREAS:
+        s = _summary(run, area)
+        distinct = {(r["district"], r["facility"]) for r in s["support"]}
+        shocked = {(r["district"], r["facility"]) for r in s["support"] if r["since"]}
+        assert s["support_counts"]["cscoms"] == len(distinct)
+        acts = {a["action"]: a for a in s["actions"]}
+        if "support_cscom" in acts:
+            assert acts["support_cscom"]["n"] == len(shocked)
+        for lang in LANGS:
+            tech = _html(run, "technical", area, lang)
+            # The technical report's annex lists every CSCOM once.
+            assert len(_support_rows(_element(tech, "section", "annex-support"))) == len(distinct)
+            intro = _text(_element(_html(run, "brief", area, lang), "section", "support-list"))
+            assert fmt.fmt_count(len(distinct), lang) + " CSCOM" in intro
+
+
+def test_interrupted_cscoms_say_when_reports_resumed(run: Path) -> None:
+    """Point 4: an interrupted CSCOM whose reports came back says so, with the months."""
+    cat = load_catalogue()
+    seen = 0
+    for area in AREAS:
+        s = _summary(run, area)
+        for lang in LANGS:
+            rows = {
+                _text(re.search(r'<th scope="row">(.*?)</th>', r).group(1)).strip(): _text(r)
+                for r in _support_rows(_html(run, "technical", area, lang))
+            }
+            for r in s["support"]:
+                if r["reason"] != "interrupted" or not r["resumed"]:
+                    continue
+                said = cat["summary.reports.resumed"][lang].format(
+                    start=fmt.fmt_month(r["gap_from"], lang),
+                    end=fmt.fmt_month(r["gap_to"], lang),
+                    resumed=fmt.fmt_month(r["resumed"], lang),
+                )
+                assert said in rows[r["facility"]], (area, lang, r["facility"])
+                seen += 1
+    assert seen, "no interrupted CSCOM whose reports resumed in the demo run"
+
+
+def test_one_label_per_resilience_class(run: Path) -> None:
+    """Point 5: brief, technical report and glossary use the same class labels."""
+    cat = load_catalogue()
+    for area in AREAS:
+        for lang in LANGS:
+            brief, tech = _html(run, "brief", area, lang), _html(run, "technical", area, lang)
+            shocks = _text(_element(brief, "table", "brief-shock-table"))
+            classes = _text(_element(tech, "table", "tech-res-classes"))
+            glossary = _text(_element(tech, "section", "glossary"))
+            for c in CLASSES:
+                label = cat[f"class.{c}"][lang]
+                for where, text in (("brief", shocks), ("tech", classes), ("glossary", glossary)):
+                    assert label in text, (area, lang, c, where)
+            if lang == "fr":
+                for old in ("Ont récupéré", "Pas récupéré", "pas rétabli", "Résilient"):
+                    assert old not in _text(brief) + _text(tech), (area, old)
+
+
+_POINTS = {
+    "fr": re.compile(r"([−+]?\d[\d\u202f]*(?:,\d+)?)\s(points?) de pourcentage"),
+    "en": re.compile(r"([−+]?\d[\d,]*(?:\.\d+)?)\s(percentage points?)\b"),
+}
+
+
+def test_percentage_points_agree_with_their_value(run: Path) -> None:
+    """Point 6: Babel's plural rule on the value as shown (fr: "1,6 point")."""
+    checked = 0
+    for area in AREAS:
+        for lang in LANGS:
+            for kind in ("brief", "technical"):
+                for number, unit in _POINTS[lang].findall(_text(_html(run, kind, area, lang))):
+                    plain = number.replace("\u202f", "").replace("−", "-").replace("+", "")
+                    if lang == "fr":
+                        plain = plain.replace(",", ".")
+                    else:
+                        plain = plain.replace(",", "")
+                    digits = len(plain.split(".")[1]) if "." in plain else 0
+                    form = fmt.plural_form_shown(float(plain), lang, digits)
+                    assert unit.endswith("s") == (form != "one"), (area, lang, kind, number, unit)
+                    checked += 1
+    assert checked
+
+
+def test_plural_form_of_a_shown_value() -> None:
+    assert fmt.plural_form_shown(-1.6, "fr", 1) == "one"
+    assert fmt.plural_form_shown(1.96, "fr", 1) == "other"  # shown as 2,0
+    assert fmt.plural_form_shown(1, "en", 0) == "one"
+    assert fmt.plural_form_shown(1.0, "en", 1) == "other"  # "1.0 percentage points"
+
+
+def _codes(value: object) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set(value) | {c for v in value.values() for c in _codes(v)}
+    if isinstance(value, list | tuple):
+        return {c for v in value for c in _codes(v)}
+    return set()
+
+
+def test_methods_table_prints_labels_not_codes(run: Path) -> None:
+    """Point 7: no code of the config or the estimates file printed as a word in the
+    methods table (data columns and analysis names stay, marked as code); years and
+    seeds as plain integers."""
+    config = yaml.safe_load((run / "config" / "config.yaml").read_text("utf-8"))
+    cat = load_catalogue()
+    seen: set[str] = set()
+    for area in AREAS:
+        specs = [a for a in config["analyses"] if a["area"] == area]
+        docs = {
+            a["name"]: json.loads(
+                (run / "results" / "estimates" / f"{a['name']}.json").read_text("utf-8")
+            )
+            for a in specs
+        }
+        rows = methods_rows(specs, docs, {a["design"]: "" for a in specs})
+        codes = set()
+        for r in rows:
+            for key, v in r.items():
+                if key not in (
+                    "analysis",
+                    "variable",
+                    "outcome",
+                    "weights",
+                    "covariates",
+                    "lead",
+                    "base_kind",
+                ):
+                    codes |= _codes(v)
+        codes = {c for c in codes if re.fullmatch(r"[a-z][a-z0-9_]*", c)}
+        seen |= codes
+        for lang in LANGS:
+            table = _element(_html(run, "technical", area, lang), "table", "methods-table")
+            plain = _text(re.sub(r"<code>.*?</code>", " ", table))
+            # What a catalogue label printed is not a raw code, even when the label
+            # is the same word ("bootstrap"): take every label out, then look.
+            for label in sorted({e[lang] for e in cat.values()}, key=len, reverse=True):
+                if len(label) > 3 and "{" not in label:
+                    plain = plain.replace(label, " ")
+            raw = sorted(c for c in codes if re.search(rf"(?<![\w-]){c}(?![\w-])", plain))
+            assert not raw, (area, lang, raw)
+            for r in rows:
+                if r["base_kind"] == "year":
+                    assert str(r["base"]) in plain and fmt.fmt_count(r["base"], lang) not in plain
+                for seed in r["seeds"].values():
+                    assert re.search(rf"(?<![\d\u202f,]){seed}(?![\d])", plain), (area, seed)
+    # The demo's Callaway–Sant'Anna fit has these codes: the scan looks for something.
+    assert {"dr", "never_treated", "randomization"} <= seen
+
+
+def test_pretrend_count_is_of_computed_tests(run: Path) -> None:
+    """Point 8: "k rejections of n tests computed (m not computable)", n counting only
+    the assignment-level tests with a p-value in the table."""
+    unit = {a: _summary(run, a)["district_unit"] for a in AREAS}
+    for area in AREAS:
+        for lang in LANGS:
+            tech = _html(run, "technical", area, lang)
+            table = _element(tech, "table", "tech-pretrends")
+            computed = not_computable = 0
+            for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S):
+                cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+                if cells[1] != unit[area][lang]:
+                    continue
+                if cells[3].startswith("—"):
+                    not_computable += 1
+                else:
+                    computed += 1
+            text = _text(tech)
+            pattern = (
+                r"sur (\d+) tests calculés \((\d+) non calculables"
+                if lang == "fr"
+                else r"of (\d+) tests computed \((\d+) not computable"
+            )
+            if not computed:
+                pattern = (
+                    r"aucun test n’a pu être calculé \((\d+) non calculables"
+                    if lang == "fr"
+                    else r"no test could be computed \((\d+) not computable"
+                )
+                m = re.search(pattern, text)
+                assert m and int(m.group(1)) == not_computable, (area, lang)
+                continue
+            m = re.search(pattern, text)
+            assert m, (area, lang)
+            assert (int(m.group(1)), int(m.group(2))) == (computed, not_computable), (area, lang)
+
+
+def test_area_unit_word(run: Path) -> None:
+    """Point 9: Mopti's reports say cercle(s), Bamako's commune(s): never "cercle ou
+    commune", and no sentence where intervention areas did not receive the programme."""
+    for area in AREAS:
+        unit = _summary(run, area)["district_unit"]
+        for lang in LANGS:
+            for kind in ("brief", "technical"):
+                text = _text(_html(run, kind, area, lang))
+                for bad in ("cercle ou commune", "cercles ou communes", "districts or communes"):
+                    assert bad not in text.lower(), (area, lang, kind, bad)
+                assert "zones d’intervention" not in text
+            brief = _text(_html(run, "brief", area, lang))
+            assert f" {unit[lang]}" in brief
+    assert _summary(run, "mopti")["district_unit"]["fr"] == "cercles"
+
+
+def test_kpi_names_one_key_and_amv_explained(run: Path) -> None:
+    """Point 10: the KPI rows carry the same names in brief and technical report; AMV
+    is explained in the section where it first appears and in the glossary."""
+    cat = load_catalogue()
+    for area in AREAS:
+        for lang in LANGS:
+            brief, tech = _html(run, "brief", area, lang), _html(run, "technical", area, lang)
+            names_b = re.findall(
+                r'<th scope="row">(.*?)</th>', _element(brief, "table", "brief-kpi-table")
+            )
+            rows_t = _element(tech, "table", "tech-kpis")
+            names_t = re.findall(r'<th scope="row">(.*?)</th>', rows_t)
+            assert names_b and names_b == names_t, (area, lang)
+            assert all(n in {cat[k][lang] for k in cat if k.startswith("kpi.")} for n in names_b)
+            explained = "Assurance Maladie Volontaire"
+            assert explained in _text(_element(tech, "section", "glossary"))
+            for page in (brief, tech):
+                sections = re.findall(r"<section\b.*?</section>", page, re.S)
+                first = next((s for s in sections if re.search(r"\bAMV\b", _text(s))), None)
+                if first is not None:
+                    assert explained in _text(first), (area, lang)
