@@ -50,6 +50,7 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("reporting.test_level", 0.1, {"estimate", "resilience_summary", "report_tables"}),
     ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
+    ("denominators.dq_indicator", "anc1", {"denominators_dq"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.
     # The summary stage picks each area's mutuals (their KPI alarms become actions).

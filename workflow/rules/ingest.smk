@@ -97,9 +97,7 @@ if config["inputs"]["displacement_sites"]:
         conda:
             ENV
         params:
-            config=subset(
-                "synthetic", "privacy", "inputs.displacement_sites", "geography"
-            ),
+            config=subset("inputs.displacement_sites", "geography"),
             code=code("ingest.py"),
         script:
             "../scripts/ingest.py"
