@@ -8,7 +8,8 @@ bytes add up (a technical report was over 800 KB). :func:`compact_svg` keeps the
 drawing and its text (``<text>`` elements) and rewrites the rest:
 
 * ids nothing refers to are dropped; the referenced ones (clip paths, markers,
-  hatches) are renamed ``{prefix}i{n}``, so each figure's ids are its own;
+  hatches) are renamed ``{prefix}i{n}``, so each figure's ids are its own, and
+  referred to by SVG 2's ``href`` (``xlink:href`` before);
 * each distinct ``style`` becomes a class ``{prefix}s{n}`` defined once in the
   figure's ``<style>``, scoped to the figure (the matplotlib ``*`` rule too, which
   would otherwise reach the whole HTML page);
@@ -217,7 +218,10 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
         for name, value in list(el.attrib.items()):
             value = _URL_REF.sub(lambda m: f"url(#{ids[m.group(1)]})", value)
             if name == _HREF and value.startswith("#"):
-                value = "#" + ids[value[1:]]
+                # SVG 2's plain href (browsers, WeasyPrint): no xlink namespace needed.
+                del el.attrib[name]
+                el.set("href", "#" + ids[value[1:]])
+                continue
             elif name == "transform" and _NO_ROTATION.fullmatch(value):
                 del el.attrib[name]
                 continue
