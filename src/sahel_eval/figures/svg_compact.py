@@ -11,8 +11,8 @@ drawing and its text (``<text>`` elements) and rewrites the rest:
   hatches) are renamed ``{prefix}i{n}``, so each figure's ids are its own, and
   referred to by SVG 2's ``href`` (``xlink:href`` before);
 * each distinct ``style`` becomes a class ``{prefix}s{n}`` defined once in the
-  figure's ``<style>``, scoped to the figure (the matplotlib ``*`` rule too, which
-  would otherwise reach the whole HTML page);
+  figure's ``<style>`` (without spaces, colours as ``#rgb``), scoped to the figure
+  (the matplotlib ``*`` rule too, which would otherwise reach the whole HTML page);
 * coordinates are rounded to 0.1 pt (1/720 inch, below what a screen or printer
   shows; it keeps the technical report under 600 KB), ``rotate(0 …)`` and bare
   ``<g>`` wrappers, metadata and indentation are removed; the font family is set once
@@ -121,6 +121,17 @@ def shorten_path(d: str) -> str:
             if move:
                 start_x, start_y = nx, ny
     return _join([p for p in out if p])
+
+
+# " />" closing an element (never text: text holds no "<" before it in a tag).
+_EMPTY_TAG = re.compile(r"(?<=[^<>]) />")
+_SHORT_COLOUR = re.compile(r"#([0-9a-f])\1([0-9a-f])\2([0-9a-f])\3\b")
+
+
+def _minified(css: str) -> str:
+    """A class's declarations without spaces after ``:`` and ``;``, colours as #rgb."""
+    css = ";".join(f"{p.strip()}:{v.strip()}" for p, v in (d.split(":", 1) for d in css.split(";")))
+    return _SHORT_COLOUR.sub(r"#\1\2\3", css)
 
 
 def _round(match: re.Match[str]) -> str:
@@ -255,8 +266,8 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
     style = ET.Element(f"{{{_SVG}}}style")
     # The scoped "*" rule comes first: a class rule of equal specificity then wins, as
     # the inline style it replaces did.
-    style.text = f".{prefix} *{{stroke-linejoin: round; stroke-linecap: butt}}" + "".join(
-        f".{name}{{{css}}}" for css, name in classes.items()
+    style.text = f".{prefix} *{{stroke-linejoin:round;stroke-linecap:butt}}" + "".join(
+        f".{name}{{{_minified(css)}}}" for css, name in classes.items()
     )
     root.insert(0, style)
     # The prefix map is global to the process: another library registering its own
@@ -264,5 +275,6 @@ def compact_svg(data: bytes, prefix: str, font_family: str) -> bytes:
     # each write.
     ET.register_namespace("", _SVG)
     ET.register_namespace("xlink", _XLINK)
-    body = ET.tostring(root, encoding="unicode")
+    root.attrib.pop("version", None)  # SVG 2 has no version; browsers ignore it
+    body = _EMPTY_TAG.sub("/>", ET.tostring(root, encoding="unicode"))
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")
