@@ -46,6 +46,21 @@ def demo_tables() -> dict:
     }
 
 
+def unadjusted_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel over the catchment population as given (``_unadjusted`` columns).
+
+    truth.json plants effects on rates over that population, and the demo's counts do
+    not respond to displacement: a check against a planted effect compares on that scale.
+    """
+    extra = [c for c in panel.columns if c.endswith("_unadjusted")]
+    if not extra:
+        return panel
+    out = panel.drop(columns=[c.removesuffix("_unadjusted") for c in extra])
+    return out.rename(columns={c: c.removesuffix("_unadjusted") for c in extra})[
+        [c for c in panel.columns if c not in extra]
+    ]
+
+
 def truth_frame(truth: dict, key: str) -> pd.DataFrame:
     """A list-valued truth entry as a frame, ``orgunit_uid`` renamed ``facility_id``."""
     return pd.DataFrame(truth[key]).rename(columns={"orgunit_uid": "facility_id"})

@@ -84,6 +84,15 @@ def build_mini_demo(root: Path) -> dict[str, Any]:
     prog = prog[(prog["unit_level"] != "facility") | prog["unit_id"].isin(uids)]
     put("programmes", prog)
     put("events", _read("events.csv"))
+    # The demo's sites, moved to aires the slice keeps (its first CSCOM per district).
+    sites = _read("displacement_sites.csv")
+    first = facilities.drop_duplicates("district").set_index("district")["aire_de_sante"]
+    for district, aire in (
+        ("district", "aire_de_sante"),
+        ("origin_district", "origin_aire_de_sante"),
+    ):
+        sites[aire] = sites[district].map(first)
+    put("displacement_sites", sites)
     survey = root / "survey"
     survey.mkdir(exist_ok=True)
     for unit in ("HR", "IR"):

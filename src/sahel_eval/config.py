@@ -421,24 +421,17 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     )
                 )
     problems += _primary_outcome_checks(config)
-    for name in config.get("dq", {}).get("outliers", {}).get("seasonal_indicators", []):
-        if name not in indicators:
-            problems.append(
-                Problem(
-                    "dq.outliers.seasonal_indicators",
-                    "known_indicator",
-                    f"'{name}' is not in dhis2.indicators",
-                )
-            )
-    for name in config.get("resilience", {}).get("essential_services", []):
-        if name not in indicators:
-            problems.append(
-                Problem(
-                    "resilience.essential_services",
-                    "known_indicator",
-                    f"'{name}' is not in dhis2.indicators",
-                )
-            )
+    named = {
+        "dq.outliers.seasonal_indicators": config["dq"]["outliers"]["seasonal_indicators"],
+        "resilience.essential_services": config["resilience"]["essential_services"],
+        "denominators.dq_indicator": [config["denominators"]["dq_indicator"]],
+    }
+    for key, names in named.items():
+        problems += [
+            Problem(key, "known_indicator", f"'{name}' is not in dhis2.indicators")
+            for name in names
+            if name not in indicators
+        ]
     problems += _spillover_checks(config)
     return problems
 

@@ -138,6 +138,26 @@ def district_population_schema() -> pa.DataFrameSchema:
     )
 
 
+def displacement_schema(districts: Sequence[str] = ()) -> pa.DataFrameSchema:
+    """Displaced people per site and month; districts checked when ``districts`` is given."""
+    known = [_check(lambda s: s.isin(list(districts)), "known_district")] if districts else []
+    return pa.DataFrameSchema(
+        {
+            "site": _text(),
+            "district": _text(checks=known),
+            "aire_de_sante": _text(),
+            "origin_district": _text(checks=known),
+            "origin_aire_de_sante": _text(),
+            "month": _text(),
+            "persons": pa.Column("Int64", _check(lambda s: s >= 0, "non_negative")),
+        },
+        unique=["site", "month"],
+        report_duplicates="all",
+        strict=True,
+        name="displacement_sites",
+    )
+
+
 def datavalues_schema() -> pa.DataFrameSchema:
     """DHIS2 data values after ingest (identifiers dropped, ``value`` numeric)."""
     return pa.DataFrameSchema(

@@ -60,6 +60,8 @@ DVF, REGF, FACF, POPF = (
 PROGF, EVF, MAPF = "programmes.csv", "events.csv", "orgunit_mapping.csv"
 DP, DPF = "district_population", "district_population.csv"
 
+DISP, DISPF = "displacement_sites", "displacement_sites.csv"
+
 
 def _typo_district(frame: pd.DataFrame) -> pd.DataFrame:
     frame.loc[frame["admin2"] == "Bandiagara", "admin2"] = "Bandiagra"
@@ -364,6 +366,61 @@ CASES = [
         "MLHR2015.dta",
         "hv001",
         "unique_variable",
+    ),
+    # displacement sites: each aire, host and origin, is one CSCOM's of the master list
+    Case(
+        "disp_unknown_aire",
+        DISP,
+        cell(DISP, "aire_de_sante", "Sévaré Nord"),
+        DISPF,
+        "aire_de_sante",
+        "known_aire",
+        (FAC,),
+    ),
+    Case(
+        "disp_origin_district_typo",
+        DISP,
+        cell(DISP, "origin_district", "Bankas"),
+        DISPF,
+        "origin_district",
+        "known_district",
+        (FAC,),
+    ),
+    Case(
+        "disp_bad_month",
+        DISP,
+        cell(DISP, "month", "2019-13"),
+        DISPF,
+        "month",
+        "period_format",
+        (FAC,),
+    ),
+    Case(
+        "disp_negative",
+        DISP,
+        cell(DISP, "persons", "-3"),
+        DISPF,
+        "persons",
+        "non_negative",
+        (FAC,),
+    ),
+    Case(
+        "disp_site_month_twice",
+        DISP,
+        table(DISP, lambda f: pd.concat([f, f.head(1)])),
+        DISPF,
+        "site",
+        "unique_key",
+        (FAC,),
+    ),
+    Case(
+        "disp_missing_column",
+        DISP,
+        table(DISP, lambda f: f.drop(columns="origin_aire_de_sante")),
+        DISPF,
+        "origin_aire_de_sante",
+        "required_column",
+        (FAC,),
     ),
     # mutual registers
     Case(

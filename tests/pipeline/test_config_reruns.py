@@ -56,6 +56,7 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("dq.inactive_months", 4, {"clean_facility_data", "figures_dq"}),
     ("dq_external.population_bounds", [0.9, 1.1], {"dq_external"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
+    ("denominators.dq_indicator", "anc1", {"denominators_dq"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.
     # The summary stage picks each area's mutuals (their KPI alarms become actions).

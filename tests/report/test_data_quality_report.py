@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from demo_panels import RAW, demo_config, demo_run
 
+from sahel_eval.clean.denominators import area_displacement_table
 from sahel_eval.clean.dq import dq_tables
 from sahel_eval.clean.outliers_count import SCORE_CAP
 from sahel_eval.figures.dq import dq_figure_paths, heatmap_matrix, write_dq_figures
@@ -24,6 +25,7 @@ from sahel_eval.report.data_quality import (
     data_quality_context,
     render_data_quality,
 )
+from sahel_eval.report.dq_displacement import displacement_context
 from sahel_eval.report.provenance import Provenance
 from sahel_eval.text.formatting import fmt_count, fmt_number, fmt_percent
 from sahel_eval.text.i18n import load_catalogue
@@ -56,6 +58,7 @@ def _render(built: dict, area: str, lang: str, out_dir: Path) -> Path:
     )
     label = config["areas"][area]["label"]
     ctx = data_quality_context(tables, fac, area, districts, s, figs, area_label=label, places={})
+    ctx["displacement"] = displacement_context(built["displacement"][area], fac, config)
     return render_data_quality(
         ctx, PROVENANCE, lang, out_dir / f"data_quality_{area}_{lang}.html", synthetic=True
     )
@@ -74,6 +77,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "facilities": run.facilities,
         "settings": DQReportSettings.from_config(config),
         "dir": tmp_path_factory.mktemp("dq-report"),
+        "displacement": {
+            area: area_displacement_table(run.panels[area], run.population, run.sites, config)
+            for area in AREAS
+        },
     }
     out["html"] = {
         (area, lang): _render(out, area, lang, out["dir"]).read_text("utf-8")
@@ -203,6 +210,31 @@ def test_numbers_shown_equal_the_dq_tables(built: dict, area: str, lang: str) ->
         for y, cell in zip(years, row[1:], strict=True):
             # Two decimals, three when two would round an out-of-bounds ratio onto a bound.
             assert cell.split()[0] in (fmt_number(ref[y], lang, 2), fmt_number(ref[y], lang, 3))
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_displacement_table_shows_both_denominators(built: dict, area: str, lang: str) -> None:
+    page = _page(built["html"][(area, lang)])
+    rows = page.tables["dq-displacement-table"][1:]
+    table = built["displacement"][area]
+    assert len(rows) == len(table) > 0
+    fac = built["facilities"]
+    names = dict(zip(fac["orgunit_uid"], fac["orgunit_name"], strict=True))
+    for cells, (_, r) in zip(rows, table.iterrows(), strict=True):
+        assert cells[0] == f"{names[r['facility_id']]} ({r['district']})"
+        assert cells[1] == str(r["year"])
+        assert cells[2] == fmt_number(r["population"], lang, 0)
+        assert cells[5] == fmt_number(r["population_adjusted"], lang, 0)
+        assert cells[6:] == [
+            fmt_number(r[c], lang, 1) for c in ("rate_unadjusted", "rate_adjusted")
+        ]
+    catalogue = load_catalogue()
+    assert catalogue["dq.displacement.used_adjusted"][lang].split("{")[0] in page_text(page)
+
+
+def page_text(page: _Page) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", "".join(page.text))
 
 
 def test_heatmap_matrix_codes() -> None:

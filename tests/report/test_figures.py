@@ -7,6 +7,7 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sahel_eval.figures.style import (
@@ -17,7 +18,7 @@ from sahel_eval.figures.style import (
     svg_bytes,
     year_axis,
 )
-from sahel_eval.figures.svg_compact import compact_svg
+from sahel_eval.figures.svg_compact import compact_svg, shorten_path
 from sahel_eval.fonts import FONT_FAMILY
 
 AREAS = ("mopti", "bamako")
@@ -87,6 +88,56 @@ def test_compact_svg_ids_own_and_resolved():
     with pytest.raises(ValueError, match="prefix"):
         compact_svg(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "1x", FONT_FAMILY)
     assert figure_prefix("dq_mopti_heatmap.svg") != figure_prefix("dq_bamako_heatmap.svg")
+
+
+def _points(d: str) -> list[tuple[int, int]]:
+    """Absolute points (in tenths) of path data with M/L/H/V/Z steps, either case."""
+    tokens = re.findall(r"[MLHVZmlhvz]|-?(?:\d+\.?\d*|\.\d+)", d)
+    out: list[tuple[int, int]] = []
+    x = y = sx = sy = 0
+    cmd = ""
+    i = 0
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            cmd = tokens[i]
+            i += 1
+            if cmd in "Zz":
+                x, y = sx, sy
+                continue
+        n = 1 if cmd in "HhVv" else 2
+        v = [round(float(t) * 10) for t in tokens[i : i + n]]
+        i += n
+        rel = cmd.islower()
+        if cmd in "Hh":
+            x = x + v[0] if rel else v[0]
+        elif cmd in "Vv":
+            y = y + v[0] if rel else v[0]
+        else:
+            x, y = (x + v[0], y + v[1]) if rel else (v[0], v[1])
+        if cmd in "Mm":
+            sx, sy = x, y
+            cmd = "l" if rel else "L"  # implicit line-to after a move
+        out.append((x, y))
+    return out
+
+
+def test_compact_paths_keep_every_point():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(2, 30))
+        xs, ys = rng.integers(-3000, 3000, n), rng.integers(-3000, 3000, n)
+        ys[rng.random(n) < 0.3] = ys[0]  # horizontal and vertical steps
+        xs[rng.random(n) < 0.3] = xs[0]
+        steps = "".join(
+            f"{'M' if i == 0 or rng.random() < 0.1 else 'L'}{x / 10:g} {y / 10:g}"
+            for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+        )
+        d = steps + ("z" if rng.random() < 0.3 else "")
+        short = shorten_path(d)
+        assert len(short) <= len(d)
+        assert _points(short) == _points(d), (d, short)
+    curve = "M0 1.3C0.3 1.3 0.7 1.2 0.9 0.9z"
+    assert shorten_path(curve) == curve  # curves are left as they are
 
 
 # --- on the demo run ---------------------------------------------------------------

@@ -95,10 +95,7 @@ rule dq_external:
 
 rule panel:
     input:
-        facility_month="results/clean/facility_month.parquet",
-        facilities="results/interim/facilities.parquet",
-        population="results/interim/population.parquet",
-        programmes="results/interim/programmes.parquet",
+        unpack(panel_inputs),
     output:
         "results/clean/panel_{area}.parquet",
     log:
@@ -112,6 +109,27 @@ rule panel:
         code=code("panel.py"),
     script:
         "../scripts/panel.py"
+
+
+# The data-quality table of the area's catchments with displacement: population and
+# rate unadjusted and adjusted, whichever the panel divides by.
+rule denominators_dq:
+    input:
+        unpack(panel_inputs),
+        panel="results/clean/panel_{area}.parquet",
+    output:
+        "results/dq/denominators_{area}.csv",
+    log:
+        "logs/clean/denominators_{area}.log",
+    benchmark:
+        "logs/benchmarks/clean/denominators_{area}.tsv"
+    conda:
+        ENV
+    params:
+        config=subset("inputs.displacement_sites", "denominators.dq_indicator"),
+        code=code("denominators_dq.py"),
+    script:
+        "../scripts/denominators_dq.py"
 
 
 rule clean_surveys:

@@ -76,6 +76,7 @@ def raw_inputs():
     files = [inp[k] for k in (*FACILITY_INPUTS, "events")]
     files += [e["path"] for r in inp["surveys"] for e in r["files"]]
     files += list(inp["mutuals"])
+    files += [inp["displacement_sites"]] if inp["displacement_sites"] else []
     return files
 
 
@@ -113,13 +114,28 @@ def dq_external_inputs(wildcards):
     return out
 
 
+def panel_inputs(wildcards):
+    """Interim tables of the panels, plus the displacement sites when configured."""
+    out = {
+        name: f"results/interim/{name}.parquet"
+        for name in ("facilities", "population", "programmes")
+    }
+    out["facility_month"] = "results/clean/facility_month.parquet"
+    if config["inputs"]["displacement_sites"]:
+        out["sites"] = "results/interim/displacement_sites.parquet"
+    return out
+
+
 def area_config(wildcards):
-    """What the panel of one area reads: its districts, its programmes, the indicators."""
+    """What the panel of one area reads: its districts, its programmes, the indicators,
+    the denominators."""
     return subset(
         f"areas.{wildcards.area}",
         "programmes[].name",
         "programmes[].area",
         "dhis2.indicators",
+        "inputs.displacement_sites",
+        "denominators.displacement_adjusted",
     )
 
 

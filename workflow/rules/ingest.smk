@@ -80,6 +80,29 @@ rule ingest_mutuals:
         "../scripts/ingest.py"
 
 
+# Displacement sites are checked against the master list (each aire, host and origin,
+# is one CSCOM's) and read by the panels only.
+if config["inputs"]["displacement_sites"]:
+
+    rule ingest_displacement:
+        input:
+            displacement_sites=config["inputs"]["displacement_sites"],
+            facilities="results/interim/facilities.parquet",
+        output:
+            displacement_sites="results/interim/displacement_sites.parquet",
+        log:
+            "logs/ingest/displacement.log",
+        benchmark:
+            "logs/benchmarks/ingest/displacement.tsv"
+        conda:
+            ENV
+        params:
+            config=subset("inputs.displacement_sites", "geography"),
+            code=code("ingest.py"),
+        script:
+            "../scripts/ingest.py"
+
+
 rule ingest_surveys:
     input:
         survey_raw_inputs,

@@ -50,6 +50,7 @@ rule figures_dq:
 rule data_quality_report:
     input:
         dq=expand("results/dq/{table}.csv", table=DQ_TABLES + DQ_EXTERNAL_TABLES),
+        denominators="results/dq/denominators_{area}.csv",
         facilities="results/interim/facilities.parquet",
         figures=expand(
             "results/figures/{lang}/dq_{{area}}_{fig}.svg", lang=LANGS, fig=DQ_FIGURES

@@ -10,6 +10,7 @@ from sahel_eval.report.data_quality import (
     read_dq_tables,
     render_data_quality,
 )
+from sahel_eval.report.dq_displacement import displacement_context, read_displacement_table
 from sahel_eval.report.provenance import collect_provenance
 from sahel_eval.rule_runner import run_rule
 
@@ -19,6 +20,9 @@ def main(smk) -> None:
     tables = read_dq_tables({Path(p).stem: p for p in smk.input.dq})
     facilities = pd.read_parquet(smk.input.facilities)
     prov = collect_provenance(config, list(smk.input.raw), root=".")
+    displacement = displacement_context(
+        read_displacement_table(smk.input.denominators), facilities, config
+    )
     for lang, path in smk.output.items():
         # Figures of this language, by name (dq_{area}_{name}.svg).
         figures = {
@@ -35,7 +39,7 @@ def main(smk) -> None:
             figures,
             area_label=config["areas"][area]["label"],
             places=config["areas"][area]["place"],
-        )
+        ) | {"displacement": displacement}
         render_data_quality(context, prov, lang, path, synthetic=config["synthetic"])
 
 

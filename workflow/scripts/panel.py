@@ -8,6 +8,7 @@ from sahel_eval.rule_runner import run_rule
 
 
 def main(smk) -> None:
+    sites = smk.input.sites if "sites" in smk.input.keys() else None
     panel = panel_for_area(
         pd.read_parquet(smk.input.facility_month),
         pd.read_parquet(smk.input.facilities),
@@ -15,6 +16,7 @@ def main(smk) -> None:
         pd.read_parquet(smk.input.programmes),
         smk.params.config,
         smk.wildcards.area,
+        sites=None if sites is None else pd.read_parquet(sites),
     )
     write_parquet(panel, smk.output[0])
 

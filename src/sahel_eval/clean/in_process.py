@@ -35,6 +35,8 @@ class FacilityRun:
         :func:`~sahel_eval.clean.facility_month.clean_facility_data`'s result.
     panels
         ``panel_{area}`` by area (:func:`~sahel_eval.clean.panels.build_panels`).
+    sites
+        The ingested displacement sites, or ``None`` when none are configured.
     timings
         Wall seconds of ``ingest``, ``clean_facility_month`` and ``panels``.
     """
@@ -47,6 +49,7 @@ class FacilityRun:
     settings: CleanSettings
     clean: FacilityClean
     panels: dict[str, pd.DataFrame]
+    sites: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -87,7 +90,14 @@ def clean_in_process(config: Mapping[str, Any]) -> FacilityRun:
         registrations_source=inputs["dhis2_completeness"],
     )
     t2 = time.perf_counter()
-    panels = build_panels(clean.facility_month, facilities, population, programmes, config)
+    sites = (
+        ingest.ingest_displacement_sites(config, facilities=facilities)
+        if inputs["displacement_sites"]
+        else None
+    )
+    panels = build_panels(
+        clean.facility_month, facilities, population, programmes, config, sites=sites
+    )
     t3 = time.perf_counter()
     return FacilityRun(
         facilities=facilities,
@@ -98,5 +108,6 @@ def clean_in_process(config: Mapping[str, Any]) -> FacilityRun:
         settings=settings,
         clean=clean,
         panels=panels,
+        sites=sites,
         timings={"ingest": t1 - t0, "clean_facility_month": t2 - t1, "panels": t3 - t2},
     )

@@ -9,7 +9,8 @@ facility_id         org-unit UID
 district            cercle (Mopti) or commune (Bamako)
 t                   month index, 1 = first month of the data (0 is reserved: "never")
 month               calendar month, ``YYYYMM`` text (as ``facility_month.period``)
-population          catchment population of that year (the rates' denominator)
+population          catchment population of that year (the rates' denominator), with
+                    displaced people where they live (``denominators``)
 <indicator>         clean value (``facility_month.value_clean``), float
 <indicator>_per_1000  clean value per 1,000 catchment population of that year
 group               t of first exposure to the area's programme (I3S: the facility's
@@ -18,6 +19,10 @@ end_t               t of the programme's last month for treated facilities (0 fo
                     the never treated, or when the programme has no end date)
 reported            a complete-data-set registration exists
 ==================  ===================================================================
+
+When the population is adjusted for displacement (:mod:`sahel_eval.clean.denominators`),
+``population_unadjusted`` follows ``population`` and ``<indicator>_per_1000_unadjusted``
+follow the rates; without the adjustment the panel has neither.
 
 A start or end inside a month counts that whole month (the first exposed month is the
 month of the start date). A start before the first month of the data gives group 1.
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.clean.denominators import denominator_population
 from sahel_eval.clean.periods import date_month_number, month_number
 from sahel_eval.ingest.crosscheck import check_area_districts
 
@@ -149,17 +155,22 @@ def build_panel(
     wide["t"] = (month_number(wide["period"].to_numpy()) - base + 1).astype("int64")
     wide = wide.rename(columns={"period": "month"})
 
+    # Adjusted for displacement: the given population is kept beside it, with its rates.
+    pops = ["population", *(["population_unadjusted"] * ("population_unadjusted" in population))]
     pop = population.rename(columns={"orgunit_uid": "facility_id"})[
-        ["facility_id", "year", "population"]
+        ["facility_id", "year", *pops]
     ].copy()
     pop["facility_id"] = pop["facility_id"].astype("str")
     pop["year"] = pop["year"].astype("int64")
     wide["year"] = wide["month"].str[:4].astype("int64")
     wide = wide.merge(pop, on=["facility_id", "year"], how="left")
-    per = wide["population"].astype("float64")
-    per = per.where(per > 0)
-    for ind in inds:
-        wide[f"{ind}_per_1000"] = wide[ind] / per * 1000.0
+    rates = []
+    for col, suffix in zip(pops, ("", "_unadjusted"), strict=False):
+        per = wide[col].astype("float64")
+        per = per.where(per > 0)
+        for ind in inds:
+            wide[f"{ind}_per_1000{suffix}"] = wide[ind] / per * 1000.0
+        rates += [f"{ind}_per_1000{suffix}" for ind in inds]
 
     if programme is not None:
         timing = programme_timing(facilities, programmes, programme, first)
@@ -174,15 +185,15 @@ def build_panel(
         "district",
         "t",
         "month",
-        "population",
+        *pops,
         *inds,
-        *(f"{i}_per_1000" for i in inds),
+        *rates,
         "group",
         "end_t",
         "reported",
     ]
     out = wide[cols].sort_values(["facility_id", "t"], kind="mergesort").reset_index(drop=True)
-    for col in ["population", *inds, *(f"{i}_per_1000" for i in inds)]:
+    for col in [*pops, *inds, *rates]:
         out[col] = out[col].astype("float64")
     return out
 
@@ -193,6 +204,7 @@ def build_panels(
     population: pd.DataFrame,
     programmes: pd.DataFrame,
     config: Mapping[str, Any],
+    sites: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``panel_{area}`` for every area of the config (``areas``, ``programmes``).
 
@@ -202,6 +214,8 @@ def build_panels(
         As for :func:`build_panel`.
     config
         Validated config.
+    sites
+        Ingested displacement sites, or ``None`` (see :func:`panel_for_area`).
 
     Returns
     -------
@@ -209,7 +223,9 @@ def build_panels(
         Area name -> panel, in the config's order of areas.
     """
     return {
-        area: panel_for_area(facility_month, facilities, population, programmes, config, area)
+        area: panel_for_area(
+            facility_month, facilities, population, programmes, config, area, sites=sites
+        )
         for area in config["areas"]
     }
 
@@ -221,8 +237,15 @@ def panel_for_area(
     programmes: pd.DataFrame,
     config: Mapping[str, Any],
     area: str,
+    *,
+    sites: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """``panel_{area}`` of one area of the config (its districts and its programme)."""
+    """``panel_{area}`` of one area of the config (its districts and its programme).
+
+    With ``sites`` (the ingested displacement sites) and
+    ``denominators.displacement_adjusted``, rates divide by the adjusted population
+    (:func:`~sahel_eval.clean.denominators.denominator_population`).
+    """
     spec = config["areas"][area]
     # An area district without facilities is refused by name, not an empty panel.
     check_area_districts({"areas": {area: spec}}, facilities)
@@ -230,7 +253,7 @@ def panel_for_area(
     return build_panel(
         facility_month,
         facilities,
-        population,
+        denominator_population(population, sites, config),
         programmes,
         districts=spec["districts"],
         programme=names[0] if names else None,

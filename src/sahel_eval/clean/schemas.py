@@ -73,29 +73,31 @@ def facility_month_schema(indicators: Sequence[str] | None = None) -> pa.DataFra
     )
 
 
-def panel_schema(indicators: Sequence[str]) -> pa.DataFrameSchema:
+def panel_schema(indicators: Sequence[str], *, unadjusted: bool = False) -> pa.DataFrameSchema:
     """``panel_{area}``: one row per expected facility-month of the area.
 
     Parameters
     ----------
     indicators
         Indicator names in column order.
+    unadjusted
+        The population is adjusted for displacement: the unadjusted population and
+        rates are kept beside it.
     """
+    suffixes = ["", *(["_unadjusted"] * unadjusted)]
+    names = [
+        *(f"population{s}" for s in suffixes),
+        *indicators,
+        *(f"{ind}_per_1000{s}" for s in suffixes for ind in indicators),
+    ]
     columns: dict[str, pa.Column] = {
         "facility_id": pa.Column("str", _check(lambda s: s.str.match(_UID), "uid_format")),
         "district": pa.Column("str"),
         "t": pa.Column("int64", _check(lambda s: s >= 1, "t_positive")),
         "month": pa.Column("str", _check(lambda s: s.str.match(_PERIOD), "period_format")),
-        "population": pa.Column(
-            "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
-        ),
     }
-    for ind in indicators:
-        columns[ind] = pa.Column(
-            "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
-        )
-    for ind in indicators:
-        columns[f"{ind}_per_1000"] = pa.Column(
+    for name in names:
+        columns[name] = pa.Column(
             "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
         )
     columns["group"] = pa.Column("int64", _check(lambda s: s >= 0, "non_negative"))

@@ -8,8 +8,9 @@ input for ``make check``. Interim tables keep the raw column names (canonical na
 the cleaning stage's job), except the mutual registers whose headers are mapped here.
 
 One module per kind of input (:mod:`.facilities`, :mod:`.dhis2`, :mod:`.programmes`,
-:mod:`.mutuals`, :mod:`.survey`; shared checks in :mod:`.common`); this package hands
-their functions on and holds the dispatch table and :func:`check_inputs`.
+:mod:`.mutuals`, :mod:`.survey`, :mod:`.displacement`; shared checks in :mod:`.common`);
+this package hands their functions on and holds the dispatch table and
+:func:`check_inputs`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
 from sahel_eval.ingest.crosscheck import check_area_districts, check_spillover_units
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
+from sahel_eval.ingest.displacement import ingest_displacement_sites
 from sahel_eval.ingest.facilities import (
     ingest_district_population,
     ingest_facilities,
@@ -40,6 +42,7 @@ __all__ = [
     "ingest_dhis2_completeness",
     "ingest_dhis2_datavalues",
     "ingest_district_population",
+    "ingest_displacement_sites",
     "ingest_events",
     "ingest_facilities",
     "ingest_mutuals",
@@ -60,6 +63,7 @@ KINDS = (
     "events",
     "surveys",
     "mutuals",
+    "displacement_sites",
 )
 
 #: Ingest function of each single-file input, by kind (the CLI and the Snakemake rules
@@ -129,6 +133,8 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
     attempt(ingest_programmes, config, facility_ids=facility_ids, datavalues=datavalues)
     if facilities is not None:
         attempt(check_orgunits, config, facilities, datavalues, registrations)
+        if config["inputs"]["displacement_sites"]:
+            attempt(ingest_displacement_sites, config, facilities=facilities)
     if datavalues is not None:
         attempt(
             check_monthly_uses,

@@ -1,4 +1,4 @@
-"""Plain tables: facility list, population, programme roll-out, events, mutual registers.
+"""Plain tables: facility list, population, displacement sites, roll-out, events, registers.
 
 Columns keep the names of the raw formats in data/raw/README.md, except the mutual
 registers, whose French headers vary by scheme and are mapped to canonical names by
@@ -56,6 +56,15 @@ EVENT_COLUMNS = (
     "notes",
 )
 EVENT_REQUIRED = ("event_id_cnty", "event_date", "event_type", "admin1", "admin2", "fatalities")
+DISPLACEMENT_COLUMNS = (
+    "site",
+    "district",
+    "aire_de_sante",
+    "origin_district",
+    "origin_aire_de_sante",
+    "month",
+    "persons",
+)
 REGISTER_COLUMNS = (
     "mutual",
     "scheme",
@@ -193,6 +202,29 @@ def read_events(path: str | Path) -> pd.DataFrame:
     typer.integer("fatalities", required=True)
     typer.number("latitude")
     typer.number("longitude")
+    typer.raise_if_any(HINT)
+    return typer.frame
+
+
+def read_displacement_sites(path: str | Path) -> pd.DataFrame:
+    """Read displaced people per site and month (with the aire they fled).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text ``site, district, aire_de_sante, origin_district, origin_aire_de_sante``;
+        ``month`` as ``YYYYMM`` (``2019-01``, ``201901`` and ``Janvier 2019`` accepted);
+        ``persons`` Int64.
+    """
+    frame = read_text_table(path, "displacement sites")
+    require_rows(frame, path, "displacement sites")
+    require_columns(frame, DISPLACEMENT_COLUMNS, path)
+    frame = _select(frame, DISPLACEMENT_COLUMNS)
+    typer = Coercer(frame, path)
+    for col in DISPLACEMENT_COLUMNS[:5]:
+        typer.text(col, required=True)
+    typer.period("month")
+    typer.integer("persons", required=True)
     typer.raise_if_any(HINT)
     return typer.frame
 
