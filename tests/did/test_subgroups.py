@@ -26,6 +26,8 @@ from sahel_eval.did.analyses import (
 from sahel_eval.did.analyses.subgroup_gap import GAP_VERDICTS
 from sahel_eval.did.analyses.subgroups import cluster_wealth_quintile
 from sahel_eval.errors import InputError
+from sahel_eval.figures.style import save_svg
+from sahel_eval.figures.subgroups import subgroup_forest, subgroup_lines
 
 SPEC = {
     "name": "tiny",
@@ -34,7 +36,7 @@ SPEC = {
     "data": "survey",
     "design": "survey_rounds",
     "estimator": "did2x2",
-    "outcomes": ["y"],
+    "outcomes": ["facility_delivery"],
 }
 RESIDENCE = {
     "variable": "urban",
@@ -71,7 +73,7 @@ def _survey(
                             "strata": f"{year}-{d}",
                             "weight": 1.0 + 0.1 * (i % 3),
                             "urban": urban,
-                            "y": 0.4 + level + shock + tau + rng.normal(0, 0.05),
+                            "facility_delivery": 0.4 + level + shock + tau + rng.normal(0, 0.05),
                         }
                     )
     return pd.DataFrame(rows)
@@ -80,7 +82,7 @@ def _survey(
 def _section(frame: pd.DataFrame, k: int = 5) -> dict[str, Any]:
     settings = AnalysisSettings(
         seed_randomisation=3,
-        primary_outcomes={"tiny": ["y"]},
+        primary_outcomes={"tiny": ["facility_delivery"]},
         subgroups={"residence": RESIDENCE},
         small_cell_k=k,
     )
@@ -164,3 +166,24 @@ def test_config_refuses_subgroups_the_programme_can_move(variable: str, words: s
     with pytest.raises(InputError) as err:
         validate_config(config)
     assert "did.subgroups.s.variable" in str(err.value) and words in str(err.value)
+
+
+def test_forest_figure_is_deterministic_in_both_languages(tmp_path) -> None:
+    section = _section(_survey({True: 0.6, False: 0.0}, small=5))
+    section["estimates"][0] |= {"suppressed": True, "estimate": None}  # a masked cell
+    lines = subgroup_lines(section, "facility_delivery", "fr")
+    assert [line["kind"] for line in lines] == ["header", "group", "group", "gap"]
+    gap = lines[-1]
+    test = section["tests"][0]
+    assert gap["estimate"] == pytest.approx(100 * test["estimate"])
+    assert "différence démontrée" in gap["label"]
+    groups = [line for line in lines if line["kind"] == "group"]
+    assert [line["estimate"] is None for line in groups].count(True) == 1
+    assert any("masqué" in line["label"] for line in groups)
+    for lang, words in (("fr", "Écart"), ("en", "Gap")):
+        paths = [tmp_path / f"{lang}{i}" / "did_tiny_subgroups.svg" for i in (1, 2)]
+        for path in paths:
+            path.parent.mkdir()
+            save_svg(subgroup_forest(section, "facility_delivery", lang=lang), path)
+        assert paths[0].read_bytes() == paths[1].read_bytes()
+        assert words in paths[0].read_text("utf-8")
