@@ -39,7 +39,8 @@ CASES: list[tuple[str, Any, set[str]]] = [
         # mutual_kpis writes the table and its figures (one job).
         {"mutual_kpis", "report_tables"},
     ),
-    ("reporting.small_cell_k", 10, {"report_tables"}),
+    # estimate: small subgroup cells are suppressed (did.subgroups).
+    ("reporting.small_cell_k", 10, {"report_tables", "estimate"}),
     # Holm over the primary outcomes is done by the DiD stage (issue 14).
     (
         "reporting.primary_outcomes.mopti_staggered",
