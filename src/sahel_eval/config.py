@@ -21,6 +21,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
+from sahel_eval.config_subgroups import subgroup_problems
 from sahel_eval.errors import InputError, Problem
 from sahel_eval.io.yaml_text import safe_load
 
@@ -433,6 +434,7 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
             if name not in indicators
         ]
     problems += _spillover_checks(config)
+    problems += subgroup_problems(config)
     return problems
 
 

@@ -26,13 +26,15 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.lags == did["lags"]["default"]
     assert s.balanced_max_gap == did["balanced_max_gap"]["default"]
     assert list(s.spillover_exclude) == did["spillover_exclude"]["default"]
+    assert dict(s.subgroups) == did["subgroups"]["default"]
+    assert s.small_cell_k == props["reporting"]["properties"]["small_cell_k"]["default"]
     months = props["sustainability"]["properties"]["persistence_months"]["default"]
     assert s.persistence_months == months
 
 
 def test_from_config_reads_every_key() -> None:
     config = {
-        "reporting": {"test_level": 0.1, "primary_outcomes": {"a": ["x"]}},
+        "reporting": {"test_level": 0.1, "primary_outcomes": {"a": ["x"]}, "small_cell_k": 7},
         "seeds": {"bootstrap": 1, "randomisation": 2},
         "did": {
             "bootstrap_draws": 199,
@@ -44,6 +46,7 @@ def test_from_config_reads_every_key() -> None:
             "spillover_exclude": ["Koro"],
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
             "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
+            "subgroups": {"s": {"variable": "urban"}},
         },
         "survey": {"person_weighted": ["catastrophic_spending"]},
         "sustainability": {"persistence_months": 6},
@@ -70,6 +73,8 @@ def test_from_config_reads_every_key() -> None:
         person_weighted=("catastrophic_spending",),
         persistence_months=6,
         sensitivity=config["did"]["sensitivity"],
+        subgroups={"s": {"variable": "urban"}},
+        small_cell_k=7,
     )
 
 
@@ -82,7 +87,9 @@ def test_from_config_reads_every_key() -> None:
         ("did", "spillover_exclude"),
         ("did", "outcomes"),
         ("did", "sensitivity"),
+        ("did", "subgroups"),
         ("reporting", "primary_outcomes"),
+        ("reporting", "small_cell_k"),
         ("seeds", "randomisation"),
         ("reporting", "test_level"),
         ("sustainability", "persistence_months"),
@@ -92,7 +99,7 @@ def test_from_config_reads_every_key() -> None:
 def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> None:
     """A missing key (or section) raises KeyError naming it: never a default."""
     config = {
-        "reporting": {"test_level": 0.05, "primary_outcomes": {}},
+        "reporting": {"test_level": 0.05, "primary_outcomes": {}, "small_cell_k": 5},
         "seeds": {"bootstrap": 1, "randomisation": 2},
         "did": {
             "bootstrap_draws": 999,
@@ -104,6 +111,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "spillover_exclude": [],
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
             "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
+            "subgroups": {},
         },
         "sustainability": {"persistence_months": 24},
     }

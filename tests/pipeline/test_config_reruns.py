@@ -39,8 +39,9 @@ CASES: list[tuple[str, Any, set[str]]] = [
         # mutual_kpis writes the table and its figures (one job).
         {"mutual_kpis", "report_tables"},
     ),
-    # dq_external blanks small survey cells and sizes the survey intervals.
-    ("reporting.small_cell_k", 10, {"report_tables", "dq_external"}),
+    # dq_external blanks small survey cells and sizes the survey intervals; estimate
+    # suppresses small subgroup cells (did.subgroups).
+    ("reporting.small_cell_k", 10, {"report_tables", "dq_external", "estimate"}),
     # Holm over the primary outcomes is done by the DiD stage (issue 14).
     (
         "reporting.primary_outcomes.mopti_staggered",

@@ -191,13 +191,29 @@ def area_analysis_names(area):
 
 # --- figures and reports ------------------------------------------------------------
 def did_figure_files(analysis):
-    """{lang}_{outcome} -> DiD figure of one analysis (languages outermost)."""
+    """{lang}_{outcome} -> DiD figure of one analysis (languages outermost); survey
+    analyses with did.subgroups add {lang}_subgroups_{outcome}, the forest figure of
+    each primary outcome."""
     spec = analysis_spec(SimpleNamespace(analysis=analysis))
-    return {
+    files = {
         f"{lang}_{outcome}": f"results/figures/{lang}/did_{analysis}_{outcome}.svg"
         for lang in LANGS
         for outcome in spec["outcomes"]
     }
+    for lang in LANGS:
+        for outcome in subgroup_outcomes(spec):
+            files[f"{lang}_subgroups_{outcome}"] = (
+                f"results/figures/{lang}/did_{analysis}_subgroups_{outcome}.svg"
+            )
+    return files
+
+
+def subgroup_outcomes(spec):
+    """Outcomes split by subgroup in one analysis: a survey analysis's primary ones,
+    when did.subgroups is set (sahel_eval.did.analyses.subgroups)."""
+    if spec["data"] != "survey" or not config["did"]["subgroups"]:
+        return []
+    return list(config["reporting"]["primary_outcomes"][spec["name"]])
 
 
 def did_figure_outputs(analysis):
@@ -222,6 +238,8 @@ def did_figure_inputs(analysis):
     }
     if spec["data"] == "facility":
         out["panel"] = f"results/clean/panel_{spec['area']}.parquet"
+    if subgroup_outcomes(spec):
+        out["document"] = f"results/estimates/{analysis}.json"
     return out
 
 

@@ -31,6 +31,7 @@ rule estimate:
             "did",
             "reporting.test_level",
             "reporting.primary_outcomes",
+            "reporting.small_cell_k",
             "sustainability.persistence_months",
             "survey.person_weighted",
         ),

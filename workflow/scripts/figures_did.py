@@ -1,12 +1,17 @@
 """Snakemake adapter: draw one analysis's DiD figures, every outcome and language.
 
-Outputs are named ``{lang}_{outcome}`` (results/figures/{lang}/did_{analysis}_{outcome}.svg).
+Outputs are named ``{lang}_{outcome}`` (results/figures/{lang}/did_{analysis}_{outcome}.svg)
+and, with subgroups, ``{lang}_subgroups_{outcome}`` (the forest figures).
 """
+
+import json
+from pathlib import Path
 
 import pandas as pd
 
 from sahel_eval.figures.did import facility_figure, survey_figure
 from sahel_eval.figures.style import save_svg
+from sahel_eval.figures.subgroups import subgroup_forest
 from sahel_eval.rule_runner import run_rule
 
 
@@ -27,6 +32,12 @@ def main(smk) -> None:
                     estimates, event_time, outcome, lang=lang, cohort_months=months
                 )
             save_svg(fig, smk.output[f"{lang}_{outcome}"])
+    if "document" in smk.input.keys():
+        section = json.loads(Path(smk.input.document).read_text("utf-8"))["subgroups"]
+        for lang in smk.params.languages:
+            for outcome in section["outcomes"]:
+                fig = subgroup_forest(section, outcome, lang=lang)
+                save_svg(fig, smk.output[f"{lang}_subgroups_{outcome}"])
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

@@ -28,6 +28,9 @@ def _figures(smk, config, area: str, lang: str) -> dict[str, str]:
             name = f"did_{spec['name']}_{outcome}.svg"
             if name in files:
                 figures[f"{spec['name']}:{outcome}"] = files[name]
+            forest = f"did_{spec['name']}_subgroups_{outcome}.svg"
+            if forest in files:
+                figures[f"{spec['name']}:{outcome}:subgroups"] = files[forest]
     return figures
 
 

@@ -175,6 +175,7 @@ def _estimate_blocks(
                 "warnings": _dedupe(fit_warnings.get(outcome, [])),
                 "pretests": pre,
                 "figure": figures.get(f"{spec['name']}:{outcome}"),
+                "subgroup_figure": figures.get(f"{spec['name']}:{outcome}:subgroups"),
                 "synthetic": synthetic,
                 "planted": planted,
                 "imputation": second_opinion(doc, outcome),
@@ -314,7 +315,8 @@ def technical_context(
     facilities
         Canonical master list (``facility_id, name``).
     figures
-        ``"{analysis}:{outcome}"`` → DiD figure; ``resilience_facility``,
+        ``"{analysis}:{outcome}"`` → DiD figure (``…:subgroups``: the forest figure of
+        the subgroups); ``resilience_facility``,
         ``resilience_district``, ``resilience_tau``, ``mutual_kpis``, ``dq_attrition``.
     tables_dir
         Where the CSV / XLSX / LaTeX tables are, as shown to readers.

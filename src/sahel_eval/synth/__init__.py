@@ -290,6 +290,7 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             "files": survey_files,
             "prevalence": prev,
             "effects": survey_eff,
+            "subgroup_effects": truth.survey_subgroup_truth(rounds),
             "dont_know_codes": _dk_codes(),
             "valid_values_that_look_like_codes": {
                 "hv009": [8],

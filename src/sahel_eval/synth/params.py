@@ -118,6 +118,15 @@ DISTRICT_MONTH_AR = 0.3
 # The surveys' counterpart: a shift of every outcome probability shared by a district
 # in one round (SD on the probability scale), independent between rounds.
 SURVEY_DISTRICT_ROUND_SD = 0.02
+# Subgroups (DESIGN §4, issue 18): every survey cluster has an asset-wealth level 1–5
+# (its households' quintiles scatter ±1 around it), the levels taken in turn within a
+# district and round. The programme's effect is WEALTH_GAIN times the planted one: ×1.5
+# in the poorest two levels, ×0.5 above, so a district with as many poor as richer
+# clusters (the demo's 6: levels 1–5 and one more 1) keeps the planted mean and the gap
+# is the planted effect itself.
+WEALTH_SEED = 18
+POOREST_LEVELS = (1, 2)
+WEALTH_GAIN = {"poorest": 1.5, "richer": 0.5}
 
 SURVEY_ROUNDS = (2015, 2018, 2021)
 SURVEY_FIELD_MONTH = 4  # fieldwork in April of each round year

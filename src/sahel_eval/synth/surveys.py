@@ -4,7 +4,10 @@ Individual outcome probabilities are linear in their parts (so that the 2×2 DiD
 the truth is the planted effect with no link-function bias)::
 
     p = base[area] + district effect + district-round shock + round trend
-        + effect × treated × exposed
+        + effect × treated × exposed × wealth gain
+
+The wealth gain (``params.WEALTH_GAIN``) plants a larger effect in the clusters of the
+poorest two asset-wealth levels (issue 18: subgroups).
 
 The district-round shock (``SURVEY_DISTRICT_ROUND_SD``) is the surveys' district-month
 shock: shared by a district's respondents in one round, noise rather than signal.
@@ -41,6 +44,7 @@ from .params import (
     SURVEY_ROUNDS,
     Scale,
 )
+from .wealth import cluster_wealth_levels, household_wealth, wealth_gain
 
 _FIRST = [
     "Fatoumata",
@@ -264,7 +268,9 @@ def make_round(
                 prog = "I3S" if district in I3S_CERCLES else None
             else:
                 prog = "Djantoli" if district == DJANTOLI_COMMUNE else None
-            for c in range(scale.size(district, scale.clusters_per_district)):
+            n_clusters = scale.size(district, scale.clusters_per_district)
+            levels = cluster_wealth_levels(year, district, n_clusters)
+            for c in range(n_clusters):
                 psu += 1
                 urban = 1 if (area == "Bamako" or c == 0) else 2
                 stratum = strata_codes.setdefault((district, urban), len(strata_codes) + 1)
@@ -290,6 +296,7 @@ def make_round(
                         i3s_start,
                         trend_steps,
                         d_eff + cl_eff,
+                        levels[c],
                     )
                     hh_rows.append(hh)
                     for line in range(1, int(rng.choice([0, 1, 1, 1, 2, 2, 3])) + 1):
@@ -412,10 +419,12 @@ def _household(
     i3s_start,
     trend_steps,
     d_eff,
+    level,
 ):
-    wealth = int(np.clip(rng.integers(1, 6) + (1 if area == "Bamako" else 0), 1, 5))
+    wealth = household_wealth(level, int(rng.integers(1, 6)))
     conso = int(round(float(rng.lognormal(np.log(700_000 * (1 + 0.35 * (wealth - 1))), 0.35))))
-    exposure = _exposure(prog, interview, i3s_start)
+    gain = wealth_gain(level)
+    exposure = _exposure(prog, interview, i3s_start) * gain
     p, p0 = _p("catastrophic_spending", area, trend_steps, d_eff / 3, prog, exposure)
     cat = rng.random() < p
     share = (
@@ -464,6 +473,7 @@ def _household(
         "_arm": "treated" if prog else "comparison",
         "_prog": prog,
         "_i3s_start": i3s_start,
+        "_gain": gain,
     }
     return (
         out | survey_items.household_items(rx, p_forgone) | survey_items.catastrophic_25(out, share)
@@ -472,7 +482,7 @@ def _household(
 
 def _woman(rng, rx, hh, line, v008, interview, prog, i3s_start, trend_steps, d_eff):
     area = hh["_area"]
-    exposure = _exposure(prog, interview, i3s_start)
+    exposure = _exposure(prog, interview, i3s_start) * hh["_gain"]
     p_mut, p0_mut = _p("mutual_membership", area, trend_steps, d_eff / 6, prog, exposure)
     mutual = int(rng.random() < p_mut)
     others = {v: int(rng.random() < q) for v, q in OTHER_INSURANCE.items()}
@@ -526,6 +536,7 @@ def _woman(rng, rx, hh, line, v008, interview, prog, i3s_start, trend_steps, d_e
         "_area": area,
         "_district": hh["_district"],
         "_arm": hh["_arm"],
+        "_gain": hh["_gain"],
     }
 
 
@@ -533,7 +544,7 @@ def _birth(rng, rx, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
     area = w["_area"]
     b3 = int(v008 - rng.integers(0, 60))  # births in the last five years
     when = pd.Timestamp(year=1900 + (b3 - 1) // 12, month=(b3 - 1) % 12 + 1, day=1)
-    exposure = _exposure(prog, when, i3s_start)
+    exposure = _exposure(prog, when, i3s_start) * w["_gain"]
     p, p0 = _p("facility_delivery", area, trend_steps, d_eff, prog, exposure)
     facility = rng.random() < p
     if rng.random() < 0.01:
@@ -578,7 +589,7 @@ def _birth(rng, rx, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
     }
     # Children: every birth in the last five years is alive in this demo.
     interview = pd.Timestamp(year=1900 + (v008 - 1) // 12, month=(v008 - 1) % 12 + 1, day=15)
-    exp_now = _exposure(prog, interview, i3s_start)
+    exp_now = _exposure(prog, interview, i3s_start) * w["_gain"]
     pc, pc0 = _p("fever_care", area, trend_steps, d_eff, prog, exp_now)
     u = rng.random()
     h22 = 8 if u < 0.015 else (9 if u < 0.025 else int(rng.random() < 0.27))

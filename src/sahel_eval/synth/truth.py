@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..did.analyses.subgroups import cluster_wealth_quintile
 from ..resilience.indicators import classify, interruption, substitution, window_indicators
 from .facility_model import MONTHS, FacilityModel, month_index
 from .params import (
@@ -14,6 +15,7 @@ from .params import (
     I3S_END,
     INDICATORS,
     MIN_HISTORY,
+    POOREST_LEVELS,
 )
 from .surveys import SurveyRound
 
@@ -283,3 +285,60 @@ def survey_truth(rounds: list[SurveyRound]) -> tuple[list[dict], list[dict]]:
                         }
                     )
     return prev, eff
+
+
+def survey_subgroup_truth(rounds: list[SurveyRound]) -> list[dict]:
+    """Planted effects by the cluster's asset-wealth group, in percentage points.
+
+    Groups as the did stage forms them (``cluster_wealth_quintile``: the weighted median
+    of the cluster's household quintiles; poorest = ``params.POOREST_LEVELS``). Per area,
+    outcome and later round: each group's planted effect over its treated respondents
+    (``att_pp``), and ``gap_pp``, the programme's effect on the within-district gap
+    (poorest − richer) averaged over the treated districts, each weighing the same, as
+    the equality test of the did stage estimates it.
+    """
+    out = []
+    for rnd in rounds[1:]:
+        h = rnd.households
+        levels = cluster_wealth_quintile(
+            pd.DataFrame(
+                {
+                    "psu": h["hv021"],
+                    "wealth_quintile": h["hv270"].astype(float),
+                    "weight": h["hv005"] / 1e6,
+                }
+            )
+        )
+        for outcome, units in sorted(rnd.truth_units.items()):
+            u = units[units["eligible"] & (units["arm"] == "treated")]
+            u = u.assign(
+                effect=u["p"] - u["p0"],
+                poorest=u["psu"].map(levels).isin(POOREST_LEVELS),
+            )
+            for area, a in u.groupby("area", sort=True):
+
+                def mean(s: pd.DataFrame) -> float:
+                    return float(np.average(s["effect"], weights=s["weight"]))
+
+                gaps = [
+                    mean(d[d["poorest"]]) - mean(d[~d["poorest"]])
+                    for _, d in a.groupby("district", sort=True)
+                    if d["poorest"].any() and (~d["poorest"]).any()
+                ]
+                out.append(
+                    {
+                        "programme": "I3S" if area == "Mopti" else "Djantoli",
+                        "area": area,
+                        "outcome": outcome,
+                        "round": rnd.year,
+                        "baseline": rounds[0].year,
+                        "variable": "cluster_wealth_quintile",
+                        "groups": {"poorest_two": list(POOREST_LEVELS), "richer_three": [3, 4, 5]},
+                        "att_pp": {
+                            "poorest_two": _r(100 * mean(a[a["poorest"]])),
+                            "richer_three": _r(100 * mean(a[~a["poorest"]])),
+                        },
+                        "gap_pp": _r(100 * float(np.mean(gaps))) if gaps else None,
+                    }
+                )
+    return out

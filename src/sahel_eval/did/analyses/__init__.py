@@ -26,7 +26,9 @@ it into the estimator calls of DESIGN §6 and one tidy output:
 * ``survey_rounds`` → :func:`~sahel_eval.did.did_2x2` for each later round against the
   baseline (first round), with survey weights: wild bootstrap by district (headline),
   CRV1 by district and the design-based variance (strata + PSU) beside it, and
-  randomisation inference over districts.
+  randomisation inference over districts; with ``did.subgroups``, the primary outcomes
+  split by subgroup and the test that the effects differ
+  (:mod:`~sahel_eval.did.analyses.subgroups`).
 
 Every row of the output says which fit it comes from, how many clusters and treated
 clusters that fit had and whether it is the headline; warnings are codes.
@@ -72,6 +74,7 @@ from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.single_start import _single_start
 from sahel_eval.did.analyses.spillover import spillover_fits
 from sahel_eval.did.analyses.staggered import _staggered
+from sahel_eval.did.analyses.subgroups import subgroup_section
 from sahel_eval.did.analyses.survey import _survey
 
 __all__ = [
@@ -129,6 +132,7 @@ def run_analysis(
     spec = dict(spec)
     kind = (spec["data"], spec["design"])
     sens: SensitivityOutput = ([], [], [])
+    subgroups = None
     if kind == ("facility", "staggered"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
         fits += _robustness_fits(spec, _panel(data, spec), settings)
@@ -141,13 +145,16 @@ def run_analysis(
         if isinstance(data, pd.DataFrame):
             data = {"survey": data}
         fits, persistence = _survey(spec, data, settings), []
+        subgroups = subgroup_section(spec, data, settings)
     else:
         raise ValueError(
             f"analysis {spec['name']!r}: no estimator for data={spec['data']!r} with "
             f"design={spec['design']!r} (facility: staggered, single_start; survey: "
             "survey_rounds)"
         )
-    return analysis_output(spec, fits, persistence, settings, sens)
+    out = analysis_output(spec, fits, persistence, settings, sens)
+    out.subgroups = subgroups
+    return out
 
 
 def analysis_output(

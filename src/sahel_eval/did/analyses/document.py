@@ -90,6 +90,9 @@ class AnalysisOutput:
     sensitivity
         HonestDiD bounds, breakdown values and their inputs, one per event study
         (:func:`~sahel_eval.did.analyses.sensitivity_rows.facility_sensitivity`).
+    subgroups
+        Survey analyses with ``did.subgroups``: the subgroup rows and equality tests
+        (:func:`~sahel_eval.did.analyses.subgroups.subgroup_section`); None otherwise.
     """
 
     spec: dict[str, Any]
@@ -100,6 +103,7 @@ class AnalysisOutput:
     sensitivity: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = field(
         default_factory=lambda: ([], [], [])
     )
+    subgroups: dict[str, Any] | None = None
 
     @property
     def event_time(self) -> pd.DataFrame:
@@ -172,6 +176,9 @@ def analysis_document(
         "warnings": out.warnings,
         "planted": planted,
     }
+    if out.subgroups is not None:
+        # Only where configured: the facility analyses' documents keep their bytes.
+        doc["subgroups"] = out.subgroups
     return round_floats(doc)
 
 

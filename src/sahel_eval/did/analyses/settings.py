@@ -53,6 +53,13 @@ class AnalysisSettings:
     person_weighted
         Survey outcomes weighted by household size × sampling weight
         (``survey.person_weighted``; SDG 3.8.2 is a share of people).
+    subgroups
+        Subgroup name → ``{variable, label, groups}`` (``did.subgroups``): the survey
+        analyses' primary outcomes split by characteristics the programme cannot move
+        (DESIGN §4); empty: no subgroup rows.
+    small_cell_k
+        Fewest unweighted respondents a subgroup cell may have before its estimate is
+        suppressed (``reporting.small_cell_k``).
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
         (programmatic use only) computes no sensitivity.
@@ -72,7 +79,8 @@ class AnalysisSettings:
     balanced_max_gap: int = 2
     spillover_exclude: tuple[str, ...] = ()
     person_weighted: tuple[str, ...] = ()
-
+    subgroups: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    small_cell_k: int = 5
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
@@ -92,8 +100,8 @@ class AnalysisSettings:
         """Settings from the schema-validated config, defaults filled in.
 
         Reads ``reporting.test_level``, ``reporting.primary_outcomes``,
-        ``seeds.bootstrap``, ``seeds.randomisation``, ``did.*``,
-        ``survey.person_weighted`` and ``sustainability.persistence_months`` by
+        ``reporting.small_cell_k``, ``seeds.bootstrap``, ``seeds.randomisation``,
+        ``did.*``, ``survey.person_weighted`` and ``sustainability.persistence_months`` by
         indexing: ``config`` may hold only the sections a rule declares, and a missing
         key must raise a KeyError naming it rather than fall back to a default the
         schema does not see.
@@ -116,5 +124,7 @@ class AnalysisSettings:
                 k: list(v) for k, v in config["reporting"]["primary_outcomes"].items()
             },
             sensitivity=dict(did["sensitivity"]),
+            subgroups=dict(did["subgroups"]),
+            small_cell_k=int(config["reporting"]["small_cell_k"]),
             person_weighted=tuple(config["survey"]["person_weighted"]),
         )
