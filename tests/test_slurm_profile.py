@@ -38,10 +38,20 @@ STOP = REPO / "tests" / "slurm" / "stop_local_cluster.sh"
 DAEMONS = ("munged", "munge", "slurmctld", "slurmd", "sbatch", "squeue", "srun")
 # The non-default partition of the test cluster: the profile must send jobs there.
 PARTITION = "pipeline"
-# ingest (5 rules) -> facility cleaning (facility_month + DQ tables) -> Mopti panel.
+# ingest -> facility cleaning (facility_month + DQ tables) -> Mopti panel.
 TARGETS = ("results/clean/panel_mopti.parquet", "results/clean/facility_month.parquet")
 PROBE = "results/slurm_env_probe.json"
-N_JOBS = 4  # 3 pipeline jobs (ingest_facility_data, clean_facility_data, panel) + the probe
+# The jobs those targets need (the panel's displacement-adjusted denominators read the
+# displacement sites), and the probe: each must be one Slurm job.
+RULES = sorted(
+    (
+        "ingest_facility_data",
+        "ingest_displacement",
+        "clean_facility_data",
+        "panel",
+        "slurm_env_probe",
+    )
+)
 TIMEOUT = 480  # seconds; the run takes ~1.5 min on 2 cores
 
 # The repository's Snakefile plus one rule that records what a Slurm job sees.
@@ -164,7 +174,11 @@ def test_slurm_profile_runs_demo_dag_byte_identical(
     submitted = re.findall(
         r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.", proc.stderr
     )
-    assert len(submitted) == N_JOBS, proc.stderr[-5000:]
+    rules = sorted(
+        Path(log).relative_to(workdir / ".snakemake" / "slurm_logs").parts[0]
+        for _, log in submitted
+    )
+    assert rules == [f"rule_{rule}" for rule in RULES], proc.stderr[-5000:]
     job_ids = [job for job, _ in submitted]
     for _, log in submitted:
         assert Path(log).is_file() and Path(log).is_relative_to(workdir / ".snakemake"), log

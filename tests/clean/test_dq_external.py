@@ -126,6 +126,6 @@ def test_report_section_names_the_flagged_district(
         for g in json.loads((ROOT / "data/raw/truth.json").read_text("utf-8"))["dq_population"]
         if g["district"] == district
     ]
-    table = section[section.index('id="dq-external-population"') :]
+    table = section[section.index('id="dq-external-population-table"') :]
     table = table[: table.index("</table>")]
     assert table.count(flag) == len(planted) > 0
