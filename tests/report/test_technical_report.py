@@ -292,6 +292,7 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
         resilience_facility=r / "figures" / lang / f"resilience_{area}_facility.svg",
         resilience_district=r / "figures" / lang / f"resilience_{area}_district.svg",
         resilience_tau=r / "figures" / lang / f"resilience_{area}_tau.svg",
+        trends=r / "figures" / lang / f"resilience_{area}_trends.svg",
         mutual_kpis=r / "figures" / lang / "mutual_kpis.svg",
         dq_attrition=r / "figures" / lang / f"dq_{area}_attrition.svg",
     )

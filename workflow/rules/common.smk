@@ -310,7 +310,7 @@ def technical_report_inputs(wildcards):
     }
 
 
-RESILIENCE_FIGURES = ("facility", "district", "tau")
+RESILIENCE_FIGURES = ("facility", "district", "tau", "trends")
 
 
 def resilience_figure_outputs():

@@ -1,9 +1,15 @@
-"""Snakemake adapter: one area's resilience figures, in every language of the config."""
+"""Snakemake adapter: one area's resilience figures, in every language of the config.
+
+The trends figure (observed vs expected by arm through the national shocks, the
+technical report's ``trends`` section) is drawn here too: it reads the same inputs, and
+one job fewer saves a process start-up.
+"""
 
 import pandas as pd
 
 from sahel_eval.figures import resilience as fig
 from sahel_eval.figures.style import new_figure, save_svg
+from sahel_eval.figures.trends import arm_series, trends_figure
 from sahel_eval.report.shocks import national_kinds, shock_label
 from sahel_eval.resilience.example import pick_example
 from sahel_eval.rule_runner import run_rule
@@ -69,6 +75,9 @@ def draw(smk, lang: str, data: dict) -> None:
         title=translate("fig.resilience.tau_title", lang, {"service": label}),
     )
     save_svg(tau, out["tau"])
+    title = translate("fig.trends.title", lang, {"service": label})
+    title = title[:1].upper() + title[1:]  # service labels are lower case mid-sentence
+    save_svg(trends_figure(data["trends"], lang=lang, title=title), smk.output[f"{lang}_trends"])
 
 
 def main(smk) -> None:
@@ -80,6 +89,13 @@ def main(smk) -> None:
         "shocks": pd.read_csv(smk.input.shocks, dtype={"onset": str}).set_index("shock_id"),
         "names": dict(zip(facilities["facility_id"], facilities["name"], strict=True)),
     }
+    shocks = data["shocks"]
+    data["trends"] = arm_series(
+        data["panel"],
+        data["windows"],
+        shock_ids=sorted(shocks.index[shocks["kind"] == "national"].astype(str)),
+        service=smk.params.config["resilience"]["essential_services"][0],
+    )
     for lang in smk.params.languages:
         draw(smk, lang, data)
 

@@ -21,6 +21,7 @@ def _figures(smk, config, area: str, lang: str) -> dict[str, str]:
         "resilience_district": files[f"resilience_{area}_district.svg"],
         "resilience_tau": files[f"resilience_{area}_tau.svg"],
         "mutual_kpis": files["mutual_kpis.svg"],
+        "trends": files[f"resilience_{area}_trends.svg"],
         "dq_attrition": files[f"dq_{area}_attrition.svg"],
     }
     for spec in area_analyses(config, area):

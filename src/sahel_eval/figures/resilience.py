@@ -27,6 +27,7 @@ __all__ = [
     "district_series",
     "facility_series",
     "observed_expected_figure",
+    "summed_expected",
     "tau_distribution_figure",
 ]
 
@@ -80,9 +81,7 @@ def district_series(
 
     Only facilities with an expected volume for the shock are summed, and in the
     window a month adds a facility's Ê only when it reported (observed and expected
-    cover the same facility-months). The band of the sum is a normal approximation
-    ``Σ Ê ± 1.96 sqrt(Σ s_i²)`` with ``s_i = (upper_i − lower_i) / 3.92`` — facility
-    intervals added as if independent, which they are in the model.
+    cover the same facility-months). The band of the sum: :func:`summed_expected`.
     """
     win = windows[
         (windows["district"] == district)
@@ -99,20 +98,30 @@ def district_series(
         .groupby(["t", "month"], as_index=False)["observed"]
         .sum(min_count=1)
     )
-    w = win[win["reported"]].assign(
-        var=((win["upper"] - win["lower"]) / (2 * _Z)) ** 2,
-    )
-    summed = w.groupby("t", as_index=False).agg(
-        expected=("expected", "sum"), var=("var", "sum"), obs_w=("observed", "sum")
-    )
-    half = _Z * np.sqrt(summed["var"])
-    summed["lower"] = np.maximum(summed["expected"] - half, 0.0)
-    summed["upper"] = summed["expected"] + half
+    summed = summed_expected(win[win["reported"]], ["t"])
     out = before.merge(summed[["t", "expected", "lower", "upper", "obs_w"]], on="t", how="left")
     out["in_window"] = out["t"].between(t0, t1)
     # In the window, the same facility-months as the expected sum.
     out.loc[out["in_window"], "observed"] = out.loc[out["in_window"], "obs_w"]
     return out.drop(columns="obs_w").sort_values("t").reset_index(drop=True)
+
+
+def summed_expected(windows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Expected volume, its 95 % band and the observed volume summed by ``by``.
+
+    ``windows`` rows are facility-months that reported and have an Ê. The band of the
+    sum is ``Σ Ê ± 1.96 sqrt(Σ s_i²)`` with ``s_i = (upper_i − lower_i) / 3.92``:
+    facility intervals added as if independent, which they are in the model.
+    Returns ``by, expected, lower, upper, obs_w``.
+    """
+    w = windows.assign(var=((windows["upper"] - windows["lower"]) / (2 * _Z)) ** 2)
+    summed = w.groupby(by, as_index=False).agg(
+        expected=("expected", "sum"), var=("var", "sum"), obs_w=("observed", "sum")
+    )
+    half = _Z * np.sqrt(summed["var"])
+    summed["lower"] = np.maximum(summed["expected"] - half, 0.0)
+    summed["upper"] = summed["expected"] + half
+    return summed.drop(columns="var")
 
 
 def _month_label(month: str, lang: str) -> str:
