@@ -65,6 +65,7 @@ def survey_interim(ext):
 def interim_tables():
     """Every interim table the ingest stage writes."""
     single = [*FACILITY_INPUTS, "events", "mutuals"]
+    single += ["displacement_sites"] if config["inputs"]["displacement_sites"] else []
     return [f"results/interim/{name}.parquet" for name in single] + survey_interim(
         ".parquet"
     )

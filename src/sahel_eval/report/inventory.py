@@ -27,6 +27,7 @@ INPUT_KINDS: tuple[str, ...] = (
     "facility_list",
     "population",
     "district_population",
+    "displacement_sites",
     "survey_households",
     "survey_women",
     "survey_births",
@@ -247,7 +248,8 @@ def interim_descriptors(
         The validated config (raw paths come from ``inputs``).
     interim
         Interim parquet per input name: ``facilities``, ``population``,
-        ``district_population`` (when configured), ``dhis2_datavalues``,
+        ``district_population`` and ``displacement_sites`` (when configured),
+        ``dhis2_datavalues``,
         ``dhis2_completeness``, ``programmes``, ``events``, ``mutuals`` and
         ``survey_<unit>_<year>``.
     """
@@ -270,6 +272,10 @@ def interim_descriptors(
     if inp["district_population"]:
         dp = inp["district_population"]
         single += (("district_population", "district_population", dp, None, "year"),)
+    if inp["displacement_sites"]:
+        ds = inp["displacement_sites"]
+        # Facility: the host catchment's CSCOM (the fled aire's is a column beside it).
+        single += (("displacement_sites", "displacement_sites", ds, "orgunit_uid", "month"),)
     out: list[dict[str, Any]] = []
     for name, kind, raw, fac_col, per_col in single:
         out.append(
