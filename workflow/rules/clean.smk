@@ -54,6 +54,7 @@ rule clean_facility_data:
         "logs/clean/facility_data.log",
     benchmark:
         "logs/benchmarks/clean/facility_data.tsv"
+    priority: 10
     conda:
         ENV
     params:
@@ -102,6 +103,7 @@ rule panel:
         "logs/clean/panel_{area}.log",
     benchmark:
         "logs/benchmarks/clean/panel_{area}.tsv"
+    priority: 10
     conda:
         ENV
     params:

@@ -21,6 +21,7 @@ rule estimate:
         "logs/benchmarks/did/estimate_{analysis}.tsv"
     wildcard_constraints:
         analysis=analysis_pattern(),
+    priority: 5
     conda:
         ENV
     params:

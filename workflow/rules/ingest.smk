@@ -13,6 +13,7 @@ rule ingest_facility_data:
         "logs/ingest/facility_data.log",
     benchmark:
         "logs/benchmarks/ingest/facility_data.tsv"
+    priority: 10
     conda:
         ENV
     params:
@@ -94,6 +95,7 @@ if config["inputs"]["displacement_sites"]:
             "logs/ingest/displacement.log",
         benchmark:
             "logs/benchmarks/ingest/displacement.tsv"
+        priority: 10
         conda:
             ENV
         params:

@@ -8,8 +8,9 @@ Figures are drawn once per language, so drawing is kept cheap: text stays text
 (``svg.fonttype: none``: searchable, and a fraction of the bytes and time of glyph
 outlines; the PDF printer maps the family to the pinned DejaVu files, see
 :mod:`sahel_eval.fonts`), each figure lays itself out with :func:`layout` so
-saving draws once (``bbox_inches="tight"`` would draw twice), and no pyplot: a bare
-:class:`~matplotlib.figure.Figure` has no global state to close and a lighter import.
+saving draws once (``bbox_inches="tight"``, or a layout engine left on the figure,
+would draw twice), and no pyplot: a bare :class:`~matplotlib.figure.Figure` has no
+global state to close and a lighter import.
 
 Numbers on the axes are written like the reports' text (:class:`LocaleFormatter`,
 Babel through :mod:`sahel_eval.text.formatting`): ``2,5`` and ``10 000`` (narrow
@@ -134,6 +135,9 @@ def layout(fig: Any, lang: str, **tight: Any) -> None:
             if type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(LocaleFormatter(lang))
     fig.tight_layout(**tight)
+    # tight_layout leaves a placeholder engine behind, and savefig draws once more
+    # (text measured twice) for any engine: the layout is done, so remove it.
+    fig.set_layout_engine(None)
 
 
 def svg_bytes(fig: Any, *, id_prefix: str) -> bytes:
