@@ -21,6 +21,7 @@ SAME_IN_BOTH = frozenset(
         "glossary.schemes.term",  # AMV, AMO, RAMED: the schemes' own acronyms
         "methods.value.seeds.bootstrap",  # the same word in both languages
         "methods.value.seeds.randomisation",
+        "summary.timeline.crises",  # "Crises" in both
     }
 )
 

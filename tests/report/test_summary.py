@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sahel_eval.report import brief
-from sahel_eval.report.summary import shown
+from sahel_eval.report.summary import _timeline_axis, shown
 from sahel_eval.report.summary_actions import (
     actions,
     recent_since,
@@ -45,6 +45,27 @@ def test_shown_rounds_once_per_language():
     assert n["text"] == {"fr": "+3,82", "en": "+3.82"} and n["source"] == "f#r"
     assert shown(-0.004, "number", LANGS, 2, sign=True)["text"]["en"] in ("−0.00", "0.00")
     assert shown(None, "number", LANGS) is None
+
+
+def test_timeline_axis_places_items_on_the_reporting_months():
+    # 2016-01 .. 2019-12: 48 months; a programme 2016-07 (last start 2017-01) to 2018-06.
+    items = [
+        {"kind": "programme", "start": "2016-07", "last_start": "2017-01", "end": "2018-06"},
+        {"kind": "shock", "start": "2015-03"},  # before the data: pinned to the start
+        {"kind": "shock", "start": "2019-12"},
+    ]
+    axis = _timeline_axis(items, pd.Series([201601, 201912, 201803]))
+    assert (axis["from"], axis["to"]) == ("2016-01", "2019-12")
+    assert [y["year"] for y in axis["years"]] == [2016, 2017, 2018, 2019]
+    assert [y["at"] for y in axis["years"]] == [0.0, 0.25, 0.5, 0.75]
+    prog, early, late = items
+    assert (prog["at"], prog["full_at"], prog["to"]) == (0.125, 0.25, 0.625)
+    assert early["at"] == 0.0 and late["at"] == round(47 / 48, 4)
+    # A programme with no end runs to the end of the axis; no months, no axis.
+    open_ended = [{"kind": "programme", "start": "2017-01", "last_start": "2017-01", "end": None}]
+    assert _timeline_axis(open_ended, pd.Series([201601, 201712]))["years"][-1]["at"] == 0.5
+    assert open_ended[0]["to"] == 1.0
+    assert _timeline_axis([], pd.Series([], dtype="int64")) is None
 
 
 def _config() -> dict:

@@ -222,6 +222,7 @@ def build_summary(
     }
     out["actions"] = actions(area, config, support, completeness_district, kpi, out)
     out["timeline"] = _timeline(area, config, programmes, ctx["shocks"])
+    out["timeline_axis"] = _timeline_axis(out["timeline"], reporting_status.loc[in_area, "period"])
     return out
 
 
@@ -265,3 +266,39 @@ def _timeline(
         items.append({"kind": "shock", "shock": dict(s), "start": s["onset"], "end": None})
     items.sort(key=lambda i: (i["start"], i["kind"]))
     return items
+
+
+def _month(ym: str) -> int:
+    """Months since year 0 of ``YYYY-MM`` or ``YYYYMM``."""
+    return int(ym[:4]) * 12 + int(ym[-2:]) - 1
+
+
+def _timeline_axis(items: list[dict[str, Any]], periods: pd.Series) -> dict[str, Any] | None:
+    """Where each timeline item sits on the axis of the area's reporting months.
+
+    Positions are shares of the axis (0 = the first month's start, 1 = the last
+    month's end), clipped to it; each item gains ``at`` (its start) and programmes
+    ``full_at`` (their last start: before it the roll-out is still under way) and
+    ``to`` (the end of their last month, or the axis end). Years mark their January.
+    """
+    if periods.empty:
+        return None
+    first, last = _month(str(int(periods.min()))), _month(str(int(periods.max())))
+    span = last - first + 1
+
+    def share(ym: str | None, *, end: bool = False) -> float:
+        if ym is None:
+            return 1.0
+        return round(min(max((_month(ym) + end - first) / span, 0.0), 1.0), 4)
+
+    for i in items:
+        i["at"] = share(i["start"])
+        if i["kind"] == "programme":
+            i["full_at"] = share(i["last_start"])
+            i["to"] = share(i["end"], end=True)
+    years = range(first // 12 + (first % 12 > 0), last // 12 + 1)
+    return {
+        "from": f"{first // 12}-{first % 12 + 1:02d}",
+        "to": f"{last // 12}-{last % 12 + 1:02d}",
+        "years": [{"year": y, "at": share(f"{y}-01")} for y in years],
+    }
