@@ -226,7 +226,7 @@ def test_one_raw_file_edit_reruns_its_ingest_and_downstream(
     """Edited bytes in one raw file rerun the ingest job of its family and what depends
     on it, and nothing else (issue 16 item 3). The workdir's ``data/raw`` link is swapped
     for a copy with the repository's times (a new link would look new itself), one file
-    touched, and the link put back."""
+    edited, and the link put back."""
     link = demo_run / "data" / "raw"
     target = link.resolve()
     link.unlink()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from sahel_eval.clean.periods import month_number, to_period
 from sahel_eval.report.brief import brief_context
 from sahel_eval.report.summary_actions import (
     actions,
@@ -268,11 +269,6 @@ def _timeline(
     return items
 
 
-def _month(ym: str) -> int:
-    """Months since year 0 of ``YYYY-MM`` or ``YYYYMM``."""
-    return int(ym[:4]) * 12 + int(ym[-2:]) - 1
-
-
 def _timeline_axis(items: list[dict[str, Any]], periods: pd.Series) -> dict[str, Any] | None:
     """Where each timeline item sits on the axis of the area's reporting months.
 
@@ -283,13 +279,14 @@ def _timeline_axis(items: list[dict[str, Any]], periods: pd.Series) -> dict[str,
     """
     if periods.empty:
         return None
-    first, last = _month(str(int(periods.min()))), _month(str(int(periods.max())))
+    first, last = (int(m) for m in month_number([str(int(periods.min())), str(int(periods.max()))]))
     span = last - first + 1
 
     def share(ym: str | None, *, end: bool = False) -> float:
         if ym is None:
             return 1.0
-        return round(min(max((_month(ym) + end - first) / span, 0.0), 1.0), 4)
+        at = int(month_number([ym.replace("-", "")])[0]) + end - first
+        return round(min(max(at / span, 0.0), 1.0), 4)
 
     for i in items:
         i["at"] = share(i["start"])
@@ -297,8 +294,9 @@ def _timeline_axis(items: list[dict[str, Any]], periods: pd.Series) -> dict[str,
             i["full_at"] = share(i["last_start"])
             i["to"] = share(i["end"], end=True)
     years = range(first // 12 + (first % 12 > 0), last // 12 + 1)
+    ends = [f"{p[:4]}-{p[4:]}" for p in to_period([first, last])]
     return {
-        "from": f"{first // 12}-{first % 12 + 1:02d}",
-        "to": f"{last // 12}-{last % 12 + 1:02d}",
+        "from": ends[0],
+        "to": ends[1],
         "years": [{"year": y, "at": share(f"{y}-01")} for y in years],
     }
