@@ -142,9 +142,10 @@ def persistence(demo: dict, demo_run: Path) -> pd.DataFrame:
 def test_persistence_table_windows_and_headline(persistence: pd.DataFrame) -> None:
     both = persistence
     # Issue 14 removed the cercle-level multiplier-bootstrap fit (2 treated cercles: a
-    # cluster bootstrap at that level is never a result); each outcome (I3S 4, Djantoli
-    # 5) has the facility-level Fieller row (conditional) and the Conley–Taber row.
-    assert len(both) == 18
+    # cluster bootstrap at that level is never a result); each outcome with a planted
+    # effect (I3S 4 rates and 2 quality-of-care ratios, Djantoli 5 and 2) has the
+    # facility-level Fieller row (conditional) and the Conley–Taber row.
+    assert len(both) == 26
     assert set(both["cluster"]) == {"facility_id", "district"}
     assert (both["status"] == "ok").all()
     assert (both["during_from"] == both["during_months"].str[0]).all()
@@ -179,12 +180,12 @@ def test_persistence_ratios_inside_simultaneous_intervals(
     """All planted ratios at once inside their facility-level (conditional) Fieller
     intervals, Bonferroni-adjusted (the assignment-level rows are not informative).
 
-    "The planted ratios lie inside their CIs" is a joint claim over 9 correlated ratios
-    (their shocks are common to the services of a facility), so it needs simultaneous
-    95 % coverage: each Fieller interval at level 1 − 0.05/9. At that level only 3 of
-    the 9 are bounded (measured), so this is the weak check; the strong one is the
-    pointwise intervals' calibration on replicates (tests/test_persistence_coverage.py).
-    Pointwise, 7 of 9 headline intervals hold their planted ratio on the demo data.
+    "The planted ratios lie inside their CIs" is a joint claim over 13 correlated
+    ratios (their shocks are common to the services of a facility), so it needs
+    simultaneous 95 % coverage: each Fieller interval at level 1 − 0.05/13. Before the
+    quality-of-care outcomes (9 ratios) only 3 were bounded at that level (measured),
+    so this is the weak check; the strong one is the pointwise intervals' calibration
+    on replicates (tests/test_persistence_coverage.py).
     """
     head = persistence[persistence["conditional"] & persistence["ratio"].notna()]
     level = 1 - 0.05 / len(head)
@@ -206,4 +207,4 @@ def test_persistence_ratios_inside_simultaneous_intervals(
         )
         assert rec["estimate"] == pytest.approx(r.estimate, rel=1e-9)
         assert rec["ci_low"] <= r.ratio <= rec["ci_high"], (r.programme, r.indicator, rec)
-    assert len(head) == 9
+    assert len(head) == 13

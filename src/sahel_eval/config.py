@@ -409,7 +409,11 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
             # Survey outcomes are derived in the cleaning stage (e.g. facility delivery
             # from m15), so their names are checked there, not here.
             continue
-        known = indicators | {f"{name}_rate" for name in indicators}
+        known = (
+            indicators
+            | {f"{name}_rate" for name in indicators}
+            | set(config["quality_of_care"]["ratios"])
+        )
         for outcome in analysis["outcomes"]:
             if outcome not in known:
                 close = difflib.get_close_matches(outcome, sorted(known), n=1)
@@ -417,7 +421,8 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
                     Problem(
                         f"analyses[{i}].outcomes",
                         "known_outcome",
-                        f"'{outcome}' is not in dhis2.indicators (nor its _rate)"
+                        f"'{outcome}' is not in dhis2.indicators (nor its _rate) nor in "
+                        "quality_of_care.ratios"
                         + (f" (did you mean '{close[0]}'?)" if close else ""),
                     )
                 )
@@ -433,8 +438,33 @@ def _cross_checks(config: Mapping[str, Any]) -> list[Problem]:
             for name in names
             if name not in indicators
         ]
+    problems += _quality_ratio_checks(config["quality_of_care"]["ratios"], indicators)
     problems += _spillover_checks(config)
     problems += subgroup_problems(config)
+    return problems
+
+
+def _quality_ratio_checks(ratios: Mapping[str, Any], indicators: set[str]) -> list[Problem]:
+    """Each ratio divides two indicators (or by ``expected_births``) and is named
+    apart from them (the panel holds both as columns)."""
+    problems = []
+    for name, spec in ratios.items():
+        key = f"quality_of_care.ratios.{name}"
+        if name in indicators or name == "expected_births":
+            problems.append(Problem(key, "unique_name", f"'{name}' is already a panel column"))
+        for part, allowed in (
+            ("numerator", indicators),
+            ("denominator", indicators | {"expected_births"}),
+        ):
+            if spec[part] not in allowed:
+                problems.append(
+                    Problem(
+                        f"{key}.{part}",
+                        "known_indicator",
+                        f"'{spec[part]}' is not in dhis2.indicators"
+                        + (" (nor expected_births)" if part == "denominator" else ""),
+                    )
+                )
     return problems
 
 

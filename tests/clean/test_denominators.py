@@ -62,7 +62,10 @@ def test_adjusted_populations_equal_the_truth(truth: pd.DataFrame) -> None:
 
 def test_rates_in_host_catchments_use_the_adjusted_population(truth: pd.DataFrame) -> None:
     panel = demo_run().panels["mopti"]
-    panel_schema(list(demo_config()["dhis2"]["indicators"]), unadjusted=True).validate(panel)
+    config = demo_config()
+    panel_schema(
+        list(config["dhis2"]["indicators"]), unadjusted=True, quality=config["quality_of_care"]
+    ).validate(panel)
     truth = truth.rename(columns={"population": "catchment"})
     rows = panel.assign(year=panel["month"].str[:4].astype("int64")).merge(truth, on=KEY)
     hosts = rows[rows["displaced_in"] > 0]

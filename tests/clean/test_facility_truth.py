@@ -166,7 +166,8 @@ def test_tables_follow_their_schemas(demo: dict) -> None:
         demo["config"],
     )
     for area, prog in (("mopti", "I3S"), ("bamako", "Djantoli")):
-        panel_schema(inds).validate(panels[area], lazy=True)
+        quality = demo["config"]["quality_of_care"]
+        panel_schema(inds, quality=quality).validate(panels[area], lazy=True)
         groups = panels[area].groupby("facility_id")["group"].first()
         assert groups[groups > 0].to_dict() == demo["truth"]["programmes"][prog]["groups"]
     tables = dq_tables(clean, demo["facilities"], demo["programmes"])

@@ -50,6 +50,7 @@ def test_from_config_reads_every_key() -> None:
         },
         "survey": {"person_weighted": ["catastrophic_spending"]},
         "sustainability": {"persistence_months": 6},
+        "quality_of_care": {"ratios": {"r": {"numerator": "a", "denominator": "b"}}},
     }
     s = AnalysisSettings.from_config(config)
     assert s.sensitivity == config["did"]["sensitivity"]
@@ -75,6 +76,7 @@ def test_from_config_reads_every_key() -> None:
         sensitivity=config["did"]["sensitivity"],
         subgroups={"s": {"variable": "urban"}},
         small_cell_k=7,
+        quality_ratios={"r": {"numerator": "a", "denominator": "b"}},
     )
 
 
@@ -88,6 +90,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "outcomes"),
         ("did", "sensitivity"),
         ("did", "subgroups"),
+        ("quality_of_care", "ratios"),
         ("reporting", "primary_outcomes"),
         ("reporting", "small_cell_k"),
         ("seeds", "randomisation"),
@@ -114,6 +117,8 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "subgroups": {},
         },
         "sustainability": {"persistence_months": 24},
+        "survey": {"person_weighted": []},
+        "quality_of_care": {"ratios": {}},
     }
     broken = copy.deepcopy(config)
     if key is None:

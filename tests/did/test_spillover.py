@@ -76,6 +76,12 @@ def test_spillover_partial_shows_the_rows_numbers_in_both_languages(lang: str) -
         .strip()
         == ""
     )
+    # A quality-of-care ratio (a proportion) reads in points, one decimal.
+    env = get_environment(lang)
+    html = env.get_template("spillover.html.j2").render(
+        b={"spillover": block, "unit": "proportion"}
+    )
+    assert ("0,5 point" if lang == "fr" else "0.5 percentage point") in html
     block["rows"][0].update(ci_low=None, ci_low_shown=None, ci_high_shown=None)
     html = get_environment(lang).get_template("spillover.html.j2").render(b={"spillover": block})
     assert ("0,94" if lang == "fr" else "0.94") not in html and "0.048" in html.replace(",", ".")

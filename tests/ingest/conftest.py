@@ -286,6 +286,8 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
     config["did"]["spillover_exclude"] = []
     config["dq"]["outliers"]["seasonal_indicators"] = []
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
+    # The fixture export has no ANC4, Penta or deliveries: no quality-of-care ratio.
+    config["quality_of_care"]["ratios"] = {}
     primary = config["reporting"]["primary_outcomes"]
     for analysis in config["analyses"]:
         if analysis["data"] == "facility":

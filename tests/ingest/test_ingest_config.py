@@ -45,7 +45,10 @@ def test_defaults_are_filled_for_omitted_sections() -> None:
     minimal["did"] = {"outcomes": shipped()["did"]["outcomes"]}
     minimal["dq"] = {"outliers": {"seasonal_indicators": []}}
     minimal["resilience"] = {"essential_services": ["anc1"]}
+    # Quality-of-care ratios the analyses name are declared (no default ratios).
+    minimal["quality_of_care"] = {"ratios": shipped()["quality_of_care"]["ratios"]}
     config = validate_config(minimal)
+    assert config["quality_of_care"]["crude_birth_rate"] == 0.042
     assert config["dq"]["outliers"]["sides"] == "one"
     assert config["dq"]["treatment"] == "set_missing"
     assert config["dq"]["completeness_target"] == 0.9
@@ -100,6 +103,23 @@ def test_same_defaults_as_snakemake_validate() -> None:
             lambda c: c["did"]["spillover_exclude"].append("Djene"),
             "did.spillover_exclude",
             "known_district_or_facility",
+        ),
+        (
+            lambda c: c["quality_of_care"]["ratios"]["anc_retention"].update(numerator="cpn4"),
+            "quality_of_care.ratios.anc_retention.numerator",
+            "known_indicator",
+        ),
+        (
+            lambda c: c["quality_of_care"]["ratios"].update(
+                anc1={"numerator": "anc4", "denominator": "anc1"}
+            ),
+            "quality_of_care.ratios.anc1",
+            "unique_name",
+        ),
+        (
+            lambda c: c["analyses"][0]["outcomes"].append("anc_retension"),
+            "analyses[0].outcomes",
+            "known_outcome",
         ),
     ],
 )

@@ -59,6 +59,9 @@ CASES: list[tuple[str, Any, set[str]]] = [
     ("dq_external.population_bounds", [0.9, 1.1], {"dq_external"}),
     ("survey.recent_birth_months", 36, {"clean_surveys"}),
     ("denominators.dq_indicator", "anc1", {"denominators_dq"}),
+    # The panels compute the ratios; the estimates sum a ratio's parts (SDID blocks).
+    ("quality_of_care.crude_birth_rate", 0.045, {"panel"}),
+    ("quality_of_care.ratios.anc_retention.numerator", "deliveries", {"panel", "estimate"}),
     # Snakemake merges --configfile into the config recursively, so an empty mapping
     # would edit nothing: move one mutual to the other area instead.
     # The summary stage picks each area's mutuals (their KPI alarms become actions).

@@ -63,6 +63,7 @@ def test_headline_effect_falls_back_to_assignment_level():
     # is then the district-level (assignment) row, not the facility-clustered one.
     doc = {
         "analysis": {"outcomes": ["y"], "data": "facility", "design": "single_start"},
+        "units": {"y": "per_1000_month"},
         "estimates": [
             _est("y", "event_time", "event_study", "district", True, 9.0),
             _est("y", "static", "twfe", "facility_id", False, 4.0),
@@ -95,6 +96,7 @@ def test_headline_effect_falls_back_to_assignment_level():
 def test_survey_effect_uses_last_round_in_points():
     doc = {
         "analysis": {"outcomes": ["m"], "data": "survey", "design": "survey_rounds"},
+        "units": {"m": "proportion"},
         "estimates": [
             _est("m", "2015_vs_2018", "did_2x2", "district", True, 0.30),
             _est(

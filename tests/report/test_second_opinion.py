@@ -75,6 +75,7 @@ def test_partial_formats_the_stage_codes(lang: str, words: str, number: str) -> 
         "analysis": "mopti_staggered",
         "outcome": "consultations_all",
         "data": "facility",
+        "unit": "per_1000_month",
         "imputation": second_opinion(DOC, "consultations_all"),
         "planted": [
             {

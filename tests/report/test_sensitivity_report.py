@@ -47,6 +47,7 @@ def _doc(value: float, beyond: bool = False, direction: str | None = "increase")
                 )
     return {
         "analysis": {"name": "a", "estimator": "callaway_santanna", "data": "facility"},
+        "units": {"visits": "per_1000_month"},
         "settings": {"sensitivity": {"window_post": 5}},
         "sensitivity_inputs": [
             {"fit": fit, "outcome": "visits", "estimator": est} for est, fit in fits.items()
@@ -91,6 +92,12 @@ def test_technical_rows_one_per_study_and_target() -> None:
     ]
     assert (rows[1]["low0"], rows[1]["high0"], rows[1]["rm"]["value"]) == (0.4, 2.5, 1.5)
     assert rows[0]["low0"] is None and rows[0]["rm"]["value"] == 0.37
+    # A proportion (a quality-of-care ratio) reads in points: its interval and the
+    # smoothness breakdown M scale by 100, the relative magnitude M̄ has no unit.
+    ratio = {**_doc(1.5), "units": {"visits": "proportion"}}
+    r = sensitivity_rows([{"name": "a"}], {"a": ratio})[1]
+    assert (r["low0"], r["high0"], r["rm"]["value"]) == (40.0, 250.0, 1.5)
+    assert r["sd"]["value"] == pytest.approx(37.0) and r["sd"]["digits"] == 0
     spec = {"name": "a", "data": "facility"}
     assert sensitivity_lines([spec], {"a": _doc(1.5)}, {"a": ["visits"]})[0]["value"] == 1.5
     assert sensitivity_lines([spec], {"a": _doc(1.5)}, {"a": []}) == []

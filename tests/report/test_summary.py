@@ -213,6 +213,7 @@ def test_lead_estimator_leads_and_keeps_the_assignment_verdict():
     # of the design that holds for every estimator. Its interval stays conditional.
     doc = {
         "analysis": {"outcomes": ["y"], "data": "facility", "design": "single_start"},
+        "units": {"y": "per_1000_month"},
         "estimates": [
             _est(
                 "y",

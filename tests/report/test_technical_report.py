@@ -123,12 +123,16 @@ def test_estimates_shown_equal_results_files(area: str, lang: str) -> None:
     checked = 0
     for spec in (a for a in config["analyses"] if a["area"] == area):
         est = pd.read_csv(RUN / "results" / "estimates" / f"{spec['name']}.csv")
-        scale, digits = (100.0, 1) if spec["data"] == "survey" else (1.0, 2)
+        # Proportions (survey outcomes, quality-of-care ratios) read in points (the
+        # stage's unit of each outcome).
+        doc = RUN / "results" / "estimates" / f"{spec['name']}.json"
+        units = json.loads(doc.read_text("utf-8"))["units"]
         for key, shown in page.keyed.items():
             parts = key.split("|")
             if parts[0] != spec["name"]:
                 continue
             _, outcome, aggregation, inference, cluster = parts
+            scale, digits = (100.0, 1) if units[outcome] == "proportion" else (1.0, 2)
             rows = est[
                 (est["outcome"] == outcome)
                 & (est["aggregation"] == aggregation)

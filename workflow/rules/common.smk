@@ -129,7 +129,7 @@ def panel_inputs(wildcards):
 
 def area_config(wildcards):
     """What the panel of one area reads: its districts, its programmes, the indicators,
-    the denominators."""
+    the denominators, the quality-of-care ratios."""
     return subset(
         f"areas.{wildcards.area}",
         "programmes[].name",
@@ -137,6 +137,7 @@ def area_config(wildcards):
         "dhis2.indicators",
         "inputs.displacement_sites",
         "denominators.displacement_adjusted",
+        "quality_of_care",
     )
 
 
@@ -231,7 +232,8 @@ def did_figure_outputs(analysis):
 
 
 def did_figure_inputs(analysis):
-    """Tidy estimates of one analysis; facility analyses also need the panel's months."""
+    """Tidy estimates and document of one analysis; facility analyses also need the
+    panel's months."""
     spec = analysis_spec(SimpleNamespace(analysis=analysis))
     out = {
         "estimates": f"results/estimates/{analysis}.csv",
@@ -239,8 +241,8 @@ def did_figure_inputs(analysis):
     }
     if spec["data"] == "facility":
         out["panel"] = f"results/clean/panel_{spec['area']}.parquet"
-    if subgroup_outcomes(spec):
-        out["document"] = f"results/estimates/{analysis}.json"
+    # The units of the outcomes, and the subgroup section where configured.
+    out["document"] = f"results/estimates/{analysis}.json"
     return out
 
 

@@ -35,6 +35,7 @@ rule estimate:
             "reporting.small_cell_k",
             "sustainability.persistence_months",
             "survey.person_weighted",
+            "quality_of_care.ratios",
         ),
         code=code("estimate.py"),
     script:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from sahel_eval.figures.did import facility_figure, survey_figure
+from sahel_eval.figures.event_time import event_window
 from sahel_eval.figures.style import save_svg
 from sahel_eval.figures.subgroups import subgroup_forest
 from sahel_eval.rule_runner import run_rule
@@ -19,6 +20,7 @@ def main(smk) -> None:
     spec = smk.params.spec
     estimates = pd.read_csv(smk.input.estimates)
     event_time = pd.read_csv(smk.input.event_time)
+    document = json.loads(Path(smk.input.document).read_text("utf-8"))
     months = None
     if spec["data"] == "facility":
         panel = pd.read_parquet(smk.input.panel, columns=["t", "month"]).drop_duplicates("t")
@@ -29,11 +31,17 @@ def main(smk) -> None:
                 fig = survey_figure(estimates, outcome, lang=lang)
             else:
                 fig = facility_figure(
-                    estimates, event_time, outcome, lang=lang, cohort_months=months
+                    estimates,
+                    event_time,
+                    outcome,
+                    lang=lang,
+                    cohort_months=months,
+                    window=event_window(document),
+                    unit=document["units"][outcome],
                 )
             save_svg(fig, smk.output[f"{lang}_{outcome}"])
-    if "document" in smk.input.keys():
-        section = json.loads(Path(smk.input.document).read_text("utf-8"))["subgroups"]
+    if "subgroups" in document:
+        section = document["subgroups"]
         for lang in smk.params.languages:
             for outcome in section["outcomes"]:
                 fig = subgroup_forest(section, outcome, lang=lang)

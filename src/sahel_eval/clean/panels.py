@@ -13,6 +13,11 @@ population          catchment population of that year (the rates' denominator), 
                     displaced people where they live (``denominators``)
 <indicator>         clean value (``facility_month.value_clean``), float
 <indicator>_per_1000  clean value per 1,000 catchment population of that year
+expected_births     births expected in the month: population × crude birth rate ÷ 12
+                    (with ``quality_of_care`` configured)
+<ratio>             each quality-of-care ratio of ``quality_of_care.ratios``: numerator ÷
+                    denominator of the facility-month (1 − that for a drop-out), missing
+                    when either is missing or the denominator is 0
 group               t of first exposure to the area's programme (I3S: the facility's
                     start; Djantoli: the commune's start); 0 = never treated
 end_t               t of the programme's last month for treated facilities (0 for
@@ -22,7 +27,13 @@ reported            a complete-data-set registration exists
 
 When the population is adjusted for displacement (:mod:`sahel_eval.clean.denominators`),
 ``population_unadjusted`` follows ``population`` and ``<indicator>_per_1000_unadjusted``
-follow the rates; without the adjustment the panel has neither.
+follow the rates (likewise ``expected_births_unadjusted`` and the ratios over expected
+births); without the adjustment the panel has neither.
+
+Quality-of-care ratios (DESIGN §4: ANC1 → ANC4 retention, Penta1 → Penta3 drop-out,
+assisted deliveries ÷ expected births) are per facility-month, so every estimator reads
+them as it reads a rate; the SDID district block sums their numerators and
+denominators instead (:func:`quality_ratio`).
 
 A start or end inside a month counts that whole month (the first exposed month is the
 month of the start date). A start before the first month of the data gives group 1.
@@ -40,7 +51,66 @@ from sahel_eval.clean.denominators import denominator_population
 from sahel_eval.clean.periods import date_month_number, month_number
 from sahel_eval.ingest.crosscheck import check_area_districts
 
-__all__ = ["build_panel", "build_panels", "programme_timing"]
+__all__ = [
+    "build_panel",
+    "build_panels",
+    "programme_timing",
+    "quality_column_names",
+    "quality_ratio",
+]
+
+
+def quality_ratio(
+    numerator: pd.Series | np.ndarray, denominator: pd.Series | np.ndarray, complement: bool
+) -> np.ndarray:
+    """numerator ÷ denominator (1 − that for a drop-out); NaN where the denominator is
+    missing or not positive (no ANC1 this month: no retention to speak of)."""
+    num = np.asarray(numerator, dtype="float64")
+    den = np.asarray(denominator, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den > 0, num / den, np.nan)
+    return 1.0 - ratio if complement else ratio
+
+
+def quality_column_names(quality: Mapping[str, Any], suffixes: Sequence[str]) -> list[str]:
+    """Names of the panel's quality-of-care columns, in order (:func:`_quality_columns`)."""
+    names = [f"expected_births{suffix}" for suffix in suffixes]
+    for name, spec in quality["ratios"].items():
+        per_population = spec["denominator"] == "expected_births"
+        names += [f"{name}{suffix}" for suffix in (suffixes if per_population else ("",))]
+    return names
+
+
+def _quality_columns(
+    wide: pd.DataFrame, quality: Mapping[str, Any], suffixes: Sequence[str]
+) -> list[str]:
+    """Adds ``expected_births`` and each configured ratio to ``wide``; their names.
+
+    ``suffixes`` are those of the population columns (``""``, and ``"_unadjusted"``
+    when displacement adjusts the population): a ratio over expected births gets one
+    column per population, like the rates.
+    """
+    per_person = float(quality["crude_birth_rate"]) / 12.0
+    for suffix in suffixes:
+        wide[f"expected_births{suffix}"] = (
+            wide[f"population{suffix}"].astype("float64") * per_person
+        )
+    for name, spec in quality["ratios"].items():
+        missing = [spec[k] for k in ("numerator", "denominator") if spec[k] not in wide.columns]
+        if missing:
+            raise ValueError(
+                f"quality_of_care.ratios.{name}: {missing} is not a monthly indicator of the "
+                "panel (a quarterly data element stays in facility_month; `make check` names "
+                "its rows)"
+            )
+        per_population = spec["denominator"] == "expected_births"
+        for suffix in suffixes if per_population else ("",):
+            wide[f"{name}{suffix}"] = quality_ratio(
+                wide[spec["numerator"]],
+                wide[f"{spec['denominator']}{suffix}"],
+                bool(spec["complement"]),
+            )
+    return quality_column_names(quality, suffixes)
 
 
 def programme_timing(
@@ -102,6 +172,7 @@ def build_panel(
     programme: str | None,
     first_period: str | None = None,
     indicators: Sequence[str] | None = None,
+    quality: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The analysis panel of one area.
 
@@ -125,6 +196,9 @@ def build_panel(
     indicators
         Column order; default the indicators of ``facility_month``, sorted. Quarterly
         indicators (``period_type`` quarter) are left out: a panel is monthly.
+    quality
+        The config's ``quality_of_care`` (``crude_birth_rate``, ``ratios``), or ``None``
+        (no ``expected_births`` nor ratio columns).
 
     Returns
     -------
@@ -171,6 +245,8 @@ def build_panel(
         for ind in inds:
             wide[f"{ind}_per_1000{suffix}"] = wide[ind] / per * 1000.0
         rates += [f"{ind}_per_1000{suffix}" for ind in inds]
+    suffixes = [c.removeprefix("population") for c in pops]
+    ratios = _quality_columns(wide, quality, suffixes) if quality is not None else []
 
     if programme is not None:
         timing = programme_timing(facilities, programmes, programme, first)
@@ -188,12 +264,13 @@ def build_panel(
         *pops,
         *inds,
         *rates,
+        *ratios,
         "group",
         "end_t",
         "reported",
     ]
     out = wide[cols].sort_values(["facility_id", "t"], kind="mergesort").reset_index(drop=True)
-    for col in [*pops, *inds, *rates]:
+    for col in [*pops, *inds, *rates, *ratios]:
         out[col] = out[col].astype("float64")
     return out
 
@@ -258,4 +335,5 @@ def panel_for_area(
         districts=spec["districts"],
         programme=names[0] if names else None,
         indicators=list(config["dhis2"]["indicators"]),
+        quality=config["quality_of_care"],
     )

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandera.pandas as pa
+
+from sahel_eval.clean.panels import quality_column_names
 
 __all__ = ["facility_month_schema", "panel_schema"]
 
@@ -73,7 +76,12 @@ def facility_month_schema(indicators: Sequence[str] | None = None) -> pa.DataFra
     )
 
 
-def panel_schema(indicators: Sequence[str], *, unadjusted: bool = False) -> pa.DataFrameSchema:
+def panel_schema(
+    indicators: Sequence[str],
+    *,
+    unadjusted: bool = False,
+    quality: Mapping[str, Any] | None = None,
+) -> pa.DataFrameSchema:
     """``panel_{area}``: one row per expected facility-month of the area.
 
     Parameters
@@ -83,6 +91,9 @@ def panel_schema(indicators: Sequence[str], *, unadjusted: bool = False) -> pa.D
     unadjusted
         The population is adjusted for displacement: the unadjusted population and
         rates are kept beside it.
+    quality
+        The config's ``quality_of_care``: expected births (non-negative) and the ratios
+        (any sign: a drop-out is negative when Penta3 outnumbers Penta1), or ``None``.
     """
     suffixes = ["", *(["_unadjusted"] * unadjusted)]
     names = [
@@ -100,6 +111,11 @@ def panel_schema(indicators: Sequence[str], *, unadjusted: bool = False) -> pa.D
         columns[name] = pa.Column(
             "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
         )
+    if quality is not None:
+        for name in quality_column_names(quality, suffixes):
+            births = name.startswith("expected_births")
+            checks = [_check(lambda s: s >= 0, "non_negative", ignore_na=True)] if births else []
+            columns[name] = pa.Column("float64", checks, nullable=True)
     columns["group"] = pa.Column("int64", _check(lambda s: s >= 0, "non_negative"))
     columns["end_t"] = pa.Column("int64", _check(lambda s: s >= 0, "non_negative"))
     columns["reported"] = pa.Column("bool")

@@ -36,6 +36,8 @@ __all__ = [
 #: Survey inference methods, assignment level first (DESIGN §6).
 SURVEY_INFERENCE_ORDER = ("wild", "randomization", "crv1", "design", "hc1")
 
+#: Columns of the event-time and ATT(g,t) rows in the outcome's unit (scaled to points).
+_SCALED = ("estimate", "ci_low", "ci_high", "band_low", "band_high")
 _COHORT_COLOURS = (PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"])
 _INFERENCE_COLOURS = {
     "wild": PALETTE["blue"],
@@ -72,6 +74,8 @@ def facility_figure(
     *,
     lang: str,
     cohort_months: Mapping[int, str],
+    window: tuple[int, int],
+    unit: str = "per_1000_month",
 ) -> Any:
     """Event study (top) and ATT(g,t) by cohort (bottom) of one facility outcome.
 
@@ -86,14 +90,25 @@ def facility_figure(
     cohort_months
         Month index ``t`` of a cohort's start → calendar month (``YYYYMM`` or
         ``YYYY-MM``, as in the panel), used in the legend.
+    window
+        Event times drawn (:func:`~sahel_eval.figures.event_time.event_window`): the
+        event study's window; later horizons rest on the first cohort alone and stay
+        in the tables. It also keeps the technical report under 600 KB.
+    unit
+        The DiD stage's unit of the outcome: ``proportion`` (a quality-of-care ratio)
+        is drawn in percentage points, ``per_1000_month`` as estimated.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     label = translate(f"dq.ind.{outcome}", lang)
+    scale = 100.0 if unit == "proportion" else 1.0
+    axis_key = "tech.fig.effect_axis_points" if scale != 1.0 else "tech.fig.effect_axis"
+    axis = translate(axis_key, lang)
     fig, (top, bottom) = new_figure(16, 15, nrows=2)
-    rows, conditional = event_rows(event_time, outcome)
+    rows, conditional = event_rows(event_time, outcome, window)
+    rows = rows.assign(**{c: rows[c] * scale for c in _SCALED if c in rows})
     e = rows["event_time"].to_numpy(dtype=float)
     est = rows["estimate"].to_numpy(dtype=float)
     ci_label = _ci_label(rows, conditional, lang)
@@ -140,13 +155,15 @@ def facility_figure(
     top.axvline(-0.5, color=PALETTE["grey"], lw=0.8, ls="--")
     top.set_title(translate("tech.fig.event_title", lang, {"outcome": label}), wrap=True)
     top.set_xlabel(translate("tech.fig.event_axis", lang))
-    top.set_ylabel(translate("tech.fig.effect_axis", lang))
+    top.set_ylabel(axis)
     top.legend(frameon=False, fontsize=7, loc="upper left")
 
     att, att_conditional = _att_gt_rows(estimates, outcome)
     groups = sorted(int(g) for g in att["group"].dropna().unique())
     for i, g in enumerate(groups):
         c = att[att["group"] == g].sort_values("time", kind="mergesort")
+        c = c[(c["time"] - g).between(*window)]
+        c = c.assign(**{k: c[k] * scale for k in _SCALED if k in c})
         x = c["time"].to_numpy(dtype=float) - g
         colour = _COHORT_COLOURS[i % len(_COHORT_COLOURS)]
         bottom.fill_between(
@@ -174,7 +191,7 @@ def facility_figure(
     key = "tech.fig.attgt_title_facility" if att_conditional else "tech.fig.attgt_title"
     bottom.set_title(translate(key, lang, {"outcome": label}), wrap=True)
     bottom.set_xlabel(translate("tech.fig.event_axis", lang))
-    bottom.set_ylabel(translate("tech.fig.effect_axis", lang))
+    bottom.set_ylabel(axis)
     if groups:
         bottom.legend(frameon=False, fontsize=7, loc="upper left")
     layout(fig, lang)

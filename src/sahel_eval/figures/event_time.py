@@ -9,9 +9,12 @@ ones, flagged conditional. Nothing is estimated here; the rows are those of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
-__all__ = ["event_rows", "has_ci"]
+__all__ = ["event_rows", "event_window", "has_ci"]
 
 
 def has_ci(rows: pd.DataFrame) -> bool:
@@ -19,7 +22,16 @@ def has_ci(rows: pd.DataFrame) -> bool:
     return bool(len(rows)) and bool(rows["ci_low"].notna().any())
 
 
-def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bool]:
+def event_window(document: Mapping[str, Any]) -> tuple[int, int]:
+    """Event times an event-study figure draws: ``(-leads, lags)`` of the analysis's
+    document (``did.leads``, ``did.lags``), the event study's own window."""
+    settings = document["settings"]
+    return -int(settings["leads"]), int(settings["lags"])
+
+
+def event_rows(
+    event_time: pd.DataFrame, outcome: str, window: tuple[int, int]
+) -> tuple[pd.DataFrame, bool]:
     """The event-time rows drawn for ``outcome`` and whether they are conditional.
 
     The headline rows are used when they carry intervals (Mopti's randomisation
@@ -28,12 +40,14 @@ def event_rows(event_time: pd.DataFrame, outcome: str) -> tuple[pd.DataFrame, bo
     and flagged conditional (a second estimator's rows, e.g. imputation beside CS, and robustness
     rows are never mixed in).
 
+    ``window`` (:func:`event_window`) bounds the event times, ends included.
+
     Returns
     -------
     (pandas.DataFrame, bool)
         Rows sorted by event time; True when they are the facility-clustered ones.
     """
-    sub = event_time[event_time["outcome"] == outcome]
+    sub = event_time[(event_time["outcome"] == outcome) & event_time["event_time"].between(*window)]
     head = sub[sub["headline"].astype(bool)]
     if has_ci(head):
         return head.sort_values("event_time", kind="mergesort"), False

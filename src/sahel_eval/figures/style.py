@@ -149,8 +149,18 @@ def svg_bytes(fig: Any, *, id_prefix: str) -> bytes:
 
 
 def figure_prefix(name: str) -> str:
-    """A short id prefix from a figure's file name: the same file, the same ids."""
-    return "f" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+    """A short id prefix from a figure's file name: the same file, the same ids.
+
+    ``f`` then four base-36 digits of the name's SHA-256 (1.7 million values): the
+    prefix starts every id and class of the figure, thousands of times per report,
+    so each character counts against the technical report's 600 KB.
+    """
+    n = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big")
+    digits = ""
+    for _ in range(4):
+        n, d = divmod(n, 36)
+        digits += "0123456789abcdefghijklmnopqrstuvwxyz"[d]
+    return "f" + digits
 
 
 def save_svg(fig: Any, path: str | os.PathLike[str]) -> Path:

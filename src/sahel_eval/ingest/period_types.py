@@ -94,11 +94,18 @@ def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: s
 def monthly_uses(config: Mapping[str, Any]) -> dict[str, list[str]]:
     """Indicator -> the config keys that analyse it month by month."""
     uses: dict[str, list[str]] = {}
+    ratios = config["quality_of_care"]["ratios"]
     for i, spec in enumerate(config["analyses"]):
         if spec["data"] == "facility":
             for outcome in spec["outcomes"]:
+                where = f"analyses[{i}].outcomes ({spec['name']})"
+                if outcome in ratios:  # a ratio reads its two indicators month by month
+                    parts = (ratios[outcome]["numerator"], ratios[outcome]["denominator"])
+                    for base in parts:
+                        uses.setdefault(base, []).append(f"{where}, {outcome}")
+                    continue
                 base = outcome.removesuffix("_rate").removesuffix("_per_1000")
-                uses.setdefault(base, []).append(f"analyses[{i}].outcomes ({spec['name']})")
+                uses.setdefault(base, []).append(where)
     for name in config["resilience"]["essential_services"]:
         uses.setdefault(name, []).append("resilience.essential_services")
     for name in config["dq"]["outliers"]["seasonal_indicators"]:

@@ -167,8 +167,9 @@ def headline_effects(doc: Mapping[str, Any], lead: Mapping[str, str]) -> list[di
         round``. ``verdict`` is the DiD stage's code; ``low``/``high`` the
         assignment-level interval (``None`` when not informative); ``conditional`` the
         conditional interval (``value, low, high``) shown instead when the verdict is
-        ``not_informative``. Numbers are in readers' units: facility outcomes per 1,000
-        inhabitants per month, survey outcomes in percentage points.
+        ``not_informative``. Numbers are in readers' units (``unit``, the DiD stage's):
+        facility indicators per 1,000 inhabitants per month, survey outcomes and
+        quality-of-care ratios in percentage points.
     """
     spec = doc["analysis"]
     estimates = doc["estimates"]
@@ -180,11 +181,13 @@ def headline_effects(doc: Mapping[str, Any], lead: Mapping[str, str]) -> list[di
         row = _pick_overall(rows, assignment, lead[spec["design"]])
         if row is None or _num(row["estimate"]) is None:
             continue
-        survey = spec["data"] == "survey"
-        scale = 100.0 if survey else 1.0
+        # Proportions (survey outcomes, quality-of-care ratios) read in points.
+        unit = doc["units"][outcome]
+        points = unit == "proportion"
+        scale = 100.0 if points else 1.0
         value = float(row["estimate"]) * scale
-        # Plain reading: whole points for large survey changes, one decimal otherwise.
-        digits = 0 if survey and abs(value) >= 10 else 1
+        # Plain reading: whole points for large changes, one decimal otherwise.
+        digits = 0 if points and abs(value) >= 10 else 1
         rounded = round(value, digits)
         match = _SURVEY_AGG.match(str(row["aggregation"]))
         verdict = _design_verdict(rows, row)
@@ -206,6 +209,7 @@ def headline_effects(doc: Mapping[str, Any], lead: Mapping[str, str]) -> list[di
             {
                 "outcome": outcome,
                 "data": spec["data"],
+                "unit": unit,
                 "value": value,
                 "low": scaled(row, "ci_low") if own else None,
                 "high": scaled(row, "ci_high") if own else None,
@@ -272,7 +276,8 @@ def _persistence_line(
     facility-level Fieller interval beside it is conditional and sets no verdict
     (DESIGN §6.1). An unbounded Fieller set is said as such, never as a number.
     """
-    shown = [e for e in effects if e["data"] == "facility" and e["verdict"] == "increase_shown"]
+    rates = [e for e in effects if e["unit"] == "per_1000_month"]
+    shown = [e for e in rates if e["verdict"] == "increase_shown"]
     if not shown or persistence.empty:
         return None
     rows = persistence[

@@ -24,14 +24,15 @@ def _digits(value: float | None) -> int:
     return max(0, 1 - math.floor(math.log10(abs(value))))
 
 
-def _breakdown(b: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _breakdown(b: Mapping[str, Any] | None, scale: float = 1.0) -> dict[str, Any] | None:
     if b is None:
         return None
+    value = b["value"] if b["value"] is None else b["value"] * scale
     return {
-        "value": b["value"],
+        "value": value,
         "beyond": bool(b["beyond_grid"]),
         "direction": b["direction"],
-        "digits": _digits(b["value"]),
+        "digits": _digits(value),
     }
 
 
@@ -47,6 +48,8 @@ def sensitivity_rows(
     Each row: ``analysis, outcome, estimator, target``, the interval with no drift
     allowed (``low0, high0``: ``M̄ = 0``), ``rm`` and ``sd`` breakdowns (``value,
     beyond, direction, digits``) and ``reason`` when the stage computed no bounds.
+    The interval and the smoothness breakdown M are in the outcome's reading unit
+    (proportions in percentage points, as in its block); M̄ has none.
     """
     rows = []
     for spec in specs:
@@ -60,6 +63,7 @@ def sensitivity_rows(
             if r["restriction"] == "relative_magnitude" and r["parameter"] == 0
         }
         for study in doc["sensitivity_inputs"]:
+            scale = 100.0 if doc["units"][study["outcome"]] == "proportion" else 1.0
             for target in TARGETS:
                 fit = study["fit"]
                 at0 = bounds.get((fit, target))
@@ -69,10 +73,10 @@ def sensitivity_rows(
                         "outcome": study["outcome"],
                         "estimator": study["estimator"],
                         "target": target,
-                        "low0": None if at0 is None else at0["lower"],
-                        "high0": None if at0 is None else at0["upper"],
+                        "low0": None if at0 is None else at0["lower"] * scale,
+                        "high0": None if at0 is None else at0["upper"] * scale,
                         "rm": _breakdown(breakdown.get((fit, target, "relative_magnitude"))),
-                        "sd": _breakdown(breakdown.get((fit, target, "smoothness"))),
+                        "sd": _breakdown(breakdown.get((fit, target, "smoothness")), scale),
                         "reason": study.get("reason"),
                     }
                 )

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.figures.event_time import event_rows
+from sahel_eval.figures.event_time import event_rows, event_window
 from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.inference_notes import (
     holm_note,
@@ -95,8 +95,10 @@ def _estimate_blocks(
     fit_warnings: dict[str, list[dict]] = {}
     for w in doc.get("warnings", []):
         fit_warnings.setdefault(w["fit"].split(":")[0], []).append(w)
-    scale = 100.0 if spec["data"] == "survey" else 1.0
     for outcome in spec["outcomes"]:
+        # Proportions (survey outcomes, quality-of-care ratios) read in points.
+        unit = doc["units"][outcome]
+        scale = 100.0 if unit == "proportion" else 1.0
         rows = records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
         spillover = spillover_block(rows, doc)
         rows, robust, balanced = split_robustness(rows, doc)
@@ -162,6 +164,7 @@ def _estimate_blocks(
                 "outcome": outcome,
                 "smallest_shown": None if smallest is None else float(smallest) * scale,
                 "data": spec["data"],
+                "unit": unit,
                 "estimator": spec["estimator"],
                 "primary": bool(rows and rows[0]["primary"]),
                 "groups": groups,
@@ -192,9 +195,11 @@ def _estimate_blocks(
     return blocks
 
 
-def _figure_facts(event_time: pd.DataFrame, outcome: str) -> dict[str, Any]:
-    """Numbers quoted in the alt text of an event-study figure."""
-    rows, conditional = event_rows(event_time, outcome)
+def _figure_facts(
+    event_time: pd.DataFrame, outcome: str, window: tuple[int, int], scale: float
+) -> dict[str, Any]:
+    """Numbers quoted in the alt text of an event-study figure (its window, its unit)."""
+    rows, conditional = event_rows(event_time, outcome, window)
     e = rows["event_time"].to_numpy(dtype=float)
     pre = rows[e < 0]
     post = rows[e >= 0]
@@ -203,7 +208,7 @@ def _figure_facts(event_time: pd.DataFrame, outcome: str) -> dict[str, Any]:
         "n_pre": len(pre),
         "n_post": len(post),
         "pre_outside": len(outside),
-        "post_mean": plain(post["estimate"].mean()) if len(post) else None,
+        "post_mean": plain(post["estimate"].mean() * scale) if len(post) else None,
         "conditional": conditional,
     }
 
@@ -345,7 +350,12 @@ def technical_context(
                 for w in fit["unit_weights"]:
                     w["label"] = names.get(w["unit"], w["unit"])
             if spec["data"] == "facility" and block["figure"]:
-                block["figure_facts"] = _figure_facts(event_time[spec["name"]], block["outcome"])
+                block["figure_facts"] = _figure_facts(
+                    event_time[spec["name"]],
+                    block["outcome"],
+                    event_window(doc),
+                    100.0 if block["unit"] == "proportion" else 1.0,
+                )
         blocks += b
         head = [f for f in doc["fits"] if f["headline"]]
         first = head[0] if head else doc["fits"][0]

@@ -146,7 +146,11 @@ def area_analyses(config: Mapping[str, Any], area: str) -> list[dict[str, Any]]:
 
 
 def _estimates_table(
-    spec: Mapping[str, Any], estimates: pd.DataFrame, primary: Sequence[str], level: float
+    spec: Mapping[str, Any],
+    estimates: pd.DataFrame,
+    primary: Sequence[str],
+    level: float,
+    units: Mapping[str, str],
 ) -> pd.DataFrame:
     est = estimates
     if spec["data"] == "survey":
@@ -158,7 +162,7 @@ def _estimates_table(
     sub = est[keep].copy()
     sub["design"] = spec["design"]
     sub["primary"] = sub["outcome"].isin(list(primary))
-    sub["unit"] = "proportion" if spec["data"] == "survey" else "per_1000_month"
+    sub["unit"] = sub["outcome"].map(units)
     sub["level"] = level
     # Facility-clustered (and every other non-assignment) inference treats the units of
     # one district as independent: valid only if no district-level shock hit treated
@@ -391,7 +395,13 @@ def build_tables(
     for spec in specs:
         name = spec["name"]
         est_parts.append(
-            _estimates_table(spec, estimates[name], settings.primary[name], settings.level)
+            _estimates_table(
+                spec,
+                estimates[name],
+                settings.primary[name],
+                settings.level,
+                documents[name]["units"],
+            )
         )
         pre_parts.append(_pretest_table(spec, documents[name], settings.level))
         if spec["data"] == "survey":

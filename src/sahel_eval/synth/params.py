@@ -51,6 +51,15 @@ INDICATORS = (
 )
 ESSENTIAL_SERVICES = ("consultations_all", "anc1", "deliveries", "penta3")
 
+# Quality-of-care ratios of the demo config (quality_of_care; DESIGN §4): name ->
+# (numerator, denominator, complement); expected_births = population × CBR ÷ 12.
+QUALITY_RATIOS = {
+    "anc_retention": ("anc4", "anc1", False),
+    "penta_dropout": ("penta3", "penta1", True),
+    "delivery_coverage": ("deliveries", "expected_births", False),
+}
+CRUDE_BIRTH_RATE = 0.042
+
 # Monthly rate per 1,000 catchment population before any programme (Mopti; Bamako ×).
 BASE_RATE = {
     "consultations_all": 30.0,

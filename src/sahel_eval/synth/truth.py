@@ -9,6 +9,7 @@ from ..did.analyses.subgroups import cluster_wealth_quintile
 from ..resilience.indicators import classify, interruption, substitution, window_indicators
 from .facility_model import MONTHS, FacilityModel, month_index
 from .params import (
+    CRUDE_BIRTH_RATE,
     DJANTOLI_END,
     DJANTOLI_START,
     ESSENTIAL_SERVICES,
@@ -16,6 +17,7 @@ from .params import (
     INDICATORS,
     MIN_HISTORY,
     POOREST_LEVELS,
+    QUALITY_RATIOS,
 )
 from .surveys import SurveyRound
 
@@ -62,10 +64,31 @@ def programme_groups(model: FacilityModel) -> dict[str, np.ndarray]:
     return {"I3S": i3s, "Djantoli": dj}
 
 
+def outcome_effects(model: FacilityModel) -> dict[str, np.ndarray]:
+    """Programme effect per facility and month (F × T) of every facility outcome: each
+    indicator's rate per 1,000, then each quality-of-care ratio of the expected counts
+    (:data:`QUALITY_RATIOS`, as the panels define them)."""
+    rate = (model.mu - model.mu_no_programme) / model.pop[:, :, None] * 1000.0
+    out = {ind: rate[:, :, k] for k, ind in enumerate(INDICATORS)}
+    births = model.pop * CRUDE_BIRTH_RATE / 12.0
+
+    def part(mu: np.ndarray, name: str) -> np.ndarray:
+        return births if name == "expected_births" else mu[:, :, INDICATORS.index(name)]
+
+    for name, (num, den, complement) in QUALITY_RATIOS.items():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eff = part(model.mu, num) / part(model.mu, den) - part(
+                model.mu_no_programme, num
+            ) / part(model.mu_no_programme, den)
+        out[name] = np.nan_to_num(-eff if complement else eff)
+    return out
+
+
 def effects(model: FacilityModel) -> tuple[dict, list[dict]]:
-    """ATT on the rate per 1,000 per month by event time and calendar month, and the
-    persistence ratio per programme and indicator (DESIGN §8)."""
-    rate_effect = (model.mu - model.mu_no_programme) / model.pop[:, :, None] * 1000.0
+    """ATT per month by event time and calendar month of every facility outcome
+    (:func:`outcome_effects`), and the persistence ratio per programme and outcome
+    (DESIGN §8)."""
+    by_outcome = outcome_effects(model)
     ends = {"I3S": month_index(I3S_END), "Djantoli": month_index(DJANTOLI_END)}
     T = len(MONTHS)
     out: dict = {}
@@ -75,8 +98,7 @@ def effects(model: FacilityModel) -> tuple[dict, list[dict]]:
         out[prog] = {}
         open_ = model.expected & treated[:, None]
         exposed = open_ & (np.arange(T)[None, :] >= g[:, None])
-        for k, ind in enumerate(INDICATORS):
-            eff = rate_effect[:, :, k]
+        for ind, eff in by_outcome.items():
             if not np.any(np.abs(eff[treated]) > 0):
                 continue
             cal = {}
@@ -132,15 +154,14 @@ def cs_overall(model: FacilityModel) -> dict:
     N_g counts the cohort's facilities open in any month (the units of the panel).
     Cohorts are keyed by month index t (1 = January 2014), as ``programmes``.
     """
-    rate_effect = (model.mu - model.mu_no_programme) / model.pop[:, :, None] * 1000.0
+    by_outcome = outcome_effects(model)
     T = len(MONTHS)
     out: dict = {"weights": CS_WEIGHTS, "programmes": {}}
     for prog, g in programme_groups(model).items():
         cohorts = np.unique(g[g >= 0])
         size = np.array([(model.expected[g == c].any(axis=1)).sum() for c in cohorts], float)
         overall: dict = {}
-        for k, ind in enumerate(INDICATORS):
-            eff = rate_effect[:, :, k]
+        for ind, eff in by_outcome.items():
             if not np.any(np.abs(eff[g >= 0]) > 0):
                 continue
             att = np.full((len(cohorts), T), np.nan)  # cohort × month, post cells only

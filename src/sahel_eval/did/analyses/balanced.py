@@ -76,7 +76,7 @@ def subsample_fits(
     """
     fits = []
     for outcome in spec["outcomes"]:
-        o = _Outcome(spec, sub, outcome, _variable(sub, outcome, spec), settings)
+        o = _Outcome(spec, sub, outcome, _variable(sub, outcome, spec, settings), settings)
         try:
             if spec["design"] == "staggered":
                 facility, _ = _cs_fit(

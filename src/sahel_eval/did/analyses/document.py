@@ -158,6 +158,7 @@ def analysis_document(
         "sensitivity": out.sensitivity[0],
         "breakdown": out.sensitivity[1],
         "sensitivity_inputs": out.sensitivity[2],
+        "units": {o: outcome_unit(out.spec, o, s) for o in out.spec["outcomes"]},
         "outcome_settings": {
             o: None
             if (st := s.outcome_setting(o)) is None
@@ -180,6 +181,14 @@ def analysis_document(
         # Only where configured: the facility analyses' documents keep their bytes.
         doc["subgroups"] = out.subgroups
     return round_floats(doc)
+
+
+def outcome_unit(spec: Mapping[str, Any], outcome: str, settings: AnalysisSettings) -> str:
+    """``proportion`` for survey outcomes and quality-of-care ratios, else
+    ``per_1000_month`` (a facility indicator's rate): the scale reports format."""
+    if spec["data"] == "survey" or outcome in settings.quality_ratios:
+        return "proportion"
+    return "per_1000_month"
 
 
 def estimates_schema() -> dict[str, Any]:

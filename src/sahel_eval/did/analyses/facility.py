@@ -61,13 +61,16 @@ def _panel(
     raise ValueError(f"analysis {spec['name']!r}: no panel for area {area!r}")
 
 
-def _variable(panel: pd.DataFrame, outcome: str, spec: Mapping[str, Any]) -> str:
-    """Column analysed for an outcome: its rate per 1,000 (the scale of the truth).
+def _variable(
+    panel: pd.DataFrame, outcome: str, spec: Mapping[str, Any], settings: AnalysisSettings
+) -> str:
+    """Column analysed for an outcome: an indicator's rate per 1,000 (the scale of the
+    truth), or a quality-of-care ratio's own column (``settings.quality_ratios``).
 
     ``anc1`` and ``anc1_rate`` (config/README.md) both mean ``anc1_per_1000``.
     """
     base = outcome.removesuffix("_rate").removesuffix("_per_1000")
-    column = f"{base}_per_1000"
+    column = outcome if outcome in settings.quality_ratios else f"{base}_per_1000"
     if column not in panel.columns:
         raise ValueError(
             f"analysis {spec['name']!r}: outcome {outcome!r} needs column {column!r} in "
@@ -265,7 +268,7 @@ def _facility(
     persistence: list[dict[str, Any]] = []
     end_t = _end_t(panel)
     for outcome in spec["outcomes"]:
-        o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec), settings)
+        o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec, settings), settings)
         outcome_fits, records = design(o, end_t)
         fits += outcome_fits
         persistence += records

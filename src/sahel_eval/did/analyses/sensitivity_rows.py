@@ -58,7 +58,7 @@ def facility_sensitivity(
     inputs: list[dict[str, Any]] = []
     with_cs = spec["design"] == "staggered" or _end_t(panel) is not None
     for outcome in spec["outcomes"]:
-        variable = _variable(panel, outcome, spec)
+        variable = _variable(panel, outcome, spec, settings)
         smallest = settings.outcome_setting(outcome)
         if smallest is None:
             raise ValueError(

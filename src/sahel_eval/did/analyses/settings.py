@@ -63,6 +63,10 @@ class AnalysisSettings:
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
         (programmatic use only) computes no sensitivity.
+    quality_ratios
+        ``quality_of_care.ratios``: outcome name -> ``{numerator, denominator,
+        complement}``, the facility panels' ratio columns (the SDID district block sums
+        their parts).
     """
 
     level: float = 0.95
@@ -82,6 +86,7 @@ class AnalysisSettings:
     subgroups: Mapping[str, Any] = field(default_factory=dict, hash=False)
     small_cell_k: int = 5
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
+    quality_ratios: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
         """The declared setting of ``outcome``; a ValueError when settings exist but it
@@ -101,7 +106,8 @@ class AnalysisSettings:
 
         Reads ``reporting.test_level``, ``reporting.primary_outcomes``,
         ``reporting.small_cell_k``, ``seeds.bootstrap``, ``seeds.randomisation``,
-        ``did.*``, ``survey.person_weighted`` and ``sustainability.persistence_months`` by
+        ``did.*``, ``survey.person_weighted``, ``quality_of_care.ratios`` and
+        ``sustainability.persistence_months`` by
         indexing: ``config`` may hold only the sections a rule declares, and a missing
         key must raise a KeyError naming it rather than fall back to a default the
         schema does not see.
@@ -127,4 +133,5 @@ class AnalysisSettings:
             subgroups=dict(did["subgroups"]),
             small_cell_k=int(config["reporting"]["small_cell_k"]),
             person_weighted=tuple(config["survey"]["person_weighted"]),
+            quality_ratios=dict(config["quality_of_care"]["ratios"]),
         )

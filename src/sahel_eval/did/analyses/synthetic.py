@@ -6,7 +6,8 @@ treated unit before the start. :func:`~sahel_eval.did.synthdid` fits unit and ti
 weights that make it so, at two levels:
 
 * **district** (commune): each district's rate per 1,000 = its reporting facilities'
-  summed counts ÷ their summed catchment population, month by month. One treated
+  summed counts ÷ their summed catchment population, month by month (a quality-of-care
+  ratio: summed numerators ÷ summed denominators). One treated
   district: placebo over the G − 1 controls gives p_min = 1/G, so the row is
   assignment level with verdict ``not_informative`` and no interval.
 * **facility**: the treated district's CSCOMs against the other districts' CSCOMs; the
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.clean.panels import quality_ratio
 from sahel_eval.did.analyses.fits import _base_rows, _facts, _Fit, _Label, _Outcome
 from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.did.sdid import synthdid
@@ -46,17 +48,21 @@ def _treat(frame: pd.DataFrame) -> pd.Series:
 
 def _district_block(o: _Outcome, end_t: int) -> tuple[pd.DataFrame, dict[str, Any]]:
     p = o.data[o.data["t"] <= end_t]
-    count = p[o.outcome] if o.variable.endswith("_per_1000") else p[o.variable]
-    ok = count.notna() & p["population"].gt(0)
+    ratio = o.settings.quality_ratios.get(o.outcome)
+    if ratio is None:  # a rate per 1,000: summed counts ÷ summed catchment population
+        num, den = o.variable.removesuffix("_per_1000"), "population"
+        scale, complement = 1000.0, False
+    else:  # a quality-of-care ratio: summed numerators ÷ summed denominators
+        num, den = ratio["numerator"], ratio["denominator"]
+        scale, complement = 1.0, bool(ratio["complement"])
+    ok = p[num].notna() & p[den].gt(0)
     agg = (
         p.loc[ok]
-        .assign(_count=count[ok])
         .groupby(["district", "t"], sort=True)
-        .agg(_count=("_count", "sum"), _pop=("population", "sum"), group=("group", "max"))
+        .agg(_num=(num, "sum"), _den=(den, "sum"), group=("group", "max"))
         .reset_index()
     )
-    scale = 1000.0 if o.variable.endswith("_per_1000") else None
-    agg["y"] = agg["_count"] / agg["_pop"] * scale if scale else agg["_count"]
+    agg["y"] = quality_ratio(agg["_num"], agg["_den"], complement) * scale
     agg["treat"] = _treat(agg)
     return agg[["district", "t", "y", "treat"]], {"unit": "district"}
 
