@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sahel_eval import schemas
-from sahel_eval.errors import Problem, problem
+from sahel_eval.errors import Problem, rows_problem
 from sahel_eval.ingest.common import (
     interim_table,
     membership_problem,
@@ -90,13 +90,12 @@ def ingest_dhis2_datavalues(
     bad_coc = mapped & ~pairs.isin(known_pairs)
     if bad_coc.any():
         problems.append(
-            problem(
+            rows_problem(
                 "categoryoptioncombo",
                 "known_category_option_combo",
                 "category option combo not mapped for this data element",
-                frame.index[bad_coc.to_numpy()].tolist(),
-                frame.loc[bad_coc, "categoryoptioncombo"].tolist(),
-                row_offset=2,
+                frame,
+                bad_coc,
             )
         )
     absent = sorted(set(mapping) - set(frame["dataelement"]))
