@@ -10,8 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sahel_eval.privacy import mask
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_EXAMPLES = 5
 MAX_PROBLEMS = 5
@@ -186,6 +190,31 @@ def problem(
     """Build a :class:`Problem` from raw positions and values (see :func:`examples`)."""
     r, v = examples(rows, values, masked=masked, row_offset=row_offset)
     return Problem(column, rule, detail, r, v, n_failed=len(rows))
+
+
+def rows_problem(
+    column: str,
+    rule: str,
+    detail: str,
+    frame: pd.DataFrame,
+    bad: pd.Series,
+    *,
+    masked: bool = False,
+    row_offset: int = 2,
+) -> Problem:
+    """:func:`problem` of the rows ``bad`` marks in ``frame``, showing their ``column``.
+
+    ``row_offset`` defaults to 2: position 0 is line 2 of a CSV with a header.
+    """
+    return problem(
+        column,
+        rule,
+        detail,
+        frame.index[bad.to_numpy()].tolist(),
+        frame.loc[bad, column].tolist(),
+        masked=masked,
+        row_offset=row_offset,
+    )
 
 
 def _is_int(x: object) -> bool:

@@ -66,6 +66,29 @@ def _text(**kwargs: object) -> pa.Column:
     return pa.Column("str", **kwargs)
 
 
+def _year() -> pa.Column:
+    return pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year"))
+
+
+def _count() -> pa.Column:
+    return pa.Column("Int64", _check(lambda s: s >= 0, "non_negative"))
+
+
+def _non_negative_or_missing() -> pa.Column:
+    return pa.Column(
+        "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
+    )
+
+
+def _keyed(
+    columns: dict[str, pa.Column], key: list[str], name: str, **kwargs: object
+) -> pa.DataFrameSchema:
+    """A strict schema whose ``key`` columns identify a row; every repeated row reported."""
+    return pa.DataFrameSchema(
+        columns, unique=key, report_duplicates="all", strict=True, name=name, **kwargs
+    )
+
+
 def facilities_schema(geography: Mapping[str, Sequence[str]] | None = None) -> pa.DataFrameSchema:
     """Master facility list (raw names); region/district checked when ``geography`` is given."""
     region_checks: list[pa.Check] = []
@@ -110,38 +133,30 @@ def facilities_schema(geography: Mapping[str, Sequence[str]] | None = None) -> p
 
 def population_schema() -> pa.DataFrameSchema:
     """Catchment population per facility and year."""
-    return pa.DataFrameSchema(
-        {
-            "orgunit_uid": _text(),
-            "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
-            "population": pa.Column("Int64", _check(lambda s: s >= 0, "non_negative")),
-        },
-        unique=["orgunit_uid", "year"],
-        report_duplicates="all",
-        strict=True,
-        name="population",
+    return _keyed(
+        {"orgunit_uid": _text(), "year": _year(), "population": _count()},
+        ["orgunit_uid", "year"],
+        "population",
     )
 
 
 def district_population_schema() -> pa.DataFrameSchema:
     """Census-based population projection per district and year (WHO DQR domain 4)."""
-    return pa.DataFrameSchema(
+    return _keyed(
         {
             "district": _text(),
-            "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
+            "year": _year(),
             "population": pa.Column("Int64", _check(lambda s: s > 0, "positive")),
         },
-        unique=["district", "year"],
-        report_duplicates="all",
-        strict=True,
-        name="district_population",
+        ["district", "year"],
+        "district_population",
     )
 
 
 def displacement_schema(districts: Sequence[str] = ()) -> pa.DataFrameSchema:
     """Displaced people per site and month; districts checked when ``districts`` is given."""
     known = [_check(lambda s: s.isin(list(districts)), "known_district")] if districts else []
-    return pa.DataFrameSchema(
+    return _keyed(
         {
             "site": _text(),
             "district": _text(checks=known),
@@ -149,12 +164,10 @@ def displacement_schema(districts: Sequence[str] = ()) -> pa.DataFrameSchema:
             "origin_district": _text(checks=known),
             "origin_aire_de_sante": _text(),
             "month": _text(),
-            "persons": pa.Column("Int64", _check(lambda s: s >= 0, "non_negative")),
+            "persons": _count(),
         },
-        unique=["site", "month"],
-        report_duplicates="all",
-        strict=True,
-        name="displacement_sites",
+        ["site", "month"],
+        "displacement_sites",
     )
 
 
@@ -170,9 +183,7 @@ def datavalues_schema() -> pa.DataFrameSchema:
             "orgunit": _text(),
             "categoryoptioncombo": _text(),
             "attributeoptioncombo": _text(nullable=True),
-            "value": pa.Column(
-                "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
-            ),
+            "value": _non_negative_or_missing(),
             # Analytics and pivot exports carry no timestamp (nor duplicates).
             "lastupdated": pa.Column("datetime64[ns]", nullable=True),
             "followup": pa.Column("boolean", nullable=True),
@@ -202,7 +213,7 @@ def programmes_schema(names: Iterable[str] | None = None) -> pa.DataFrameSchema:
     """Programme roll-out; programme names checked against the config when given."""
     known = sorted(names) if names is not None else None
     programme_checks = [_check(lambda s: s.isin(known), "known_programme")] if known else []
-    return pa.DataFrameSchema(
+    return _keyed(
         {
             "programme": _text(checks=programme_checks),
             "unit_level": _text(checks=_check(lambda s: s.isin(UNIT_LEVELS), "known_unit_level")),
@@ -210,11 +221,9 @@ def programmes_schema(names: Iterable[str] | None = None) -> pa.DataFrameSchema:
             "start": pa.Column("datetime64[ns]"),
             "end": pa.Column("datetime64[ns]", nullable=True),
         },
+        ["programme", "unit_level", "unit_id"],
+        "programmes",
         checks=[_check(lambda d: d["end"].isna() | (d["end"] >= d["start"]), "end_after_start")],
-        unique=["programme", "unit_level", "unit_id"],
-        report_duplicates="all",
-        strict=True,
-        name="programmes",
     )
 
 
@@ -242,7 +251,7 @@ def events_schema() -> pa.DataFrameSchema:
                 _check(lambda s: s.between(-180, 180), "longitude_range", ignore_na=True),
                 nullable=True,
             ),
-            "fatalities": pa.Column("Int64", _check(lambda s: s >= 0, "non_negative")),
+            "fatalities": _count(),
             "notes": _text(nullable=True),
         },
         strict=True,
@@ -256,20 +265,12 @@ def mutuals_schema() -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {
         "mutual": _text(),
         "scheme": _text(),
-        "year": pa.Column("Int64", _check(lambda s: s.between(1990, 2100), "plausible_year")),
+        "year": _year(),
     }
     for name in amounts:
-        columns[name] = pa.Column(
-            "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
-        )
+        columns[name] = _non_negative_or_missing()
     columns["source_file"] = _text()
-    return pa.DataFrameSchema(
-        columns,
-        unique=["mutual", "scheme", "year"],
-        report_duplicates="all",
-        strict=True,
-        name="mutuals",
-    )
+    return _keyed(columns, ["mutual", "scheme", "year"], "mutuals")
 
 
 def survey_schema(variables: Mapping[str, object]) -> pa.DataFrameSchema:

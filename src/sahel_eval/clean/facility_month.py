@@ -59,7 +59,7 @@ from sahel_eval.clean.outliers import (
 )
 from sahel_eval.clean.outliers_count import CountRule
 from sahel_eval.clean.periods import check_periods, period_range
-from sahel_eval.errors import InputError, problem
+from sahel_eval.errors import InputError, rows_problem
 from sahel_eval.ingest.period_types import check_monthly_uses, period_type
 
 __all__ = [
@@ -204,16 +204,7 @@ def _check_values(datavalues: pd.DataFrame, source: str) -> None:
         bad = parsed.isna() & datavalues["value"].notna()
         raise InputError(
             source,
-            [
-                problem(
-                    "value",
-                    "numeric",
-                    "the value is not a number",
-                    datavalues.index[bad.to_numpy()].tolist(),
-                    datavalues.loc[bad, "value"].tolist(),
-                    row_offset=2,
-                )
-            ],
+            [rows_problem("value", "numeric", "the value is not a number", datavalues, bad)],
             hint="a mapped data element must hold a number: correct the value in DHIS2.",
             row_label="line",
         )

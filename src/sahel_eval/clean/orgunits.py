@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sahel_eval.errors import InputError, Problem, display_path, problem
+from sahel_eval.errors import InputError, Problem, display_path, rows_problem
 from sahel_eval.io.columns import Coercer, read_text_table, require_columns
 
 __all__ = [
@@ -117,25 +117,23 @@ def read_orgunit_mapping(path: str | Path, facility_ids: Iterable[str]) -> pd.Da
     dup = frame["name_in_export"].duplicated(keep=False)
     if dup.any():
         problems.append(
-            problem(
+            rows_problem(
                 "name_in_export",
                 "unique_key",
                 "the same name is mapped more than once",
-                frame.index[dup.to_numpy()].tolist(),
-                frame.loc[dup, "name_in_export"].tolist(),
-                row_offset=2,
+                frame,
+                dup,
             )
         )
     unknown = ~frame["orgunit_uid"].isin(set(facility_ids))
     if unknown.any():
         problems.append(
-            problem(
+            rows_problem(
                 "orgunit_uid",
                 "known_facility",
                 "UID not in the master facility list",
-                frame.index[unknown.to_numpy()].tolist(),
-                frame.loc[unknown, "orgunit_uid"].tolist(),
-                row_offset=2,
+                frame,
+                unknown,
             )
         )
     if problems:

@@ -26,7 +26,9 @@ __all__ = [
     "not_informative",
     "not_informative_warning",
     "placebo_unit_starts",
+    "require_absorbing",
     "treated_clusters_indicator",
+    "unit_rollout",
     "unit_starts_from_treat",
     "wild_allowed",
 ]
@@ -122,6 +124,28 @@ def treated_clusters_indicator(unit_start: pd.Series, unit_cluster: pd.Series) -
     cl = unit_cluster.reindex(unit_start.index)
     treated = unit_start.notna().groupby(cl).any().sort_index()
     return pd.Series(np.where(treated.to_numpy(), 1.0, np.nan), index=treated.index)
+
+
+def require_absorbing(data: pd.DataFrame, unit: str, group: str) -> None:
+    """Raise a ValueError when ``group`` (the first exposed period) varies within a unit."""
+    if (data.groupby(unit)[group].nunique() > 1).any():
+        raise ValueError(f"{group!r} varies within unit; treatment must be absorbing")
+
+
+def unit_rollout(
+    data: pd.DataFrame, unit: str, group: str, cluster: str
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per unit its start and cluster, and the treated clusters, of a long panel.
+
+    ``group`` is the first exposed period (0 = never); ``cluster`` is constant within
+    unit. Returns ``unit_start`` (NaN = never treated) and ``unit_cluster``, both
+    indexed by unit in order of first appearance, and
+    :func:`treated_clusters_indicator` of them: what randomisation inference permutes.
+    """
+    units = data.drop_duplicates(unit).set_index(unit)
+    unit_start = units[group].astype(float).where(units[group] > 0)
+    unit_cluster = units[cluster]
+    return unit_start, unit_cluster, treated_clusters_indicator(unit_start, unit_cluster)
 
 
 def placebo_unit_starts(

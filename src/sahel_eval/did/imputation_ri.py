@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import PlaceboRollouts, treated_clusters_indicator
+from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
 from sahel_eval.did.imputation import _ImputationScores
 from sahel_eval.did.inference.assignment_ri import AssignmentRI, studentized_assignment_ri
 from sahel_eval.did.inference.randomization import placebo_assignments
@@ -62,21 +62,18 @@ def imputation_randomization_inference(
     extreme (NaN statistic), as in the Callaway–Sant'Anna RI.
     """
     data = df[[outcome, unit, time, group, cluster]].dropna(subset=[outcome])
-    if (data.groupby(unit)[group].nunique() > 1).any():
-        raise ValueError(f"{group!r} varies within unit; treatment must be absorbing")
+    require_absorbing(data, unit, group)
     u = data[unit].to_numpy()
     t = data[time].to_numpy(dtype=float)
     g_actual = data[group].fillna(0).to_numpy(dtype=float)
     d_actual = ((g_actual > 0) & (t >= g_actual)).astype(float)
     ys = np.column_stack([data[outcome].to_numpy(dtype=float), d_actual])
-    units = data.drop_duplicates(unit).set_index(unit)
-    unit_start = units[group].astype(float).where(units[group] > 0)
-    assignment = treated_clusters_indicator(unit_start, units[cluster])
+    unit_start, unit_cluster, assignment = unit_rollout(data, unit, group, cluster)
     scheme = placebo_assignments(
         assignment, max_permutations=max_permutations, draws=draws, seed=seed
     )
-    rollouts = PlaceboRollouts(unit_start, units[cluster])
-    row_unit = units.index.get_indexer(u)
+    rollouts = PlaceboRollouts(unit_start, unit_cluster)
+    row_unit = unit_start.index.get_indexer(u)
     u_codes = pd.factorize(u)[0]
     w = np.ones(len(data))
     terms = ["overall", *(f"h={h}" for h in horizons)]

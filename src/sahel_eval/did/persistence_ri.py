@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import placebo_unit_starts, treated_clusters_indicator
+from sahel_eval.did.assignment import placebo_unit_starts, unit_rollout
 from sahel_eval.did.cs.data import _prepare
 from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
 from sahel_eval.did.cs.ri_pieces import RIPieces
@@ -155,10 +155,7 @@ def conley_taber_persistence(
         ``ci_set`` (pieces, ±inf for rays), ``ci_low``/``ci_high`` (its hull),
         ``confidence_attained``.
     """
-    units = panel.drop_duplicates(unit).set_index(unit)
-    unit_start = units[group].astype(float).where(units[group] > 0)
-    unit_cluster = units[cluster]
-    assignment = treated_clusters_indicator(unit_start, unit_cluster)
+    unit_start, unit_cluster, assignment = unit_rollout(panel, unit, group, cluster)
     controls = sorted(assignment.index[assignment.isna()])
     g1 = int(assignment.notna().sum())
     out: dict[str, Any] = {

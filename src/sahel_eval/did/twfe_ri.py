@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import PlaceboRollouts, treated_clusters_indicator
+from sahel_eval.did.assignment import PlaceboRollouts, unit_rollout
 from sahel_eval.did.inference.assignment_ri import (
     AssignmentRI,
     fwl_pieces,
@@ -67,10 +67,7 @@ def twfe_assignment_ri(
     AssignmentRI
     """
     data = df.loc[df[outcome].notna(), [outcome, unit, time, group, cluster]]
-    units = data.drop_duplicates(unit).set_index(unit)
-    unit_start = units[group].astype(float).where(units[group] > 0)
-    unit_cluster = units[cluster]
-    assignment = treated_clusters_indicator(unit_start, unit_cluster)
+    unit_start, unit_cluster, assignment = unit_rollout(data, unit, group, cluster)
     scheme = placebo_assignments(assignment, draws=draws, seed=seed)
     rollouts = PlaceboRollouts(unit_start, unit_cluster)
     unit_codes, unit_levels = pd.factorize(data[unit], sort=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.errors import InputError, Problem, display_path, problem
+from sahel_eval.errors import InputError, Problem, display_path, rows_problem
 from sahel_eval.io.parquet import write_parquet
 from sahel_eval.privacy import SaltError, resolve_salt
 
@@ -40,15 +40,7 @@ def membership_problem(
         bad &= mask_rows
     if not bad.any():
         return None
-    return problem(
-        column,
-        rule,
-        detail,
-        frame.index[bad.to_numpy()].tolist(),
-        frame.loc[bad, column].tolist(),
-        masked=masked,
-        row_offset=row_offset,
-    )
+    return rows_problem(column, rule, detail, frame, bad, masked=masked, row_offset=row_offset)
 
 
 def raise_problems(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.errors import InputError, Problem, problem
+from sahel_eval.errors import InputError, Problem, problem, rows_problem
 from sahel_eval.ingest.common import raise_problems
 
 
@@ -133,13 +133,12 @@ def check_events(config: Mapping[str, Any], events: pd.DataFrame, src: str | Pat
         bad = in_region & ~known
         if bad.any():
             problems.append(
-                problem(
+                rows_problem(
                     "admin2",
                     "known_district",
                     "district not under `geography` for its region (admin1)",
-                    events.index[bad.to_numpy()].tolist(),
-                    events.loc[bad, "admin2"].tolist(),
-                    row_offset=2,
+                    events,
+                    bad,
                 )
             )
         elif len(events) and not known.any():

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
 
 from sahel_eval import schemas
-from sahel_eval.errors import Problem, problem
+from sahel_eval.errors import Problem, rows_problem
 from sahel_eval.ingest.common import (
     interim_table,
     membership_problem,
@@ -22,6 +23,20 @@ from sahel_eval.ingest.period_types import check_one_period_type, period_type
 from sahel_eval.io import dhis2
 from sahel_eval.io.columns import Coercer
 from sahel_eval.privacy import drop_identifiers
+
+
+def _interim(
+    frame: pd.DataFrame,
+    config: Mapping[str, Any],
+    schema: pa.DataFrameSchema,
+    src: str | Path,
+    out: str | Path | None,
+    **check: Any,
+) -> pd.DataFrame:
+    """The export without identifiers, in the schema's columns, checked and written."""
+    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
+    frame = frame[[c for c in schema.columns if c in frame.columns]]
+    return interim_table(schemas.check_frame(frame, schema, src, **check), out)
 
 
 def _dhis2_mapping(config: Mapping[str, Any]) -> dict[str, set[str]]:
@@ -90,13 +105,12 @@ def ingest_dhis2_datavalues(
     bad_coc = mapped & ~pairs.isin(known_pairs)
     if bad_coc.any():
         problems.append(
-            problem(
+            rows_problem(
                 "categoryoptioncombo",
                 "known_category_option_combo",
                 "category option combo not mapped for this data element",
-                frame.index[bad_coc.to_numpy()].tolist(),
-                frame.loc[bad_coc, "categoryoptioncombo"].tolist(),
-                row_offset=2,
+                frame,
+                bad_coc,
             )
         )
     absent = sorted(set(mapping) - set(frame["dataelement"]))
@@ -137,15 +151,14 @@ def ingest_dhis2_datavalues(
     frame["period_type"] = period_type(frame["period"])
     check_one_period_type(config, frame, src)
     check_period_window(config, frame.loc[frame["period_type"] == "month", "period"], src)
-    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
-    frame = frame[[c for c in schemas.datavalues_schema().columns if c in frame.columns]]
-    frame = schemas.check_frame(
+    return _interim(
         frame,
+        config,
         schemas.datavalues_schema(),
         src,
+        out,
         hint="counts cannot be negative: correct the value in DHIS2.",
     )
-    return interim_table(frame, out)
 
 
 def ingest_dhis2_completeness(
@@ -184,7 +197,4 @@ def ingest_dhis2_completeness(
                 "monthly report's data set, or set it to null to keep every data set.",
             )
         frame = frame[frame["dataset"] == dataset]
-    frame = drop_identifiers(frame, config["dhis2"]["identifiers"])
-    frame = frame[[c for c in schemas.completeness_schema().columns if c in frame.columns]]
-    frame = schemas.check_frame(frame, schemas.completeness_schema(), src)
-    return interim_table(frame, out)
+    return _interim(frame, config, schemas.completeness_schema(), src, out)

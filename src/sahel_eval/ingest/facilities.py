@@ -74,19 +74,14 @@ def ingest_population(
         hint="population must be a whole number ≥ 0, once per facility and year.",
     )
     if facility_ids is not None:
-        raise_problems(
+        _require_known(
+            frame,
+            "orgunit_uid",
+            facility_ids,
             src,
-            [
-                membership_problem(
-                    frame,
-                    "orgunit_uid",
-                    facility_ids,
-                    "known_facility",
-                    "facility not in the master facility list",
-                )
-            ],
+            rule="known_facility",
+            detail="facility not in the master facility list",
             hint="add the facility to the master list or correct its UID.",
-            row_label="line",
         )
     return interim_table(frame, out)
 
@@ -115,18 +110,29 @@ def ingest_district_population(
         hint="population must be a whole number > 0, once per district and year.",
     )
     if districts is not None:
-        raise_problems(
+        _require_known(
+            frame,
+            "district",
+            districts,
             src,
-            [
-                membership_problem(
-                    frame,
-                    "district",
-                    districts,
-                    "known_district",
-                    "district not in the master facility list",
-                )
-            ],
+            rule="known_district",
+            detail="district not in the master facility list",
             hint="spell the district as in the master facility list (column `district`).",
-            row_label="line",
         )
     return interim_table(frame, out)
+
+
+def _require_known(
+    frame: pd.DataFrame,
+    column: str,
+    known: Iterable[str],
+    src: str | Path,
+    *,
+    rule: str,
+    detail: str,
+    hint: str,
+) -> None:
+    """Raise one :class:`~sahel_eval.errors.InputError` for values of ``column`` not in
+    ``known`` (the master list the population table must match)."""
+    problem = membership_problem(frame, column, known, rule, detail)
+    raise_problems(src, [problem], hint=hint, row_label="line")

@@ -57,9 +57,12 @@ def quarterly_rows(config: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, 
     }
 
 
-def _examples(frame: pd.DataFrame, rows: pd.Series) -> list[str]:
+def _quarterly_problem(frame: pd.DataFrame, rows: pd.Series, rule: str, detail: str) -> Problem:
+    """The problem of an indicator's quarterly ``rows``, shown as element and period."""
     # The org unit is an identifier: masked by problem(); element and period are shown.
-    return (frame.loc[rows, "dataelement"] + " " + frame.loc[rows, "period"]).tolist()
+    shown = (frame.loc[rows, "dataelement"] + " " + frame.loc[rows, "period"]).tolist()
+    positions = frame.index[rows.to_numpy()].tolist()
+    return problem("period", rule, detail, positions, shown, row_offset=2)
 
 
 def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: str | Path) -> None:
@@ -73,13 +76,11 @@ def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: s
         monthly = _indicator_rows(config, frame)[name] & (period_type(frame["period"]) == "month")
         if monthly.any():
             problems.append(
-                problem(
-                    "period",
+                _quarterly_problem(
+                    frame,
+                    rows,
                     "one_period_type",
                     f"indicator '{name}' has monthly and quarterly rows (quarterly shown)",
-                    frame.index[rows.to_numpy()].tolist(),
-                    _examples(frame, rows),
-                    row_offset=2,
                 )
             )
     raise_problems(
@@ -141,14 +142,12 @@ def check_monthly_uses(
     for name, rows in quarterly_rows(config, frame).items():
         if name in uses:
             problems.append(
-                problem(
-                    "period",
+                _quarterly_problem(
+                    frame,
+                    rows,
                     "monthly_analysis",
                     f"indicator '{name}' is quarterly in the export, but {rule} analyses it "
                     "by month: " + "; ".join(uses[name]),
-                    frame.index[rows.to_numpy()].tolist(),
-                    _examples(frame, rows),
-                    row_offset=2,
                 )
             )
     raise_problems(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sahel_eval.errors import InputError, Problem, display_path, problem
+from sahel_eval.errors import InputError, Problem, display_path, problem, rows_problem
 from sahel_eval.io.values import parse_period
 
 LOG = logging.getLogger(__name__)
@@ -137,13 +137,12 @@ def to_datavalues(
         raise InputError(
             display_path(path),
             [
-                problem(
+                rows_problem(
                     "period",
                     "unique_cell",
                     f"the same data item, period and org unit appear twice in a {shape} export",
-                    long.index[repeated.to_numpy()].tolist(),
-                    long.loc[repeated, "period"].tolist(),
-                    row_offset=2,
+                    long,
+                    repeated,
                 )
             ],
             hint="an analytics or pivot export holds one value per cell: export once, "

@@ -93,6 +93,26 @@ def _select(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame[list(columns)].copy()
 
 
+def _coercer(
+    path: str | Path,
+    what: str,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    *,
+    rows_needed: bool = True,
+) -> Coercer:
+    """A :class:`Coercer` over ``columns`` of the text table at ``path``.
+
+    Checks first that the file has rows (unless ``rows_needed`` is False) and the
+    ``required`` columns, so that a wrong file fails before any value is typed.
+    """
+    frame = read_text_table(path, what)
+    if rows_needed:
+        require_rows(frame, path, what)
+    require_columns(frame, required, path)
+    return Coercer(_select(frame, columns), path)
+
+
 def read_facilities(path: str | Path) -> pd.DataFrame:
     """Read the master facility list.
 
@@ -107,11 +127,7 @@ def read_facilities(path: str | Path) -> pd.DataFrame:
     InputError
         Missing/unreadable file, missing column, bad date.
     """
-    frame = read_text_table(path, "master facility list")
-    require_rows(frame, path, "master facility list")
-    require_columns(frame, FACILITY_COLUMNS[:-1], path)
-    frame = _select(frame, FACILITY_COLUMNS)
-    typer = Coercer(frame, path)
+    typer = _coercer(path, "master facility list", FACILITY_COLUMNS, FACILITY_COLUMNS[:-1])
     for col in ("orgunit_uid", "orgunit_name", "region", "district", "type"):
         typer.text(col, required=True)
     for col in ("commune", "aire_de_sante"):
@@ -146,11 +162,7 @@ def read_district_population(path: str | Path) -> pd.DataFrame:
 
 def _read_yearly_population(path: str | Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     # Unit (facility or district), year, population: the two population tables' shape.
-    frame = read_text_table(path, what)
-    require_rows(frame, path, what)
-    require_columns(frame, columns, path)
-    frame = _select(frame, columns)
-    typer = Coercer(frame, path)
+    typer = _coercer(path, what, columns, columns)
     typer.text(columns[0], required=True)
     typer.integer("year", required=True)
     typer.integer("population", required=True)
@@ -167,11 +179,7 @@ def read_programmes(path: str | Path) -> pd.DataFrame:
         Text ``programme, unit_level, unit_id``; ``start``, ``end`` datetime64[ns]
         (``end`` missing while the programme runs).
     """
-    frame = read_text_table(path, "programme roll-out")
-    require_rows(frame, path, "programme roll-out")
-    require_columns(frame, PROGRAMME_COLUMNS[:-1], path)
-    frame = _select(frame, PROGRAMME_COLUMNS)
-    typer = Coercer(frame, path)
+    typer = _coercer(path, "programme roll-out", PROGRAMME_COLUMNS, PROGRAMME_COLUMNS[:-1])
     for col in ("programme", "unit_level", "unit_id"):
         typer.text(col, required=True)
     typer.date("start", required=True)
@@ -189,10 +197,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
         ``event_date`` datetime64[ns], ``year`` and ``fatalities`` Int64,
         ``latitude``/``longitude`` float64, the rest text.
     """
-    frame = read_text_table(path, "security events")
-    require_columns(frame, EVENT_REQUIRED, path)
-    frame = _select(frame, EVENT_COLUMNS)
-    typer = Coercer(frame, path)
+    typer = _coercer(path, "security events", EVENT_COLUMNS, EVENT_REQUIRED, rows_needed=False)
     for col in ("event_id_cnty", "event_type", "admin1", "admin2"):
         typer.text(col, required=True)
     for col in ("sub_event_type", "actor1", "admin3", "location", "notes"):
@@ -216,11 +221,7 @@ def read_displacement_sites(path: str | Path) -> pd.DataFrame:
         ``month`` as ``YYYYMM`` (``2019-01``, ``201901`` and ``Janvier 2019`` accepted);
         ``persons`` Int64.
     """
-    frame = read_text_table(path, "displacement sites")
-    require_rows(frame, path, "displacement sites")
-    require_columns(frame, DISPLACEMENT_COLUMNS, path)
-    frame = _select(frame, DISPLACEMENT_COLUMNS)
-    typer = Coercer(frame, path)
+    typer = _coercer(path, "displacement sites", DISPLACEMENT_COLUMNS, DISPLACEMENT_COLUMNS)
     for col in DISPLACEMENT_COLUMNS[:5]:
         typer.text(col, required=True)
     typer.period("month")

@@ -221,22 +221,14 @@ def compare_programme(
             [
                 pd.DataFrame(
                     {
-                        "y": data["pre_ratio"].to_numpy(dtype=float),
-                        "post": 0.0,
+                        "y": data[reading].to_numpy(dtype=float),
+                        "post": post,
                         "treat": prog.to_numpy(dtype=float),
                         "district": data["district"].to_numpy(),
                         "facility_id": data["facility_id"].to_numpy(),
                     }
-                ),
-                pd.DataFrame(
-                    {
-                        "y": data["resilience_index"].to_numpy(dtype=float),
-                        "post": 1.0,
-                        "treat": prog.to_numpy(dtype=float),
-                        "district": data["district"].to_numpy(),
-                        "facility_id": data["facility_id"].to_numpy(),
-                    }
-                ),
+                )
+                for reading, post in (("pre_ratio", 0.0), ("resilience_index", 1.0))
             ],
             ignore_index=True,
         )

@@ -23,6 +23,7 @@ include it (it adds ``O_h`` to the numerator and 0 to the denominator).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -102,7 +103,11 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(WindowIndicators))
 
 
 def _check_window(
-    observed: npt.ArrayLike, expected: npt.ArrayLike, reported: npt.ArrayLike, ndim: int
+    observed: npt.ArrayLike,
+    expected: npt.ArrayLike,
+    reported: npt.ArrayLike,
+    ndim: int,
+    run_length: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     obs = np.asarray(observed, dtype=float)
     exp = np.asarray(expected, dtype=float)
@@ -132,7 +137,44 @@ def _check_window(
             "observed volume must be finite and >= 0 in reported months (a reported "
             f"month has a value); offending positions (first 5): {where}"
         )
+    if run_length < 1:
+        raise ValueError(f"run_length must be >= 1, got {run_length}")
     return obs, exp, rep
+
+
+class _Months(NamedTuple):
+    """Month-wise arrays of one window (1-D) or many (2-D), see :func:`_months`."""
+
+    obs0: np.ndarray
+    exp0: np.ndarray
+    defined: np.ndarray
+    perf: np.ndarray
+    at_level: np.ndarray
+    tail_defined: np.ndarray
+
+
+def _months(
+    obs: np.ndarray, exp: np.ndarray, rep: np.ndarray, recovery_threshold: float
+) -> _Months:
+    """Observed and expected (0 where unreported), where ``P`` is defined, ``P``, the
+    months at expected level and the bounce-back months with ``P`` defined (the last
+    axis is the window).
+
+    The scalar and the vectorised forms both start here, so they give bit-identical
+    numbers: sums are taken over full-length arrays with zeros in unreported months
+    (not over compressed arrays), and the level is compared on the ratio where it is
+    defined (no rounding difference between O >= c·E and O/E >= c).
+    """
+    obs0 = np.where(rep, obs, 0.0)
+    exp0 = np.where(rep, exp, 0.0)
+    defined = rep & (exp0 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        perf = np.where(defined, obs0 / np.where(defined, exp0, 1.0), np.nan)
+    at_level = rep & np.where(defined, perf >= recovery_threshold, exp0 == 0)
+    horizon = obs.shape[-1]
+    tail = np.zeros(horizon, dtype=bool)
+    tail[max(0, horizon - BOUNCE_BACK_MONTHS) :] = True
+    return _Months(obs0, exp0, defined, perf, at_level, tail & defined)
 
 
 def _first_run_start(ok: np.ndarray, run_length: int) -> int | None:
@@ -182,9 +224,7 @@ def window_indicators(
     (``E = 0`` counts as at expected level, see the module notes). An unreported
     month breaks a run; a run cut by the window end is not a recovery.
     """
-    obs, exp, rep = _check_window(observed, expected, reported, ndim=1)
-    if run_length < 1:
-        raise ValueError(f"run_length must be >= 1, got {run_length}")
+    obs, exp, rep = _check_window(observed, expected, reported, ndim=1, run_length=run_length)
     horizon = obs.shape[0]
     n_reported = int(rep.sum())
     continuity = n_reported / horizon
@@ -201,14 +241,7 @@ def window_indicators(
             n_reported=0,
         )
 
-    # Sums are taken over full-length arrays with zeros in unreported months (not
-    # over compressed arrays) so the vectorised form gives bit-identical numbers.
-    obs0 = np.where(rep, obs, 0.0)
-    exp0 = np.where(rep, exp, 0.0)
-    defined = rep & (exp0 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        perf = np.where(defined, obs0 / np.where(defined, exp0, 1.0), np.nan)
-
+    obs0, exp0, defined, perf, at_level, tail_defined = _months(obs, exp, rep, recovery_threshold)
     absorption = 1.0 - float(np.min(perf[defined])) if defined.any() else np.nan
     loss = float(np.sum(np.maximum(0.0, exp0 - obs0)))
     total_expected = float(np.sum(exp0))
@@ -216,17 +249,11 @@ def window_indicators(
     loss_share = loss / total_expected if total_expected > 0 else np.nan
     resilience_index = total_observed / total_expected if total_expected > 0 else np.nan
 
-    tail = np.zeros(horizon, dtype=bool)
-    tail[max(0, horizon - BOUNCE_BACK_MONTHS) :] = True
-    tail_defined = tail & defined
     n_tail = int(tail_defined.sum())
     bounce_back = (
         float(np.sum(np.where(tail_defined, perf, 0.0))) / n_tail if n_tail > 0 else np.nan
     )
 
-    # Compare on the ratio where it is defined so that the scalar and vectorised
-    # forms share one rule (no rounding difference between O >= c·E and O/E >= c).
-    at_level = rep & np.where(defined, perf >= recovery_threshold, exp0 == 0)
     tau = _first_run_start(at_level, run_length)
 
     return WindowIndicators(
@@ -272,21 +299,14 @@ def window_indicators_many(
         is ``bool``, ``n_reported`` is ``int64``, the rest ``float64``. Row ``i``
         equals ``window_indicators(observed[i], expected[i], reported[i])`` exactly.
     """
-    obs, exp, rep = _check_window(observed, expected, reported, ndim=2)
-    if run_length < 1:
-        raise ValueError(f"run_length must be >= 1, got {run_length}")
+    obs, exp, rep = _check_window(observed, expected, reported, ndim=2, run_length=run_length)
     n, horizon = obs.shape
 
     n_reported = rep.sum(axis=1)
     continuity = n_reported / horizon
     any_rep = n_reported > 0
 
-    obs0 = np.where(rep, obs, 0.0)
-    exp0 = np.where(rep, exp, 0.0)
-    defined = rep & (exp0 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        perf = np.where(defined, obs0 / np.where(defined, exp0, 1.0), np.nan)
-
+    obs0, exp0, defined, perf, at_level, tail_defined = _months(obs, exp, rep, recovery_threshold)
     any_defined = defined.any(axis=1)
     min_perf = np.min(np.where(defined, perf, np.inf), axis=1)
     absorption = np.where(any_defined, 1.0 - min_perf, np.nan)
@@ -299,15 +319,11 @@ def window_indicators_many(
         resilience_index = np.where(total_expected > 0, total_observed / total_expected, np.nan)
     loss = np.where(any_rep, loss, np.nan)
 
-    tail = np.zeros(horizon, dtype=bool)
-    tail[max(0, horizon - BOUNCE_BACK_MONTHS) :] = True
-    tail_defined = defined & tail
     n_tail = tail_defined.sum(axis=1)
     tail_sum = np.sum(np.where(tail_defined, perf, 0.0), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         bounce_back = np.where(n_tail > 0, tail_sum / n_tail, np.nan)
 
-    at_level = rep & np.where(defined, perf >= recovery_threshold, exp0 == 0)
     tau = np.full(n, -1, dtype=np.int64)
     if horizon >= run_length:
         # A run of run_length starts at i iff all of at_level[i : i + run_length]:

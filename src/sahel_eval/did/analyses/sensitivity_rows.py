@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _end_t, _first_treated_t, _variable
+from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _end_t, _variable
 from sahel_eval.did.analyses.settings import AnalysisSettings
+from sahel_eval.did.analyses.single_start import facility_event_study
 from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.honest import sensitivity_with_breakdown
 from sahel_eval.did.honest.sensitivity import RESTRICTIONS
-from sahel_eval.did.twfe import event_study
 from sahel_eval.stats.covariance import covariance_rank
 
 __all__ = ["SensitivityOutput", "facility_sensitivity"]
@@ -209,22 +209,9 @@ def _cs_input(
 def _event_study_input(
     panel: pd.DataFrame, variable: str, outcome: str, settings: AnalysisSettings
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int, int]:
-    # The facility-clustered event study of single_start._event_study_fit (same window).
-    g_min = _first_treated_t(panel)
-    leads = min(settings.leads, g_min - int(panel["t"].min()))
-    lags = min(settings.lags, int(panel["t"].max()) - g_min)
-    res = event_study(
-        panel,
-        variable,
-        "facility_id",
-        "t",
-        "group",
-        leads=leads,
-        lags=lags,
-        ref=-1,
-        cluster="facility_id",
-        inference="cluster",
-        level=settings.level,
+    # The facility-clustered event study the analysis reports (single_start).
+    res, leads, lags = facility_event_study(
+        panel, variable, settings, cluster="facility_id", inference="cluster"
     )
     tab = res.table
     # An end bin pools several event times: never sensitivity input.

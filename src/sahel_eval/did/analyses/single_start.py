@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from sahel_eval.did.analyses.facility import _cs_fit, _first_treated_t, _twfe_fits
 from sahel_eval.did.analyses.fits import (
     _base_rows,
@@ -15,22 +17,30 @@ from sahel_eval.did.analyses.fits import (
 )
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.synthetic import synthetic_fits
-from sahel_eval.did.results import WarningCode
+from sahel_eval.did.results import EstimateResult, WarningCode
 from sahel_eval.did.twfe import event_study
 from sahel_eval.did.verdicts import not_informative
 
 
-def _event_study_fit(
-    o: _Outcome, *, cluster: str, label: str, inference: str, headline: bool
-) -> _Fit:
-    panel, settings = o.data, o.settings
-    t_max = int(panel["t"].max())
+def facility_event_study(
+    panel: pd.DataFrame,
+    variable: str,
+    settings: AnalysisSettings,
+    *,
+    cluster: str,
+    inference: str,
+) -> tuple[EstimateResult, int, int]:
+    """The TWFE event study of a single-start facility panel, with its leads and lags.
+
+    The window of ``settings`` is cut to the months the panel has before and after the
+    first start: an event-time bin without observations is an error.
+    """
     g_min = _first_treated_t(panel)
-    lags = min(settings.lags, t_max - g_min)
     leads = min(settings.leads, g_min - int(panel["t"].min()))
+    lags = min(settings.lags, int(panel["t"].max()) - g_min)
     res = event_study(
         panel,
-        o.variable,
+        variable,
         "facility_id",
         "t",
         "group",
@@ -44,6 +54,16 @@ def _event_study_fit(
         if inference == "randomization"
         else settings.seed_bootstrap,
         bootstrap=settings.wild_draws,
+    )
+    return res, leads, lags
+
+
+def _event_study_fit(
+    o: _Outcome, *, cluster: str, label: str, inference: str, headline: bool
+) -> _Fit:
+    settings = o.settings
+    res, leads, lags = facility_event_study(
+        o.data, o.variable, settings, cluster=cluster, inference=inference
     )
     tag = _Label(f"{o.outcome}:event_study:{label}", "event_study", inference, cluster, headline)
     rows = _base_rows(o, res, res.table.copy(), tag, "event_time")

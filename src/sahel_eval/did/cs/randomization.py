@@ -46,7 +46,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sahel_eval.did.assignment import PlaceboRollouts, treated_clusters_indicator
+from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
 from sahel_eval.did.cs.data import _prepare
 from sahel_eval.did.cs.model import _check_options
 from sahel_eval.did.cs.ri_pieces import RIPieces
@@ -210,23 +210,19 @@ def cs_randomization_inference(
     unbalanced = opts.get("unbalanced", "repeated_cross_section")
     _check_options(*options, unbalanced)
     data = _exposures(df, outcome, time, group)
-    if (data.groupby(unit)[group].nunique() > 1).any():
-        raise ValueError(f"{group!r} varies within unit; treatment must be absorbing")
+    require_absorbing(data, unit, group)
     datas = [
         _prepare(data, y, unit, time, group, tuple(covariates), True, None, None, unbalanced)[0]
         for y in (outcome, _D_POST, _D_PRE)
     ]
     # Roll-outs are assigned over every unit of the panel (ranks within a district do
     # not depend on the outcome), then restricted to the units the fits keep.
-    units = data.drop_duplicates(unit).set_index(unit)
-    unit_start = units[group].astype(float).where(units[group] > 0)
-    unit_cluster = units[cluster]
-    assignment = treated_clusters_indicator(unit_start, unit_cluster)
+    unit_start, unit_cluster, assignment = unit_rollout(data, unit, group, cluster)
     scheme = placebo_assignments(
         assignment, max_permutations=max_permutations, draws=draws, seed=seed
     )
     rollouts = PlaceboRollouts(unit_start, unit_cluster)
-    kept = units.index.get_indexer(datas[0].unit_ids)
+    kept = unit_start.index.get_indexer(datas[0].unit_ids)
     starts = [unit_start.to_numpy()] + [rollouts.starts(a) for a in scheme.placebos]
     cohorts = np.nan_to_num(np.stack(starts)[:, kept], nan=0.0)
     unknown_agg = set(aggregations) - set(_AGGREGATIONS)
