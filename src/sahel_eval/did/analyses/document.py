@@ -207,7 +207,7 @@ def round_floats(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
         return int(obj)
     if isinstance(obj, (list, tuple)):
         return [round_floats(v, digits) for v in obj]
-    if isinstance(obj, Mapping):
+    if isinstance(obj, (dict, Mapping)):  # a dict without the abstract check
         return {str(k): round_floats(v, digits) for k, v in obj.items()}
     return obj
 
