@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_pipeline.py demo                      # data/raw
-    python benchmarks/bench_pipeline.py national --raw /tmp/national
+    python benchmarks/bench_pipeline.py national --raw /tmp/national [--keep]
     python benchmarks/bench_pipeline.py ingest --raw /tmp/national  # ingest steps only
 
 The national data set (1,398 CSCOMs, 1.38 M DHIS2 rows) is made with
@@ -98,8 +98,12 @@ def stage_table(work: Path) -> pd.DataFrame:
     return out.reindex([s for s in STAGES if s in out.index])
 
 
-def bench_dag(raw: Path | None) -> None:
-    """Cold run, then no-op runs, of the whole DAG; prints totals and the stage table."""
+def bench_dag(raw: Path | None, keep: bool = False) -> None:
+    """Cold run, then no-op runs, of the whole DAG; prints totals and the stage table.
+
+    ``keep``: leave the run directory (its path is printed), e.g. for
+    ``bench_estimates.py``.
+    """
     label = "demo" if raw is None else f"national ({raw})"
     work = _workdir(raw)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -123,7 +127,10 @@ def bench_dag(raw: Path | None) -> None:
         f"cpu_s_whole_run={cpu_all:.1f}"
     )
     print(table.round(2).to_string())
-    shutil.rmtree(work)
+    if keep:
+        print(f"run directory kept: {work}")
+    else:
+        shutil.rmtree(work)
 
 
 def bench_ingest(raw: Path) -> None:
@@ -169,11 +176,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["demo", "national", "ingest"])
     ap.add_argument("--raw", type=Path, default=Path("/tmp/national"))
+    ap.add_argument("--keep", action="store_true", help="keep the run directory")
     args = ap.parse_args()
     if args.what == "demo":
-        bench_dag(None)
+        bench_dag(None, args.keep)
     elif args.what == "national":
-        bench_dag(args.raw)
+        bench_dag(args.raw, args.keep)
     else:
         bench_ingest(args.raw)
 

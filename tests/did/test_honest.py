@@ -39,8 +39,9 @@ import pytest
 from scipy import optimize, stats
 
 from sahel_eval.did.honest import breakdown, sensitivity
-from sahel_eval.did.honest.arp import dual_vertices
+from sahel_eval.did.honest.arp import _first_of_each, dual_vertices, interval_sides, invert_test
 from sahel_eval.did.honest.inputs import check_event_study
+from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_excludes_zero, rm_interval
 
 EHEC = Path(__file__).parents[1] / "data" / "ehec.csv"
 Z975 = stats.norm.ppf(0.975)
@@ -244,6 +245,44 @@ def test_breakdown_conventions() -> None:
     assert breakdown([0.0, 0.0, 0.1], tight, search_max=2.0, **kwargs) == math.inf
     # Smoothness always breaks down: worst-case bias grows linearly in M.
     assert 0 < breakdown([0.0, 0.0, 0.1], tight, n_pre=2, n_post=1, restriction="smoothness")
+
+
+def test_side_of_zero_without_the_interval_agrees_with_the_interval(ehec) -> None:
+    """The breakdown search's shortcut (ends refined only where 0 is within a grid step)
+    says what the full interval says, near the breakdown value (where an end crosses 0)
+    and away from it, on both targets."""
+    es_args = dict(n_pre=5, n_post=2, alpha=0.05)
+    beta, sigma = ehec
+    for l_vec in (None, np.array([0.5, 0.5])):
+        es = check_event_study(beta, sigma, l_vec=l_vec, **es_args)
+        draws = noise_draws(es)
+        for mbar in (0.0, 0.5, 1.5, 1.9, 1.95, 2.0, 3.0, 8.0):
+            lower, upper = rm_interval(es, mbar, draws)
+            assert rm_excludes_zero(es, mbar, draws) == bool(lower > 0 or upper < 0)
+    # Negated coefficients: intervals below 0.
+    es = check_event_study(-beta, sigma, l_vec=None, **es_args)
+    assert rm_excludes_zero(es, 0.5, noise_draws(es))
+
+
+def test_interval_sides_refines_an_end_within_a_grid_step_of_zero() -> None:
+    def accepts(theta: np.ndarray) -> np.ndarray:
+        return (theta >= 1e-4) & (theta <= 3.0)
+
+    # The lower end's bracket on the grid holds 0 (grid step 0.004).
+    assert invert_test(accepts, 0.0, 2.0)[0] > 0
+    assert interval_sides(accepts, 0.0, 2.0) == (True, False)
+    assert interval_sides(lambda t: t < -1.0, 0.0, 2.0) == (False, True)  # −inf, by doubling
+    assert interval_sides(lambda t: t != t, 0.0, 2.0) is None  # nothing accepted
+
+
+def test_first_of_each_row_as_numpy_unique() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        base = np.round(rng.random((int(rng.integers(1, 9)), 6)), 1)
+        keys = base[rng.integers(0, len(base), int(rng.integers(1, 40)))]
+        keys[rng.random(keys.shape) < 0.1] = -0.0
+        first = np.sort(np.unique(keys, axis=0, return_index=True)[1])
+        np.testing.assert_array_equal(_first_of_each(keys), first)
 
 
 def test_flci_is_the_minimum_over_affine_estimators() -> None:

@@ -202,19 +202,22 @@ def round_floats(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
 
     NaN and ±inf become ``None`` (JSON has neither); numpy scalars become Python ones.
     """
-    if isinstance(obj, Mapping):
-        return {str(k): round_floats(v, digits) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [round_floats(v, digits) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
+    # Leaves first, floats before all (most of a document's ~10^5 values), and the
+    # slow abstract Mapping check last: no type is two of these, so the order
+    # changes only the time.
     if isinstance(obj, (float, np.floating)):
         x = float(obj)
         if not math.isfinite(x):
             return None
         return float(f"{x:.{digits}g}")
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (list, tuple)):
+        return [round_floats(v, digits) for v in obj]
+    if isinstance(obj, (dict, Mapping)):  # a dict without the abstract check
+        return {str(k): round_floats(v, digits) for k, v in obj.items()}
     return obj
 
 

@@ -168,6 +168,10 @@ class _Batch:
         dy = [np.where(self._both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
         d_cell = np.where(plan.post[self._live], dy[1], dy[2])
         self._dy = np.stack([dy[0], d_cell], axis=2)  # units × cells × (Y, D)
+        # The same differences outcome by outcome: the influence functions are then made
+        # from contiguous units × cells arrays (the einsums above keep their layout, so
+        # their sums, and every number, are unchanged).
+        self._dy_by_outcome = np.stack([dy[0], d_cell])
         self._w = data.unit_weight
 
     def cells(self, ug: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -187,15 +191,22 @@ class _Batch:
         mean_t = np.einsum("nk,nko->ko", wt, dy) / sum_t[:, None]
         mean_c = np.einsum("nk,nko->ko", wc, dy) / sum_c[:, None]
         n = len(ug)
-        psi_live = (wt * (n / sum_t))[:, :, None] * (dy - mean_t) - (wc * (n / sum_c))[
-            :, :, None
-        ] * (dy - mean_c)
+        scale_t, scale_c = wt * (n / sum_t), wc * (n / sum_c)
         out = []
-        for o in range(dy.shape[2]):
+        for o, dy_o in enumerate(self._dy_by_outcome):
             att = np.zeros(self._k)
             att[self._live] = mean_t[:, o] - mean_c[:, o]
-            psi = np.zeros((n, self._k))
-            psi[:, self._live] = psi_live[:, :, o]
+            # scale_t·(ΔY − μ_T) − scale_c·(ΔY − μ_C), in place (the same operations).
+            psi_live = np.subtract(dy_o, mean_t[:, o], out=np.empty_like(dy_o))
+            psi_live *= scale_t
+            comp_part = np.subtract(dy_o, mean_c[:, o], out=np.empty_like(dy_o))
+            comp_part *= scale_c
+            psi_live -= comp_part
+            if len(self._live) == self._k:
+                psi = psi_live
+            else:
+                psi = np.zeros((n, self._k))
+                psi[:, self._live] = psi_live
             out.append((att, psi))
         return out
 

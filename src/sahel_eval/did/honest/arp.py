@@ -38,7 +38,7 @@ from itertools import combinations
 import numpy as np
 from scipy import special
 
-__all__ = ["HybridTest", "dual_vertices", "invert_test", "truncnorm_quantile"]
+__all__ = ["HybridTest", "dual_vertices", "interval_sides", "invert_test", "truncnorm_quantile"]
 
 #: Largest number of candidate supports enumerated (C(2·n_post, n_post) for ΔRM: n_post ≤ 10).
 MAX_SUPPORTS = 200_000
@@ -94,9 +94,21 @@ def dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
     verts = np.concatenate(found) if found else np.zeros((0, m))
     if not len(verts):
         return verts
-    keys = np.round(verts * sd[None, :], 9)
-    _, first = np.unique(keys, axis=0, return_index=True)
-    return verts[np.sort(first)]
+    return verts[_first_of_each(np.round(verts * sd[None, :], 9))]
+
+
+def _first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Rows of ``keys`` not equal to an earlier row, in order.
+
+    What ``np.sort(np.unique(keys, axis=0, return_index=True)[1])`` gives (a stable
+    sort, so the first of equal rows), by a lexicographic sort of the columns:
+    ``np.unique`` with ``axis`` was a third of the vertex enumeration.
+    """
+    order = np.lexsort(keys.T[::-1])
+    ranked = keys[order]
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = np.any(ranked[1:] != ranked[:-1], axis=1)
+    return np.sort(order[new])
 
 
 @functools.cache
@@ -252,13 +264,59 @@ def invert_test(
     R instead reports the outermost accepted point of a 1,000-point grid on ``±20 σ_θ``.
     No accepted point: ``(nan, nan)``.
     """
+    found = _brackets(accepts, center, half_width, n_grid, max_doublings)
+    if found is None:
+        return math.nan, math.nan
+    ends, brackets = found
+    for end, value in _refine(accepts, brackets).items():
+        ends[end] = value
+    return ends[0], ends[1]
+
+
+def interval_sides(
+    accepts: Callable[[np.ndarray], np.ndarray],
+    center: float,
+    half_width: float,
+    *,
+    n_grid: int = 1001,
+    max_doublings: int = 40,
+) -> tuple[bool, bool] | None:
+    """``(lower > 0, upper < 0)`` of the interval :func:`invert_test` returns, or None
+    where it returns ``(nan, nan)``; the same answer, at a fraction of the cost.
+
+    Refinement keeps each end between its bracket's accepted and rejected points, so an
+    end whose bracket lies on one side of 0 is on that side: only an end whose bracket
+    holds 0 is refined (a breakdown search asks only on which side of 0 intervals lie).
+    """
+    found = _brackets(accepts, center, half_width, n_grid, max_doublings)
+    if found is None:
+        return None
+    ends, brackets = found
+    straddle = {k: b for k, b in brackets.items() if min(b) <= 0.0 <= max(b)}
+    for k, b in brackets.items():
+        # An end inside a bracket that does not hold 0 is on the bracket's side of it.
+        ends[k] = b[0] if k not in straddle else ends[k]
+    ends.update(_refine(accepts, straddle))
+    return ends[0] > 0, ends[1] < 0
+
+
+def _brackets(
+    accepts: Callable[[np.ndarray], np.ndarray],
+    center: float,
+    half_width: float,
+    n_grid: int,
+    max_doublings: int,
+) -> tuple[dict[int, float], dict[int, tuple[float, float]]] | None:
+    """The grid search of :func:`invert_test`: ends found infinite (``±inf``), and the
+    others' (last accepted, first rejected) points; None when no grid point is accepted."""
     grid = center + half_width * np.linspace(-1.0, 1.0, n_grid)
     acc = np.asarray(accepts(grid), dtype=bool)
     if not np.any(acc):
-        return math.nan, math.nan
+        return None
     hits = np.flatnonzero(acc)
-    ends = []
-    for idx, direction in ((int(hits[0]), -1), (int(hits[-1]), 1)):
+    ends: dict[int, float] = {}
+    brackets: dict[int, tuple[float, float]] = {}
+    for end, (idx, direction) in enumerate(((int(hits[0]), -1), (int(hits[-1]), 1))):
         inside = float(grid[idx])
         nxt = idx + direction
         if 0 <= nxt < n_grid:
@@ -272,27 +330,38 @@ def invert_test(
                     outside = probe
                     break
                 inside, step = probe, 2.0 * step
-            if math.isnan(outside):
-                ends.append(direction * math.inf)
-                continue
-        ends.append(_refine(accepts, inside, outside))
-    return ends[0], ends[1]
+        ends[end] = direction * math.inf
+        if not math.isnan(outside):
+            brackets[end] = (inside, outside)
+    return ends, brackets
 
 
 _REFINE_ROUNDS = 4
 _REFINE_POINTS = 128
 
 
-def _refine(accepts: Callable[[np.ndarray], np.ndarray], inside: float, outside: float) -> float:
-    """Last accepted point between an accepted ``inside`` and a rejected ``outside``."""
-    for _ in range(_REFINE_ROUNDS):
-        pts = np.linspace(inside, outside, _REFINE_POINTS + 2)[1:-1]
-        rejected = np.flatnonzero(~np.asarray(accepts(pts), dtype=bool))
-        if rejected.size == 0:
-            inside = float(pts[-1])
-        else:
-            first = int(rejected[0])
-            outside = float(pts[first])
-            if first > 0:
-                inside = float(pts[first - 1])
-    return inside
+def _refine(
+    accepts: Callable[[np.ndarray], np.ndarray], brackets: dict[int, tuple[float, float]]
+) -> dict[int, float]:
+    """Last accepted point between each accepted ``inside`` and rejected ``outside``.
+
+    Both ends of an interval are refined in one test call per round: the test treats
+    each ``θ`` on its own, so this halves the calls and changes no result.
+    """
+    brackets = dict(brackets)
+    keys = list(brackets)
+    for _ in range(_REFINE_ROUNDS if keys else 0):
+        pts = [np.linspace(*brackets[k], _REFINE_POINTS + 2)[1:-1] for k in keys]
+        accepted = np.asarray(accepts(np.concatenate(pts)), dtype=bool)
+        for i, k in enumerate(keys):
+            inside, outside = brackets[k]
+            rejected = np.flatnonzero(~accepted[i * _REFINE_POINTS : (i + 1) * _REFINE_POINTS])
+            if rejected.size == 0:
+                inside = float(pts[i][-1])
+            else:
+                first = int(rejected[0])
+                outside = float(pts[i][first])
+                if first > 0:
+                    inside = float(pts[i][first - 1])
+            brackets[k] = (inside, outside)
+    return {k: brackets[k][0] for k in keys}

@@ -19,13 +19,13 @@ report grid's last value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
-from sahel_eval.did.honest.relative_magnitude import noise_draws
+from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_excludes_zero
 from sahel_eval.did.honest.sensitivity import (
     check_grid,
     check_restriction,
@@ -75,7 +75,7 @@ def breakdown(
     """
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
-    return _search(es, restriction, _cached_intervals(es, restriction), search_max)
+    return _search(es, restriction, _Intervals(es, restriction), search_max)
 
 
 def sensitivity_with_breakdown(
@@ -98,34 +98,45 @@ def sensitivity_with_breakdown(
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
-    interval = _cached_intervals(es, restriction)
+    interval = _Intervals(es, restriction)
     table = grid_table(es, restriction, [(v, *interval(v)) for v in values])
     return table, _search(es, restriction, interval, max(values))
 
 
-def _cached_intervals(es: EventStudy, restriction: str) -> Callable[[float], tuple[float, float]]:
-    """``interval_at`` for one event study, each value computed once."""
-    draws = noise_draws(es) if restriction == "relative_magnitude" else None
-    cache: dict[float, tuple[float, float]] = {}
+class _Intervals:
+    """``interval_at`` for one event study, each value computed once; and on which side
+    of 0 an interval lies, which is all the breakdown search asks."""
 
-    def interval(value: float) -> tuple[float, float]:
-        if value not in cache:
-            cache[value] = interval_at(es, restriction, value, draws)
-        return cache[value]
+    def __init__(self, es: EventStudy, restriction: str) -> None:
+        self._es, self._restriction = es, restriction
+        self._draws = noise_draws(es) if restriction == "relative_magnitude" else None
+        self._cache: dict[float, tuple[float, float]] = {}
+        self._excludes: dict[float, bool] = {}
 
-    return interval
+    def __call__(self, value: float) -> tuple[float, float]:
+        if value not in self._cache:
+            self._cache[value] = interval_at(self._es, self._restriction, value, self._draws)
+        return self._cache[value]
+
+    def excludes_zero(self, value: float) -> bool:
+        """Whether the interval at ``value`` lies above or below 0 (nan: it does not)."""
+        if value in self._cache or self._restriction != "relative_magnitude":
+            lower, upper = self(value)
+            return bool(lower > 0 or upper < 0)
+        # Off the report grid only the side matters: the C-LF intervals' ends are then
+        # refined only where 0 is within a grid step of them (the same answer).
+        if value not in self._excludes:
+            self._excludes[value] = rm_excludes_zero(self._es, value, self._draws)
+        return self._excludes[value]
 
 
 def _search(
     es: EventStudy,
     restriction: str,
-    interval: Callable[[float], tuple[float, float]],
+    interval: _Intervals,
     search_max: float | None,
 ) -> float:
-    def excludes_zero(value: float) -> bool:
-        lower, upper = interval(value)
-        return bool(lower > 0 or upper < 0)  # an empty (nan) interval is not evidence
-
+    excludes_zero = interval.excludes_zero
     if not excludes_zero(0.0):
         return 0.0
     if restriction == "relative_magnitude":

@@ -13,14 +13,23 @@ signs, only the moments that involve post-period coefficients, ``κ = α / 10``)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 from scipy.linalg import null_space
 
-from sahel_eval.did.honest.arp import HybridTest, invert_test
+from sahel_eval.did.honest.arp import HybridTest, interval_sides, invert_test
 from sahel_eval.did.honest.inputs import EventStudy
 
-__all__ = ["LF_DRAWS", "LF_SEED", "noise_draws", "rm_constraints", "rm_interval", "standard_draws"]
+__all__ = [
+    "LF_DRAWS",
+    "LF_SEED",
+    "noise_draws",
+    "rm_constraints",
+    "rm_excludes_zero",
+    "rm_interval",
+    "standard_draws",
+]
 
 #: Simulation draws for the least-favourable critical value (R uses 1,000) and their seed;
 #: 10,000 give the ``1 − κ = 0.995`` quantile a simulation error of about 2 % (R: 5 %);
@@ -78,6 +87,41 @@ def rm_interval(
         ``(lower, upper)``; ``±inf`` for an end that is not bounded, ``nan`` if no value of
         ``θ`` is accepted under any choice of the maximal pre-period.
     """
+    lows, highs = [], []
+    for test in _hybrid_tests(es, mbar, draws):
+        lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
+        if not math.isnan(lo):
+            lows.append(lo)
+            highs.append(hi)
+    if not lows:
+        return math.nan, math.nan
+    return min(lows), max(highs)
+
+
+def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = None) -> bool:
+    """Whether :func:`rm_interval` lies above or below 0, without computing it.
+
+    The interval is ``[min lower, max upper]`` over the choices of the maximal
+    pre-period: it lies above 0 when every lower end does, below 0 when every upper end
+    does; :func:`~sahel_eval.did.honest.arp.interval_sides` gives those sides, and the
+    remaining choices are not tested once neither can hold. False when no ``θ`` is
+    accepted (the interval is nan), as for the interval itself.
+    """
+    above = below = True
+    tested = False
+    for test in _hybrid_tests(es, mbar, draws):
+        sides = interval_sides(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
+        if sides is None:
+            continue
+        tested = True
+        above, below = above and sides[0], below and sides[1]
+        if not (above or below):
+            return False
+    return tested and (above or below)
+
+
+def _hybrid_tests(es: EventStudy, mbar: float, draws: np.ndarray | None) -> Iterator[HybridTest]:
+    """The C-LF test of each choice of the maximal pre-period (period ``s``, sign)."""
     if not mbar >= 0:
         raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
     beta_draws = noise_draws(es) if draws is None else draws
@@ -85,13 +129,12 @@ def rm_interval(
     # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
     gamma_inv = np.column_stack([l_vec / (l_vec @ l_vec), null_space(l_vec[None, :])])
     kappa = es.alpha / 10.0
-    lows, highs = [], []
     for s in range(-(es.n_pre - 1), 1):
         for positive in (True, False):
             a_mat = rm_constraints(es.n_pre, es.n_post, mbar, s, positive)
             a_mat = a_mat[np.any(a_mat[:, es.n_pre :] != 0, axis=1)]  # post-period moments
             post = a_mat[:, es.n_pre :] @ gamma_inv
-            test = HybridTest(
+            yield HybridTest(
                 y0=a_mat @ es.betahat,
                 a=post[:, 0],
                 x=post[:, 1:],
@@ -101,13 +144,6 @@ def rm_interval(
                 alpha=es.alpha,
                 kappa=kappa,
             )
-            lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-            if not math.isnan(lo):
-                lows.append(lo)
-                highs.append(hi)
-    if not lows:
-        return math.nan, math.nan
-    return min(lows), max(highs)
 
 
 def noise_draws(es: EventStudy) -> np.ndarray:
