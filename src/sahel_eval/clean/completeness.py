@@ -261,7 +261,7 @@ def flag_keyed_zeros(grid: pd.DataFrame) -> pd.DataFrame:
         missing) and ``unregistered`` (bool: a value present in an unregistered
         facility-month that is not all zeros; kept).
     """
-    out = grid.copy()
+    out = grid.copy(deep=False)  # copy-on-write: the new columns never reach grid
     has = out["value"].notna()
     nonzero = has & (out["value"] != 0)
     key = [out["facility_id"], out["period"]]

@@ -137,18 +137,65 @@ def flag_outliers(
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     if rule == "count" and count is None:
         raise ValueError("rule='count' needs its thresholds (count=CountRule(...))")
-    out = frame.copy()
+    # A shallow copy: under copy-on-write the columns added here never reach ``frame``,
+    # and a deep one would hold a second copy of the whole grid while scoring.
+    out = frame.copy(deep=False)
     x = out[value].astype("float64")
     seasonal = out["indicator"].isin(set(seasonal_indicators)).to_numpy() & seasonal_adjustment
-    keys = [out["facility_id"], out["indicator"]]
+    z = _z_rule(
+        out, x, seasonal, threshold=threshold, sides=sides, min_seasonal_years=min_seasonal_years
+    )
+    flagged, score, method = z["flag"], z["score"], z["method"]
+    level, lo, hi = z["level"], z["low"], z["high"]
+    out["outlier_by_z"] = z["flag"]
+    out["outlier_by_count"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if count is not None:
+        c = count_tail_scores(
+            out, x, seasonal, count, sides=sides, min_seasonal_years=min_seasonal_years
+        )
+        out["outlier_by_count"] = c["flag"].to_numpy()
+        if rule == "count":
+            # Above m_above (the series' usual level) the modified z-score takes over.
+            usual = c["level"].groupby([out["facility_id"], out["indicator"]]).transform("median")
+            use = np.ones(len(out), dtype=bool)
+            if count.m_above is not None:
+                use = ~(usual.to_numpy() > count.m_above)
+            flagged = np.where(use, c["flag"].to_numpy(), flagged)
+            score = np.where(use, c["score"].to_numpy(), score)
+            method = np.where(use, "count", method)
+            level = np.where(use, c["level"].to_numpy(), level)
+            lo = np.where(use, c["low"].to_numpy(), lo)
+            hi = np.where(use, c["high"].to_numpy(), hi)
+    out["outlier_score"] = score
+    out["outlier"] = flagged
+    out["outlier_method"] = method
+    out["outlier_level"] = level
+    out["outlier_low"] = lo
+    out["outlier_high"] = hi
+    return out
 
+
+def _z_rule(
+    frame: pd.DataFrame,
+    x: pd.Series,
+    seasonal: np.ndarray,
+    *,
+    threshold: float,
+    sides: str,
+    min_seasonal_years: int,
+) -> dict[str, np.ndarray]:
+    """The modified z-score rule per row: ``flag, score, method, level, low, high``.
+
+    Its intermediate columns die on return, before the count rule makes its own.
+    """
+    keys = [frame["facility_id"], frame["indicator"]]
     # One score column: raw values for plain indicators, adjusted logs for seasonal ones.
     y = x.copy()
-    base = pd.Series(0.0, index=out.index)
+    base = pd.Series(0.0, index=frame.index)
     if seasonal.any():
         logx = np.log1p(x.clip(lower=0))
-        moy = out["period"].astype("str").str[4:6]
-        grp = [out["facility_id"], out["indicator"], moy]
+        moy = frame["period"].astype("str").str[4:6]
+        grp = [frame["facility_id"], frame["indicator"], moy]
         by_month = logx.groupby(grp, sort=False).transform("median")
         n_month = logx.groupby(grp, sort=False).transform("count")
         overall = logx.groupby(keys, sort=False).transform("median")
@@ -169,35 +216,16 @@ def flag_outliers(
     hi[seasonal] = np.expm1(b[seasonal] + hi[seasonal])
     lo[seasonal] = np.expm1(b[seasonal] + lo[seasonal])
     level[seasonal] = np.expm1(b[seasonal] + level[seasonal])
-    method = np.where(seasonal, "seasonal", "plain").astype(object)
-    flagged, score = by_z, m
-    lo = np.maximum(lo, 0.0)
-    out["outlier_by_z"] = by_z
-    out["outlier_by_count"] = pd.array([pd.NA] * len(out), dtype="boolean")
-    if count is not None:
-        c = count_tail_scores(
-            out, x, seasonal, count, sides=sides, min_seasonal_years=min_seasonal_years
-        )
-        out["outlier_by_count"] = c["flag"].to_numpy()
-        if rule == "count":
-            # Above m_above (the series' usual level) the modified z-score takes over.
-            usual = c["level"].groupby([out["facility_id"], out["indicator"]]).transform("median")
-            use = np.ones(len(out), dtype=bool)
-            if count.m_above is not None:
-                use = ~(usual.to_numpy() > count.m_above)
-            flagged = np.where(use, c["flag"].to_numpy(), by_z)
-            score = np.where(use, c["score"].to_numpy(), m)
-            method = np.where(use, "count", method)
-            level = np.where(use, c["level"].to_numpy(), level)
-            lo = np.where(use, c["low"].to_numpy(), lo)
-            hi = np.where(use, c["high"].to_numpy(), hi)
-    out["outlier_score"] = score
-    out["outlier"] = flagged
-    out["outlier_method"] = method
-    out["outlier_level"] = level
-    out["outlier_low"] = lo
-    out["outlier_high"] = hi
-    return out
+    # Two shared strings, not one Python string per row (1.4 M rows: ~90 MB).
+    method = np.array(["plain", "seasonal"], dtype=object)[seasonal.astype(np.intp)]
+    return {
+        "flag": by_z,
+        "score": m,
+        "method": method,
+        "level": level,
+        "low": np.maximum(lo, 0.0),
+        "high": hi,
+    }
 
 
 def treat_outliers(
@@ -222,7 +250,7 @@ def treat_outliers(
     """
     if treatment not in TREATMENTS:
         raise ValueError(f"treatment must be one of {TREATMENTS}, got {treatment!r}")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: a treated value never reaches frame
     flagged = out["outlier"].to_numpy(dtype=bool)
     out["set_missing"] = flagged & (treatment == "set_missing")
     out["winsorised"] = flagged & (treatment == "winsorise")

@@ -125,47 +125,25 @@ def count_tail_scores(
         (−log10 ``p_adj``), ``flag``, ``low`` and ``high`` (bounds of the unflagged
         counts), indexed like ``frame``.
     """
-    order = np.lexsort(
-        (
-            frame["period"].astype("str").to_numpy(),
-            frame["indicator"].astype("str").to_numpy(),
-            frame["facility_id"].astype("str").to_numpy(),
-        )
-    )
-    f = frame.iloc[order]
-    xs = x.iloc[order].astype("float64")
-    codes = pd.factorize(f["facility_id"].astype("str") + "\x1f" + f["indicator"].astype("str"))[0]
+    order, codes, moy = _series_order(frame)
+    xs = pd.Series(x.to_numpy(dtype="float64")[order])
     level = _running_level(xs, codes, rule)
-    season = np.zeros(len(f))
+    season = np.zeros(len(xs))
     s_rows = seasonal[order]
     if s_rows.any():
-        moy = f["period"].astype("str").str[4:6].to_numpy()
         dev = np.log1p(xs.clip(lower=0)) - np.log1p(level)
         grp = [codes, moy]
         factor = dev.groupby(grp, sort=False).transform("median")
         seen = dev.groupby(grp, sort=False).transform("count")
         season = np.where(s_rows, factor.where(seen >= min_seasonal_years, 0.0), 0.0)
     mu = pd.Series(np.expm1(np.log1p(level.to_numpy()) + season), index=xs.index)
-
-    rel = (xs - mu) / mu.where(mu > 0)
-    spread = (rel - rel.groupby(codes, sort=False).transform("median")).abs()
-    mad = spread.groupby(codes, sort=False).transform("median")
-    poisson = (1 / mu.where(mu > 0)).groupby(codes, sort=False).transform("median")
-    alpha = np.maximum(rule.min_dispersion, ((MAD_TO_SD * mad) ** 2 - poisson).fillna(0.0))
-    size = 1 / alpha.to_numpy()
+    alpha = _dispersion(xs, mu, codes, rule)
+    size = 1 / alpha
     mu_v = mu.to_numpy()
     x_v = xs.to_numpy()
     prob = size / (size + np.where(mu_v > 0, mu_v, 1.0))
     scored = ~np.isnan(x_v) & ~np.isnan(mu_v)
-    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
-
-    with np.errstate(invalid="ignore"):
-        upper = stats.nbinom.sf(x_v - 1, size, prob)
-        lower = stats.nbinom.cdf(x_v, size, prob)
-    # A zero level: any positive count is impossible under it, a zero certain.
-    upper = np.where(mu_v > 0, upper, np.where(x_v > 0, 0.0, 1.0))
-    lower = np.where(mu_v > 0, lower, 1.0)
-    p = np.minimum(1.0, 2 * np.minimum(upper, lower)) if sides == "two" else upper
+    p = _tail_probability(x_v, mu_v, size, prob, sides)
     p = pd.Series(np.where(scored, p, np.nan), index=xs.index)
     p_adj = _bh_adjust(p, codes)
     flag = scored & (np.nan_to_num(p_adj, nan=1.0) <= rule.fdr_q)
@@ -176,21 +154,83 @@ def count_tail_scores(
     cut = rule.fdr_q * np.maximum(k, 1) / np.maximum(m, 1)
     if sides == "two":
         cut = cut / 2
-    with np.errstate(invalid="ignore"):
-        high = np.where(mu_v > 0, stats.nbinom.isf(cut, size, prob), 0.0)
-        low = np.where(mu_v > 0, stats.nbinom.ppf(cut, size, prob), 0.0)
+    low, high = _bounds(cut, mu_v, size, prob)
     score = -np.log10(np.clip(p_adj, 10.0**-SCORE_CAP, None))
-    out = pd.DataFrame(
-        {
-            "level": mu_v,
-            "alpha": alpha.to_numpy(),
-            "p": p.to_numpy(),
-            "p_adj": p_adj,
-            "score": np.where(scored, score, np.nan),
-            "flag": flag,
-            "low": np.where(scored, low, np.nan),
-            "high": np.where(scored, high, np.nan),
-        },
-        index=f.index,
+    columns = {
+        "level": mu_v,
+        "alpha": alpha,
+        "p": p.to_numpy(),
+        "p_adj": p_adj,
+        "score": np.where(scored, score, np.nan),
+        "flag": flag,
+        "low": np.where(scored, low, np.nan),
+        "high": np.where(scored, high, np.nan),
+    }
+    # Back to the frame's row order by position; copy=False keeps one array per column
+    # (a consolidated block would copy them all once more).
+    return pd.DataFrame(
+        {name: _unsort(values, order) for name, values in columns.items()},
+        index=frame.index,
+        copy=False,
     )
-    return out.reindex(frame.index)
+
+
+def _series_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows by facility, indicator, period; series ids and calendar months in that order.
+
+    Integer codes (factorised in sorted order) sort as the texts do, without turning
+    three text columns of the whole grid into Python strings.
+    """
+    fac, _ = pd.factorize(frame["facility_id"].astype("str"), sort=True)
+    ind, indicators = pd.factorize(frame["indicator"].astype("str"), sort=True)
+    per, periods = pd.factorize(frame["period"].astype("str"), sort=True)
+    order = np.lexsort((per, ind, fac))
+    codes = pd.factorize(fac[order].astype(np.int64) * len(indicators) + ind[order])[0]
+    month_of_year = pd.factorize(periods.str[4:6])[0]
+    return order, codes, month_of_year[per[order]]
+
+
+def _dispersion(xs: pd.Series, mu: pd.Series, codes: np.ndarray, rule: CountRule) -> np.ndarray:
+    """Negative-binomial α per row: robust spread of (x − μ)/μ less its Poisson part."""
+    rel = (xs - mu) / mu.where(mu > 0)
+    spread = (rel - rel.groupby(codes, sort=False).transform("median")).abs()
+    mad = spread.groupby(codes, sort=False).transform("median")
+    poisson = (1 / mu.where(mu > 0)).groupby(codes, sort=False).transform("median")
+    alpha = np.maximum(rule.min_dispersion, ((MAD_TO_SD * mad) ** 2 - poisson).fillna(0.0))
+    return alpha.to_numpy()
+
+
+def _tail_probability(
+    x: np.ndarray, mu: np.ndarray, size: np.ndarray, prob: np.ndarray, sides: str
+) -> np.ndarray:
+    """P(X ≥ x) under NB(μ, α), or the two-sided probability (scored rows or not)."""
+    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
+
+    with np.errstate(invalid="ignore"):
+        upper = stats.nbinom.sf(x - 1, size, prob)
+        # A zero level: any positive count is impossible under it, a zero certain.
+        upper = np.where(mu > 0, upper, np.where(x > 0, 0.0, 1.0))
+        if sides != "two":
+            return upper
+        lower = stats.nbinom.cdf(x, size, prob)
+    lower = np.where(mu > 0, lower, 1.0)
+    return np.minimum(1.0, 2 * np.minimum(upper, lower))
+
+
+def _bounds(
+    cut: np.ndarray, mu: np.ndarray, size: np.ndarray, prob: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest unflagged counts at the tail probability ``cut``."""
+    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
+
+    with np.errstate(invalid="ignore"):
+        high = np.where(mu > 0, stats.nbinom.isf(cut, size, prob), 0.0)
+        low = np.where(mu > 0, stats.nbinom.ppf(cut, size, prob), 0.0)
+    return low, high
+
+
+def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values`` (rows in ``order``) put back at the rows' original positions."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
