@@ -72,13 +72,24 @@ def quality_ratio(
     return 1.0 - ratio if complement else ratio
 
 
-def quality_column_names(quality: Mapping[str, Any], suffixes: Sequence[str]) -> list[str]:
-    """Names of the panel's quality-of-care columns, in order (:func:`_quality_columns`)."""
-    names = [f"expected_births{suffix}" for suffix in suffixes]
+def _ratio_columns(
+    quality: Mapping[str, Any], suffixes: Sequence[str]
+) -> list[tuple[str, str, str, bool]]:
+    """``(column, numerator, denominator column, complement)`` of each ratio column: a
+    ratio over expected births gets one column per population (``suffixes``)."""
+    out = []
     for name, spec in quality["ratios"].items():
         per_population = spec["denominator"] == "expected_births"
-        names += [f"{name}{suffix}" for suffix in (suffixes if per_population else ("",))]
-    return names
+        for suffix in suffixes if per_population else ("",):
+            den = f"{spec['denominator']}{suffix}"
+            out.append((f"{name}{suffix}", spec["numerator"], den, bool(spec["complement"])))
+    return out
+
+
+def quality_column_names(quality: Mapping[str, Any], suffixes: Sequence[str]) -> list[str]:
+    """Names of the panel's quality-of-care columns, in order (:func:`_quality_columns`)."""
+    births = [f"expected_births{suffix}" for suffix in suffixes]
+    return births + [column for column, *_ in _ratio_columns(quality, suffixes)]
 
 
 def _quality_columns(
@@ -87,8 +98,7 @@ def _quality_columns(
     """Adds ``expected_births`` and each configured ratio to ``wide``; their names.
 
     ``suffixes`` are those of the population columns (``""``, and ``"_unadjusted"``
-    when displacement adjusts the population): a ratio over expected births gets one
-    column per population, like the rates.
+    when displacement adjusts the population).
     """
     per_person = float(quality["crude_birth_rate"]) / 12.0
     for suffix in suffixes:
@@ -103,13 +113,8 @@ def _quality_columns(
                 "panel (a quarterly data element stays in facility_month; `make check` names "
                 "its rows)"
             )
-        per_population = spec["denominator"] == "expected_births"
-        for suffix in suffixes if per_population else ("",):
-            wide[f"{name}{suffix}"] = quality_ratio(
-                wide[spec["numerator"]],
-                wide[f"{spec['denominator']}{suffix}"],
-                bool(spec["complement"]),
-            )
+    for column, num, den, complement in _ratio_columns(quality, suffixes):
+        wide[column] = quality_ratio(wide[num], wide[den], complement)
     return quality_column_names(quality, suffixes)
 
 

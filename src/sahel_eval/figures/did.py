@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.event_time import event_rows, has_ci
+from sahel_eval.figures.event_time import event_rows, has_ci, reading_scale
 from sahel_eval.figures.style import PALETTE, layout, new_figure
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import translate
@@ -103,7 +103,7 @@ def facility_figure(
     matplotlib.figure.Figure
     """
     label = translate(f"dq.ind.{outcome}", lang)
-    scale = 100.0 if unit == "proportion" else 1.0
+    scale = reading_scale(unit)
     axis_key = "tech.fig.effect_axis_points" if scale != 1.0 else "tech.fig.effect_axis"
     axis = translate(axis_key, lang)
     fig, (top, bottom) = new_figure(16, 15, nrows=2)

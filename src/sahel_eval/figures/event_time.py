@@ -4,7 +4,8 @@ The facility figure draws them and the technical report quotes them in the figur
 text alternative, so both read them through :func:`event_rows`: the headline
 (assignment-level) rows when they carry intervals, otherwise the facility-clustered
 ones, flagged conditional. Nothing is estimated here; the rows are those of
-``results/estimates/{analysis}_event_time.csv``.
+``results/estimates/{analysis}_event_time.csv``. :func:`reading_scale` turns the DiD
+stage's unit of an outcome into the one every figure and report reads it in.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["event_rows", "event_window", "has_ci"]
+__all__ = ["event_rows", "event_window", "has_ci", "reading_scale"]
 
 
 def has_ci(rows: pd.DataFrame) -> bool:
     """Whether ``rows`` is non-empty and at least one of them has an interval."""
     return bool(len(rows)) and bool(rows["ci_low"].notna().any())
+
+
+def reading_scale(unit: str) -> float:
+    """Factor from an outcome's unit (the estimates document's ``units``) to the one
+    readers see: proportions (survey outcomes, quality-of-care ratios) in percentage
+    points, rates per 1,000 as estimated."""
+    return 100.0 if unit == "proportion" else 1.0
 
 
 def event_window(document: Mapping[str, Any]) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from sahel_eval.figures.event_time import reading_scale
 from sahel_eval.report.brief_sections import (
     _num,
     _ym,
@@ -181,10 +182,9 @@ def headline_effects(doc: Mapping[str, Any], lead: Mapping[str, str]) -> list[di
         row = _pick_overall(rows, assignment, lead[spec["design"]])
         if row is None or _num(row["estimate"]) is None:
             continue
-        # Proportions (survey outcomes, quality-of-care ratios) read in points.
         unit = doc["units"][outcome]
         points = unit == "proportion"
-        scale = 100.0 if points else 1.0
+        scale = reading_scale(unit)
         value = float(row["estimate"]) * scale
         # Plain reading: whole points for large changes, one decimal otherwise.
         digits = 0 if points and abs(value) >= 10 else 1

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sahel_eval.figures.event_time import reading_scale
+
 __all__ = ["brief_sensitivity", "sensitivity_lines", "sensitivity_rows"]
 
 TARGETS = ("on_impact", "average_post")
@@ -63,7 +65,7 @@ def sensitivity_rows(
             if r["restriction"] == "relative_magnitude" and r["parameter"] == 0
         }
         for study in doc["sensitivity_inputs"]:
-            scale = 100.0 if doc["units"][study["outcome"]] == "proportion" else 1.0
+            scale = reading_scale(doc["units"][study["outcome"]])
             for target in TARGETS:
                 fit = study["fit"]
                 at0 = bounds.get((fit, target))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.figures.event_time import event_rows, event_window
+from sahel_eval.figures.event_time import event_rows, event_window, reading_scale
 from sahel_eval.products import REPORT_TABLES
 from sahel_eval.report.inference_notes import (
     holm_note,
@@ -96,9 +96,8 @@ def _estimate_blocks(
     for w in doc.get("warnings", []):
         fit_warnings.setdefault(w["fit"].split(":")[0], []).append(w)
     for outcome in spec["outcomes"]:
-        # Proportions (survey outcomes, quality-of-care ratios) read in points.
         unit = doc["units"][outcome]
-        scale = 100.0 if unit == "proportion" else 1.0
+        scale = reading_scale(unit)
         rows = records(table[(table["analysis"] == spec["name"]) & (table["outcome"] == outcome)])
         spillover = spillover_block(rows, doc)
         rows, robust, balanced = split_robustness(rows, doc)
@@ -354,7 +353,7 @@ def technical_context(
                     event_time[spec["name"]],
                     block["outcome"],
                     event_window(doc),
-                    100.0 if block["unit"] == "proportion" else 1.0,
+                    reading_scale(block["unit"]),
                 )
         blocks += b
         head = [f for f in doc["fits"] if f["headline"]]
