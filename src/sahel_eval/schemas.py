@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from sahel_eval.errors import InputError, Problem, display_path, problem
-from sahel_eval.io.tables import REGISTER_AMOUNTS
+from sahel_eval.io.tables import REGISTER_AMOUNTS, REGISTER_COUNTS
 
 UID_PATTERN = r"^[A-Za-z][A-Za-z0-9]{10}$"
 UNIT_LEVELS = ("facility", "commune", "district", "region")
@@ -41,6 +41,7 @@ RULES: dict[str, str] = {
     "weight_positive": "sampling weight is zero or negative",
     "psu_present": "primary sampling unit (PSU) is missing",
     "design_present": "survey design variable is missing",
+    "whole_number": "a count must be a whole number (a decimal comma or fraction is not one)",
 }
 _PANDERA_RULES = {
     "field_uniqueness": "unique_key",
@@ -77,6 +78,18 @@ def _count() -> pa.Column:
 def _non_negative_or_missing() -> pa.Column:
     return pa.Column(
         "float64", _check(lambda s: s >= 0, "non_negative", ignore_na=True), nullable=True
+    )
+
+
+def _whole_non_negative_or_missing() -> pa.Column:
+    """A count held as float64 (missing allowed): ≥ 0 and whole."""
+    return pa.Column(
+        "float64",
+        [
+            _check(lambda s: s >= 0, "non_negative", ignore_na=True),
+            _check(lambda s: s == s.round(), "whole_number", ignore_na=True),
+        ],
+        nullable=True,
     )
 
 
@@ -268,7 +281,11 @@ def mutuals_schema() -> pa.DataFrameSchema:
         "year": _year(),
     }
     for name in amounts:
-        columns[name] = _non_negative_or_missing()
+        columns[name] = (
+            _whole_non_negative_or_missing()
+            if name in REGISTER_COUNTS
+            else _non_negative_or_missing()
+        )
     columns["source_file"] = _text()
     return _keyed(columns, ["mutual", "scheme", "year"], "mutuals")
 

@@ -84,7 +84,7 @@ RmaCscom001,202002,{FAC[0]},{COC_DEFAULT},2020-03-20T09:05:00,awa.sangare,true
 
 PROGRAMMES = f"""programme,unit_level,unit_id,start,end
 I3S,facility,{FAC[0]},2020-02-01,2021-12-31
-I3S,facility,{FAC[1]},2020-03-01,2021-12-31
+I3S,facility,{FAC[1]},2020-02-15,2021-12-31
 Djantoli,commune,Commune III,2020-02-01,2021-10-31
 """
 

@@ -44,6 +44,7 @@ class Case:
     column: str | None  # column / key the message must give (None: file-level rule)
     rule: str
     needs: tuple[str, ...] = ()  # inputs the rule compares with: kept intact in its batch
+    shows: str | None = None  # an example row the message must show (row and value)
 
     def clashes(self, other: Case) -> bool:
         return self.key == other.key or self.key in other.needs or other.key in self.needs
@@ -305,6 +306,17 @@ CASES = [
         "rollout_after_data_start",
         (DV,),
     ),
+    Case(
+        "prog_rollout_after_data",
+        PROG,
+        # The slice's data end in 2017-12: a 2019 start has no treated month.
+        cell(PROG, "start", "2019-01-01"),
+        PROGF,
+        "start",
+        "rollout_before_data_end",
+        (DV,),
+        shows="line 2 ('2019-01-01')",
+    ),
     Case("prog_bad_date", PROG, cell(PROG, "start", "01-2016"), PROGF, "start", "date_format"),
     # security events
     Case("ev_district_typo", EV, table(EV, _typo_district), EVF, "admin2", "known_district"),
@@ -339,6 +351,15 @@ CASES = [
         EVF,
         "event_type",
         "configured_event_type_present",
+    ),
+    Case(
+        "ev_future_date",
+        EV,
+        cell(EV, "event_date", "2099-01-01"),
+        EVF,
+        "event_date",
+        "period_not_future",
+        shows="line 2 ('2099-01-01')",
     ),
     # org-unit mapping
     Case(
@@ -430,6 +451,33 @@ CASES = [
         "mutuelle_agriculteurs.csv",
         "cotisations_dues",
         "numeric",
+    ),
+    Case(
+        "mutual_decimal_comma_members",
+        "mutual_csv",
+        cell("mutual_csv", "adherents", "12,5", row=1),
+        "mutuelle_agriculteurs.csv",
+        "adherents",
+        "whole_number",
+        shows="line 3 ('12,5')",
+    ),
+    Case(
+        "mutual_fractional_members",
+        "mutual_csv",
+        cell("mutual_csv", "adherents", "12.5", row=1),
+        "mutuelle_agriculteurs.csv",
+        "adherents",
+        "whole_number",
+        shows="line 3 ('12.5')",
+    ),
+    Case(
+        "mutual_future_year",
+        "mutual_csv",
+        cell("mutual_csv", "annee", "2099", row=-1),
+        "mutuelle_agriculteurs.csv",
+        "annee",
+        "period_not_future",
+        shows="(2099)",
     ),
     Case(
         "mutual_missing_column",
@@ -542,6 +590,8 @@ def assert_refused(case: Case, blocks: list[str]) -> str:
     if case.column is not None:
         assert any(f"'{case.column}'" in b for b in mine), f"{case.name}: column not named"
     assert "Traceback" not in mine[0] and "what to do:" in mine[0]
+    if case.shows is not None:
+        assert any(case.shows in b for b in mine), f"{case.name}: example row not shown"
     return mine[0]
 
 
@@ -564,6 +614,10 @@ def test_must_refuse(mini: tuple[Path, dict], tmp_path: Path, batch: list[Case],
     # Every error is one a case asked for: no collateral failure of an intact file.
     files = {c.file for c in batch}
     assert all(any(b.split(":")[0].endswith(f) for f in files) for b in blocks), blocks
+    # Example rows show facility identifiers masked, never as they are.
+    uids = pd.read_csv(mini[0] / "facilities.csv", dtype=str)["orgunit_uid"]
+    shown = [u for u in uids if any(u in b for b in blocks)]
+    assert not shown, f"facility identifiers in the messages: {shown[:3]}"
 
 
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=[c.name for c in CONFIG_CASES])

@@ -78,35 +78,61 @@ def check_spillover_units(config: Mapping[str, Any], facilities: pd.DataFrame) -
 def check_rollout_within_data(
     programmes: pd.DataFrame, datavalues: pd.DataFrame, src: str | Path
 ) -> None:
-    """Every roll-out starts after the first month of the facility data.
+    """Every roll-out starts after the first month of the facility data, and before
+    their last month ends.
 
     A unit treated from the first month has no month before treatment, so its
     effect cannot be estimated; the data probably start later than the user thinks.
+    A unit whose roll-out starts after the data end has no month after treatment: the
+    analyses would silently count it as never treated. Months only: quarterly data
+    elements (``YYYYQn``) are not analysed by month and do not set the range.
     """
-    periods = datavalues["period"].dropna()
+    periods = datavalues["period"].dropna().astype("str")
+    periods = periods[periods.str.fullmatch(r"\d{6}")]
     if periods.empty:
         return
-    first = str(periods.min())
+    first, last = str(periods.min()), str(periods.max())
     first_month = pd.Timestamp(year=int(first[:4]), month=int(first[4:]), day=1)
+    after_last = pd.Timestamp(
+        year=int(last[:4]), month=int(last[4:]), day=1
+    ) + pd.offsets.MonthBegin(1)
     # A start within the first month still leaves no earlier month.
     early = programmes["start"] < first_month + pd.offsets.MonthBegin(1)
-    if early.any():
-        raise_problems(
-            src,
-            [
-                problem(
-                    "start",
-                    "rollout_after_data_start",
-                    f"the roll-out starts before the facility data have a month to compare "
-                    f"with (the data start in {first[:4]}-{first[4:]})",
-                    programmes.index[early.to_numpy()].tolist(),
-                    programmes.loc[early, "start"].dt.strftime("%Y-%m-%d").tolist(),
-                    row_offset=2,
-                )
-            ],
-            hint="correct the start date, or export the facility data from earlier months.",
-            row_label="line",
+    late = programmes["start"] >= after_last
+
+    def rows(bad: pd.Series, rule: str, detail: str) -> Problem | None:
+        if not bad.any():
+            return None
+        return problem(
+            "start",
+            rule,
+            detail,
+            programmes.index[bad.to_numpy()].tolist(),
+            programmes.loc[bad, "start"].dt.strftime("%Y-%m-%d").tolist(),
+            row_offset=2,
         )
+
+    found = [
+        rows(
+            early,
+            "rollout_after_data_start",
+            f"the roll-out starts before the facility data have a month to compare "
+            f"with (the data start in {first[:4]}-{first[4:]})",
+        ),
+        rows(
+            late,
+            "rollout_before_data_end",
+            f"the roll-out starts after the facility data end ({last[:4]}-{last[4:]}): "
+            "the unit has no treated month and would count as never treated",
+        ),
+    ]
+    raise_problems(
+        src,
+        found,
+        hint="correct the start date, or export the facility data over the months "
+        "before and after every roll-out.",
+        row_label="line",
+    )
 
 
 def check_events(config: Mapping[str, Any], events: pd.DataFrame, src: str | Path) -> None:

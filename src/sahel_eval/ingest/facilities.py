@@ -45,6 +45,7 @@ def ingest_facilities(
         frame,
         schemas.facilities_schema(config["geography"] or None),
         src,
+        masked=("orgunit_uid",),
         hint="each facility must appear once with a DHIS2 UID, and its region and "
         "district must be spelled as under `geography` in config/config.yaml.",
     )
@@ -71,6 +72,7 @@ def ingest_population(
         frame,
         schemas.population_schema(),
         src,
+        masked=("orgunit_uid",),
         hint="population must be a whole number ≥ 0, once per facility and year.",
     )
     if facility_ids is not None:

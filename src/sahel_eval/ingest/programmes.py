@@ -31,7 +31,8 @@ def ingest_programmes(
 
     Units at commune or district level must be districts under ``geography``; at
     facility level, when ``facility_ids`` is given, UIDs of the master list. When the
-    ingested ``datavalues`` are given, every roll-out starts after their first month.
+    ingested ``datavalues`` are given, every roll-out starts after their first month
+    and before their last month ends.
     """
     src = src or config["inputs"]["programmes"]
     frame = tables.read_programmes(src)

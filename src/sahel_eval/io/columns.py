@@ -380,6 +380,28 @@ class Coercer:
         rewrite = {v: p[0] for v, p in parsed.items() if p and p[0] != v}
         self.frame[column] = col.replace(rewrite) if rewrite else col
 
+    def not_future(self, column: str, *, today: dt.date | None = None) -> None:
+        """Refuse a date (datetime64) or a year (Int64) after ``today`` (the run date).
+
+        An event cannot have happened, nor a register year be closed, after the day
+        the data are read: the date is a typing error (2091 for 2019) or a planned
+        value that does not belong in a record of what happened.
+        """
+        now = today or dt.datetime.now(dt.UTC).date()
+        col = self.frame[column]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            future = col > pd.Timestamp(now)
+            shown, after = col.dt.strftime("%Y-%m-%d"), f"the date is after today ({now:%Y-%m-%d})"
+        else:
+            future = col > now.year
+            shown, after = col, f"the year is after the current year ({now.year})"
+        future = future.fillna(False).astype(bool)
+        if future.any():
+            values = self.frame[column]
+            self.frame[column] = shown
+            self._fail(column, "period_not_future", after, future)
+            self.frame[column] = values
+
     def boolean(self, column: str) -> None:
         """Parse true/false (also 1/0, oui/non) as nullable boolean."""
         col = self.frame[column].astype("str").str.strip().str.lower()

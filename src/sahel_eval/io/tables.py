@@ -82,6 +82,8 @@ REGISTER_COLUMNS = (
     "subsidies",
 )
 REGISTER_AMOUNTS = REGISTER_COLUMNS[3:]
+#: Register columns that count people (or renewals): whole numbers, unlike the amounts.
+REGISTER_COUNTS = ("target_population", "members", "beneficiaries", "renewals_due", "renewed")
 LOG = logging.getLogger(__name__)
 HINT = "fix the listed rows in the file (dates as YYYY-MM-DD, numbers without units)."
 
@@ -194,8 +196,8 @@ def read_events(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``event_date`` datetime64[ns], ``year`` and ``fatalities`` Int64,
-        ``latitude``/``longitude`` float64, the rest text.
+        ``event_date`` datetime64[ns] (not after the run date), ``year`` and
+        ``fatalities`` Int64, ``latitude``/``longitude`` float64, the rest text.
     """
     typer = _coercer(path, "security events", EVENT_COLUMNS, EVENT_REQUIRED, rows_needed=False)
     for col in ("event_id_cnty", "event_type", "admin1", "admin2"):
@@ -203,6 +205,7 @@ def read_events(path: str | Path) -> pd.DataFrame:
     for col in ("sub_event_type", "actor1", "admin3", "location", "notes"):
         typer.text(col)
     typer.date("event_date", required=True)
+    typer.not_future("event_date")
     typer.integer("year")
     typer.integer("fatalities", required=True)
     typer.number("latitude")
@@ -277,13 +280,17 @@ def read_register(
     Returns
     -------
     pandas.DataFrame
-        ``mutual`` text, ``year`` Int64, amounts and counts float64, ``source_file``
-        (the file name, no directory).
+        ``mutual`` text, ``year`` Int64 (not after the current year), amounts and
+        counts float64, ``source_file``
+        (the file name, no directory). Counts (:data:`REGISTER_COUNTS`) must be whole
+        numbers: ``12,5`` members is refused, neither 12 nor 125; amounts may be
+        decimal (``1 500,50``).
 
     Raises
     ------
     InputError
-        Missing/unreadable file, a header missing (named as in the file), a non-number.
+        Missing/unreadable file, a header missing (named as in the file), a non-number,
+        a fractional count.
     """
     path = Path(path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
@@ -326,8 +333,12 @@ def read_register(
     typer.text("mutual", required=True)
     typer.text("scheme", required=True)
     typer.integer("year", required=True)
+    typer.not_future("year")
     for col in REGISTER_AMOUNTS:
-        typer.number(col)
+        if col in REGISTER_COUNTS:
+            typer.count(col)
+        else:
+            typer.number(col)
     if typer.problems:
         # Report under the register's own header names.
         typer.problems = [
@@ -341,7 +352,10 @@ def read_register(
             )
             for p in typer.problems
         ]
-    typer.raise_if_any(HINT)
+    typer.raise_if_any(
+        "fix the listed rows in the register: counts of people and renewals as whole "
+        "numbers, amounts as numbers without units (1 500,50 or 1500.50)."
+    )
     frame = typer.frame
     frame["source_file"] = path.name
     return frame
