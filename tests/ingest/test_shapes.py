@@ -12,7 +12,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from sahel_eval import ingest
+from sahel_eval import cli, ingest
 from sahel_eval.clean.facility_month import CleanSettings, clean_facility_data
 from sahel_eval.clean.panels import build_panel
 from sahel_eval.clean.schemas import facility_month_schema
@@ -100,7 +100,7 @@ def test_period_forms_read_as_yyyymm(mini: dict, shapes: Path, form: str) -> Non
     assert got["period"].str.fullmatch(r"\d{6}").all()
 
 
-PENTA1 = "KbDCvLoNVhR"  # a data element no monthly analysis of the demo config uses
+PENTA1 = "KbDCvLoNVhR"  # Penta1: read monthly only by the Penta1 -> Penta3 drop-out
 
 
 def quarterly_penta1(mini: dict, path: Path) -> tuple[dict, pd.DataFrame]:
@@ -121,10 +121,28 @@ def quarterly_penta1(mini: dict, path: Path) -> tuple[dict, pd.DataFrame]:
     return config, q
 
 
+def without_penta_dropout(config: dict) -> dict:
+    """The config edits a quarterly Penta1 needs: its one monthly use, the drop-out
+    ratio, removed from the ratios, the facility analyses and their effect sizes."""
+    new = copy.deepcopy(config)
+    del new["quality_of_care"]["ratios"]["penta_dropout"]
+    new["did"]["outcomes"].pop("penta_dropout", None)
+    for spec in new["analyses"]:
+        spec["outcomes"] = [o for o in spec["outcomes"] if o != "penta_dropout"]
+    return new
+
+
 def test_quarterly_element_is_kept_quarterly_beside_the_monthly_ones(
-    mini: dict, demo_values: pd.DataFrame, shapes: Path
+    mini: dict, demo_values: pd.DataFrame, shapes: Path, capsys
 ) -> None:
+    """Config edits only: the quarterly export and Penta1's monthly use removed pass
+    ``make check``; cleaning keeps Penta1 quarterly and the panel (with its
+    quality-of-care ratios) monthly."""
     config, q = quarterly_penta1(mini, shapes / "dv.csv.gz")
+    config = without_penta_dropout(config)
+    path = dv.write_config(config, shapes / "config.yaml")
+    assert cli.main(["check", "--config", str(path)]) == 0, capsys.readouterr().err
+    config = validate_config(config)
     clean = clean_facility_data(
         ingest.ingest_dhis2_datavalues(config),
         ingest.ingest_dhis2_completeness(config),
@@ -156,8 +174,31 @@ def test_quarterly_element_is_kept_quarterly_beside_the_monthly_ones(
         districts=config["areas"]["mopti"]["districts"],
         programme=None,
         indicators=list(config["dhis2"]["indicators"]),
+        quality=config["quality_of_care"],
     )
     assert "penta1" not in panel.columns and "penta3" in panel.columns
+    assert "penta_dropout" not in panel.columns
+    assert {"anc_retention", "delivery_coverage"} <= set(panel.columns)
+    assert panel["anc_retention"].notna().any()
+
+
+def test_quarterly_element_with_its_monthly_use_is_refused_by_check(
+    mini: dict, shapes: Path, capsys
+) -> None:
+    """The quarterly export alone (the drop-out ratio still analysed): ``check`` names
+    every monthly use once, the analyses with the outcome that reads Penta1."""
+    config, _ = quarterly_penta1(mini, shapes / "dv.csv.gz")
+    path = dv.write_config(config, shapes / "config.yaml")
+    assert cli.main(["check", "--config", str(path)]) == cli.EXIT_INPUT_ERROR
+    err = capsys.readouterr().err
+    assert "'monthly_analysis'" in err and "indicator 'penta1'" in err
+    assert "the config analyses it by month (step: check)" in err
+    uses = err.split("(step: check): ", 1)[1].splitlines()[0].split("; ")
+    assert uses == [
+        "analyses[0].outcomes (mopti_staggered): penta_dropout",
+        "analyses[1].outcomes (bamako_event_study): penta_dropout",
+        "quality_of_care.ratios.penta_dropout",
+    ]
 
 
 def test_monthly_analysis_of_a_quarterly_element_is_refused(mini: dict, shapes: Path) -> None:
@@ -169,7 +210,8 @@ def test_monthly_analysis_of_a_quarterly_element_is_refused(mini: dict, shapes: 
         check_monthly_uses(config, monthly_uses(config), values, "dv.csv.gz", rule="check")
     message = str(info.value)
     assert "dv.csv.gz" in message and "'monthly_analysis'" in message and "'penta1'" in message
-    assert "analyses[0].outcomes" in message and "dq.outliers.seasonal_indicators" in message
+    assert "analyses[0].outcomes (mopti_staggered): penta_dropout, penta1" in message
+    assert "dq.outliers.seasonal_indicators" in message
     assert f"{PENTA1} 2014Q1" in message  # an example row: element and quarter shown
     # The cleaning rule refuses its own monthly use (seasonal outliers) the same way.
     with pytest.raises(InputError) as info:
@@ -180,7 +222,9 @@ def test_monthly_analysis_of_a_quarterly_element_is_refused(mini: dict, shapes: 
             CleanSettings.from_config(config),
             datavalues_source="dv.csv.gz",
         )
-    assert "'monthly_analysis'" in str(info.value) and "clean_facility_data" in str(info.value)
+    message = str(info.value)
+    assert "'monthly_analysis'" in message
+    assert "(step: clean_facility_data): dq.outliers.seasonal_indicators" in message
 
 
 def test_indicator_with_monthly_and_quarterly_rows_is_refused(mini: dict, shapes: Path) -> None:

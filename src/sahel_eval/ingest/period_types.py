@@ -3,8 +3,8 @@
 Some data elements are reported quarterly. They are kept as the export gives them
 (``period`` ``YYYYQn``, ``period_type`` ``quarter``), never split into invented months,
 and every monthly analysis configured on one is refused by name: an indicator must have
-one period type, and its uses (DiD outcomes, resilience services, seasonal outlier
-indicators) must be monthly. ``make check`` runs every check here; the ingest rule the
+one period type, and its uses (DiD outcomes, quality-of-care ratios, resilience
+services, seasonal outlier indicators) must be monthly. ``make check`` runs every check here; the ingest rule the
 ones that need only its own config (``dhis2``), the consumers their own use.
 """
 
@@ -93,25 +93,43 @@ def check_one_period_type(config: Mapping[str, Any], frame: pd.DataFrame, src: s
 
 
 def monthly_uses(config: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Indicator -> the config keys that analyse it month by month."""
-    uses: dict[str, list[str]] = {}
+    """Indicator -> the config keys that analyse it month by month, each listed once.
+
+    An analysis is one entry naming the outcomes that read the indicator, directly or
+    as a part of a quality-of-care ratio (``analyses[0].outcomes (mopti_staggered):
+    anc1, anc_retention``). Every ratio under ``quality_of_care.ratios`` is a use of
+    its two parts: the panels compute each one month by month.
+    """
+    uses: dict[str, dict[str, list[str]]] = {}
+
+    def use(indicator: str, where: str, outcome: str | None = None) -> None:
+        outcomes = uses.setdefault(indicator, {}).setdefault(where, [])
+        if outcome is not None and outcome not in outcomes:
+            outcomes.append(outcome)
+
     ratios = config["quality_of_care"]["ratios"]
     for i, spec in enumerate(config["analyses"]):
         if spec["data"] == "facility":
+            where = f"analyses[{i}].outcomes ({spec['name']})"
             for outcome in spec["outcomes"]:
-                where = f"analyses[{i}].outcomes ({spec['name']})"
                 if outcome in ratios:  # a ratio reads its two indicators month by month
-                    parts = (ratios[outcome]["numerator"], ratios[outcome]["denominator"])
-                    for base in parts:
-                        uses.setdefault(base, []).append(f"{where}, {outcome}")
+                    for part in (ratios[outcome]["numerator"], ratios[outcome]["denominator"]):
+                        use(part, where, outcome)
                     continue
-                base = outcome.removesuffix("_rate").removesuffix("_per_1000")
-                uses.setdefault(base, []).append(where)
+                use(outcome.removesuffix("_rate").removesuffix("_per_1000"), where, outcome)
+    for name, spec in ratios.items():
+        for part in (spec["numerator"], spec["denominator"]):
+            use(part, f"quality_of_care.ratios.{name}")
     for name in config["resilience"]["essential_services"]:
-        uses.setdefault(name, []).append("resilience.essential_services")
+        use(name, "resilience.essential_services")
     for name in config["dq"]["outliers"]["seasonal_indicators"]:
-        uses.setdefault(name, []).append("dq.outliers.seasonal_indicators")
-    return uses
+        use(name, "dq.outliers.seasonal_indicators")
+    return {
+        indicator: [
+            f"{where}: {', '.join(outs)}" if outs else where for where, outs in found.items()
+        ]
+        for indicator, found in uses.items()
+    }
 
 
 def check_monthly_uses(
@@ -136,7 +154,8 @@ def check_monthly_uses(
     src
         The DHIS2 export, named in the message.
     rule
-        The step that refuses (``check``, a Snakemake rule), named in the message.
+        The step that refuses (``check``, a Snakemake rule), named in the message
+        after the config keys.
     """
     problems: list[Problem | None] = []
     for name, rows in quarterly_rows(config, frame).items():
@@ -146,8 +165,8 @@ def check_monthly_uses(
                     frame,
                     rows,
                     "monthly_analysis",
-                    f"indicator '{name}' is quarterly in the export, but {rule} analyses it "
-                    "by month: " + "; ".join(uses[name]),
+                    f"indicator '{name}' is quarterly in the export, but the config "
+                    f"analyses it by month (step: {rule}): " + "; ".join(uses[name]),
                 )
             )
     raise_problems(
