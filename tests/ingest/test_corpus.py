@@ -99,6 +99,16 @@ CASES = [
         "unique_key",
     ),
     Case(
+        # An extra column is ignored, unless it repeats a header: which one to read?
+        "fac_extra_column_repeats_header",
+        FAC,
+        table(FAC, lambda f: f.assign(District=f["district"].str.upper())),
+        FACF,
+        "district",
+        "unique_column",
+        shows="columns 4, 10",
+    ),
+    Case(
         "fac_district_typo",
         FAC,
         cell(FAC, "district", "Bandiagra"),
@@ -204,6 +214,14 @@ CASES = [
         "required_column",
     ),
     Case("dv_header_only", DV, header_only(DV), DVF, None, "not_empty"),
+    Case(
+        "dv_extra_value_column",
+        DV,
+        table(DV, lambda f: f.assign(Value="999")),
+        DVF,
+        "value",
+        "unique_column",
+    ),
     Case(
         "dv_bad_timestamp",
         DV,
@@ -625,6 +643,38 @@ def test_must_refuse_config(mini: tuple[Path, dict], tmp_path: Path, case: Case,
     code, blocks = run_check(mini, tmp_path, [case], capsys)
     assert code == cli.EXIT_INPUT_ERROR
     assert_refused(case, blocks)
+
+
+# Must-read: an extra column (a remark, a phone number someone added) is ignored, and
+# never read: the canonical table is the demo's (config/README.md, "Extra columns").
+EXTRA = {
+    FAC: "ingest_facilities",
+    POP: "ingest_population",
+    DV: "ingest_dhis2_datavalues",
+    EV: "ingest_events",
+    "mutual_csv": "ingest_mutuals",
+}
+
+
+def test_extra_columns_are_ignored(mini: tuple[Path, dict], tmp_path: Path, capsys) -> None:
+    from sahel_eval import ingest
+    from sahel_eval.config import validate_config
+
+    src, base = mini
+    root = tmp_path / "mini"
+    shutil.copytree(src, root)
+    config = _relocated(base, src, root)
+    for key in EXTRA:
+        table(key, lambda f: f.assign(remarque="+223 76 12 34 56", commentaire_2="vu"))(config)
+    path = dv.write_config(config, tmp_path / "config.yaml")
+    assert cli.main(["check", "--config", str(path)]) == 0, capsys.readouterr().err
+    want, got = validate_config(json.loads(json.dumps(base))), validate_config(config)
+    for key, name in EXTRA.items():
+        assert "remarque" in pd.read_csv(dv.input_path(config, key), nrows=1).columns
+        fn = getattr(ingest, name)
+        out = fn(got)
+        assert "remarque" not in out.columns and "commentaire_2" not in out.columns
+        pd.testing.assert_frame_equal(out, fn(want), obj=key)
 
 
 def test_yaml_syntax_error_names_line_and_column(tmp_path: Path, capsys) -> None:

@@ -273,23 +273,52 @@ def test_thousands_separators(mini: dict, shapes: Path) -> None:
     pdt.assert_frame_equal(ingest.ingest_population(config), ingest.ingest_population(mini))
 
 
-@pytest.mark.parametrize("header_row", [None, 4])
-def test_xlsx_register_with_title_block(mini: dict, shapes: Path, header_row, caplog) -> None:
+def _mutuals(config: dict, registers: slice) -> pd.DataFrame:
+    config = {**config, "inputs": {**config["inputs"], "mutuals": config["inputs"]["mutuals"]}}
+    config["inputs"]["mutuals"] = config["inputs"]["mutuals"][registers]
+    return ingest.ingest_mutuals(config).drop(columns="source_file")
+
+
+@pytest.mark.parametrize(
+    ("header_row", "registers"),
+    [(None, slice(None)), (4, slice(1))],
+    ids=["detected_mixed_pair", "configured_titled_only"],
+)
+def test_xlsx_register_with_title_block(
+    mini: dict, shapes: Path, header_row, registers: slice, caplog
+) -> None:
+    """The CSV register as an XLSX with a title block: read as the demo's. Detection
+    reads it beside the demo's untitled XLSX register (the mixed pair); a configured
+    header row holds for every XLSX register, so that case keeps the titled one."""
     config = validate_config(
         dv.register_with_title(copy.deepcopy(mini), shapes / "reg.xlsx", header_row=header_row)
     )
-    # A configured header row holds for every XLSX register: keep the titled one only.
-    config["inputs"]["mutuals"] = config["inputs"]["mutuals"][:1]
+    assert [Path(p).suffix for p in config["inputs"]["mutuals"]] == [".xlsx", ".xlsx"]
     with caplog.at_level(logging.INFO):
-        got = ingest.ingest_mutuals(config)
+        got = _mutuals(config, registers)
     if header_row is None:
-        assert "header found on row 4" in caplog.text
-    want = ingest.ingest_mutuals(
-        {**mini, "inputs": {**mini["inputs"], "mutuals": mini["inputs"]["mutuals"][:1]}}
+        assert "reg.xlsx: header found on row 4" in caplog.text
+        assert got["mutual"].nunique() == 2
+    want = _mutuals(mini, registers)
+    pdt.assert_frame_equal(got, want, check_like=True)
+
+
+def test_configured_header_row_that_misses_a_register_names_the_key(
+    mini: dict, shapes: Path
+) -> None:
+    """``mutuals.header_row: 4`` fits the titled register, not the untitled one: the
+    error names the key, the file and the row its headers are on, not every column."""
+    config = validate_config(
+        dv.register_with_title(copy.deepcopy(mini), shapes / "reg.xlsx", header_row=4)
     )
-    pdt.assert_frame_equal(
-        got.drop(columns="source_file"), want.drop(columns="source_file"), check_like=True
-    )
+    with pytest.raises(InputError) as info:
+        ingest.ingest_mutuals(config)
+    error = info.value
+    assert error.file.endswith("mutuelle_artisans_commercants.xlsx")
+    assert (error.column, error.rule) == ("mutuals.header_row", "header_row")
+    message = str(error)
+    assert "row 4 of the sheet holds none" in message and "headers are on row 1" in message
+    assert "set it to null" in message and "required_column" not in message
 
 
 def test_upper_case_dhs_names(mini: dict, shapes: Path) -> None:

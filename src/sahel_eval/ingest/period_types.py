@@ -4,8 +4,9 @@ Some data elements are reported quarterly. They are kept as the export gives the
 (``period`` ``YYYYQn``, ``period_type`` ``quarter``), never split into invented months,
 and every monthly analysis configured on one is refused by name: an indicator must have
 one period type, and its uses (DiD outcomes, quality-of-care ratios, resilience
-services, seasonal outlier indicators) must be monthly. ``make check`` runs every check here; the ingest rule the
-ones that need only its own config (``dhis2``), the consumers their own use.
+services, seasonal outlier indicators) must be monthly. ``make check`` runs every check
+here; the ingest rule the ones that need only its own config (``dhis2``), the consumers
+their own use.
 """
 
 from __future__ import annotations

@@ -120,8 +120,45 @@ def read_text_table(path: str | Path, what: str) -> pd.DataFrame:
         raise unreadable_file(path, what, last)
     if sep != "," or encoding != "utf-8-sig":
         LOG.info("%s: read as %s, separator %r", display_path(path), encoding, sep)
-    frame.columns = [normalise_header(c) for c in frame.columns]
+    # pandas renames a repeated header `x` to `x.1`: undo it, so the repeat is seen.
+    raw = [str(c) for c in frame.columns]
+    raw = [_unmangled(c, raw[:i]) for i, c in enumerate(raw)]
+    frame.columns = [normalise_header(c) for c in raw]
+    require_unique_headers(frame, path)
     return frame
+
+
+def _unmangled(name: str, before: list[str]) -> str:
+    match = re.fullmatch(r"(.*)\.(\d+)", name)
+    return match.group(1) if match and match.group(1) in before else name
+
+
+def require_unique_headers(frame: pd.DataFrame, path: str | Path) -> None:
+    """Refuse a header that appears twice (after :func:`normalise_header`).
+
+    Extra columns are ignored (only the columns a reader names are read), but one that
+    repeats a header (``District`` beside ``district``, or ``value`` twice) leaves it
+    ambiguous which column holds the data.
+    """
+    names = pd.Index(frame.columns)
+    repeated = names[names.duplicated()].unique()
+    if len(repeated) == 0:
+        return
+    problems = [
+        Problem(
+            str(name),
+            "unique_column",
+            "the header appears more than once (columns "
+            + ", ".join(str(i + 1) for i in np.flatnonzero(names == name))
+            + "), spelled alike once case, accents and spaces are ignored",
+        )
+        for name in repeated
+    ]
+    raise InputError(
+        display_path(path),
+        problems,
+        hint="delete or rename the repeated column, so that each header names one column.",
+    )
 
 
 def _head_bytes(path: str | Path, size: int = 65536) -> bytes:

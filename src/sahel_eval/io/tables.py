@@ -22,6 +22,7 @@ from sahel_eval.io.columns import (
     read_text_table,
     require_columns,
     require_rows,
+    require_unique_headers,
     unreadable_file,
 )
 
@@ -255,6 +256,42 @@ def _header_row(cells: pd.DataFrame, wanted: set[str], path: Path) -> int:
     )
 
 
+def _require_header_on_row(
+    cells: pd.DataFrame, wanted: set[str], header_row: int, path: Path
+) -> None:
+    """The configured ``mutuals.header_row`` holds at least one mapped header.
+
+    One value serves every XLSX register, so a workbook laid out differently (no title
+    block above its header, say) would otherwise be refused with every column missing.
+    """
+    row = cells.iloc[header_row - 1] if header_row <= len(cells) else pd.Series(dtype=object)
+    if {normalise_header(v) for v in row if not pd.isna(v)} & wanted:
+        return
+    try:
+        found = f"; its headers are on row {_header_row(cells, wanted, path) + 1}"
+    except InputError:
+        found = ""
+    raise InputError(
+        display_path(path),
+        [
+            Problem(
+                "mutuals.header_row",
+                "header_row",
+                f"row {header_row} of the sheet holds none of the register's headers "
+                f"(mutuals.columns){found}",
+                (str(header_row),),
+                ("",),
+                n_failed=1,
+            )
+        ],
+        hint="mutuals.header_row applies to every XLSX register: set it to null in "
+        "config/config.yaml so that each register's header row is found, or lay the "
+        "registers out alike.",
+        row_label="row",
+        column_label="key",
+    )
+
+
 def read_register(
     path: str | Path,
     columns: Mapping[str, str],
@@ -304,8 +341,15 @@ def read_register(
             raise unreadable_file(path, "mutual register", exc) from None
         wanted = {normalise_header(raw) for raw in columns}
         top = _header_row(cells, wanted, path) if header_row is None else header_row - 1
+        if header_row is not None:
+            _require_header_on_row(cells, wanted, header_row, path)
         frame = cells.iloc[top + 1 :].reset_index(drop=True)
-        frame.columns = [normalise_header(c) for c in cells.iloc[top]]
+        # An empty header cell (a blank column) is named by its position, like pandas.
+        frame.columns = [
+            f"unnamed_{i}" if pd.isna(c) else normalise_header(c)
+            for i, c in enumerate(cells.iloc[top])
+        ]
+        require_unique_headers(frame, path)
         frame = frame.dropna(how="all").reset_index(drop=True)
         # Excel gives numbers as numbers; text them so one typing path serves both.
         frame = frame.map(lambda v: None if pd.isna(v) else str(v)).astype("str")
