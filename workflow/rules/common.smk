@@ -71,13 +71,26 @@ def interim_tables():
     )
 
 
-def raw_inputs():
-    """Every raw input file named in the config (hashed into the provenance block)."""
+#: Families of raw inputs, as the ingest rules read them (raw_inputs).
+RAW_KINDS = ("facility", "events", "surveys", "mutuals", "displacement_sites")
+#: Raw inputs the data-quality report depends on: the facility data (its tables), the
+#: surveys (external consistency) and the displacement sites (denominators); not the
+#: events nor the mutual registers, whose edits must not rerun it.
+DATA_QUALITY_RAW = ("facility", "surveys", "displacement_sites")
+
+
+def raw_inputs(kinds=RAW_KINDS):
+    """Raw input files of the given families named in the config, every one by default:
+    a report's provenance block hashes those its numbers depend on, and no other, so
+    editing one raw file reruns only the reports it feeds."""
     inp = config["inputs"]
-    files = [inp[k] for k in (*FACILITY_INPUTS, "events")]
-    files += [e["path"] for r in inp["surveys"] for e in r["files"]]
-    files += list(inp["mutuals"])
-    files += [inp["displacement_sites"]] if inp["displacement_sites"] else []
+    files = [inp[k] for k in FACILITY_INPUTS] if "facility" in kinds else []
+    files += [inp["events"]] if "events" in kinds else []
+    if "surveys" in kinds:
+        files += [e["path"] for r in inp["surveys"] for e in r["files"]]
+    files += list(inp["mutuals"]) if "mutuals" in kinds else []
+    if "displacement_sites" in kinds and inp["displacement_sites"]:
+        files.append(inp["displacement_sites"])
     return files
 
 

@@ -2,6 +2,8 @@
 # ids salted-hashed. Bad input fails with one clear message. One job per family of
 # inputs (job grain is a performance choice: each job pays its imports), split where
 # the consumers differ so an edit to the mutual registers does not redo the DHIS2 data.
+# The facility family is one job on purpose, a measured deviation from "one raw file
+# edit reruns only its ingest" (docs/architecture.md, "Deliberate deviation").
 
 
 rule ingest_facility_data:
