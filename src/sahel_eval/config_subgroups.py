@@ -7,6 +7,13 @@ with the rest. Wealth measured after the start (consumption, a household's own
 wealth quintile in a later round, out-of-pocket spending) may itself respond to cheaper
 care. What is left: residence (``urban``), ``sex`` and the asset-based wealth quintile
 of the cluster (``cluster_wealth_quintile``).
+
+A subgroup variable must also exist in the table (unit) of every primary outcome of
+every survey analysis it splits: ``urban`` where ``survey.variables.<unit>.urban`` is
+named, ``sex`` where ``survey.variables.<unit>.sex`` is (DHS ``b4`` of births and
+children; the women's recode holds women only, one group), the cluster's wealth
+quintile where the household recode keeps ``hv270``. Otherwise the estimate stage
+would stop on a missing column; the config check says so first.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sahel_eval.errors import Problem
+from sahel_eval.survey_outcomes import outcome_units
 
 __all__ = ["SUBGROUP_VARIABLES", "subgroup_problems"]
 
@@ -61,9 +69,61 @@ def _reason(variable: str, config: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _absent_in_unit(variable: str, unit: str, config: Mapping[str, Any]) -> str | None:
+    """Why the survey table of ``unit`` has no usable ``variable`` (None: it has one)."""
+    variables = config["survey"]["variables"].get(unit)
+    if variables is None:
+        return f"the config names no {unit} table (survey.variables.{unit})"
+    if variable == "sex" and unit == "women":
+        return (
+            "the women's table holds women only (sex is female for every respondent), "
+            "so a split by sex has one group"
+        )
+    if variable in ("urban", "sex") and not variables.get(variable):
+        return (
+            f"the {unit} table has no {variable} item: survey.variables.{unit}.{variable} "
+            "is null" + (" (births, children: DHS b4)" if variable == "sex" else "")
+        )
+    if variable == "cluster_wealth_quintile":
+        households = config["survey"]["variables"].get("households") or {}
+        if "hv270" not in households.get("covariates", []):
+            return (
+                "the cluster's wealth quintile needs the households' asset quintile "
+                "(hv270 under survey.variables.households.covariates)"
+            )
+    return None
+
+
+def _unit_problems(key: str, variable: str, config: Mapping[str, Any]) -> list[Problem]:
+    """A subgroup variable absent from the unit of a survey analysis's primary outcome."""
+    units = outcome_units(config)
+    primary = config["reporting"]["primary_outcomes"]
+    problems = []
+    for analysis in config["analyses"]:
+        if analysis["data"] != "survey":
+            continue
+        for outcome in primary.get(analysis["name"], []):
+            if outcome not in units:
+                continue  # an unknown survey outcome is named by the cleaning stage
+            reason = _absent_in_unit(variable, units[outcome], config)
+            if reason:
+                problems.append(
+                    Problem(
+                        f"{key}.variable",
+                        "subgroup_variable_in_unit",
+                        f"analysis '{analysis['name']}' splits its primary outcome "
+                        f"'{outcome}' ({units[outcome]}) by '{variable}', but {reason}; "
+                        "remove the subgroup or the outcome from "
+                        f"reporting.primary_outcomes.{analysis['name']}",
+                    )
+                )
+    return problems
+
+
 def subgroup_problems(config: Mapping[str, Any]) -> list[Problem]:
-    """Problems of ``did.subgroups``: refused variables, groups that overlap, labels
-    missing a report language."""
+    """Problems of ``did.subgroups``: refused variables, variables absent from the
+    table of a primary outcome they split, groups that overlap, labels missing a
+    report language."""
     problems: list[Problem] = []
     languages = config["reporting"]["languages"]
     for name, sub in sorted(config["did"]["subgroups"].items()):
@@ -71,6 +131,8 @@ def subgroup_problems(config: Mapping[str, Any]) -> list[Problem]:
         reason = _reason(sub["variable"], config)
         if reason:
             problems.append(Problem(f"{key}.variable", "unmovable_subgroup", reason))
+        else:
+            problems += _unit_problems(key, sub["variable"], config)
         first, second = (list(g["values"]) for g in sub["groups"])
         shared = [v for v in first if v in second]
         if shared:

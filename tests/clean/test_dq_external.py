@@ -59,6 +59,7 @@ def run(demo_run: Path) -> dict:
         "truth": json.loads((ROOT / "data" / "raw" / "truth.json").read_text("utf-8")),
         "population": pd.read_csv(r / "dq" / "external_population.csv"),
         "coverage": pd.read_csv(r / "dq" / "external_consistency.csv"),
+        "fertility": pd.read_csv(r / "dq" / "external_fertility.csv"),
         "interim": r / "interim",
     }
 
@@ -83,6 +84,35 @@ def test_planted_coverage_gaps_and_only_them(run: dict) -> None:
     assert planted and flagged == planted
     # The gaps are in the projections only: over the catchments nothing is flagged.
     assert not cov["catchment_flagged"].any()
+
+
+def test_planted_fertility_gaps_and_only_them(run: dict) -> None:
+    """G18-3: expected pregnancies (dq_external.expected_pregnancy_rate, 5 %) against
+    the survey's crude birth rate. The demo's births follow the facility model's crude
+    birth rate (4.2 %), so consistent area-rounds sit near 0.05 / 0.042 = 1.19, inside
+    [0.67, 1.33]; the one planted gap (half of Mopti's 2018 births of the last 12 months
+    recorded a year earlier) halves the rate there, and only it is flagged."""
+    fert = run["fertility"]
+    config = load_config(ROOT / "config" / "config.yaml")
+    rate = config["dq_external"]["expected_pregnancy_rate"]
+    flagged = set(fert.loc[fert["flagged"], ["area", "year"]].itertuples(index=False, name=None))
+    gaps = run["truth"]["dq_fertility"]
+    planted = {(g["area"].lower(), g["year"]) for g in gaps}
+    assert planted and flagged == planted
+    cbr = gaps[0]["crude_birth_rate"]
+    got = fert.set_index(["area", "year"])
+    consistent = []
+    for (area, year), row in got.iterrows():
+        if (area, year) in planted:
+            # About half the births: the ratio near twice the consistent one.
+            share = 1 - gaps[0]["displaced"] / gaps[0]["recent_births"]
+            assert 0.4 < share < 0.6 and row["ratio_low"] > 1.33
+            assert row["ratio_low"] <= rate / (cbr * share) <= row["ratio_high"]
+        else:
+            consistent.append(row["survey_birth_rate"])
+            assert row["ratio_low"] <= 1.33 and row["ratio_high"] >= 0.67, (area, year)
+    # Elsewhere the survey's births follow the planted crude birth rate.
+    assert len(consistent) == 5 and abs(sum(consistent) / 5 / cbr - 1) < 0.1
 
 
 def test_bounds_from_config_change_the_flag_set(run: dict) -> None:

@@ -133,6 +133,21 @@ def test_tables_are_harmonised(demo: dict[str, Any]) -> None:
         assert not {"hhid", "caseid", "shnom", "snom", "stel", "sdob"} & set(frame.columns)
 
 
+def test_sex_is_read_from_b4(demo: dict[str, Any]) -> None:
+    """G18-2: canonical sex of births and children from DHS b4 (1 male, 2 female, as
+    survey.codes.sex), every woman of the women's recode female, households none."""
+    t = demo["tables"]
+    for unit in ("births", "children"):
+        raw = pd.concat([frame for frame, _ in demo["labels"][unit]], ignore_index=True)
+        raw = raw.sort_values("round", kind="mergesort").reset_index(drop=True)
+        expected = raw["b4"].map({1: "male", 2: "female"})
+        assert t[unit]["sex"].astype(object).tolist() == expected.tolist(), unit
+        share = (t[unit]["sex"] == "male").mean()
+        assert 0.48 < share < 0.55, (unit, share)  # 105 boys per 100 girls
+    assert (t["women"]["sex"] == "female").all()
+    assert t["households"]["sex"].isna().all()
+
+
 def test_unweighted_n_matches_truth(prevalence: pd.DataFrame) -> None:
     # Same eligible respondents as the generator's definitions, cell by cell.
     assert (prevalence["n"] == prevalence["n_truth"]).all()

@@ -345,12 +345,18 @@ def test_honest_inference_rules(demo: dict[str, Any]) -> None:
     assert (head["confidence_attained"] == 0.964).all()
 
 
-def test_spillover_rows_beside_every_facility_headline(demo: dict[str, Any]) -> None:
+def test_spillover_rows_beside_every_facility_headline(
+    demo: dict[str, Any], demo_run: Path
+) -> None:
     """Issue 18 item 4: each facility outcome has a row without the comparison CSCOMs of
-    did.spillover_exclude, with the headline's inference and no verdict; the listed
-    districts' never-treated CSCOMs (and only those) are out, so Mopti's RI runs over
-    C(G − 1, 2) assignments."""
+    did.spillover_exclude and those hosting a displacement site, with the headline's
+    inference and no verdict; those never-treated CSCOMs (and only those) are out, so
+    Mopti's RI runs over C(G − 1, 2) assignments and Bamako keeps Commune VI (only its
+    host CSCOM, Yirimadio, leaves)."""
     exclude = set(demo["config"]["did"]["spillover_exclude"])
+    assert demo["config"]["did"]["spillover_displacement_hosts"]
+    sites = pd.read_parquet(demo_run / "results" / "interim" / "displacement_sites.parquet")
+    hosts = set(sites["orgunit_uid"])
     for name, out in demo["outputs"].items():
         if out.spec["data"] != "facility":
             continue
@@ -365,11 +371,13 @@ def test_spillover_rows_beside_every_facility_headline(demo: dict[str, Any]) -> 
         )
         panel = demo_panels.demo_run().panels[out.spec["area"]]
         units = panel.drop_duplicates("facility_id")
-        named = units["district"].isin(list(exclude)) & (units["group"] == 0)
+        as_host = units["facility_id"].isin(list(hosts)) & (units["group"] == 0)
+        named = (units["district"].isin(list(exclude)) & (units["group"] == 0)) | as_host
         assert named.any(), name
         assert facts["facilities_kept"] == len(units) - int(named.sum()), name
+        assert facts["displacement_hosts"] == sorted(units.loc[as_host, "facility_id"]), name
         head = e[e["headline"] & e["robustness"].isna() & e["inference"].eq("randomization")]
-        g = int(head["clusters"].iloc[0]) - len(facts["districts_touched"])
+        g = int(units.loc[~named, "district"].nunique())
         g1 = int(head["treated_clusters"].iloc[0])
         assert (spill["clusters"] == g).all() and (spill["inference"] == "randomization").all()
         if g1 >= 2:

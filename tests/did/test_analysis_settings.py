@@ -26,6 +26,7 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.lags == did["lags"]["default"]
     assert s.balanced_max_gap == did["balanced_max_gap"]["default"]
     assert list(s.spillover_exclude) == did["spillover_exclude"]["default"]
+    assert s.spillover_displacement_hosts == did["spillover_displacement_hosts"]["default"]
     assert dict(s.subgroups) == did["subgroups"]["default"]
     assert s.small_cell_k == props["reporting"]["properties"]["small_cell_k"]["default"]
     months = props["sustainability"]["properties"]["persistence_months"]["default"]
@@ -44,6 +45,7 @@ def test_from_config_reads_every_key() -> None:
             "lags": 4,
             "balanced_max_gap": 5,
             "spillover_exclude": ["Koro"],
+            "spillover_displacement_hosts": False,
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
             "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
             "subgroups": {"s": {"variable": "urban"}},
@@ -71,6 +73,7 @@ def test_from_config_reads_every_key() -> None:
         lags=4,
         balanced_max_gap=5,
         spillover_exclude=("Koro",),
+        spillover_displacement_hosts=False,
         person_weighted=("catastrophic_spending",),
         persistence_months=6,
         sensitivity=config["did"]["sensitivity"],
@@ -87,6 +90,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "leads"),
         ("did", "balanced_max_gap"),
         ("did", "spillover_exclude"),
+        ("did", "spillover_displacement_hosts"),
         ("did", "outcomes"),
         ("did", "sensitivity"),
         ("did", "subgroups"),
@@ -112,6 +116,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "lags": 48,
             "balanced_max_gap": 2,
             "spillover_exclude": [],
+            "spillover_displacement_hosts": True,
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
             "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
             "subgroups": {},

@@ -1,11 +1,13 @@
-"""Spillover robustness rows: which CSCOMs leave the sample, and an unknown UID refused."""
+"""Spillover robustness rows: which CSCOMs leave the sample (named, or hosting a
+displacement site), and an unknown UID refused."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from sahel_eval.did.analyses.spillover import spillover_units
+from sahel_eval.did.analyses.settings import AnalysisSettings
+from sahel_eval.did.analyses.spillover import spillover_fits, spillover_units
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.crosscheck import check_spillover_units
 from sahel_eval.report.inference_notes import spillover_block
@@ -25,6 +27,52 @@ def test_spillover_units_are_the_named_never_treated_cscoms() -> None:
     got = spillover_units(PANEL, ["Koro", "Cccccccccc3", "Eeeeeeeeee5", "Commune II"])
     assert list(got) == ["Aaaaaaaaaa1", "Bbbbbbbbbb2", "Eeeeeeeeee5"]
     assert spillover_units(PANEL, []).empty
+
+
+SITES = pd.DataFrame(
+    {
+        "site": ["Site A", "Site A", "Site B", "Site C"],
+        "month": ["2019-01", "2019-02", "2019-01", "2019-01"],
+        "persons": pd.array([120, 130, 80, 0], dtype="Int64"),
+        # Host CSCOMs: a comparison one, a treated one (stays), one with nobody (stays).
+        "orgunit_uid": ["Dddddddddd4", "Dddddddddd4", "Cccccccccc3", "Eeeeeeeeee5"],
+    }
+)
+
+
+def test_displacement_hosts_leave_the_spillover_sample_when_the_option_is_on() -> None:
+    """G18-4: a never-treated CSCOM whose aire hosts a site leaves with the named ones;
+    a treated host stays (it is the effect), a site with no one hosts nobody; with
+    did.spillover_displacement_hosts false, or no sites configured, only the list."""
+    on = AnalysisSettings(spillover_exclude=("Koro",)).with_displacement_sites(SITES)
+    assert on.displacement_hosts == ("Cccccccccc3", "Dddddddddd4")
+    got = spillover_units(PANEL, on.spillover_exclude, on.displacement_hosts)
+    assert list(got) == ["Aaaaaaaaaa1", "Bbbbbbbbbb2", "Dddddddddd4"]
+    # Hosts alone make rows even with an empty list.
+    assert list(spillover_units(PANEL, (), on.displacement_hosts)) == ["Dddddddddd4"]
+    off = AnalysisSettings(spillover_exclude=("Koro",), spillover_displacement_hosts=False)
+    assert off.with_displacement_sites(SITES).displacement_hosts == ()
+    assert AnalysisSettings().with_displacement_sites(None).displacement_hosts == ()
+    assert list(spillover_units(PANEL, off.spillover_exclude)) == ["Aaaaaaaaaa1", "Bbbbbbbbbb2"]
+
+
+def test_spillover_fits_record_the_displacement_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The robustness facts name the host CSCOMs removed and the districts touched; the
+    panel handed to the fits lacks exactly the removed CSCOMs."""
+    seen = {}
+
+    def fake(spec, sub, facts, settings):  # the fits themselves are tested elsewhere
+        seen.update(facts=facts, kept=sorted(sub["facility_id"].unique()))
+        return []
+
+    monkeypatch.setattr("sahel_eval.did.analyses.spillover.subsample_fits", fake)
+    settings = AnalysisSettings(spillover_exclude=("Koro",)).with_displacement_sites(SITES)
+    spillover_fits({"name": "x", "outcomes": []}, PANEL, settings)
+    assert seen["kept"] == ["Cccccccccc3", "Eeeeeeeeee5"]
+    assert seen["facts"]["displacement_hosts"] == ["Dddddddddd4"]
+    assert seen["facts"]["districts_touched"] == ["Bankass", "Koro"]
+    assert seen["facts"]["excluded"] == ["Koro"]
+    assert (seen["facts"]["facilities_kept"], seen["facts"]["facilities_total"]) == (2, 5)
 
 
 def test_unknown_spillover_uid_is_refused_with_its_position_masked() -> None:
@@ -63,6 +111,16 @@ def test_spillover_partial_shows_the_rows_numbers_in_both_languages(lang: str) -
     }
     block = spillover_block(rows, doc)
     assert [r["estimate"] for r in block["rows"]] == [0.4925]
+    # Hosts of a displacement site among the removed CSCOMs are counted.
+    hosted = {"rows": block["rows"], "facts": dict(block["facts"], displacement_hosts=["X"])}
+    for r in hosted["rows"]:
+        r.update({f"{k}_shown": r[k] for k in ("estimate", "ci_low", "ci_high")})
+    html = get_environment(lang).get_template("spillover.html.j2").render(b={"spillover": hosted})
+    words = "hôtes d’un site de déplacés" if lang == "fr" else "hosts of a displacement site"
+    assert words in html and "154" in html
+    assert words not in get_environment(lang).get_template("spillover.html.j2").render(
+        b={"spillover": block}
+    )
     for r in block["rows"]:
         r.update({f"{k}_shown": r[k] for k in ("estimate", "ci_low", "ci_high")})
     html = get_environment(lang).get_template("spillover.html.j2").render(b={"spillover": block})

@@ -24,7 +24,7 @@ from sahel_eval.did.analyses import (
     run_analysis,
 )
 from sahel_eval.did.analyses.subgroup_gap import GAP_VERDICTS
-from sahel_eval.did.analyses.subgroups import cluster_wealth_quintile
+from sahel_eval.did.analyses.subgroups import cluster_wealth_quintile, subgroup_section
 from sahel_eval.errors import InputError
 from sahel_eval.figures.style import save_svg
 from sahel_eval.figures.subgroups import subgroup_forest, subgroup_lines
@@ -166,6 +166,72 @@ def test_config_refuses_subgroups_the_programme_can_move(variable: str, words: s
     with pytest.raises(InputError) as err:
         validate_config(config)
     assert "did.subgroups.s.variable" in str(err.value) and words in str(err.value)
+
+
+SEX = {
+    "variable": "sex",
+    "label": {"fr": "Sexe de l’enfant", "en": "Sex of the child"},
+    "groups": [
+        {"name": "girls", "values": ["female"], "label": {"fr": "Filles", "en": "Girls"}},
+        {"name": "boys", "values": ["male"], "label": {"fr": "Garçons", "en": "Boys"}},
+    ],
+}
+
+
+def test_config_refuses_a_subgroup_absent_from_a_primary_outcomes_table() -> None:
+    """G18-2: the demo's survey analyses have a women's primary outcome
+    (mutual_membership): a sex split of it has one group, refused by the config check
+    (InputError naming the key and the rule), as is sex where the births table names no
+    sex item; with births and children outcomes only, sex passes."""
+    config = copy.deepcopy(demo_config())
+    config["did"]["subgroups"] = {"sex": SEX}
+    with pytest.raises(InputError) as err:
+        validate_config(copy.deepcopy(config))
+    message = str(err.value)
+    assert "did.subgroups.sex.variable" in message
+    assert "subgroup_variable_in_unit" in message
+    assert "'mutual_membership' (women)" in message and "one group" in message
+    assert "'facility_delivery'" not in message  # births carry b4: no problem there
+    for name in ("mopti_survey", "bamako_survey"):
+        config["reporting"]["primary_outcomes"][name] = ["facility_delivery", "fever_care"]
+    validate_config(copy.deepcopy(config))
+    config["survey"]["variables"]["births"]["sex"] = None
+    with pytest.raises(InputError) as err:
+        validate_config(copy.deepcopy(config))
+    assert "survey.variables.births.sex" in str(err.value)
+    assert "'fever_care'" not in str(err.value)
+
+
+def test_sex_subgroup_runs_on_the_demo_tables(demo_run) -> None:
+    """G18-2 end to end on the pipeline's clean survey tables (sex from DHS b4): girls'
+    and boys' rows with the headline's assignment-level inference, and the equality
+    test. Nothing differs by sex in the demo (truth.json plants no sex gap), so every
+    test with an interval holds 0."""
+    config = copy.deepcopy(demo_config())
+    config["did"]["subgroups"] = {"sex": SEX}
+    for name in ("mopti_survey", "bamako_survey"):
+        config["reporting"]["primary_outcomes"][name] = ["facility_delivery", "fever_care"]
+    config = validate_config(config)
+    data = {
+        u: pd.read_parquet(demo_run / "results" / "clean" / f"survey_{u}.parquet")
+        for u in ("households", "women", "births", "children")
+    }
+    assert set(data["births"]["sex"].dropna()) == {"female", "male"}
+    assert (data["women"]["sex"] == "female").all() and data["households"]["sex"].isna().all()
+    settings = AnalysisSettings.from_config(config)
+    spec = next(a for a in config["analyses"] if a["name"] == "mopti_survey")
+    section = subgroup_section(spec, data, settings)
+    rows = pd.DataFrame(section["estimates"])
+    ri = rows[(rows["inference"] == "randomization") & ~rows["suppressed"].astype(bool)]
+    assert set(ri["group_name"]) == {"girls", "boys"}
+    assert set(ri["outcome"]) == {"facility_delivery", "fever_care"}
+    assert len(ri) == 2 * 2 * 2  # outcomes × later rounds × groups
+    assert np.allclose(ri["p_min"], 1 / 28) and ri["ci_low"].notna().all()
+    assert len(section["tests"]) == 4
+    for test in section["tests"]:
+        assert test["groups"] == ["girls", "boys"] and test["districts"] == 8
+        assert test["verdict"] in GAP_VERDICTS and test["p_min"] == pytest.approx(1 / 28)
+        assert test["ci_low"] < 0 < test["ci_high"], test
 
 
 def test_forest_figure_is_deterministic_in_both_languages(tmp_path) -> None:

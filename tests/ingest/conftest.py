@@ -188,6 +188,7 @@ def children_frame() -> pd.DataFrame:
     return women.assign(
         bidx=[1.0, 1.0, 2.0],
         b3=[1420.0, 1430.0, 1435.0],
+        b4=[1.0, 2.0, 1.0],  # sex of the child (survey.variables.children.sex)
         h11=[0.0, 2.0, 8.0],
         h12=[0.0, 1.0, 9.0],
         h22=[1.0, 0.0, 1.0],

@@ -180,11 +180,17 @@ def analysis_spec(wildcards):
 
 def estimate_inputs(wildcards):
     """Canonical table(s) of one analysis: the area's panel (and the truth file, when
-    configured), or every survey table."""
+    configured; the displacement sites, whose host CSCOMs leave the spillover rows), or
+    every survey table."""
     spec = analysis_spec(wildcards)
     truth = config["did"]["truth_file"]
     if spec["data"] == "facility":
         panel = {"panel": f"results/clean/panel_{spec['area']}.parquet"}
+        if (
+            config["inputs"]["displacement_sites"]
+            and config["did"]["spillover_displacement_hosts"]
+        ):
+            panel["sites"] = "results/interim/displacement_sites.parquet"
         # Simulated data: the planted effects the SDID rows are compared with.
         return panel | ({"truth": truth} if truth else {})
     return {unit: f"results/clean/survey_{unit}.parquet" for unit in SURVEY_UNITS}

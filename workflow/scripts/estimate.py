@@ -22,11 +22,14 @@ def _write_csv(frame: pd.DataFrame, path) -> None:
 
 def main(smk) -> None:
     spec = dict(smk.params.spec)
+    settings = AnalysisSettings.from_config(smk.params.config)
     if spec["data"] == "facility":
         data = pd.read_parquet(smk.input.panel)
+        if "sites" in smk.input.keys():
+            settings = settings.with_displacement_sites(pd.read_parquet(smk.input.sites))
     else:
         data = {name: pd.read_parquet(smk.input[name]) for name in smk.input.keys()}
-    out = run_analysis(spec, data, AnalysisSettings.from_config(smk.params.config))
+    out = run_analysis(spec, data, settings)
     truth = None
     if "truth" in smk.input.keys():
         truth = json.loads(Path(smk.input.truth).read_text(encoding="utf-8"))

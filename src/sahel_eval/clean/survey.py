@@ -36,16 +36,10 @@ from sahel_eval.clean.survey_recodes import (
 )
 from sahel_eval.clean.survey_settings import Programme, SurveySettings
 from sahel_eval.errors import InputError, problem
+from sahel_eval.survey_outcomes import OUTCOMES
 
 __all__ = ["ID_NAMES", "OUTCOMES", "clean_survey_file", "clean_survey_rounds"]
 
-# Derived outcomes per unit (names as in truth.json -> surveys).
-OUTCOMES = {
-    "households": ("oop_any", "catastrophic_spending", "forgone_care_cost"),
-    "women": ("any_insurance", "mutual_membership", "coverage_none"),
-    "births": ("facility_delivery", "skilled_birth_attendance", "anc_bp_measured"),
-    "children": ("fever", "fever_care", "fever_care_24h", "diarrhoea"),
-}
 ID_NAMES = {
     "households": "household_id",
     "women": "woman_id",
@@ -139,6 +133,23 @@ def _assignment(area: pd.Series, district: pd.Series, settings: SurveySettings) 
     )
 
 
+#: Units whose respondents are all women (the DHS individual recode): sex is constant.
+WOMEN_ONLY_UNITS = ("women",)
+
+
+def _sex(data: pd.DataFrame, unit: str, svar: str | None, settings: SurveySettings) -> pd.Series:
+    """Canonical ``sex`` (``male`` / ``female``, missing otherwise): the configured item
+    (DHS ``b4`` for births and children) through ``survey.codes.sex``; ``female`` for
+    every row of the women's recode; missing when the unit has no such item."""
+    if unit in WOMEN_ONLY_UNITS:
+        return pd.Series("female", index=data.index, dtype="string")
+    if not svar or svar not in data:
+        return pd.Series(pd.NA, index=data.index, dtype="string")
+    code = data[svar].astype(float)
+    names = {float(c): name for name, c in settings.sex_codes.items()}
+    return code.map(names).astype("string")
+
+
 _COVARIATE_LABELS = {"v106": "education", "hv270": "wealth_label", "v190": "wealth_label"}
 
 
@@ -177,7 +188,7 @@ def clean_survey_file(
     -------
     pandas.DataFrame
         ``round, year, <id>, psu, strata, weight, region, district, commune, area,
-        urban, programme, arm, treated``, the unit's outcomes (:data:`OUTCOMES`) and
+        urban, sex, programme, arm, treated``, the unit's outcomes (:data:`OUTCOMES`) and
         covariates; one row per input row, in input order.
 
     Raises
@@ -224,6 +235,8 @@ def clean_survey_file(
         out["urban"] = (u == settings.urban_code).astype("boolean").mask(u.isna())
     else:
         out["urban"] = pd.Series(pd.NA, index=data.index, dtype="boolean")
+    svar = variables.get("sex")
+    out["sex"] = _sex(data, unit, svar, settings)
     out = out.join(_assignment(out["area"], out["district"], settings))
 
     if unit == "households":
@@ -243,8 +256,7 @@ def clean_survey_file(
             out[name] = labelled_category(data[var], value_labels[var], settings.missing_words)
     design = {variables[k] for k in ("id", "cluster", "weight", "psu", "strata")}
     design |= {variables[k] for k in ("region", "district", "commune") if k in variables}
-    if uvar:
-        design.add(uvar)
+    design |= {v for v in (uvar, svar) if v}
     rest = [
         c
         for c in data.columns

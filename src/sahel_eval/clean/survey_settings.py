@@ -70,6 +70,8 @@ class SurveySettings:
         Divisor of the raw weight (``survey.weight_scale``, 1e6 in DHS).
     urban_code
         Code of "urban" in the urban/rural variable (``survey.codes.urban``).
+    sex_codes
+        ``male`` and ``female`` codes of the sex item (``survey.codes.sex``; DHS ``b4``).
     place_of_delivery
         Groups of ``m15`` codes (``survey.codes.place_of_delivery``).
     facility_delivery_codes
@@ -116,6 +118,7 @@ class SurveySettings:
     missing_words: tuple[str, ...] = DEFAULT_MISSING_WORDS
     weight_scale: float = 1e6
     urban_code: int = 1
+    sex_codes: Mapping[str, int] = field(default_factory=lambda: {"male": 1, "female": 2})
     place_of_delivery: Mapping[str, tuple[int, ...]] = field(
         default_factory=lambda: dict(DEFAULT_PLACE_OF_DELIVERY)
     )
@@ -171,6 +174,7 @@ class SurveySettings:
             missing_words=tuple(survey["missing_labels"]),
             weight_scale=float(survey["weight_scale"]),
             urban_code=int(codes["urban"]),
+            sex_codes={k: int(v) for k, v in codes["sex"].items()},
             place_of_delivery={
                 k: tuple(int(c) for c in v) for k, v in codes["place_of_delivery"].items()
             },

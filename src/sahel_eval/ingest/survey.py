@@ -27,7 +27,9 @@ SURVEY_DESIGN = ("cluster", "weight", "psu", "strata", "region", "district", "co
 
 # Design codes are whole numbers; typed Int64 so joins across rounds do not hit 1 vs 1.0
 # (geography written as names stays text).
-SURVEY_CODES = ("cluster", "psu", "strata", "region", "district", "commune", "urban")
+SURVEY_CODES = ("cluster", "psu", "strata", "region", "district", "commune", "urban", "sex")
+#: Optional design-like items of a unit (null in the config: the unit has none).
+OPTIONAL_CODES = ("urban", "sex")
 
 
 def survey_entry(config: Mapping[str, Any], year: int, unit: str) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def _as_configured_case(
     names = [
         variables["id"],
         *(variables[key] for key in SURVEY_DESIGN),
-        *([variables["urban"]] if variables["urban"] else []),
+        *(variables[key] for key in OPTIONAL_CODES if variables.get(key)),
         *variables["outcomes"],
         *variables["covariates"],
         *variables["identifiers"],
@@ -156,8 +158,9 @@ def ingest_survey(
     identifiers = set(variables["identifiers"])
     masked = identifiers | {variables["id"]}
     design = {key: variables[key] for key in SURVEY_DESIGN}
-    if variables["urban"]:
-        design["urban"] = variables["urban"]
+    for key in OPTIONAL_CODES:
+        if variables.get(key):
+            design[key] = variables[key]
     columns = [str(c) for c in frame.columns]
     if design["psu"] not in columns:
         raise InputError(

@@ -27,10 +27,12 @@ from . import (
 from .params import (
     BASELINE_ROUND,
     CHAIN_GAP_DAYS,
+    CRUDE_BIRTH_RATE,
     DEFAULT_SEED,
     DISTRICT_MONTH_AR,
     DISTRICT_MONTH_SD,
     ESSENTIAL_SERVICES,
+    FERTILITY_GAP,
     FIRST_MONTH,
     INDICATORS,
     LAST_MONTH,
@@ -103,6 +105,7 @@ VARIABLE_LABELS = (
         "stel": "Téléphone",
         "bidx": "Rang de la naissance",
         "b3": "Date de naissance (CMC)",
+        "b4": "Sexe de l'enfant",
         "m15": "Lieu de l'accouchement",
         "sdob": "Date de naissance exacte",
         "h11": "Diarrhée récente",
@@ -166,6 +169,13 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
     rounds = [
         surveys.make_round(y, sc, rng_srv, district_effects, rng_items) for y in SURVEY_ROUNDS
     ]
+    gap = FERTILITY_GAP
+    fertility_gap = dict(gap) | surveys.displace_recent_births(
+        next(r for r in rounds if r.year == gap["year"]),
+        gap["area"],
+        gap["share_displaced"],
+        gap["months"],
+    )
     survey_files = []
     for rnd in rounds:
         fmt, version = SURVEY_FORMATS[rnd.year]
@@ -333,6 +343,10 @@ def generate(out: Path | str, *, scale: str = "demo", seed: int = DEFAULT_SEED) 
             for g in projection_gaps
             if g["year"] in SURVEY_ROUNDS
         ],
+        # WHO DQR domain 4, fertility: the one area-round whose survey births of the
+        # last 12 months were planted short (params.FERTILITY_GAP); elsewhere the survey's
+        # crude birth rate is the facility model's (crude_birth_rate).
+        "dq_fertility": [fertility_gap | {"crude_birth_rate": CRUDE_BIRTH_RATE}],
         "privacy": {"identifier_columns": IDENTIFIERS},
     }
     write_json(t, out / "truth.json")

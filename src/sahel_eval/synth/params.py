@@ -59,6 +59,24 @@ QUALITY_RATIOS = {
     "delivery_coverage": ("deliveries", "expected_births", False),
 }
 CRUDE_BIRTH_RATE = 0.042
+# The surveys' births agree with it (issue 18, G18-3): households hold 0-3 women of
+# 15-49 (mean 10/7), each with Poisson(0.8) births over the five years before the
+# interview, so a household has 10/7 × 0.8 / 5 births a year; its size is 1 + the
+# Poisson(5.5) draw scaled so that the mean size is births a year ÷ CRUDE_BIRTH_RATE
+# (≈ 5.44 people; Mali's DHS 2018: 5.7). Scaling the draw, not its parameter, keeps
+# every other draw of the surveys as it was.
+WOMEN_PER_HOUSEHOLD = (0, 1, 1, 1, 2, 2, 3)
+BIRTHS_PER_WOMAN_5Y = 0.8
+HOUSEHOLD_SIZE_DRAW = 5.5
+HOUSEHOLD_SIZE_SCALE = (
+    sum(WOMEN_PER_HOUSEHOLD) / 7 * BIRTHS_PER_WOMAN_5Y / 5 / CRUDE_BIRTH_RATE - 1
+) / HOUSEHOLD_SIZE_DRAW  # 0.808
+# WHO DQR domain 4 (fertility), planted: in one area and round, interviewers recorded
+# half of the births of the 12 months before the interview a year earlier (a known
+# displacement that shortens the birth module), so the survey's crude birth rate there
+# is about half the others' and expected pregnancies (5 %) ÷ it lies far above 1.33.
+# Only the 12-month fertility moves: those births stay in the five-year window.
+FERTILITY_GAP = {"area": "Mopti", "year": 2018, "share_displaced": 0.5, "months": 12}
 
 # Monthly rate per 1,000 catchment population before any programme (Mopti; Bamako ×).
 BASE_RATE = {

@@ -24,6 +24,7 @@ whole (``_household`` … ``_birth``) and be checked byte for byte against ``dat
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +33,12 @@ import pandas as pd
 from . import survey_items
 from .params import (
     BAMAKO_COMMUNES,
+    BIRTHS_PER_WOMAN_5Y,
     DJANTOLI_COMMUNE,
     DJANTOLI_END,
     DJANTOLI_START,
+    HOUSEHOLD_SIZE_DRAW,
+    HOUSEHOLD_SIZE_SCALE,
     I3S_CERCLES,
     I3S_END,
     I3S_WAVES,
@@ -42,9 +46,13 @@ from .params import (
     SURVEY_DISTRICT_ROUND_SD,
     SURVEY_FIELD_MONTH,
     SURVEY_ROUNDS,
+    WOMEN_PER_HOUSEHOLD,
     Scale,
 )
 from .wealth import cluster_wealth_levels, household_wealth, wealth_gain
+
+#: Share of boys among births (sex ratio at birth 105 : 100).
+MALE_SHARE = 105 / 205
 
 _FIRST = [
     "Fatoumata",
@@ -140,6 +148,7 @@ YES_NO_DK = {0: "Non", 1: "Oui", 8: "Ne sait pas", 9: "Manquant"}
 LABELS = {
     "hv024": {3: "Kayes", 5: "Mopti", 9: "Bamako"},
     "hv025": {1: "Urbain", 2: "Rural"},
+    "b4": {1: "Masculin", 2: "Féminin"},
     "hv270": {1: "Le plus pauvre", 2: "Pauvre", 3: "Moyen", 4: "Riche", 5: "Le plus riche"},
     "shoop": {9999998: "Ne sait pas", 9999999: "Manquant"},
     "v106": {0: "Aucun", 1: "Primaire", 2: "Secondaire", 3: "Supérieur"},
@@ -299,7 +308,7 @@ def make_round(
                         levels[c],
                     )
                     hh_rows.append(hh)
-                    for line in range(1, int(rng.choice([0, 1, 1, 1, 2, 2, 3])) + 1):
+                    for line in range(1, int(rng.choice(list(WOMEN_PER_HOUSEHOLD))) + 1):
                         w = _woman(
                             rng,
                             rx,
@@ -313,7 +322,7 @@ def make_round(
                             d_eff + cl_eff,
                         )
                         w_rows.append(w)
-                        for b in range(1, int(rng.poisson(0.8)) + 1):
+                        for b in range(1, int(rng.poisson(BIRTHS_PER_WOMAN_5Y)) + 1):
                             birth, child = _birth(
                                 rng,
                                 rx,
@@ -383,6 +392,39 @@ def make_round(
     )
 
 
+def child_sex(caseid: str, bidx: int, b3: int) -> int:
+    """DHS ``b4`` of a birth (1 male, 2 female; 105 boys per 100 girls), from a hash of
+    the birth, so that the other draws of the round stay as they were."""
+    u = zlib.crc32(f"{caseid}|{bidx}|{b3}".encode()) / 2**32
+    return 1 if u < MALE_SHARE else 2
+
+
+def displace_recent_births(
+    rnd: SurveyRound, area: str, share: float, months: int
+) -> dict[str, int]:
+    """Plant the fertility gap of ``params.FERTILITY_GAP`` in one round: ``share`` of the
+    ``area``'s births of the last ``months`` months (chosen by a hash of the birth) are
+    recorded ``months`` months earlier, in the births and the children recodes alike.
+    Returns the counts of recent births before and of those moved."""
+    hcode = {"Mopti": 5, "Bamako": 9}[area]
+    moved = 0
+    recent = 0
+    keys = set()
+    b = rnd.births
+    for i in b.index[(b["v024"] == hcode) & (b["v008"] - b["b3"] < months)]:
+        recent += 1
+        u = zlib.crc32(f"gap|{b.at[i, 'caseid']}|{b.at[i, 'bidx']}".encode()) / 2**32
+        if u < share:
+            keys.add((b.at[i, "caseid"], b.at[i, "bidx"]))
+            moved += 1
+    for frame in (rnd.births, rnd.children):
+        hit = [(c, x) in keys for c, x in zip(frame["caseid"], frame["bidx"], strict=True)]
+        frame.loc[hit, "b3"] = frame.loc[hit, "b3"] - months
+        dob = pd.to_datetime(frame.loc[hit, "sdob"]) - pd.DateOffset(months=months)
+        frame.loc[hit, "sdob"] = dob.dt.strftime("%Y-%m-%d")
+    return {"recent_births": recent, "displaced": moved}
+
+
 def _public(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[:, [c for c in frame.columns if not c.startswith("_")]]
 
@@ -438,7 +480,7 @@ def _household(
     u = rng.random()
     dk = u < 0.02
     oop_code = 9999998 if dk else (9999999 if u > 0.995 else oop)
-    size = int(1 + rng.poisson(5.5))
+    size = int(1 + round(HOUSEHOLD_SIZE_SCALE * rng.poisson(HOUSEHOLD_SIZE_DRAW)))
     hv005 = int(round(w_base * rng.uniform(0.9, 1.1) * 1e6))
     p_forgone = _p("forgone_care_cost", area, trend_steps, d_eff / 3, prog, exposure)
     lat = round(float(rng.uniform(13.8, 15.4) if area == "Mopti" else rng.uniform(12.58, 12.7)), 6)
@@ -576,6 +618,7 @@ def _birth(rng, rx, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
         "sdist": w["sdist"],
         "scomm": w["scomm"],
         "b3": b3,
+        "b4": child_sex(w["caseid"], bidx, b3),
         "m15": m15,
         "sdob": dob.date().isoformat(),
         "_p_facility_delivery": p,
@@ -610,6 +653,7 @@ def _birth(rng, rx, w, bidx, v008, prog, i3s_start, trend_steps, d_eff):
             "sdist",
             "scomm",
             "b3",
+            "b4",
             "sdob",
         )
     }

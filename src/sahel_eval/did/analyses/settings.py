@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import pandas as pd
 
 from sahel_eval.did.persistence import PERSISTENCE_MONTHS
 from sahel_eval.did.verdicts import OutcomeSetting
@@ -50,6 +52,13 @@ class AnalysisSettings:
     spillover_exclude
         Facility ids or district names whose comparison CSCOMs leave the spillover
         robustness rows (``did.spillover_exclude``); empty: no such rows.
+    spillover_displacement_hosts
+        Whether the never-treated CSCOMs whose aire de santé hosts a displacement site
+        leave the spillover rows too (``did.spillover_displacement_hosts``).
+    displacement_hosts
+        Facility ids (org-unit UIDs) of the CSCOMs hosting a displacement site in any
+        month (``inputs.displacement_sites``), set by :meth:`with_displacement_sites`;
+        empty when the option is off or no sites are configured.
     person_weighted
         Survey outcomes weighted by household size × sampling weight
         (``survey.person_weighted``; SDG 3.8.2 is a share of people).
@@ -82,11 +91,22 @@ class AnalysisSettings:
     primary_outcomes: Mapping[str, list[str]] | None = field(default=None, hash=False)
     balanced_max_gap: int = 2
     spillover_exclude: tuple[str, ...] = ()
+    spillover_displacement_hosts: bool = True
+    displacement_hosts: tuple[str, ...] = ()
     person_weighted: tuple[str, ...] = ()
     subgroups: Mapping[str, Any] = field(default_factory=dict, hash=False)
     small_cell_k: int = 5
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
     quality_ratios: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def with_displacement_sites(self, sites: pd.DataFrame | None) -> AnalysisSettings:
+        """These settings with the host CSCOMs of ``sites`` (the ingested displacement
+        sites, ``orgunit_uid`` = host) as :attr:`displacement_hosts`; unchanged when
+        ``spillover_displacement_hosts`` is off or ``sites`` is None."""
+        if sites is None or not self.spillover_displacement_hosts:
+            return self
+        hosts = sites.loc[sites["persons"] > 0, "orgunit_uid"].dropna().astype(str)
+        return replace(self, displacement_hosts=tuple(sorted(set(hosts))))
 
     def outcome_setting(self, outcome: str) -> OutcomeSetting | None:
         """The declared setting of ``outcome``; a ValueError when settings exist but it
@@ -124,6 +144,7 @@ class AnalysisSettings:
             lags=int(did["lags"]),
             balanced_max_gap=int(did["balanced_max_gap"]),
             spillover_exclude=tuple(did["spillover_exclude"]),
+            spillover_displacement_hosts=bool(did["spillover_displacement_hosts"]),
             persistence_months=int(config["sustainability"]["persistence_months"]),
             outcomes={k: OutcomeSetting.from_config(v) for k, v in did["outcomes"].items()},
             primary_outcomes={

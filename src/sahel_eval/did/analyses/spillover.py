@@ -7,7 +7,10 @@ what would have happened without it (DESIGN §6.1). Beside each headline the sam
 assignment-level estimate is re-run without them: ``did.spillover_exclude`` lists
 facility ids (org-unit UIDs) or district names, and every **never-treated** CSCOM the
 list names, itself or through its district, leaves the sample (treated CSCOMs stay:
-they are the effect). Items of another area's panel are that area's; the config check
+they are the effect). With ``did.spillover_displacement_hosts`` (default true) the
+never-treated CSCOMs whose aire de santé hosts a site of ``inputs.displacement_sites``
+in any month leave it too (:attr:`AnalysisSettings.displacement_hosts`, from the
+ingested sites). Items of another area's panel are that area's; the config check
 and ``make check`` refuse items that name no district or facility at all. The rows
 carry ``robustness: "spillover_excluded"`` and, like the balanced-subsample rows whose
 machinery they reuse (:func:`~sahel_eval.did.analyses.balanced.subsample_fits`), no
@@ -30,9 +33,12 @@ __all__ = ["ROBUSTNESS", "spillover_fits", "spillover_units"]
 ROBUSTNESS = "spillover_excluded"
 
 
-def spillover_units(panel: pd.DataFrame, exclude: Sequence[str]) -> pd.Index:
-    """Never-treated facilities of ``panel`` named by ``exclude`` (ids or districts)."""
-    named = set(exclude)
+def spillover_units(
+    panel: pd.DataFrame, exclude: Sequence[str], hosts: Sequence[str] = ()
+) -> pd.Index:
+    """Never-treated facilities of ``panel`` named by ``exclude`` (ids or districts) or
+    among ``hosts`` (facility ids of the CSCOMs hosting a displacement site)."""
+    named = set(exclude) | set(hosts)
     units = panel.drop_duplicates("facility_id").set_index("facility_id")
     hit = (units.index.isin(list(named)) | units["district"].isin(list(named))) & (
         units["group"] == 0
@@ -48,13 +54,15 @@ def spillover_fits(
     No rows when the list names no comparison CSCOM of this area's panel: the
     estimate would be the headline itself.
     """
-    drop = spillover_units(panel, settings.spillover_exclude)
+    drop = spillover_units(panel, settings.spillover_exclude, settings.displacement_hosts)
     if drop.empty:
         return []
     districts = sorted(set(panel.loc[panel["facility_id"].isin(drop), "district"]))
+    hosts = spillover_units(panel, (), settings.displacement_hosts)
     facts = {
         "subsample": ROBUSTNESS,
         "excluded": list(settings.spillover_exclude),
+        "displacement_hosts": list(hosts),
         "districts_touched": districts,
         "facilities_kept": int(panel["facility_id"].nunique()) - len(drop),
         "facilities_total": int(panel["facility_id"].nunique()),

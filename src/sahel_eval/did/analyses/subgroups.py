@@ -4,7 +4,8 @@ Only characteristics the programme cannot move split an analysis (``did.subgroup
 the config check refuses scheme membership and wealth measured after the start):
 
 * ``urban`` — residence of the respondent's cluster;
-* ``sex`` — of the child or woman, where the survey table has a ``sex`` column;
+* ``sex`` — of the child (births, children: DHS ``b4``); the women's table is all
+  female, so the config check refuses a sex split of its outcomes;
 * ``cluster_wealth_quintile`` — the asset-based wealth quintile **of the cluster**:
   the weighted median of its households' asset-based quintiles (DHS ``hv270``), so a
   household that bought assets does not change its group.
@@ -34,6 +35,7 @@ from sahel_eval.did.analyses.headline import apply_verdicts, primary_outcomes
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.subgroup_gap import gap_test
 from sahel_eval.did.analyses.survey import outcome_frame, round_fit
+from sahel_eval.errors import InputError, Problem
 
 __all__ = ["CLUSTER_WEALTH", "SUBGROUP_COLUMNS", "cluster_wealth_quintile", "subgroup_section"]
 
@@ -123,10 +125,22 @@ def subgroup_section(
         frame, weight = outcome_frame(spec, data, outcome, settings)
         years = sorted(frame["year"].unique())
         for name, sub in sorted(settings.subgroups.items()):
-            if sub["variable"] not in frame.columns and sub["variable"] != CLUSTER_WEALTH:
-                raise ValueError(
-                    f"analysis {spec['name']!r}, subgroup {name!r}: the survey table of "
-                    f"outcome {outcome!r} has no column {sub['variable']!r} (did.subgroups)"
+            if sub["variable"] != CLUSTER_WEALTH and (
+                sub["variable"] not in frame.columns or frame[sub["variable"]].isna().all()
+            ):
+                raise InputError(
+                    "config",
+                    [
+                        Problem(
+                            f"did.subgroups.{name}.variable",
+                            "subgroup_variable_in_unit",
+                            f"analysis '{spec['name']}': the survey table of primary "
+                            f"outcome '{outcome}' has no {sub['variable']!r} values",
+                        )
+                    ],
+                    hint="name the item under survey.variables.<unit> (sex: DHS b4 of "
+                    "births and children), or drop the subgroup (config/README.md, did).",
+                    column_label="key",
                 )
             framed = _with_variable(frame, sub["variable"], wealth)
             codes = _group_codes(framed, sub)
