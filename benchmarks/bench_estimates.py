@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,11 +73,16 @@ def main() -> None:
     names = [a["name"] for a in config["analyses"] if not args.only or a["name"] in args.only]
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    # One BLAS thread, as in the pipeline's jobs (Makefile, Snakemake's job environment):
+    # OpenBLAS's own threads spend 5–10× the CPU on the small products of the refits.
+    one = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {**os.environ, **one}
     total_cpu = total_wall = 0.0
     for name in names:
         prof = str(args.profile / f"{name}.prof") if args.profile else ""
         proc = subprocess.run(
             [sys.executable, "-c", _JOB, str(args.work), name, prof],
+            env=env,
             capture_output=True,
             text=True,
             check=True,
