@@ -246,7 +246,8 @@ def survey_figure(estimates: pd.DataFrame, outcome: str, *, lang: str) -> Any:
     ax.set_title(
         translate(
             "tech.fig.survey_title", lang, {"outcome": translate(f"tech.outcome.{outcome}", lang)}
-        )
+        ),
+        wrap=True,  # long outcome names wrap inside the figure, never clipped
     )
     ax.grid(axis="y", visible=False)
     layout(fig, lang)
