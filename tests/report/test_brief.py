@@ -251,6 +251,13 @@ def test_brief_pdfs_fit_four_a4_pages(demo_run: Path, tmp_path: Path):
                 abs(float(w) - 595.28) < 0.5 and abs(float(h) - 841.89) < 0.5 for w, h in boxes
             ), printed.name
             assert b"/CreationDate" not in inflated and b"/ID" not in inflated
+            # The real brief, laid out as the pipeline printed it: every page numbered
+            # "i / n" in its margin box, every character inside the page.
+            doc = pdf.render_document(printed.with_suffix(".html"))
+            n = len(doc.pages)
+            assert n == pdf.pdf_page_count(data), printed.name
+            assert pdf.page_labels(doc) == [f"{i} / {n}" for i in range(1, n + 1)], printed.name
+            assert pdf.page_text_outside(doc) == [], printed.name
     # A second print of the same page is byte-identical to the pipeline's.
     html = demo_run / "reports" / "brief_mopti_fr.html"
     again = tmp_path / "again.pdf"

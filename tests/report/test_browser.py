@@ -5,11 +5,12 @@ the key numbers equal to the results files, and no English interface string in t
 French pages. On a 390 × 844 phone screen: no sideways scrolling of the page (a
 screenshot of each brief is written to ``<demo run>/screenshots/``), no duplicate id,
 and in the French reports axe-core (the copy pinned by the lock, package
-``axe-core-python``) finds no serious or critical violation in any report. The
-English pages skip only axe's colour-contrast rule: they share the French pages'
-templates and stylesheet (the same colours on the same elements), and that rule costs
-2–20 s a page (every table cell); every other rule (language, names, headings, ARIA,
-tables) runs on every page. The browser is the Debian ``chromium`` +
+``axe-core-python``) finds no serious or critical violation in any report. Of the
+English pages only one brief and one technical report run axe's colour-contrast rule:
+the others share their templates and stylesheet (the same colours on the same
+elements), and that rule costs 2–20 s a page (every table cell); every other rule
+(language, names, headings, ARIA, tables) runs on every page. Every text of every
+inline figure lies inside its figure. The browser is the Debian ``chromium`` +
 ``chromium-driver``; nothing is downloaded. Without them the tests are skipped, unless
 ``SAHEL_EVAL_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which turns a missing browser
 into a failure.
@@ -48,8 +49,24 @@ const svgs = Array.from(document.querySelectorAll('svg')).map(s => {
   const r = s.getBoundingClientRect();
   return [s.getAttribute('aria-label'), r.width, r.height];
 });
+// Figure text outside its own figure (a title wider than the SVG is clipped).
+const outside = [];
+document.querySelectorAll('svg[role=img]').forEach(s => {
+  const r = s.getBoundingClientRect();
+  if (!r.width) return;
+  s.querySelectorAll('text').forEach(t => {
+    const b = t.getBoundingClientRect();
+    if (!b.width || !t.textContent.trim()) return;
+    if (b.left < r.left - 1 || b.right > r.right + 1 || b.top < r.top - 1
+        || b.bottom > r.bottom + 1)
+      outside.push([(s.getAttribute('aria-label') || '').slice(0, 60),
+                    t.textContent.slice(0, 60)]);
+  });
+});
+const texts = document.querySelectorAll('svg[role=img] text').length;
 return {imgs: imgs, svgs: svgs, lang: document.documentElement.lang,
-        ready: document.readyState, text: document.body.innerText};
+        ready: document.readyState, text: document.body.innerText,
+        outside: outside, svg_texts: texts};
 """
 
 
@@ -87,6 +104,9 @@ def pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
 
 
 PHONE = {"width": 390, "height": 844}
+# English pages on which axe's colour-contrast rule also runs (one of each kind with
+# badges and coloured verdicts; the others share their templates and stylesheet).
+CONTRAST_EN = ("brief_mopti_en.html", "technical_bamako_en.html")
 
 _PHONE_STATE = """
 const ids = Array.from(document.querySelectorAll('[id]'), e => e.id);
@@ -105,7 +125,7 @@ axe.run(document, {resultTypes: ['violations'], rules: rules}).then(r => done(r.
 @pytest.fixture(scope="module")
 def phone_pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
     """Each report at 390 × 844: widths, duplicate ids and axe-core's serious and
-    critical findings (colour contrast on the French pages).
+    critical findings (colour contrast on the French pages and ``CONTRAST_EN``).
 
     Writes ``screenshots/brief_*.png`` (first screen at phone width) in the demo run.
     """
@@ -123,8 +143,9 @@ def phone_pages(demo_run: Path, driver: Any) -> dict[str, dict[str, Any]]:
             if html.name.startswith("brief_"):
                 driver.save_screenshot(str(shots / f"{html.stem}.390.png"))
             driver.execute_script(AXE_SCRIPT)
-            contrast = html.name.endswith("_fr.html")
+            contrast = html.name.endswith("_fr.html") or html.name in CONTRAST_EN
             state["axe"] = driver.execute_async_script(_AXE_RUN, contrast)
+            state["contrast"] = contrast
             out[html.name] = state
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -155,6 +176,8 @@ def test_axe_finds_no_serious_violation(phone_pages: dict[str, dict[str, Any]]) 
     checked = {name for name, s in phone_pages.items() if "axe" in s}
     assert checked == set(phone_pages)
     assert len(checked) == 14
+    contrast = {name for name, s in phone_pages.items() if s["contrast"]}
+    assert set(CONTRAST_EN) <= contrast and len(contrast) == 9, sorted(contrast)
     found = {name: s["axe"] for name, s in phone_pages.items() if s.get("axe")}
     assert not found
 
@@ -193,6 +216,14 @@ def test_every_image_loaded(pages: dict[str, dict[str, Any]]) -> None:
     for name in pages:
         if name.startswith("data_quality_"):
             assert any(label for label, _, _ in pages[name]["svgs"]), f"{name}: no figure"
+
+
+def test_figure_text_inside_its_figure(pages: dict[str, dict[str, Any]]) -> None:
+    """Every ``<text>`` of every inline figure lies inside its SVG: no title or label
+    is clipped (issue 20, G4: the survey figures' titles were wider than the figure)."""
+    assert sum(s["svg_texts"] for n, s in pages.items() if n.startswith("technical_")) > 100
+    outside = {name: s["outside"][:5] for name, s in pages.items() if s["outside"]}
+    assert not outside
 
 
 def test_data_quality_completeness_matches_results(

@@ -16,6 +16,7 @@ from sahel_eval.figures.style import (
     layout,
     new_figure,
     svg_bytes,
+    wrapped_title,
     year_axis,
 )
 from sahel_eval.figures.svg_compact import compact_svg, shorten_path
@@ -138,6 +139,23 @@ def test_compact_paths_keep_every_point():
         assert _points(short) == _points(d), (d, short)
     curve = "M0 1.3C0.3 1.3 0.7 1.2 0.9 0.9z"
     assert shorten_path(curve) == curve  # curves are left as they are
+
+
+def test_wrapped_title_stays_inside_the_figure():
+    """G4: a long title beside long tick labels breaks into lines the layout measures,
+    so every line lies inside the figure (``wrap=True`` grew lines above it)."""
+    fig, ax = new_figure(16, 5.5)
+    ax.set_yticks([0, 1], ["2018: randomisation inference — not informative", "2021: HC1"])
+    title = wrapped_title(
+        ax,
+        "Catastrophic health spending (> 10 %, people): difference-in-differences by round "
+        "and inference",
+    )
+    layout(fig, "en")
+    box = title.get_window_extent(fig._get_renderer())
+    assert title.get_text().count("\n") >= 1
+    assert "(> 10" in title.get_text()  # a sign stays with its number
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and 0 <= box.y0 and box.y1 <= fig.bbox.height
 
 
 # --- on the demo run ---------------------------------------------------------------

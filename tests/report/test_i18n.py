@@ -22,6 +22,15 @@ SAME_IN_BOTH = frozenset(
         "methods.value.seeds.bootstrap",  # the same word in both languages
         "methods.value.seeds.randomisation",
         "summary.timeline.crises",  # "Crises" in both
+        "summary.action.evaluate_more.sep",  # a comma in both
+        # Glossary terms that are names or acronyms in both languages.
+        "glossary.att_gt.term",
+        "glossary.hc1.term",
+        "glossary.crv1.term",
+        "glossary.korn_graubard.term",
+        "glossary.fieller.term",
+        "glossary.conley_taber.term",
+        "glossary.bootstrap.term",
     }
 )
 
@@ -97,3 +106,33 @@ def test_warning_accepts_result_objects():
     w = _WarningCode("few_treated_clusters", {"g": 20, "treated": 2})
     assert i18n.translate_warning(w, "en") == i18n.translate_warning(w.to_dict(), "en")
     assert i18n.translate_warning("single_treated_cluster", "fr").startswith("Une seule")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "n.closures",
+        "n.tests_computed",
+        "n.tests_rejecting",
+        "n.not_computable",
+        "n.tests_impossible",
+        "n.conditional_rejecting",
+        "n.rejections",
+        "dq.summary.inactive",
+        "summary.support.closed",
+        "summary.action.evaluate_more",
+        "summary.action.evaluate_more.effects",
+        "summary.action.evaluate_more.shocks",
+    ],
+)
+def test_counted_nouns_agree_by_babel(key):
+    """Issue 20, G10: a count before a noun takes Babel's plural form: French "0 fermeture",
+    "1 fermeture", "2 fermetures" (one covers 0 and 1), English "1 closure", "0 closures"."""
+    cat = i18n.load_catalogue()
+    assert {f"{key}.one", f"{key}.other"} <= set(cat)
+    params = {"total": 48, "months": 3, "unit": "cercles", "parts": "x"}
+    fr = {n: i18n.translate_plural(key, n, "fr", params) for n in (0, 1, 2)}
+    en = {n: i18n.translate_plural(key, n, "en", params) for n in (0, 1, 2)}
+    assert fr[0].replace("0", "1", 1) == fr[1] != fr[2].replace("2", "1", 1)
+    if key != "n.not_computable":  # the same in English whatever the count
+        assert en[0].replace("0", "2", 1) == en[2] != en[1].replace("1", "2", 1)

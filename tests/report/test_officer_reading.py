@@ -13,9 +13,11 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
+from sahel_eval.config import load_config
 from sahel_eval.report.methods import methods_rows
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import load_catalogue
@@ -97,7 +99,7 @@ def test_brief_prints_no_conditional_range_as_the_result(run: Path) -> None:
     """Point 2: with too few programme areas the brief prints no facility-level or
     survey-design range next to "we cannot tell"."""
     cat = load_catalogue()
-    seen = 0
+    seen = seen_persistence = 0
     for area in AREAS:
         s = _summary(run, area)
         for lang in LANGS:
@@ -111,7 +113,17 @@ def test_brief_prints_no_conditional_range_as_the_result(run: Path) -> None:
                     assert not all(x in t for x in pair), (area, lang, e["outcome"], t)
                     assert cat["brief.no_range"][lang] in t
                 seen += 1
+            # G8: nor after "we cannot tell" whether the effect lasted.
+            pz = s["persistence"]
+            if pz and pz["verdict"] == "not_informative":
+                line = _text(_element(brief, "p", "brief-persistence"))
+                for bound in (pz["low"], pz["high"]):
+                    if bound is not None:
+                        assert bound["text"][lang] not in line, (area, lang, line)
+                assert cat["brief.persistence.no_range"][lang].rsplit("}", 1)[-1] in line
+                seen_persistence += 1
     assert seen, "no 'not informative' effect with a conditional range in the demo run"
+    assert seen_persistence, "no 'not informative' persistence in the demo run"
 
 
 def _support_rows(page: str) -> list[str]:
@@ -120,21 +132,44 @@ def _support_rows(page: str) -> list[str]:
 
 
 def test_support_list_counts_distinct_cscoms_everywhere(run: Path) -> None:
-    """Point 3: the actions, the intro and the table count distinct CSCOMs."""
+    """Point 3: the actions, the intro and the table count distinct CSCOMs; G7: a CSCOM
+    the facility register says has closed is never listed "to support", but last,
+    under its own reason (closing date), and counted apart."""
+    register = pd.read_parquet(run / "results" / "clean" / "facilities.parquet")
+    closed_names = set(register.loc[register["closed"].notna(), "name"])
+    cat = load_catalogue()
+    seen_closed = 0
     for area in AREAS:
         s = _summary(run, area)
-        distinct = {(r["district"], r["facility"]) for r in s["support"]}
-        shocked = {(r["district"], r["facility"]) for r in s["support"] if r["since"]}
+        active = [r for r in s["support"] if r["reason"] != "closed"]
+        distinct = {(r["district"], r["facility"]) for r in active}
+        closed = {(r["district"], r["facility"]) for r in s["support"] if r["reason"] == "closed"}
+        assert not distinct & closed
+        assert not {f for _, f in distinct} & closed_names, area
+        seen_closed += len(closed)
+        shocked = {
+            (r["district"], r["facility"])
+            for r in active
+            if r["reason"] in ("interrupted", "not_recovered")
+        }
         assert s["support_counts"]["cscoms"] == len(distinct)
+        assert s["support_counts"]["closed"] == len(closed)
         acts = {a["action"]: a for a in s["actions"]}
         if "support_cscom" in acts:
             assert acts["support_cscom"]["n"] == len(shocked)
         for lang in LANGS:
             tech = _html(run, "technical", area, lang)
-            # The technical report's annex lists every CSCOM once.
-            assert len(_support_rows(_element(tech, "section", "annex-support"))) == len(distinct)
+            # The technical report's annex lists every CSCOM once, the closed ones last.
+            rows = _support_rows(_element(tech, "section", "annex-support"))
+            assert len(rows) == len(distinct) + len(closed)
+            said = cat["summary.reason.closed"][lang].split("{")[0]
+            tail = [_text(r) for r in rows[len(distinct) :]]
+            assert all(said in r for r in tail) and not any(
+                said in _text(r) for r in rows[: len(distinct)]
+            ), (area, lang)
             intro = _text(_element(_html(run, "brief", area, lang), "section", "support-list"))
             assert fmt.fmt_count(len(distinct), lang) + " CSCOM" in intro
+    assert seen_closed, "the demo register closes CSCOMs a support rule selects"
 
 
 def test_interrupted_cscoms_say_when_reports_resumed(run: Path) -> None:
@@ -177,6 +212,22 @@ def test_one_label_per_resilience_class(run: Path) -> None:
             if lang == "fr":
                 for old in ("Ont récupéré", "Pas récupéré", "pas rétabli", "Résilient"):
                     assert old not in _text(brief) + _text(tech), (area, old)
+            # G12: one definition per class, the same words in all three places.
+            s = _summary(run, area)
+            for c in (*CLASSES, "not_assessable"):
+                said = cat[f"class.def.{c}"][lang].format(
+                    months=s["interruption_months"],
+                    window=s["window_months"],
+                    threshold=s["recovery_threshold"]["text"][lang],
+                )
+                said = f"{cat[f'class.{c}'][lang]}{cat['brief.colon'][lang]}{said}."
+                legend = _text(_element(brief, "p", "class-defs"))
+                for where, text in (
+                    ("brief", legend),
+                    ("tech", _text(tech)),
+                    ("glossary", glossary),
+                ):
+                    assert said in text, (area, lang, c, where)
 
 
 _POINTS = {
@@ -271,6 +322,54 @@ def test_methods_table_prints_labels_not_codes(run: Path) -> None:
     assert {"dr", "never_treated", "randomization"} <= seen
 
 
+def test_methods_table_describes_the_lead_fit(run: Path) -> None:
+    """G1/G2: the methods column describes the fit behind the summary's lead number
+    (Bamako: Callaway–Sant'Anna, not the event study), with its control group, base
+    period and covariates written out ("none", never "—")."""
+    config = load_config(run / "config" / "config.yaml")  # schema defaults filled
+    lead = config["reporting"]["lead_estimator"]
+    cat = load_catalogue()
+    seen: list[dict] = []
+    for area in AREAS:
+        specs = [a for a in config["analyses"] if a["area"] == area]
+        docs = {
+            a["name"]: json.loads(
+                (run / "results" / "estimates" / f"{a['name']}.json").read_text("utf-8")
+            )
+            for a in specs
+        }
+        summary = _summary(run, area)
+        rows = methods_rows(specs, docs, lead)
+        seen += rows
+        for r in rows:
+            assert r["estimator"] == r["lead"], (area, r["analysis"])
+            assert r["control"] and r["base"] is not None, (area, r["analysis"])
+        # The summary's lead number comes from the fit the column describes.
+        fac = next(r for r in rows if r["design"] != "survey_rounds")
+        card = summary["cards"][0]
+        assert f"estimator={fac['estimator']}," in card["value"]["source"]
+        assert f"cluster={fac['cluster']}]" in card["value"]["source"]
+        for lang in LANGS:
+            table = _element(_html(run, "technical", area, lang), "table", "methods-table")
+            cells = {
+                _text(th).strip(): [_text(td).strip() for td in tds]
+                for th, tds in (
+                    (m.group(1), re.findall(r"<td>(.*?)</td>", m.group(2), re.S))
+                    for m in re.finditer(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', table, re.S)
+                )
+            }
+            lead_cells = cells[cat["methods.row.lead"][lang]]
+            assert cells[cat["methods.row.estimator"][lang]] == lead_cells, (area, lang)
+            for row in ("control", "base", "covariates"):
+                assert "—" not in cells[cat[f"methods.row.{row}"][lang]], (area, lang, row)
+            assert (
+                cat["methods.value.covariates.none"][lang]
+                in cells[cat["methods.row.covariates"][lang]]
+            )
+    # Callaway–Sant'Anna leads both facility analyses: its base period is written.
+    assert {r["base_kind"] for r in seen} >= {"cs_varying", "year"}
+
+
 def test_pretrend_count_is_of_computed_tests(run: Path) -> None:
     """Point 8: "k rejections of n tests computed (m not computable)", n counting only
     the assignment-level tests with a p-value in the table."""
@@ -289,14 +388,18 @@ def test_pretrend_count_is_of_computed_tests(run: Path) -> None:
                 else:
                     computed += 1
             text = _text(tech)
+            # Robustness fits never had a pre-test: no row, no phantom "not testable".
+            assert "raison non précisée" not in text and "reason not given" not in text
+            fits = (run / "results" / "tables" / area / "pretrends.csv").read_text("utf-8")
+            assert ":balanced_subsample" not in fits and ":spillover_excluded" not in fits
             pattern = (
-                r"sur (\d+) tests calculés \((\d+) non calculables"
+                r"sur (\d+) tests? calculés? \((\d+) non calculables?"
                 if lang == "fr"
-                else r"of (\d+) tests computed \((\d+) not computable"
+                else r"of (\d+) tests? computed \((\d+) not computable"
             )
             if not computed:
                 pattern = (
-                    r"aucun test n’a pu être calculé \((\d+) non calculables"
+                    r"aucun test n’a pu être calculé \((\d+) non calculables?"
                     if lang == "fr"
                     else r"no test could be computed \((\d+) not computable"
                 )
@@ -309,19 +412,85 @@ def test_pretrend_count_is_of_computed_tests(run: Path) -> None:
 
 
 def test_area_unit_word(run: Path) -> None:
-    """Point 9: Mopti's reports say cercle(s), Bamako's commune(s): never "cercle ou
-    commune", and no sentence where intervention areas did not receive the programme."""
+    """Point 9 and G11: Mopti's reports say cercle(s), Bamako's commune(s), from the
+    config: no generic text names both units or the other area's unit; G15: the
+    support list's column header is the area's district word."""
+    cat = load_catalogue()
     for area in AREAS:
-        unit = _summary(run, area)["district_unit"]
+        s = _summary(run, area)
+        unit = s["district_unit"]
         for lang in LANGS:
             for kind in ("brief", "technical"):
-                text = _text(_html(run, kind, area, lang))
-                for bad in ("cercle ou commune", "cercles ou communes", "districts or communes"):
-                    assert bad not in text.lower(), (area, lang, kind, bad)
+                page = _html(run, kind, area, lang)
+                # The provenance block lists input files by name (mutuelle_commune3.xlsx).
+                text = _text(re.sub(r'<[^>]*id="provenance.*', "", page, flags=re.S)).lower()
+                for bad in (
+                    "cercle ou commune",
+                    "commune ou un cercle",
+                    "cercles ou communes",
+                    "(cercle, commune)",
+                    "districts or communes",
+                    "commune or district",
+                    "(cercle, commune)",
+                ):
+                    assert bad not in text, (area, lang, kind, bad)
                 assert "zones d’intervention" not in text
+                if area == "bamako":
+                    assert "cercle" not in text, (lang, kind)
+                else:
+                    assert "commune" not in text, (lang, kind)
+                header = re.findall(
+                    r"<th scope=\"col\">(.*?)</th>", _element(page, "table", "support-table")
+                )
+                assert header[1] == s["district_word"][lang] != cat["summary.col.district"][lang]
             brief = _text(_html(run, "brief", area, lang))
             assert f" {unit[lang]}" in brief
     assert _summary(run, "mopti")["district_unit"]["fr"] == "cercles"
+
+
+_COUNTED = re.compile(r"(?<![\d\u202f\u00a0,.\w−])([01]) ([a-zà-ÿ]+s)\b")
+# French words ending in "s" that a count of 0 or 1 rightly precedes.
+_INVARIANT = {"mois", "cas", "fois", "pays", "sans", "dans", "sous", "plus", "après", "depuis"}
+
+
+def test_french_counts_agree_with_their_noun(run: Path) -> None:
+    """G10: French plurals through Babel's rule: never "0 fermetures", "1 tests" or
+    "0 non calculables" after a count of 0 or 1 in any French report."""
+    pages = sorted((run / "reports").glob("*_fr.html"))
+    assert len(pages) == 7
+    for page in pages:
+        text = _text(re.sub(r'<[^>]*id="provenance.*', "", page.read_text("utf-8"), flags=re.S))
+        wrong = [m.group(0) for m in _COUNTED.finditer(text) if m.group(2) not in _INVARIANT]
+        assert not wrong, (page.name, wrong[:5])
+
+
+def test_french_semicolons_and_schemes(run: Path) -> None:
+    """G13: a French semicolon has its narrow no-break space in the brief's lists; G16:
+    every scheme a KPI column shows is explained where it first stands, "+" included,
+    and a KPI that does not apply reads "sans objet" alone."""
+    cat = load_catalogue()
+    for area in AREAS:
+        brief = _html(run, "brief", area, "fr")
+        summary = _text(_element(brief, "section", "summary"))
+        assert not re.search(r"[^\u202f\u00a0 ];", summary), area
+        assert "\u202f;" in summary
+        for lang in LANGS:
+            brief = _html(run, "brief", area, lang)
+            kpi = _summary(run, area)["kpi"]
+            table = _text(_element(brief, "table", "brief-kpi-table"))
+            shapes = "●▲■○–"
+            assert not re.search(
+                rf"— [{shapes}] " + re.escape(cat["brief.status.not_applicable"][lang]), table
+            )
+            schemes = {m["scheme"] for m in kpi["mutuals"]}
+            note = _text(_element(brief, "p", "schemes-note")) if kpi["schemes"] else ""
+            for sc in schemes:
+                base = sc.rstrip("+")
+                if base in ("AMV", "AMO", "RAMED"):
+                    assert cat[f"summary.scheme.{base}"][lang] in note, (area, lang, sc)
+                if sc.endswith("+"):
+                    assert cat["summary.scheme.plus"][lang] in note, (area, lang, sc)
+    assert any("+" in m["scheme"] for m in _summary(run, "bamako")["kpi"]["mutuals"])
 
 
 def test_kpi_names_one_key_and_amv_explained(run: Path) -> None:
@@ -345,3 +514,61 @@ def test_kpi_names_one_key_and_amv_explained(run: Path) -> None:
                 first = next((s for s in sections if re.search(r"\bAMV\b", _text(s))), None)
                 if first is not None:
                     assert explained in _text(first), (area, lang)
+
+
+# Technical terms (a pattern per language) and the glossary entry that explains them.
+_GLOSSARY_TERMS = {
+    "att_gt": {"fr": r"ATT\(g,t\)", "en": r"ATT\(g,t\)"},
+    "cohort": {"fr": r"\bcohortes?\b", "en": r"\bcohorts?\b"},
+    "imputation": {"fr": r"\bimputation\b", "en": r"\bimputation\b"},
+    "hc1": {"fr": r"\bHC1\b", "en": r"\bHC1\b"},
+    "crv1": {"fr": r"\bCRV1\b", "en": r"\bCRV1\b"},
+    "taylor": {"fr": r"plan de sondage|\bUPE\b|Taylor", "en": r"survey design|\bPSU\b|Taylor"},
+    "korn_graubard": {"fr": r"Korn", "en": r"Korn"},
+    "fieller": {"fr": r"Fieller", "en": r"Fieller"},
+    "conley_taber": {"fr": r"Conley", "en": r"Conley"},
+    "bootstrap": {"fr": r"\bbootstrap\b", "en": r"\bbootstrap\b"},
+    "spillover": {"fr": r"débordements?", "en": r"spillovers?"},
+    "unbalanced": {"fr": r"non cylindré", "en": r"unbalanced"},
+    "resilience_index": {"fr": r"indice de résilience", "en": r"resilience index"},
+    "recovery_time": {"fr": r"délai de reprise", "en": r"time to recovery"},
+    "breakdown": {"fr": r"M̄", "en": r"M̄"},
+    "services": {"fr": r"\bCPN1\b|\bPenta3\b", "en": r"\bANC1\b|\bPenta3\b"},
+}
+
+
+def test_glossary_explains_every_term_used(run: Path) -> None:
+    """G6: each technical term a technical report uses outside its glossary has a
+    ``<dt>`` in ``#glossary``."""
+    cat = load_catalogue()
+    used = 0
+    for area in AREAS:
+        for lang in LANGS:
+            page = _html(run, "technical", area, lang)
+            glossary = _element(page, "section", "glossary")
+            terms = {_text(t).strip() for t in re.findall(r"<dt>(.*?)</dt>", glossary, re.S)}
+            body = _text(page.replace(glossary, " "))
+            for key, pattern in _GLOSSARY_TERMS.items():
+                if re.search(pattern[lang], body, re.I):
+                    used += 1
+                    assert cat[f"glossary.{key}.term"][lang] in terms, (area, lang, key)
+    assert used >= 40, used
+
+
+def test_support_annex_is_labelled_per_language(run: Path) -> None:
+    """G9: the file the brief names as its attached annex holds the page's list: one
+    row per CSCOM, headers and reasons in the report's language, no codes."""
+    cat = load_catalogue()
+    for area in AREAS:
+        s = _summary(run, area)
+        for lang in LANGS:
+            annex = pd.read_csv(run / "results" / "summary" / f"{area}_support_{lang}.csv")
+            assert len(annex) == len(s["support_cscoms"]), (area, lang)
+            assert annex.columns[0] == cat["summary.col.facility"][lang]
+            assert annex.columns[1] == s["district_word"][lang]
+            text = annex.to_csv(index=False)
+            for code in ("interrupted", "not_recovered", "low_continuity", "anc1", "local-"):
+                assert not re.search(rf"(?<![\w-]){code}(?![\w])", text), (area, lang, code)
+            assert (run / "results" / "summary" / f"{area}_support_{lang}.xlsx").exists()
+            brief = _text(_element(_html(run, "brief", area, lang), "section", "support-list"))
+            assert f"{area}_support_{lang}.xlsx" in brief and "results/" not in brief

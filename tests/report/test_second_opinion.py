@@ -91,7 +91,13 @@ def test_partial_formats_the_stage_codes(lang: str, words: str, number: str) -> 
     html = (
         get_environment(lang)
         .get_template("second_opinion.html.j2")
-        .render(b=block, outcome_keys={"consultations_all": "dq.ind.consultations_all"})
+        .render(
+            b=block,
+            outcome_keys={"consultations_all": "dq.ind.consultations_all"},
+            lang=lang,
+            # The area's unit word, from the summary as the technical report passes it.
+            summary={"district_unit": {lang: "communes"}},
+        )
     )
     assert words in html and number in html
     assert html.count("<tr>") == 4 + 1 + 2  # 4 estimator rows, 1 SDID row, 2 headers

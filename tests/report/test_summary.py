@@ -138,6 +138,20 @@ def test_support_list_worst_first_with_last_month():
         "evaluate_more",
     }
     assert acts["dq_visit"]["districts"] == ["D2"]
+    # G17: a persistence and a shock comparison that cannot conclude count as well.
+    summary = {
+        **summary,
+        "persistence": {"verdict": "not_informative"},
+        "shocks": [
+            {"shock_id": "s1", "comparison": "cannot_tell"},
+            {"shock_id": "s2", "comparison": "better"},
+        ],
+    }
+    more = {a["action"]: a for a in actions("a", _config(), rows, completeness, kpi, summary)}
+    assert (more["evaluate_more"]["n"], more["evaluate_more"]["shocks"]) == (3, 1)
+    assert more["evaluate_more"]["persistence"] == 1 and more["evaluate_more"]["shock_ids"] == [
+        "s1"
+    ]
 
 
 def test_support_rows_say_when_reports_resumed_and_count_cscoms_once():

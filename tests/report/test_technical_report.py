@@ -208,7 +208,10 @@ def test_kpis_per_mutual_and_scheme(area: str, columns: list[str]) -> None:
         for col in columns:
             assert col in table, (lang, col)
         if area == "bamako":
-            assert "tech-kpi-not_applicable" in table
+            # A KPI that does not apply to the scheme reads so alone (no "—" and badge).
+            said = load_catalogue()["tech.status.not_applicable"][lang]
+            assert f'<td class="num">{said}</td>' in table
+            assert "tech-kpi-not_applicable" not in table
     brief = (RUN / "reports" / f"brief_{area}_en.html").read_text("utf-8")
     for col in columns:
         assert col in brief, col

@@ -160,6 +160,11 @@ rule summary:
     output:
         summary="results/summary/{area}.json",
         support=expand("results/summary/{{area}}_support.{ext}", ext=TABLE_FORMATS),
+        annex=expand(
+            "results/summary/{{area}}_support_{lang}.{ext}",
+            lang=LANGS,
+            ext=TABLE_FORMATS,
+        ),
     log:
         "logs/report/summary_{area}.log",
     benchmark:

@@ -1,4 +1,5 @@
-"""Snakemake adapter: results/summary/{area}.json and the support list (CSV, XLSX, LaTeX)."""
+"""Snakemake adapter: results/summary/{area}.json and the support list (CSV, XLSX, LaTeX),
+coded and, per report language, labelled as the reports print it."""
 
 import json
 from pathlib import Path
@@ -8,8 +9,10 @@ import pandas as pd
 from sahel_eval.io.outputs import write_json
 from sahel_eval.report.summary import build_summary
 from sahel_eval.report.summary_actions import SUPPORT_COLUMNS
+from sahel_eval.report.support_annex import support_annex
 from sahel_eval.report.tables import write_table
 from sahel_eval.rule_runner import run_rule
+from sahel_eval.text.i18n import translate
 
 
 def main(smk) -> None:
@@ -38,6 +41,14 @@ def main(smk) -> None:
         f"{area}_support",
         caption=f"CSCOMs that need support, {area}",
     )
+    # The same list as the reports print it, per language (the attached annex).
+    for lang in config["reporting"]["languages"]:
+        write_table(
+            support_annex(summary, lang),
+            Path(smk.output.summary).parent,
+            f"{area}_support_{lang}",
+            caption=translate("summary.support.caption", lang),
+        )
 
 
 run_rule(snakemake.log[0], lambda: main(snakemake))  # noqa: F821

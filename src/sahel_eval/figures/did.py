@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.figures.event_time import event_rows, has_ci, reading_scale
-from sahel_eval.figures.style import PALETTE, layout, new_figure
+from sahel_eval.figures.style import PALETTE, layout, new_figure, wrapped_title
 from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import translate
 
@@ -153,7 +153,7 @@ def facility_figure(
     )
     top.axhline(0, color=PALETTE["black"], lw=0.7)
     top.axvline(-0.5, color=PALETTE["grey"], lw=0.8, ls="--")
-    top.set_title(translate("tech.fig.event_title", lang, {"outcome": label}), wrap=True)
+    wrapped_title(top, translate("tech.fig.event_title", lang, {"outcome": label}))
     top.set_xlabel(translate("tech.fig.event_axis", lang))
     top.set_ylabel(axis)
     top.legend(frameon=False, fontsize=7, loc="upper left")
@@ -189,7 +189,7 @@ def facility_figure(
     bottom.axhline(0, color=PALETTE["black"], lw=0.7)
     bottom.axvline(-0.5, color=PALETTE["grey"], lw=0.8, ls="--")
     key = "tech.fig.attgt_title_facility" if att_conditional else "tech.fig.attgt_title"
-    bottom.set_title(translate(key, lang, {"outcome": label}), wrap=True)
+    wrapped_title(bottom, translate(key, lang, {"outcome": label}))
     bottom.set_xlabel(translate("tech.fig.event_axis", lang))
     bottom.set_ylabel(axis)
     if groups:
@@ -243,10 +243,12 @@ def survey_figure(estimates: pd.DataFrame, outcome: str, *, lang: str) -> Any:
     ax.set_yticks(ypos, labels, fontsize=7)
     ax.axvline(0, color=PALETTE["black"], lw=0.7)
     ax.set_xlabel(translate("tech.fig.pp_axis", lang))
-    ax.set_title(
+    # Long outcome names break into lines inside the figure, never clipped.
+    wrapped_title(
+        ax,
         translate(
             "tech.fig.survey_title", lang, {"outcome": translate(f"tech.outcome.{outcome}", lang)}
-        )
+        ),
     )
     ax.grid(axis="y", visible=False)
     layout(fig, lang)

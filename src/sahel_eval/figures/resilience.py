@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sahel_eval.figures.style import ARM_COLOURS, PALETTE, layout, new_figure
+from sahel_eval.figures.style import ARM_COLOURS, PALETTE, layout, new_figure, wrapped_title
 from sahel_eval.text.formatting import fmt_month
 from sahel_eval.text.i18n import translate
 
@@ -194,7 +194,7 @@ def observed_expected_figure(series: pd.DataFrame, *, lang: str, title: str) -> 
     ax.set_ylabel(translate("fig.resilience.volume_axis", lang))
     ax.set_xlabel(translate("fig.resilience.month_axis", lang))
     ax.set_ylim(bottom=0)
-    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
+    wrapped_title(ax, title)  # long shock names break into lines inside the figure
     ax.legend(loc="lower left", frameon=False, fontsize=8, ncol=2)
     layout(fig, lang)
     return fig
@@ -237,7 +237,7 @@ def tau_distribution_figure(
     ax.set_xticklabels(cats)
     ax.set_xlabel(translate("fig.resilience.tau_axis", lang))
     ax.set_ylabel(translate("fig.resilience.share_axis", lang))
-    ax.set_title(title, wrap=True)  # long shock names wrap inside the figure
+    wrapped_title(ax, title)  # long shock names break into lines inside the figure
     ax.legend(frameon=False, fontsize=8)
     layout(fig, lang)
     return fig

@@ -123,6 +123,44 @@ def year_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: str(round(v))))
 
 
+def wrapped_title(ax: Any, text: str, **kwargs: Any) -> Any:
+    """Set ``ax``'s title, broken into lines that fit the figure around the axes'
+    centre, measured with the figure's own renderer.
+
+    matplotlib's ``wrap=True`` breaks lines only when drawing, after
+    :func:`layout` measured the title as one line: the extra lines grow above the
+    figure and are clipped. Explicit line breaks are measured by the layout. The
+    axes' place is that of a first layout (tick labels pushed it right).
+    """
+    fig = ax.figure
+    fig.tight_layout()
+    renderer = fig._get_renderer()  # the one tight_layout measures with
+    box = ax.get_position()
+    centre = (box.x0 + box.x1) / 2
+    room = 2 * min(centre, 1 - centre) * fig.bbox.width * 0.96
+    title = ax.set_title(text, **kwargs)
+    # A sign alone ("(>" of "(> 10 %") stays with the word after it.
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and not any(c.isalnum() for c in words[-1]):
+            words[-1] = f"{words[-1]} {word}"
+        else:
+            words.append(word)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        trial = f"{line} {word}" if line else word
+        title.set_text(trial)
+        if line and title.get_window_extent(renderer).width > room:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    title.set_text("\n".join(lines))
+    return title
+
+
 def layout(fig: Any, lang: str, **tight: Any) -> None:
     """Write the numbers of every axis in ``lang``, then lay the figure out.
 

@@ -411,7 +411,8 @@ def render_brief(
         "prov": short,
         "synthetic": synthetic,
         "support_rows": support_rows,
-        "support_file": f"results/summary/{area}_support.xlsx",
+        # The attached file by its name: a path means nothing on paper.
+        "support_file": f"{area}_support_{lang}.xlsx",
         "technical_href": f"technical_{area}_{lang}.html",
     }
     return render_report(TEMPLATE, full, lang, out_path)

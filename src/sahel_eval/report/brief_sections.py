@@ -132,6 +132,11 @@ def _comparison_verdict(entry: Mapping[str, Any] | None) -> str:
     return "no_clear_difference"
 
 
+#: Mali's health-coverage schemes a brief explains when a register column shows one
+#: (catalogue ``summary.scheme.<code>``).
+EXPLAINED_SCHEMES = ("AMV", "AMO", "RAMED")
+
+
 def _range(thresholds: Mapping[str, Any], kpi: str) -> dict[str, float | None]:
     good = (thresholds.get(kpi) or {}).get("good") or [None, None]
     return {"low": _num(good[0]), "high": _num(good[1])}
@@ -175,7 +180,17 @@ def kpi_watch(
                     {"mutual": c["mutual"], "year": c["year"], "kpi": kpi, "value": value}
                 )
         table.append({"kpi": kpi, "good": _range(thresholds, kpi), "cells": cells})
-    return {"mutuals": cols, "rows": table, "alarms": alarms}
+    # Schemes a note explains wherever the table stands: the register's names without
+    # their "+" (AMV+ is an AMV row), and whether a "+" name is shown at all.
+    shown = [str(c["scheme"]) for c in cols]
+    schemes = [k for k in EXPLAINED_SCHEMES if any(x.rstrip("+") == k for x in shown)]
+    return {
+        "mutuals": cols,
+        "rows": table,
+        "alarms": alarms,
+        "schemes": schemes,
+        "schemes_plus": any(x.endswith("+") for x in shown),
+    }
 
 
 def survey_groups(

@@ -164,7 +164,9 @@ def get_environment(lang: str) -> jinja2.Environment:
             else translate("place.default", lang, {"name": name})
         ),
         # Every page names a shock the way the figures do (report/shocks.py).
-        shock_label=lambda shock, kinds=None: shock_label(shock, lang, kinds=kinds),
+        shock_label=lambda shock, kinds=None, dated=True: shock_label(
+            shock, lang, kinds=kinds, dated=dated
+        ),
         embed_figure=embed_figure,
         UNCOMMITTED=UNCOMMITTED,
         UNKNOWN=UNKNOWN,

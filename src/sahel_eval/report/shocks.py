@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from sahel_eval.text import formatting as fmt
 from sahel_eval.text.i18n import load_catalogue, translate
 
 __all__ = ["national_kinds", "shock_label"]
@@ -45,7 +46,11 @@ def _onset_month(value: Any) -> str | None:
 
 
 def shock_label(
-    shock: Mapping[str, Any], lang: str, *, kinds: Mapping[str, str] | None = None
+    shock: Mapping[str, Any],
+    lang: str,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    dated: bool = True,
 ) -> str:
     """The name a reader knows a shock by, with its month of onset.
 
@@ -60,6 +65,8 @@ def shock_label(
     kinds
         Shock id → kind for national shocks (:func:`national_kinds`); overrides
         ``shock["kind"]``, which the shocks table sets to ``national``.
+    dated
+        ``False`` leaves the onset month out (where the month stands beside it).
 
     Returns
     -------
@@ -80,4 +87,8 @@ def shock_label(
         "district": _text(shock.get("district")) or "",
         "onset": _onset_month(shock.get("onset")),
     }
-    return translate(key, lang, params)
+    text = translate(key, lang, params)
+    if not dated and params["onset"]:
+        # Beside its own date (a timeline): the name without "(mars 2020)".
+        text = text.replace(f" ({fmt.fmt_month(params['onset'], lang)})", "")
+    return text

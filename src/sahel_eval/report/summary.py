@@ -20,6 +20,7 @@ import pandas as pd
 from sahel_eval.clean.periods import month_number, to_period
 from sahel_eval.report.brief import brief_context
 from sahel_eval.report.summary_actions import (
+    SHOCK_REASONS,
     actions,
     recent_since,
     support_by_cscom,
@@ -140,6 +141,8 @@ def build_summary(
         "languages": langs,
         **{k: ctx[k] for k in ("area_label", "district_unit", "region", "programme", "service")},
         "place": dict(config["areas"][area]["place"]),
+        # A table's column header over the area's districts ("Cercle", "Commune").
+        "district_word": dict(config["areas"][area].get("district_word") or {}) or None,
         "cards": [_effect(e, langs, fac) for e in ctx["cards"]],
         "more_effects": [_effect(e, langs, fac) for e in ctx["more_effects"]],
         "survey_effects": [_effect(e, langs, sur) for e in ctx["survey_effects"]],
@@ -206,23 +209,31 @@ def build_summary(
     support = support_list(area, config, indicators, reporting_status, facilities)
     out["support"] = support
     out["support_cscoms"] = support_by_cscom(support)
-    shocked = {(r["district"], r["facility"]) for r in support if r["reason"] != "low_continuity"}
+    shocked = {(r["district"], r["facility"]) for r in support if r["reason"] in SHOCK_REASONS}
     reporting = {(r["district"], r["facility"]) for r in support if r["reason"] == "low_continuity"}
+    closed = {(r["district"], r["facility"]) for r in support if r["reason"] == "closed"}
     # Every count of the support list is of distinct CSCOMs; one CSCOM may have
-    # several reasons (a crisis and irregular reports), said once here.
+    # several reasons (a crisis and irregular reports), said once here. CSCOMs closed
+    # since (facility register) are listed last and counted apart: none is to support.
     out["support_counts"] = {
-        "cscoms": len(out["support_cscoms"]),
+        "cscoms": len(shocked | reporting),
         "after_shock": len(shocked),
         "reporting": len(reporting),
         "both": len(shocked & reporting),
+        "closed": len(closed),
     }
     in_area = reporting_status["district"].isin(config["areas"][area]["districts"])
     out["support_rule"] = {
         "months": int(config["reporting"]["actions"]["support_recent_months"]),
         "since": recent_since(reporting_status.loc[in_area, "period"].max(), config),
+        "continuity_months": int(config["reporting"]["actions"]["continuity_months"]),
     }
     out["actions"] = actions(area, config, support, completeness_district, kpi, out)
-    out["timeline"] = _timeline(area, config, programmes, ctx["shocks"])
+    out["timeline"] = _timeline(area, config, programmes, ctx["shocks"], facilities)
+    # The districts the area's programmes reached (one: "only in Commune III").
+    out["treated_districts"] = sorted(
+        {d for i in out["timeline"] if i["kind"] == "programme" for d in i["districts"]}
+    )
     out["timeline_axis"] = _timeline_axis(out["timeline"], reporting_status.loc[in_area, "period"])
     return out
 
@@ -237,13 +248,20 @@ def _survey_years(effects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
 
 
 def _timeline(
-    area: str, config: Mapping[str, Any], programmes: pd.DataFrame, shocks: Sequence[Mapping]
+    area: str,
+    config: Mapping[str, Any],
+    programmes: pd.DataFrame,
+    shocks: Sequence[Mapping],
+    facilities: pd.DataFrame,
 ) -> list[dict[str, Any]]:
     """Programmes and shocks of the area on one time axis, by start month.
 
     A programme's roll-out may be staggered: its first and last start months are both
-    shown, with its last end month (``results/clean/programmes.parquet``).
+    shown, with its last end month (``results/clean/programmes.parquet``). Its units
+    are CSCOMs (``unit_level`` facility) or whole districts; ``districts`` names the
+    districts it reached (of its CSCOMs, from the facility register).
     """
+    district_of = dict(zip(facilities["facility_id"], facilities["district"], strict=True))
     items = []
     for p in config["programmes"]:
         if p["area"] != area:
@@ -261,6 +279,15 @@ def _timeline(
                 "last_start": starts.max(),
                 "end": ends.max() if len(ends) else None,
                 "units": int(rows["unit_id"].nunique()),
+                "unit_level": "facility"
+                if (rows["unit_level"] == "facility").all()
+                else "district",
+                "districts": sorted(
+                    {
+                        str(district_of.get(u, u)) if lvl == "facility" else str(u)
+                        for u, lvl in zip(rows["unit_id"], rows["unit_level"], strict=True)
+                    }
+                ),
             }
         )
     for s in shocks:

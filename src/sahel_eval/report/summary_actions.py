@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "SHOCK_REASONS",
     "SUPPORT_COLUMNS",
     "actions",
     "recent_shocks",
@@ -33,10 +34,16 @@ SUPPORT_COLUMNS = (
     "since",
     "continuity",
     "last_reported",
+    "closed",
 )
 
-# Worst first, so the first rows of the brief are the most urgent.
-_REASON_ORDER = {"interrupted": 0, "not_recovered": 1, "low_continuity": 2}
+#: Reasons of the support list that follow a shock (DESIGN §9, first rule).
+SHOCK_REASONS = ("interrupted", "not_recovered")
+
+# Worst first, so the first rows of the brief are the most urgent. A CSCOM the
+# facility register says has closed comes last, under its own reason: it cannot be
+# supported as an interrupted CSCOM, and counts apart (no support action).
+_REASON_ORDER = {"interrupted": 0, "not_recovered": 1, "low_continuity": 2, "closed": 3}
 
 INDICATORS = "results/resilience/{area}_indicators.csv"
 STATUS = "results/dq/reporting_status.csv"
@@ -127,24 +134,60 @@ def support_list(
                 "since": None,
             }
         )
+    closed_on = _closed(facilities, status["period"].max())
     out = []
+    merged: dict[str, dict[str, Any]] = {}
     for r in rows:
         fid = r.pop("facility_id")
         gap = _gap_after(status[status["facility_id"] == fid], r["since"])
-        out.append(
-            {
-                "facility": str(names[fid]),
-                "district": str(district_of[fid]),
-                **r,
-                "continuity": float(continuity[fid]) if fid in continuity.index else None,
-                "last_reported": _ym(last[fid]) if fid in last.index else None,
-                # Months without reports after the shock, and the month reports came
-                # back (None: not yet), so "interrupted" is never read as "stopped".
-                **gap,
+        row = {
+            "facility": str(names[fid]),
+            "district": str(district_of[fid]),
+            **r,
+            "continuity": float(continuity[fid]) if fid in continuity.index else None,
+            "last_reported": _ym(last[fid]) if fid in last.index else None,
+            # Months without reports after the shock, and the month reports came
+            # back (None: not yet), so "interrupted" is never read as "stopped".
+            **gap,
+            "closed": None,
+        }
+        if fid not in closed_on:
+            out.append(row)
+            continue
+        # Closed since (facility register): one row, its own reason, the services and
+        # shock that listed it kept for the record.
+        if fid not in merged:
+            merged[fid] = {
+                **row,
+                "reason": "closed",
+                "services": [],
+                "since": closed_on[fid][:7],
+                "gap_from": None,
+                "gap_to": None,
+                "resumed": None,
+                "closed": closed_on[fid],
             }
-        )
+            out.append(merged[fid])
+        m = merged[fid]
+        m["services"] = sorted(set(m["services"]) | set(row["services"]))
+        m["shock_id"] = m["shock_id"] or row["shock_id"]
     out.sort(key=lambda r: (_REASON_ORDER[r["reason"]], r["district"], r["facility"]))
     return out
+
+
+def _closed(facilities: pd.DataFrame, last_period: Any) -> dict[str, str]:
+    """Facility id -> closing date (``YYYY-MM-DD``) of the CSCOMs the facility register
+    (``results/clean/facilities.parquet``, column ``closed``) says closed by the last
+    month of the data; none when the register has no such column."""
+    if "closed" not in facilities.columns:
+        return {}
+    days = pd.to_datetime(facilities["closed"], errors="coerce")
+    end = str(int(last_period))
+    return {
+        str(fid): day.strftime("%Y-%m-%d")
+        for fid, day in zip(facilities["facility_id"], days, strict=True)
+        if pd.notna(day) and day.strftime("%Y%m") <= end
+    }
 
 
 def _gap_after(status: pd.DataFrame, since: str | None) -> dict[str, Any]:
@@ -220,7 +263,7 @@ def actions(
     rule = config["reporting"]["actions"]
     months = int(rule["continuity_months"])
     out: list[dict[str, Any]] = []
-    shocked = [r for r in support if r["reason"] != "low_continuity"]
+    shocked = [r for r in support if r["reason"] in SHOCK_REASONS]
     if shocked:
         out.append(
             {
@@ -269,14 +312,23 @@ def actions(
                 "source": "results/sustainability/mutual_kpis.csv",
             }
         )
+    # Every verdict that cannot conclude: effects, the persistence of the effect after
+    # the funding, and the programme-vs-comparison reading of each shock.
     effects = summary["cards"] + summary["more_effects"] + summary["survey_effects"]
     unclear = [e["outcome"] for e in effects if e["verdict"] == "not_informative"]
-    if unclear:
+    pz = summary.get("persistence")
+    persistence = int(bool(pz) and pz["verdict"] == "not_informative")
+    shocks = [r["shock_id"] for r in summary.get("shocks", []) if r["comparison"] == "cannot_tell"]
+    if unclear or persistence or shocks:
         out.append(
             {
                 "action": "evaluate_more",
-                "n": len(unclear),
+                "n": len(unclear) + persistence + len(shocks),
+                "effects": len(unclear),
+                "persistence": persistence,
+                "shocks": len(shocks),
                 "outcomes": unclear,
+                "shock_ids": shocks,
                 "source": "results/estimates/",
             }
         )

@@ -449,6 +449,11 @@ def technical_context(
             )
             if len(ok)
             else 0,
+            "rejected_conditional": int(
+                (ok["rejected"].astype(bool) & ok["conditional"].astype(bool)).sum()
+            )
+            if len(ok)
+            else 0,
             # Assignment-level tests that were computed, and those that could not be:
             # "0 of 15" would count tests that never ran.
             "assignment": int((~ok["conditional"].astype(bool)).sum()) if len(ok) else 0,
@@ -483,7 +488,8 @@ def technical_context(
         "table_names": list(REPORT_TABLES),
         "summary": summary,
         "support_rows": len(summary["support_cscoms"]),
-        "support_file": f"results/summary/{area}_support.xlsx",
+        # Completed with the page's language: results/summary/{area}_support_{lang}.xlsx.
+        "support_file": f"results/summary/{area}_support",
         "methods": methods_rows(specs, documents, config["reporting"]["lead_estimator"]),
     }
 

@@ -231,10 +231,15 @@ def _pretest_table(spec: Mapping[str, Any], doc: Mapping[str, Any], level: float
     ``status``: ``ok`` when the stage wrote a p-value (a Wald statistic or an RI
     p-value), ``none`` when it wrote ``not_testable`` or no pre-test. ``stat`` is
     absent when no valid statistic exists (a rank-deficient covariance, an RI test).
+    Robustness fits (a balanced subsample, spillover CSCOMs left out) re-estimate the
+    headline and carry no pre-test of their own: they have no row, so no count or
+    sentence reads them as tests that could not be computed.
     """
     rows = []
     for f in doc["fits"]:
         if f["estimator"] not in ("callaway_santanna", "event_study"):
+            continue
+        if f.get("robustness"):
             continue
         pt = f.get("pretest") or {}
         stat, p = pt.get("stat"), pt.get("p")

@@ -112,6 +112,8 @@ def _facts(
         "estimator": label.estimator,
         "method": info.get("method"),
         "control": info.get("control"),
+        # Callaway–Sant'Anna's base period ("varying" or "universal"), for the methods.
+        "base_period": info.get("base_period"),
         "inference": label.inference,
         "cluster": label.cluster,
         "clusters": info.get("clusters"),
