@@ -24,8 +24,9 @@ nothing about it, and a standard deviation of r values is itself uncertain by ab
 5 placebos: their spread is tiny on the demo (SE 0.0001 against errors of 0.01–0.07
 from the planted effect; 17–27 % Monte Carlo coverage), a precise-looking interval the
 design cannot support. Such a fit keeps its estimate and verdict, its SE and interval
-are withheld (``null``), and its facts say so (``placebo``: ``interval`` =
-``withheld``, ``reason`` = ``too_few_placebos``, warning ``placebo_too_few``). This
+are withheld (``null``) in its rows, and its facts say so (``placebo``: ``interval`` =
+``withheld``, ``reason`` = ``too_few_placebos``, the flagged ``se``; warning
+``placebo_too_few``). This
 departs from DESIGN §6.2, which asks for the commune-level interval labelled
 conditional; the facility-level fit (100 random placebo draws) keeps its conditional
 interval.
@@ -182,6 +183,9 @@ def _sdid_fit(o: _Outcome, end_t: int, level: str) -> _Fit:
             "min_for_interval": minimum,
             "interval": "withheld" if withheld else "conditional",
             "reason": "too_few_placebos" if withheld else None,
+            # The placebo SD itself, flagged by ``interval``: a withheld one is kept for
+            # the Monte Carlo's coverage check of the interval it would have given.
+            "se": float(fit.se),
         },
         window={"from": month.get(start), "to": month.get(end_t), "from_t": start, "to_t": end_t},
         pre_rmse=fit.pre_rmse,
