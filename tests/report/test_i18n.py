@@ -22,6 +22,8 @@ SAME_IN_BOTH = frozenset(
         "methods.value.seeds.bootstrap",  # the same word in both languages
         "methods.value.seeds.randomisation",
         "summary.timeline.crises",  # "Crises" in both
+        "tech.imputation.horizons.col.cs",  # CS: Callaway–Sant'Anna's acronym
+        "tech.imputation.horizons.col.imputation",  # "Imputation" in both
     }
 )
 
