@@ -51,6 +51,7 @@ REPORT_TABLES: dict[str, str] = {
     "resilience_comparison": "Resilience index: programme vs comparison facilities",
     "persistence": "Persistence of programme effects after the end of funding",
     "mutual_kpis": "Mutual health insurance indicators with status",
+    "sdid_weights": "Synthetic DiD: every non-zero unit weight and the time weights",
 }
 
 #: Formats every report table is written in.

@@ -31,6 +31,8 @@ SAME_IN_BOTH = frozenset(
         "glossary.fieller.term",
         "glossary.conley_taber.term",
         "glossary.bootstrap.term",
+        "tech.imputation.horizons.col.cs",  # CS: Callaway–Sant'Anna's acronym
+        "tech.imputation.horizons.col.imputation",  # "Imputation" in both
     }
 )
 

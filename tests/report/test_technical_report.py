@@ -349,6 +349,112 @@ def test_byte_identical_twice(tmp_path: Path) -> None:
     assert _parse(a).keyed == built
 
 
+def _block(html: str, start: str, end: str) -> str:
+    i = html.index(start)
+    return html[i : html.index(end, i)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sdid_weights_table_and_annex(lang: str) -> None:
+    """Issue 19 (G19-1): every non-zero SDID weight in a table and in the report's annex."""
+    table = pd.read_csv(RUN / "results" / "tables" / "bamako" / "sdid_weights.csv", dtype=str)
+    table["weight"] = table["weight"].astype(float)
+    doc = json.loads((RUN / "results" / "estimates" / "bamako_event_study.json").read_text())
+    fits = [f for f in doc["fits"] if f["estimator"] == "synthdid"]
+    assert len(fits) == 16 and len(table) == sum(
+        len(f["unit_weights"]) + len(f["time_weights"]) for f in fits
+    )
+    assert (table["weight"] > 0).all()
+    sums = table.groupby(["outcome", "level", "kind"])["weight"].sum()
+    assert len(sums) == 32 and np.allclose(sums, 1.0, atol=1e-8)
+    facilities = pd.read_parquet(RUN / "results" / "clean" / "facilities.parquet")
+    names = dict(zip(facilities["facility_id"], facilities["name"], strict=True))
+    cscom = table[(table["level"] == "facility") & (table["kind"] == "unit")]
+    assert (cscom["name"] == cscom["unit"].map(names)).all()
+    assert cscom.groupby("outcome").size().min() > 10  # more than the former top ten
+    assert "Commune III" not in set(cscom["district"]) | set(table["unit"].dropna())
+    # No synthetic DiD in Mopti: a header-only table and no annex.
+    mopti = pd.read_csv(RUN / "results" / "tables" / "mopti" / "sdid_weights.csv")
+    assert len(mopti) == 0 and "weight" in mopti.columns
+    assert 'id="annex-sdid-weights"' not in _report("mopti", lang).read_text("utf-8")
+    html = _report("bamako", lang).read_text("utf-8")
+    annex = _block(html, '<section id="annex-sdid-weights"', "</section>")
+    assert 'href="#annex-sdid-weights"' in html
+    rows = annex.split("<tr>")[2:]  # header row first
+    assert len(rows) == 16
+    groups = list(table.groupby(["outcome", "level"], sort=False))
+    assert len(groups) == len(rows)
+    for row, ((outcome, level), g) in zip(rows, groups, strict=True):
+        units = g[g["kind"] == "unit"]
+        assert ("CSCOM" in row.split("</th>")[0]) == (level == "facility")
+        for name, w in zip(units["name"], units["weight"], strict=True):
+            shown = (
+                "<" + fmt.fmt_number(0.1, lang, 1)
+                if w < 0.0005
+                else fmt.fmt_number(100 * w, lang, 1)
+            )
+            assert f"{name} {shown}" in row, (outcome, level, name)
+        months = g[g["kind"] == "time"]
+        assert row.count(" · ") == len(units) + len(months) - 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_commune_sdid_interval_withheld_with_reason(lang: str) -> None:
+    """Issue 19 (G19-2): no SE or interval from five placebos, and the reason in words."""
+    est = _tables("bamako")["estimates"]
+    sdid = est[est["estimator"] == "synthdid"]
+    commune = sdid[sdid["cluster"] == "district"]
+    cscom = sdid[sdid["cluster"] == "facility_id"]
+    assert len(commune) == 8 and commune[["se", "ci_low", "ci_high", "p"]].isna().all().all()
+    assert (commune["verdict"] == "not_informative").all()
+    assert (cscom["se"] > 0).all() and cscom["conditional"].all() and cscom["ci_low"].notna().all()
+    doc = json.loads((RUN / "results" / "estimates" / "bamako_event_study.json").read_text())
+    for f in doc["fits"]:
+        if f["estimator"] == "synthdid":
+            assert f["placebo"]["interval"] == (
+                "withheld" if f["level"] == "district" else "conditional"
+            )
+    text = " ".join(" ".join(_parse(_report("bamako", lang)).text).split())
+    reason = load_catalogue()["warning.placebo_too_few"][lang]
+    first = reason.split("{placebos:count}")[0].replace("\u00a0", " ")
+    first = " ".join(first.split())
+    assert first in text.replace("\u00a0", " ")
+    assert ("20 an interval" if lang == "en" else "les 20 qu") in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_mopti_horizons_cs_beside_imputation(lang: str) -> None:
+    """Issue 19 (G19-4): CS and imputation on the same post-start horizons, both RI."""
+    doc = json.loads((RUN / "results" / "estimates" / "mopti_staggered.json").read_text())
+    last = doc["settings"]["sensitivity"]["window_post"]
+    html = _report("mopti", lang).read_text("utf-8")
+    proportion = {o for o, u in doc["units"].items() if u == "proportion"}
+    for outcome in doc["units"]:
+        table = _block(html, f'id="imp-h-mopti_staggered-{outcome}"', "</table>")
+        rows = table.split("<tbody>")[1].split("<tr>")[1:]
+        assert len(rows) == last + 1
+        scale, digits = (100, 1) if outcome in proportion else (1, 2)
+        for h, row in enumerate(rows):
+            cells = re.findall(r"<td>(.*?)</td>", row)
+            for i, estimator in enumerate(("callaway_santanna", "imputation")):
+                e = next(
+                    e
+                    for e in doc["estimates"]
+                    if e["outcome"] == outcome
+                    and e["estimator"] == estimator
+                    and e["aggregation"] == "dynamic"
+                    and e["inference"] == "randomization"
+                    and e["robustness"] is None
+                    and e["event_time"] == h
+                )
+                assert cells[2 * i] == fmt.fmt_number(e["estimate"] * scale, lang, digits)
+                interval = fmt.fmt_interval(e["ci_low"] * scale, e["ci_high"] * scale, lang, digits)
+                assert (
+                    cells[2 * i + 1] == interval.replace("\u00a0", "&nbsp;")
+                    or cells[2 * i + 1] == interval
+                )
+
+
 # --- units ------------------------------------------------------------------------------
 
 

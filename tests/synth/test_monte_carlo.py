@@ -79,6 +79,11 @@ def test_one_small_replicate_gives_every_tabulated_interval(small) -> None:
     summary = summarise(rec)
     cs = summary[(summary["quantity"] == "mopti_cs_overall") & summary["headline"].astype(bool)]
     assert int(cs["n"].iloc[0]) == 1
+    # The commune-level placebo interval is withheld by the stage (5 placebos) but still
+    # measured here, from the SE its fit keeps flagged.
+    commune = rec[rec["quantity"] == "bamako_sdid_district"]
+    assert len(commune) == 1 and commune["inside"].notna().all()
+    assert (commune["ci_low"] < commune["estimate"]).all()
     sdid = summary[summary["quantity"] == "bamako_sdid_facility"].iloc[0]
     one = rec[rec["quantity"] == "bamako_sdid_facility"].iloc[0]
     assert sdid["bias"] == pytest.approx(one["estimate"] - one["truth"])

@@ -296,6 +296,7 @@ def report_tables_inputs(wildcards):
         "comparison": f"results/resilience/{area}_comparison.json",
         "persistence": "results/sustainability/persistence.csv",
         "mutual_kpis": "results/sustainability/mutual_kpis.csv",
+        "facilities": "results/clean/facilities.parquet",
     }
 
 

@@ -30,6 +30,7 @@ def main(smk) -> None:
         comparison=json.loads(Path(smk.input.comparison).read_text("utf-8")),
         persistence=pd.read_csv(smk.input.persistence),
         mutual_kpis=pd.read_csv(smk.input.mutual_kpis),
+        facilities=pd.read_parquet(smk.input.facilities),
     )
     out_dir = Path(smk.output[0]).parent
     for name, caption in REPORT_TABLES.items():

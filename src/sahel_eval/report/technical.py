@@ -194,6 +194,39 @@ def _estimate_blocks(
     return blocks
 
 
+def _sdid_annex(weights: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The annex of synthetic DiD weights: per outcome and level, as the table holds them.
+
+    ``results/tables/{area}/sdid_weights.csv`` (rule ``report_tables``) in its own order;
+    nothing is recomputed. Unit labels are the table's names (CSCOM names from the data).
+    Empty for an area without a synthetic DiD fit.
+    """
+    if weights is None or not len(weights):
+        return []
+    out: list[dict[str, Any]] = []
+    for (analysis, outcome, level), g in weights.groupby(
+        ["analysis", "outcome", "level"], sort=False
+    ):
+        units = g[g["kind"] == "unit"]
+        months = g[g["kind"] == "time"]
+        out.append(
+            {
+                "analysis": analysis,
+                "outcome": outcome,
+                "level": level,
+                "units": [
+                    {"label": str(n), "weight": float(w)}
+                    for n, w in zip(units["name"], units["weight"], strict=True)
+                ],
+                "months": [
+                    {"month": str(m), "weight": float(w)}
+                    for m, w in zip(months["month"], months["weight"], strict=True)
+                ],
+            }
+        )
+    return out
+
+
 def _figure_facts(
     event_time: pd.DataFrame, outcome: str, window: tuple[int, int], scale: float
 ) -> dict[str, Any]:
@@ -491,6 +524,7 @@ def technical_context(
         # Completed with the page's language: results/summary/{area}_support_{lang}.xlsx.
         "support_file": f"results/summary/{area}_support",
         "methods": methods_rows(specs, documents, config["reporting"]["lead_estimator"]),
+        "sdid_annex": _sdid_annex(tables.get("sdid_weights")),
     }
 
 

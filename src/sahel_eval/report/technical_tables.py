@@ -365,6 +365,69 @@ def _comparison_table(comparison: Mapping[str, Any], shocks: pd.DataFrame) -> pd
     return pd.DataFrame(rows)
 
 
+_SDID_WEIGHT_COLUMNS = (
+    "analysis",
+    "outcome",
+    "level",
+    "kind",
+    "unit",
+    "name",
+    "district",
+    "month",
+    "weight",
+)
+
+
+def _sdid_weights_table(
+    spec: Mapping[str, Any],
+    doc: Mapping[str, Any],
+    panel: pd.DataFrame,
+    facilities: pd.DataFrame,
+) -> pd.DataFrame:
+    """Every non-zero synthetic DiD weight of an analysis, as the DiD stage wrote them.
+
+    One row per weight: ``kind`` ``unit`` (a comparison commune or CSCOM, largest first;
+    ``name`` and ``district`` from the data) or ``time`` (a month before the start,
+    ``YYYY-MM``, in order). ``level`` is the fit's: ``district`` or ``facility``.
+    """
+    names = dict(zip(facilities["facility_id"], facilities["name"].astype(str), strict=True))
+    district = panel.drop_duplicates("facility_id").set_index("facility_id")["district"]
+    rows: list[dict[str, Any]] = []
+    order = {o: i for i, o in enumerate(spec["outcomes"])}
+    fits = [f for f in doc["fits"] if f["estimator"] == "synthdid"]
+    fits.sort(key=lambda f: (order.get(f["outcome"], len(order)), f["level"] != "district"))
+    for f in fits:
+        base = {"analysis": spec["name"], "outcome": f["outcome"], "level": f["level"]}
+        for w in f["unit_weights"]:
+            unit = str(w["unit"])
+            facility = f["level"] == "facility"
+            rows.append(
+                {
+                    **base,
+                    "kind": "unit",
+                    "unit": unit,
+                    "name": names.get(unit, unit) if facility else unit,
+                    "district": district.get(unit) if facility else unit,
+                    "month": None,
+                    "weight": w["weight"],
+                }
+            )
+        for w in f["time_weights"]:
+            m = str(w["month"])
+            rows.append(
+                {
+                    **base,
+                    "kind": "time",
+                    "unit": None,
+                    "name": None,
+                    "district": None,
+                    "month": f"{m[:4]}-{m[4:6]}",
+                    "weight": w["weight"],
+                }
+            )
+    return pd.DataFrame(rows, columns=list(_SDID_WEIGHT_COLUMNS))
+
+
 def build_tables(
     area: str,
     config: Mapping[str, Any],
@@ -378,6 +441,7 @@ def build_tables(
     comparison: Mapping[str, Any],
     persistence: pd.DataFrame,
     mutual_kpis: pd.DataFrame,
+    facilities: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """Every report table of ``area`` (names of :data:`REPORT_TABLES`), language-neutral.
 
@@ -393,10 +457,12 @@ def build_tables(
         ``results/resilience/{area}_aggregates.csv``, ``_shocks.csv``, ``_comparison.json``.
     persistence, mutual_kpis
         ``results/sustainability/persistence.csv`` and ``mutual_kpis.csv`` (all areas).
+    facilities
+        ``results/clean/facilities.parquet``: the CSCOM names of the SDID weights table.
     """
     settings = TechnicalSettings.from_config(config)
     specs = area_analyses(config, area)
-    est_parts, pre_parts, survey_outcomes = [], [], []
+    est_parts, pre_parts, weight_parts, survey_outcomes = [], [], [], []
     for spec in specs:
         name = spec["name"]
         est_parts.append(
@@ -409,6 +475,7 @@ def build_tables(
             )
         )
         pre_parts.append(_pretest_table(spec, documents[name], settings.level))
+        weight_parts.append(_sdid_weights_table(spec, documents[name], panel, facilities))
         if spec["data"] == "survey":
             survey_outcomes += [o for o in spec["outcomes"] if o not in survey_outcomes]
     has_shocks = shocks[shocks["n_facilities"].fillna(0) > 0]
@@ -442,6 +509,10 @@ def build_tables(
         "resilience_comparison": _comparison_table(comparison, shocks),
         "persistence": pers.reset_index(drop=True),
         "mutual_kpis": kpis.reset_index(drop=True),
+        "sdid_weights": pd.concat(
+            [w for w in weight_parts if len(w)] or [pd.DataFrame(columns=_SDID_WEIGHT_COLUMNS)],
+            ignore_index=True,
+        ),
     }
 
 
@@ -453,7 +524,13 @@ def read_tables(paths: Mapping[str, str | os.PathLike[str]]) -> dict[str, pd.Dat
             f"technical report: tables {missing} not given; rule report_tables writes them "
             "as results/tables/{area}/<name>.csv"
         )
-    text = {"onset": "str", "first_month": "str", "last_month": "str", "end_month": "str"}
+    text = {
+        "onset": "str",
+        "first_month": "str",
+        "last_month": "str",
+        "end_month": "str",
+        "month": "str",
+    }
     out = {}
     for name in REPORT_TABLES:
         path = Path(paths[name])

@@ -233,15 +233,15 @@ def _sdid_records(out: Any, rep_truth: Mapping[str, Any]) -> list[dict]:
     est = out.estimates
     z = stats.norm.ppf(0.5 + out.settings.level / 2)
     recs = []
+    placebo = {f["fit"]: f["placebo"] for f in out.fits if f["estimator"] == "synthdid"}
     for err in sdid_errors(est, out.fits, rep_truth["effects"], "Djantoli"):
         row = _one(est[(est["fit"] == err["fit"]) & (est["term"] == "overall")], "SDID")
-        # The commune row is not_informative, so the stage blanks its interval; the
-        # placebo interval (estimate ± z·se, as synthdid's ci) is what is checked here.
+        # The commune row is not_informative and, with 5 placebos, its SE and interval
+        # are withheld (kept, flagged, in the fit's placebo facts); the placebo interval
+        # (estimate ± z·se, as synthdid's ci) is what is checked here, at both levels.
         row = row.copy()
-        row["ci_low"], row["ci_high"] = (
-            row["estimate"] - z * row["se"],
-            row["estimate"] + z * row["se"],
-        )
+        se = placebo[err["fit"]]["se"]
+        row["ci_low"], row["ci_high"] = (row["estimate"] - z * se, row["estimate"] + z * se)
         recs.append(
             {
                 "quantity": f"bamako_sdid_{err['level']}",
