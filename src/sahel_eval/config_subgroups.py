@@ -20,7 +20,7 @@ facility list's type (``did.facility_residence``), which no financing programme 
 A subgroup applies to the analyses of its variable's data (``analyses`` narrows them);
 naming an analysis of the other data is refused. A facility split needs both groups
 among the CSCOMs of the analysis's area: :func:`facility_group_problems` checks it
-against the facility list (``make check``, the ingest rules and the estimate stage), so
+against the facility list (``make check``; the estimate stage refuses it too), so
 an all-urban area (Bamako's communes) is refused by name rather than split into one
 group.
 """

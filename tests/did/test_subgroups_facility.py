@@ -30,6 +30,7 @@ from sahel_eval.did.analyses.facility_subgroups import facility_subgroup_section
 from sahel_eval.errors import InputError
 from sahel_eval.figures.style import save_svg
 from sahel_eval.figures.subgroups import subgroup_forest, subgroup_lines
+from sahel_eval.ingest import check_inputs
 from sahel_eval.ingest.crosscheck import check_facility_subgroups
 
 SPEC = {
@@ -187,6 +188,8 @@ def test_an_all_urban_area_is_refused_by_name() -> None:
     assert "bamako_event_study" in message and "'rural'" in message
     assert "mopti_staggered" not in message
     check_facility_subgroups(_demo_config(analyses=["mopti_staggered"]), facilities)
+    errors = check_inputs(config)  # what `make check` runs
+    assert any("facility_subgroup_both_groups" in str(e) for e in errors)
     settings = AnalysisSettings.from_config(validate_config(config))
     spec = next(a for a in config["analyses"] if a["name"] == "bamako_event_study")
     with pytest.raises(InputError, match="facility_subgroup_both_groups"):
