@@ -14,6 +14,15 @@ named, ``sex`` where ``survey.variables.<unit>.sex`` is (DHS ``b4`` of births an
 children; the women's recode holds women only, one group), the cluster's wealth
 quintile where the household recode keeps ``hv270``. Otherwise the estimate stage
 would stop on a missing column; the config check says so first.
+
+Facility analyses split by ``facility_urban`` only: the CSCOM's residence, from the
+facility list's type (``did.facility_residence``), which no financing programme moves.
+A subgroup applies to the analyses of its variable's data (``analyses`` narrows them);
+naming an analysis of the other data is refused. A facility split needs both groups
+among the CSCOMs of the analysis's area: :func:`facility_group_problems` checks it
+against the facility list (``make check``; the estimate stage refuses it too), so
+an all-urban area (Bamako's communes) is refused by name rather than split into one
+group.
 """
 
 from __future__ import annotations
@@ -21,13 +30,84 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from sahel_eval.errors import Problem
 from sahel_eval.survey_outcomes import outcome_units
 
-__all__ = ["SUBGROUP_VARIABLES", "subgroup_problems"]
+__all__ = [
+    "FACILITY_SUBGROUP_VARIABLES",
+    "SUBGROUP_VARIABLES",
+    "facility_group_problems",
+    "facility_residence",
+    "subgroup_problems",
+    "subgroups_for",
+]
 
-#: The subgroup variables an analysis may split by (canonical survey columns).
+#: The subgroup variables a survey analysis may split by (canonical survey columns).
 SUBGROUP_VARIABLES = ("urban", "sex", "cluster_wealth_quintile")
+#: The subgroup variables a facility analysis may split by (panel columns).
+FACILITY_SUBGROUP_VARIABLES = ("facility_urban",)
+
+
+def _data_of(variable: str) -> str:
+    return "facility" if variable in FACILITY_SUBGROUP_VARIABLES else "survey"
+
+
+def subgroups_for(
+    spec: Mapping[str, Any], subgroups: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Mapping[str, Any]]:
+    """The subgroups of ``did.subgroups`` that split analysis ``spec``: those of its data
+    (survey or facility variable), narrowed by each subgroup's ``analyses``."""
+    return {
+        name: sub
+        for name, sub in sorted(subgroups.items())
+        if _data_of(sub["variable"]) == spec["data"]
+        and spec["name"] in sub.get("analyses", [spec["name"]])
+    }
+
+
+def facility_residence(types: pd.Series, residence: Mapping[str, Any]) -> pd.Series:
+    """``facility_urban`` of facility types (a pandas Series): True for the types of
+    ``residence["urban"]``, False for those of ``residence["rural"]``, NA otherwise."""
+    out = pd.Series(pd.NA, index=types.index, dtype="boolean")
+    out[types.isin(list(residence["rural"])).to_numpy(dtype=bool)] = False
+    out[types.isin(list(residence["urban"])).to_numpy(dtype=bool)] = True
+    return out
+
+
+def facility_group_problems(config: Mapping[str, Any], facilities: pd.DataFrame) -> list[Problem]:
+    """Facility subgroups with an empty group in the area of an analysis they split.
+
+    ``facilities`` is the master list (``district`` and ``type`` columns); rule
+    ``facility_subgroup_both_groups``.
+    """
+    residence = facility_residence(facilities["type"], config["did"]["facility_residence"])
+    problems = []
+    for analysis in config["analyses"]:
+        area = config["areas"].get(analysis["area"])
+        if area is None:
+            continue
+        here = facilities["district"].isin(list(area["districts"])).to_numpy(dtype=bool)
+        for name, sub in subgroups_for(analysis, config["did"]["subgroups"]).items():
+            if sub["variable"] != "facility_urban":
+                continue
+            for group in sub["groups"]:
+                n = int(residence[here].isin(list(group["values"])).fillna(False).sum())
+                if n == 0:
+                    problems.append(
+                        Problem(
+                            f"did.subgroups.{name}.groups",
+                            "facility_subgroup_both_groups",
+                            f"analysis '{analysis['name']}' (area {analysis['area']}) has "
+                            f"no CSCOM in group '{group['name']}' (facility_urban in "
+                            f"{list(group['values'])}, did.facility_residence): its "
+                            "CSCOMs cannot be split by residence; list the analyses the "
+                            f"subgroup splits under did.subgroups.{name}.analyses",
+                        )
+                    )
+    return problems
+
 
 #: Wealth measured after the start, by canonical or DHS name.
 _POST_TREATMENT_WEALTH = (
@@ -64,8 +144,9 @@ def _reason(variable: str, config: Mapping[str, Any]) -> str | None:
         )
     if variable in config["did"]["outcomes"]:
         return f"'{variable}' is an outcome (did.outcomes): the programme may move it"
-    if variable not in SUBGROUP_VARIABLES:
-        return f"'{variable}' is not a subgroup variable; use one of {list(SUBGROUP_VARIABLES)}"
+    allowed = [*SUBGROUP_VARIABLES, *FACILITY_SUBGROUP_VARIABLES]
+    if variable not in allowed:
+        return f"'{variable}' is not a subgroup variable; use one of {allowed}"
     return None
 
 
@@ -94,13 +175,35 @@ def _absent_in_unit(variable: str, unit: str, config: Mapping[str, Any]) -> str 
     return None
 
 
-def _unit_problems(key: str, variable: str, config: Mapping[str, Any]) -> list[Problem]:
+def _scope_problems(key: str, sub: Mapping[str, Any], config: Mapping[str, Any]) -> list[Problem]:
+    """``analyses`` naming an unknown analysis or one of the other data."""
+    data = {a["name"]: a["data"] for a in config["analyses"]}
+    want = _data_of(sub["variable"])
+    problems = []
+    for name in sub.get("analyses", []):
+        if name not in data:
+            why = f"'{name}' is not a configured analysis (analyses[].name)"
+        elif data[name] != want:
+            why = (
+                f"analysis '{name}' is a {data[name]} analysis; '{sub['variable']}' splits "
+                f"{want} analyses only"
+            )
+        else:
+            continue
+        problems.append(Problem(f"{key}.analyses", "subgroup_analysis_data", why))
+    return problems
+
+
+def _unit_problems(key: str, sub: Mapping[str, Any], config: Mapping[str, Any]) -> list[Problem]:
     """A subgroup variable absent from the unit of a survey analysis's primary outcome."""
+    variable = sub["variable"]
     units = outcome_units(config)
     primary = config["reporting"]["primary_outcomes"]
     problems = []
     for analysis in config["analyses"]:
-        if analysis["data"] != "survey":
+        if analysis["data"] != "survey" or _data_of(variable) != "survey":
+            continue
+        if analysis["name"] not in sub.get("analyses", [analysis["name"]]):
             continue
         for outcome in primary.get(analysis["name"], []):
             if outcome not in units:
@@ -132,7 +235,7 @@ def subgroup_problems(config: Mapping[str, Any]) -> list[Problem]:
         if reason:
             problems.append(Problem(f"{key}.variable", "unmovable_subgroup", reason))
         else:
-            problems += _unit_problems(key, sub["variable"], config)
+            problems += _scope_problems(key, sub, config) + _unit_problems(key, sub, config)
         first, second = (list(g["values"]) for g in sub["groups"])
         shared = [v for v in first if v in second]
         if shared:

@@ -29,6 +29,7 @@ def test_keyword_defaults_equal_the_schema_defaults() -> None:
     assert s.spillover_displacement_hosts == did["spillover_displacement_hosts"]["default"]
     assert dict(s.subgroups) == did["subgroups"]["default"]
     assert s.small_cell_k == props["reporting"]["properties"]["small_cell_k"]["default"]
+    assert s.subgroup_min_facilities == did["subgroup_min_facilities"]["default"]
     months = props["sustainability"]["properties"]["persistence_months"]["default"]
     assert s.persistence_months == months
 
@@ -49,6 +50,7 @@ def test_from_config_reads_every_key() -> None:
             "outcomes": {"x": {"smallest_effect": 0.5, "good_direction": "decrease"}},
             "sensitivity": {"window_pre": 4, "window_post": 3, "mbar": [0], "smoothness": [0]},
             "subgroups": {"s": {"variable": "urban"}},
+            "subgroup_min_facilities": 3,
         },
         "survey": {"person_weighted": ["catastrophic_spending"]},
         "sustainability": {"persistence_months": 6},
@@ -79,6 +81,7 @@ def test_from_config_reads_every_key() -> None:
         sensitivity=config["did"]["sensitivity"],
         subgroups={"s": {"variable": "urban"}},
         small_cell_k=7,
+        subgroup_min_facilities=3,
         quality_ratios={"r": {"numerator": "a", "denominator": "b"}},
     )
 
@@ -94,6 +97,7 @@ def test_from_config_reads_every_key() -> None:
         ("did", "outcomes"),
         ("did", "sensitivity"),
         ("did", "subgroups"),
+        ("did", "subgroup_min_facilities"),
         ("quality_of_care", "ratios"),
         ("reporting", "primary_outcomes"),
         ("reporting", "small_cell_k"),
@@ -120,6 +124,7 @@ def test_from_config_has_no_silent_fallback(section: str, key: str | None) -> No
             "outcomes": {"x": {"smallest_effect": 1, "good_direction": "increase"}},
             "sensitivity": {"window_pre": 5, "window_post": 5, "mbar": [0], "smoothness": [0]},
             "subgroups": {},
+            "subgroup_min_facilities": 2,
         },
         "sustainability": {"persistence_months": 24},
         "survey": {"person_weighted": []},

@@ -5,6 +5,7 @@
 from pathlib import Path
 from types import SimpleNamespace
 
+from sahel_eval.config_subgroups import subgroups_for
 from sahel_eval.dag import canonical, code_hash, config_subset
 from sahel_eval.products import (
     DQ_EXTERNAL_TABLES,
@@ -151,6 +152,7 @@ def area_config(wildcards):
         "inputs.displacement_sites",
         "denominators.displacement_adjusted",
         "quality_of_care",
+        "did.facility_residence",
     )
 
 
@@ -212,8 +214,8 @@ def area_analysis_names(area):
 
 # --- figures and reports ------------------------------------------------------------
 def did_figure_files(analysis):
-    """{lang}_{outcome} -> DiD figure of one analysis (languages outermost); survey
-    analyses with did.subgroups add {lang}_subgroups_{outcome}, the forest figure of
+    """{lang}_{outcome} -> DiD figure of one analysis (languages outermost); analyses
+    split by did.subgroups add {lang}_subgroups_{outcome}, the forest figure of
     each primary outcome."""
     spec = analysis_spec(SimpleNamespace(analysis=analysis))
     files = {
@@ -230,9 +232,9 @@ def did_figure_files(analysis):
 
 
 def subgroup_outcomes(spec):
-    """Outcomes split by subgroup in one analysis: a survey analysis's primary ones,
-    when did.subgroups is set (sahel_eval.did.analyses.subgroups)."""
-    if spec["data"] != "survey" or not config["did"]["subgroups"]:
+    """Outcomes split by subgroup in one analysis: its primary ones, when a subgroup of
+    did.subgroups splits it (sahel_eval.did.analyses.subgroups, facility_subgroups)."""
+    if not subgroups_for(spec, config["did"]["subgroups"]):
         return []
     return list(config["reporting"]["primary_outcomes"][spec["name"]])
 

@@ -7,6 +7,9 @@ facility has no row; an unreported month has a row with missing values and
 ==================  ===================================================================
 facility_id         org-unit UID
 district            cercle (Mopti) or commune (Bamako)
+facility_urban      residence of the CSCOM from the facility list's type
+                    (``did.facility_residence``): True urban, False rural, empty for a
+                    type in neither list; the subgroup variable of facility analyses
 t                   month index, 1 = first month of the data (0 is reserved: "never")
 month               calendar month, ``YYYYMM`` text (as ``facility_month.period``)
 population          catchment population of that year (the rates' denominator), with
@@ -49,6 +52,7 @@ import pandas as pd
 
 from sahel_eval.clean.denominators import denominator_population
 from sahel_eval.clean.periods import date_month_number, month_number
+from sahel_eval.config_subgroups import facility_residence
 from sahel_eval.ingest.crosscheck import check_area_districts
 
 __all__ = [
@@ -178,6 +182,7 @@ def build_panel(
     first_period: str | None = None,
     indicators: Sequence[str] | None = None,
     quality: Mapping[str, Any] | None = None,
+    residence: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The analysis panel of one area.
 
@@ -204,6 +209,9 @@ def build_panel(
     quality
         The config's ``quality_of_care`` (``crude_birth_rate``, ``ratios``), or ``None``
         (no ``expected_births`` nor ratio columns).
+    residence
+        ``did.facility_residence`` (``urban``, ``rural``: lists of facility types), or
+        ``None``: ``facility_urban`` is then empty.
 
     Returns
     -------
@@ -261,9 +269,15 @@ def build_panel(
         wide["end_t"] = 0
     wide["group"] = wide["group"].fillna(0).astype("int64")
     wide["end_t"] = wide["end_t"].fillna(0).astype("int64")
+    wide["facility_urban"] = pd.Series(pd.NA, index=wide.index, dtype="boolean")
+    if residence is not None:
+        urban = facility_residence(facilities["type"], residence)
+        urban.index = facilities["orgunit_uid"].astype("str")
+        wide["facility_urban"] = wide["facility_id"].map(urban).astype("boolean")
     cols = [
         "facility_id",
         "district",
+        "facility_urban",
         "t",
         "month",
         *pops,
@@ -341,4 +355,5 @@ def panel_for_area(
         programme=names[0] if names else None,
         indicators=list(config["dhis2"]["indicators"]),
         quality=config["quality_of_care"],
+        residence=config["did"]["facility_residence"],
     )

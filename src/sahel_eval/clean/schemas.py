@@ -104,6 +104,9 @@ def panel_schema(
     columns: dict[str, pa.Column] = {
         "facility_id": pa.Column("str", _check(lambda s: s.str.match(_UID), "uid_format")),
         "district": pa.Column("str"),
+        # Residence from the facility list's type (did.facility_residence); empty for a
+        # type in neither list.
+        "facility_urban": pa.Column("boolean", nullable=True),
         "t": pa.Column("int64", _check(lambda s: s >= 1, "t_positive")),
         "month": pa.Column("str", _check(lambda s: s.str.match(_PERIOD), "period_format")),
     }

@@ -6,7 +6,10 @@ the technical report within its size): per subgroup, each group's assignment-lev
 effect with its interval (a hollow dot when the inference is not informative, a note
 when the cell was suppressed), then the gap between the groups (a diamond) with the
 interval of the randomisation test, its verdict, p and smallest attainable p. Effects
-in percentage points. Nothing is estimated or decided here.
+in percentage points; a facility analysis's section (``unit: per_1000``, split by the
+CSCOM's residence) is drawn per 1,000 population per month from its programme's first
+exposed month (``post_from``), and a group its estimator could not run on says so
+(``not_estimable``). Nothing is estimated or decided here.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ def _row(section: Mapping[str, Any], outcome: str, rnd: int, name: str, group: s
             group,
         ):
             continue
-        if r["suppressed"] or r["inference"] in ASSIGNMENT_INFERENCE:
+        if r["suppressed"] or r.get("not_estimable") or r["inference"] in ASSIGNMENT_INFERENCE:
             return r
     raise ValueError(f"subgroups: no row for {outcome}, {rnd}, {name}={group}")
 
@@ -51,34 +54,38 @@ def subgroup_lines(section: Mapping[str, Any], outcome: str, lang: str) -> list[
     """The figure's lines, top to bottom: ``kind`` (header | group | gap), label (the
     gap's says its verdict, p and p_min), estimate and interval in percentage points
     (None where not shown)."""
+    facility = section.get("unit") == "per_1000"
+    scale = 1.0 if facility else 100.0
+    suppressed_key = "tech.fig.subgroup_suppressed" + ("_facility" if facility else "")
     lines = []
     for test in last_round_tests(section, outcome):
         sub = section["definitions"][test["subgroup"]]
-        lines.append(_line("header", sub["label"][lang], {}, True))
+        lines.append(_line("header", sub["label"][lang], {}, True, scale))
         for group in sub["groups"]:
             r = _row(section, outcome, test["round"], test["subgroup"], group["name"])
             text = group["label"][lang]
+            empty = bool(r["suppressed"] or r.get("not_estimable"))
             if r["suppressed"]:
-                text += " — " + translate(
-                    "tech.fig.subgroup_suppressed", lang, {"k": section["small_cell_k"]}
-                )
+                text += " — " + translate(suppressed_key, lang, {"k": section["small_cell_k"]})
+            elif r.get("not_estimable"):
+                text += " — " + translate("tech.fig.subgroup_not_estimable", lang)
             elif r["ci_low"] is None:
                 text += " — " + translate("tech.not_informative_short", lang)
-            lines.append(_line("group", text, r, r["suppressed"]))
+            lines.append(_line("group", text, r, empty, scale))
         verdict = translate(f"tech.subgroup.verdict.{test['verdict']}", lang)
         if test["p"] is not None:
             p_min = fmt.fmt_number(test["p_min"], lang, 3)
             p = fmt.fmt_pvalue(test["p"], lang)
             verdict += "\n" + translate("tech.fig.subgroup_p", lang, {"p": p, "p_min": p_min})
         text = translate("tech.fig.subgroup_gap", lang, {"verdict": verdict})
-        lines.append(_line("gap", text, test, test["estimate"] is None))
+        lines.append(_line("gap", text, test, test["estimate"] is None, scale))
     return lines
 
 
-def _line(kind: str, label: str, r: Mapping[str, Any], empty: bool) -> dict[str, Any]:
+def _line(kind: str, label: str, r: Mapping[str, Any], empty: bool, scale: float) -> dict[str, Any]:
     def pp(key: str) -> float | None:
         v = r.get(key)
-        return None if (empty or v is None or not np.isfinite(v)) else 100 * float(v)
+        return None if (empty or v is None or not np.isfinite(v)) else scale * float(v)
 
     return {
         "kind": kind,
@@ -121,15 +128,30 @@ def subgroup_forest(section: Mapping[str, Any], outcome: str, *, lang: str) -> A
         if line["kind"] == "header":
             tick.set_fontweight("bold")
     ax.axvline(0, color=PALETTE["black"], lw=0.7)
-    ax.set_xlabel(translate("tech.fig.pp_axis", lang))
+    facility = section.get("unit") == "per_1000"
+    ax.set_xlabel(translate("tech.fig.effect_axis" if facility else "tech.fig.pp_axis", lang))
     test = last_round_tests(section, outcome)[0]
+    # Facility outcomes are named as the data-quality tables name indicators.
+    prefix = "dq.ind." if facility else "tech.outcome."
     title = {
-        "outcome": translate(f"tech.outcome.{outcome}", lang),
+        "outcome": translate(prefix + outcome, lang),
         "baseline": str(test["baseline"]),
         "round": str(test["round"]),
     }
+    if facility:
+        key, title = (
+            "tech.fig.subgroup_title_facility",
+            {
+                "outcome": title["outcome"],
+                "start": fmt.fmt_month(
+                    f"{section['post_from'][:4]}-{section['post_from'][4:6]}", lang
+                ),
+            },
+        )
+    else:
+        key = "tech.fig.subgroup_title"
     # Over the whole figure: the labels leave the axes too narrow for the title.
-    fig.suptitle(translate("tech.fig.subgroup_title", lang, title))
+    fig.suptitle(translate(key, lang, title))
     ax.grid(axis="y", visible=False)
     layout(fig, lang)
     return fig

@@ -22,7 +22,11 @@ import pandas as pd
 
 from sahel_eval.errors import InputError
 from sahel_eval.ingest.common import salt_for
-from sahel_eval.ingest.crosscheck import check_area_districts, check_spillover_units
+from sahel_eval.ingest.crosscheck import (
+    check_area_districts,
+    check_facility_subgroups,
+    check_spillover_units,
+)
 from sahel_eval.ingest.dhis2 import ingest_dhis2_completeness, ingest_dhis2_datavalues
 from sahel_eval.ingest.displacement import ingest_displacement_sites
 from sahel_eval.ingest.facilities import (
@@ -124,6 +128,7 @@ def check_inputs(config: Mapping[str, Any]) -> list[InputError]:
         facility_ids = facilities["orgunit_uid"].tolist()
         attempt(check_area_districts, config, facilities)
         attempt(check_spillover_units, config, facilities)
+        attempt(check_facility_subgroups, config, facilities)
     attempt(ingest_population, config, facility_ids=facility_ids)
     if config["inputs"]["district_population"]:
         districts = None if facilities is None else facilities["district"].unique().tolist()

@@ -28,7 +28,9 @@ it into the estimator calls of DESIGN §6 and one tidy output:
   CRV1 by district and the design-based variance (strata + PSU) beside it, and
   randomisation inference over districts; with ``did.subgroups``, the primary outcomes
   split by subgroup and the test that the effects differ
-  (:mod:`~sahel_eval.did.analyses.subgroups`).
+  (:mod:`~sahel_eval.did.analyses.subgroups`). Facility analyses split by the CSCOM's
+  residence (``facility_urban``) the same way
+  (:mod:`~sahel_eval.did.analyses.facility_subgroups`).
 
 Every row of the output says which fit it comes from, how many clusters and treated
 clusters that fit had and whether it is the headline; warnings are codes.
@@ -67,6 +69,7 @@ from sahel_eval.did.analyses.document import (
     round_frame,
 )
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _facility, _panel
+from sahel_eval.did.analyses.facility_subgroups import facility_subgroup_section
 from sahel_eval.did.analyses.fits import _Fit
 from sahel_eval.did.analyses.headline import apply_verdicts
 from sahel_eval.did.analyses.sensitivity_rows import SensitivityOutput, facility_sensitivity
@@ -137,10 +140,12 @@ def run_analysis(
         fits, persistence = _facility(spec, _panel(data, spec), settings, _staggered)
         fits += _robustness_fits(spec, _panel(data, spec), settings)
         sens = facility_sensitivity(spec, _panel(data, spec), settings)
+        subgroups = facility_subgroup_section(spec, _panel(data, spec), settings)
     elif kind == ("facility", "single_start"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
         fits += _robustness_fits(spec, _panel(data, spec), settings)
         sens = facility_sensitivity(spec, _panel(data, spec), settings)
+        subgroups = facility_subgroup_section(spec, _panel(data, spec), settings)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):
             data = {"survey": data}

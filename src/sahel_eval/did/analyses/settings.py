@@ -63,12 +63,16 @@ class AnalysisSettings:
         Survey outcomes weighted by household size × sampling weight
         (``survey.person_weighted``; SDG 3.8.2 is a share of people).
     subgroups
-        Subgroup name → ``{variable, label, groups}`` (``did.subgroups``): the survey
-        analyses' primary outcomes split by characteristics the programme cannot move
-        (DESIGN §4); empty: no subgroup rows.
+        Subgroup name → ``{variable, label, groups[, analyses]}`` (``did.subgroups``):
+        the primary outcomes of the survey analyses (survey variables) or of the
+        facility analyses (``facility_urban``) split by characteristics the programme
+        cannot move (DESIGN §4); empty: no subgroup rows.
     small_cell_k
         Fewest unweighted respondents a subgroup cell may have before its estimate is
         suppressed (``reporting.small_cell_k``).
+    subgroup_min_facilities
+        Fewest CSCOMs a facility subgroup may have in the treated or the comparison
+        arm before its rows are suppressed (``did.subgroup_min_facilities``).
     sensitivity
         ``did.sensitivity`` (window and grids of the HonestDiD analysis); None
         (programmatic use only) computes no sensitivity.
@@ -96,6 +100,7 @@ class AnalysisSettings:
     person_weighted: tuple[str, ...] = ()
     subgroups: Mapping[str, Any] = field(default_factory=dict, hash=False)
     small_cell_k: int = 5
+    subgroup_min_facilities: int = 2
     sensitivity: Mapping[str, Any] | None = field(default=None, hash=False)
     quality_ratios: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
@@ -153,6 +158,7 @@ class AnalysisSettings:
             sensitivity=dict(did["sensitivity"]),
             subgroups=dict(did["subgroups"]),
             small_cell_k=int(config["reporting"]["small_cell_k"]),
+            subgroup_min_facilities=int(did["subgroup_min_facilities"]),
             person_weighted=tuple(config["survey"]["person_weighted"]),
             quality_ratios=dict(config["quality_of_care"]["ratios"]),
         )

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sahel_eval.config_subgroups import subgroups_for
 from sahel_eval.did.analyses.document import ESTIMATE_COLUMNS, _records
 from sahel_eval.did.analyses.fits import _Fit
 from sahel_eval.did.analyses.headline import apply_verdicts, primary_outcomes
@@ -111,10 +112,11 @@ def subgroup_section(
     table plus ``subgroup``, ``group_name``, ``suppressed``, ``smallest_cell``), ``tests``
     the equality tests, ``fits`` the facts of each group's fit.
     """
-    if not settings.subgroups:
+    subgroups = subgroups_for(spec, settings.subgroups)
+    if not subgroups:
         return None
     wealth = None
-    if any(s["variable"] == CLUSTER_WEALTH for s in settings.subgroups.values()):
+    if any(s["variable"] == CLUSTER_WEALTH for s in subgroups.values()):
         wealth = cluster_wealth_quintile(data["households"])
     k = settings.small_cell_k
     frames: list[pd.DataFrame] = []
@@ -124,7 +126,7 @@ def subgroup_section(
     for outcome in primary_outcomes(spec, settings):
         frame, weight = outcome_frame(spec, data, outcome, settings)
         years = sorted(frame["year"].unique())
-        for name, sub in sorted(settings.subgroups.items()):
+        for name, sub in subgroups.items():
             if sub["variable"] != CLUSTER_WEALTH and (
                 sub["variable"] not in frame.columns or frame[sub["variable"]].isna().all()
             ):
@@ -176,7 +178,7 @@ def subgroup_section(
         ["outcome", "subgroup", "round", "group_name", "fit", "inference"], kind="mergesort"
     )
     return {
-        "definitions": {n: dict(s) for n, s in sorted(settings.subgroups.items())},
+        "definitions": {n: dict(s) for n, s in subgroups.items()},
         "small_cell_k": k,
         "outcomes": primary_outcomes(spec, settings),
         "estimates": _records(rows.reset_index(drop=True)),
