@@ -79,7 +79,7 @@ spec = next(a for a in config["analyses"] if a["design"] == "single_start")
 panel = (pd.read_parquet({panel!r}) if {panel!r}
          else facility_panels(design("national"), 1)["bamako"])
 outcome = spec["outcomes"][0]
-o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec), settings)
+o = _Outcome(spec, panel, outcome, _variable(panel, outcome, spec, settings), settings)
 block, _ = _facility_block(o, _end_t(panel))
 block.to_csv({block!r}, index=False)
 t0, c0 = time.perf_counter(), time.process_time()
