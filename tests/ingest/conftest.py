@@ -289,6 +289,13 @@ def build_config(paths: dict[str, Any]) -> dict[str, Any]:
     config["resilience"]["essential_services"] = ["consultations_all", "anc1"]
     # The fixture export has no ANC4, Penta or deliveries: no quality-of-care ratio.
     config["quality_of_care"]["ratios"] = {}
+    # The three fixture facilities hold no urban and rural CSCOM pair in one area: no
+    # facility subgroup (make check would refuse the empty group, as it should).
+    config["did"]["subgroups"] = {
+        name: sub
+        for name, sub in config["did"]["subgroups"].items()
+        if sub["variable"] != "facility_urban"
+    }
     primary = config["reporting"]["primary_outcomes"]
     for analysis in config["analyses"]:
         if analysis["data"] == "facility":
