@@ -76,6 +76,14 @@ def facility_residence(types: pd.Series, residence: Mapping[str, Any]) -> pd.Ser
     return out
 
 
+#: What to do when an area's CSCOMs fill only one group (make check and the estimate stage).
+FACILITY_GROUP_HINT = (
+    "an area whose CSCOMs are all urban (or all rural) cannot be split by residence: "
+    "name the analyses to split under did.subgroups.<name>.analyses, or map the facility "
+    "types under did.facility_residence (config/README.md)."
+)
+
+
 def facility_group_problems(config: Mapping[str, Any], facilities: pd.DataFrame) -> list[Problem]:
     """Facility subgroups with an empty group in the area of an analysis they split.
 

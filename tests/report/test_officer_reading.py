@@ -54,6 +54,18 @@ def _summary(run: Path, area: str) -> dict:
     return json.loads((run / "results" / "summary" / f"{area}.json").read_text("utf-8"))
 
 
+def _area_estimates(run: Path, config: dict, area: str) -> tuple[list[dict], dict[str, dict]]:
+    """The area's analysis specs and their estimates documents, by analysis name."""
+    specs = [a for a in config["analyses"] if a["area"] == area]
+    docs = {
+        a["name"]: json.loads(
+            (run / "results" / "estimates" / f"{a['name']}.json").read_text("utf-8")
+        )
+        for a in specs
+    }
+    return specs, docs
+
+
 def _effects(s: dict) -> list[dict]:
     return s["cards"] + s["more_effects"] + s["survey_effects"]
 
@@ -280,13 +292,7 @@ def test_methods_table_prints_labels_not_codes(run: Path) -> None:
     cat = load_catalogue()
     seen: set[str] = set()
     for area in AREAS:
-        specs = [a for a in config["analyses"] if a["area"] == area]
-        docs = {
-            a["name"]: json.loads(
-                (run / "results" / "estimates" / f"{a['name']}.json").read_text("utf-8")
-            )
-            for a in specs
-        }
+        specs, docs = _area_estimates(run, config, area)
         rows = methods_rows(specs, docs, {a["design"]: "" for a in specs})
         codes = set()
         for r in rows:
@@ -331,13 +337,7 @@ def test_methods_table_describes_the_lead_fit(run: Path) -> None:
     cat = load_catalogue()
     seen: list[dict] = []
     for area in AREAS:
-        specs = [a for a in config["analyses"] if a["area"] == area]
-        docs = {
-            a["name"]: json.loads(
-                (run / "results" / "estimates" / f"{a['name']}.json").read_text("utf-8")
-            )
-            for a in specs
-        }
+        specs, docs = _area_estimates(run, config, area)
         summary = _summary(run, area)
         rows = methods_rows(specs, docs, lead)
         seen += rows

@@ -79,18 +79,11 @@ def check_facility_subgroups(config: Mapping[str, Any], facilities: pd.DataFrame
     """Every facility subgroup (``did.subgroups``, variable ``facility_urban``) has CSCOMs
     in both groups in the area of every analysis it splits
     (:func:`~sahel_eval.config_subgroups.facility_group_problems`)."""
-    from sahel_eval.config_subgroups import facility_group_problems
+    from sahel_eval.config_subgroups import FACILITY_GROUP_HINT, facility_group_problems
 
     problems = facility_group_problems(config, facilities)
     if problems:
-        raise InputError(
-            "config",
-            problems,
-            hint="an area whose CSCOMs are all urban (or all rural) cannot be split by "
-            "residence: name the analyses to split under did.subgroups.<name>.analyses, "
-            "or map the facility types under did.facility_residence (config/README.md).",
-            column_label="key",
-        )
+        raise InputError("config", problems, hint=FACILITY_GROUP_HINT, column_label="key")
 
 
 def check_rollout_within_data(

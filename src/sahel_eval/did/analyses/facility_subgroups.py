@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from sahel_eval.config_subgroups import subgroups_for
+from sahel_eval.config_subgroups import FACILITY_GROUP_HINT, subgroups_for
 from sahel_eval.did.analyses.balanced import subsample_fits
 from sahel_eval.did.analyses.document import _records
 from sahel_eval.did.analyses.facility import _variable
@@ -91,9 +91,7 @@ def _refuse_empty(
                         f"group '{group['name']}': its CSCOMs cannot be split by residence",
                     )
                 ],
-                hint=f"list the analyses to split under did.subgroups.{name}.analyses "
-                "(an all-urban area such as Bamako's communes cannot be split), or map "
-                "the facility types under did.facility_residence (config/README.md).",
+                hint=FACILITY_GROUP_HINT,
                 column_label="key",
             )
 
