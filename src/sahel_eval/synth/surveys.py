@@ -15,7 +15,7 @@ shock: shared by a district's respondents in one round, noise rather than signal
 The truth keeps each unit's noise-free probability with and without programme, so
 prevalences and effects are means of those, weighted by the design weights.
 
-One module of ~640 lines, on purpose for now: the household, woman, birth and child
+One module of ~690 lines, on purpose for now: the household, woman, birth and child
 draws consume one random stream in a fixed order, and that order is what makes the
 committed demo data reproducible; the scheme, quality and cost items already live in
 ``survey_items`` on a stream of their own. A split should move the per-unit draws
