@@ -53,7 +53,6 @@ import pandas as pd
 from sahel_eval.clean.denominators import denominator_population
 from sahel_eval.clean.periods import date_month_number, month_number
 from sahel_eval.config_subgroups import facility_residence
-from sahel_eval.ingest.crosscheck import check_area_districts
 
 __all__ = [
     "build_panel",
@@ -344,6 +343,10 @@ def panel_for_area(
     """
     spec = config["areas"][area]
     # An area district without facilities is refused by name, not an empty panel.
+    # Imported here: the ingest package loads pandera (0.3 s), and the estimate jobs,
+    # which import this module for `quality_ratio`, never build a panel.
+    from sahel_eval.ingest.crosscheck import check_area_districts
+
     check_area_districts({"areas": {area: spec}}, facilities)
     names = [p["name"] for p in config["programmes"] if p["area"] == area]
     return build_panel(

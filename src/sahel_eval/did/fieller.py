@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sahel_eval.did.inference.multiplier import cluster_sums
+from sahel_eval.stats.distributions import t_ppf, t_sf
 
 __all__ = ["fieller_ratio", "fieller_set", "satterthwaite_df"]
 
@@ -125,7 +125,7 @@ def fieller_ratio(
     se = float(np.sqrt(max(va - 2 * r * cab + r * r * vb, 0.0)) / abs(b))
     # Cluster sums are linear: those of ψ_a − rψ_b follow from the two already taken.
     df = _df_from_sums(sums[:, 0] - r * sums[:, 1])
-    c = float(stats.t.ppf(0.5 + level / 2, df)) if np.isfinite(df) else float("nan")
+    c = float(t_ppf(0.5 + level / 2, df)) if np.isfinite(df) else float("nan")
     # (a − ρb)² − c²(V_a − 2ρC + ρ²V_b) ≤ 0  ⇔  qa ρ² + qb ρ + qc ≤ 0
     qa, qb, qc = b * b - c * c * vb, -2 * (a * b - c * c * cab), a * a - c * c * va
     pieces = fieller_set(qa, qb, qc)
@@ -134,7 +134,7 @@ def fieller_ratio(
     else:
         low, high, note = -np.inf, np.inf, "unbounded"
     p0, p1 = (
-        float(2 * stats.t.sf(abs(diff) / np.sqrt(v), df)) if v > 0 else float("nan")
+        float(2 * t_sf(abs(diff) / np.sqrt(v), df)) if v > 0 else float("nan")
         for diff, v in ((a, va), (a - b, va - 2 * cab + vb))
     )
     return {

@@ -39,11 +39,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse, stats
+from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
 from sahel_eval.did.results import EstimateResult
 from sahel_eval.stats.covariance import covariance_rank, crv1, fe_parameter_count
+from sahel_eval.stats.distributions import chi2_sf, norm_ppf, norm_sf
 
 __all__ = ["imputation"]
 
@@ -273,7 +274,7 @@ def _pretrend(
         return out
     stat = float(beta @ np.linalg.solve(cov.vcov, beta))
     out["stat"] = stat
-    out["p"] = float(stats.chi2.sf(stat, leads))
+    out["p"] = float(chi2_sf(stat, leads))
     return out
 
 
@@ -350,7 +351,7 @@ def imputation(
     targets += [
         (f"h={h}", h, imputable & (rel == h)) for h in _horizon_list(horizons, rel[imputable])
     ]
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_ppf(0.5 + level / 2)
     present = [sel.any() for _, _, sel in targets]
     est, score = fit.compute(y[:, None], np.column_stack([s for *_, s in targets]))
     rows = []
@@ -369,7 +370,7 @@ def imputation(
                 "se": se,
                 "ci_low": estimate - z * se,
                 "ci_high": estimate + z * se,
-                "p": float(2 * stats.norm.sf(abs(estimate / se))) if se > 0 else np.nan,
+                "p": float(2 * norm_sf(abs(estimate / se))) if se > 0 else np.nan,
             }
         )
     table = pd.DataFrame(

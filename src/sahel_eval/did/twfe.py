@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sahel_eval.did.assignment import (
     assignment_warnings,
@@ -39,6 +38,7 @@ from sahel_eval.stats.covariance import (
     t_pvalue,
     t_quantile,
 )
+from sahel_eval.stats.distributions import chi2_sf, f_sf
 from sahel_eval.stats.linear import LinearDesign, TwoWayWithin, estimation_sample
 
 __all__ = ["event_study", "twfe"]
@@ -538,8 +538,8 @@ def _pretest(
         "stat": wald / q,
         "df1": q,
         "df2": df2,
-        "p": float(stats.f.sf(wald / q, q, df2)),
+        "p": float(f_sf(wald / q, q, df2)),
         "chi2": wald,
-        "p_chi2": float(stats.chi2.sf(wald, q)),
+        "p_chi2": float(chi2_sf(wald, q)),
         "rank": rank,
     }

@@ -16,9 +16,9 @@ no statistic, with ``reason`` ``covariance_near_singular`` and the numbers that 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from sahel_eval.stats.covariance import covariance_rank
+from sahel_eval.stats.distributions import chi2_sf
 
 #: Largest condition number (of the correlation matrix, so free of units) inverted.
 MAX_CONDITION = 1e8
@@ -63,4 +63,4 @@ def _wald_pretest(
     if 2 * pre.size > clusters - 1 or condition > MAX_CONDITION:
         return {**base, "stat": None, "p": None, "reason": "covariance_near_singular"}
     stat = float(att[pre] @ np.linalg.solve(v, att[pre]))
-    return {**base, "stat": stat, "p": float(stats.chi2.sf(stat, pre.size))}
+    return {**base, "stat": stat, "p": float(chi2_sf(stat, pre.size))}

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sahel_eval.did.inference.multiplier import SE_ZERO, bootstrap_inference
+from sahel_eval.stats.distributions import norm_ppf, norm_sf
 
 if TYPE_CHECKING:
     from sahel_eval.did.cs.model import AttGtResult
@@ -36,7 +36,7 @@ _TABLE_COLUMNS = (
 
 def _pvalue(est: float | np.ndarray, se: float | np.ndarray) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 2 * stats.norm.sf(np.abs(np.asarray(est) / np.asarray(se)))
+        return 2 * norm_sf(np.abs(np.asarray(est) / np.asarray(se)))
 
 
 def _se_from_coef(
@@ -69,7 +69,7 @@ def _tidy(
     band_rows: np.ndarray | None = None,
     extra: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = norm_ppf(0.5 + level / 2)
     band = np.full(len(est), np.nan)
     if np.isfinite(crit):
         band = np.full(len(est), crit)

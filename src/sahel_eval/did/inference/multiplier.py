@@ -18,11 +18,12 @@ are taken once for a basis matrix and every later quantity reuses them (``draws 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from sahel_eval.stats.distributions import norm_ppf
 
 # R did treats standard errors below this as zero (a cell fixed by construction).
 SE_ZERO = np.sqrt(np.finfo(float).eps) * 10
-_IQR_NORMAL = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
+_IQR_NORMAL = float(norm_ppf(0.75) - norm_ppf(0.25))
 _MAMMEN_LOW = (1 - np.sqrt(5)) / 2
 _MAMMEN_HIGH = (1 + np.sqrt(5)) / 2
 _MAMMEN_P_LOW = (np.sqrt(5) + 1) / (2 * np.sqrt(5))

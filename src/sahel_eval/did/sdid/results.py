@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sahel_eval.stats.distributions import norm_ppf, norm_sf
 
 TIDY_COLUMNS = ("term", "estimate", "se", "ci_low", "ci_high", "p")
 NAMES = {"sdid": "synthetic DiD", "sc": "synthetic control", "did": "DiD"}
@@ -67,7 +68,7 @@ class SynthDIDResult:
         """Two-sided p-value of a normal test of zero effect (NaN without an SE)."""
         if not np.isfinite(self.se) or self.se <= 0:
             return float("nan")
-        return float(2 * stats.norm.sf(abs(self.estimate) / self.se))
+        return float(2 * norm_sf(abs(self.estimate) / self.se))
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         """Normal-approximation interval ``estimate ± z·se``, as in the R package.
@@ -77,7 +78,7 @@ class SynthDIDResult:
         """
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
-        half = stats.norm.ppf(0.5 + level / 2) * self.se
+        half = norm_ppf(0.5 + level / 2) * self.se
         return float(self.estimate - half), float(self.estimate + half)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
