@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -75,6 +76,7 @@ def run_rule(
         inputs = [str(p) for p in smk.input] if smk is not None else []
     try:
         step()
+        _log_usage()
     except InputError as err:
         _fail(err)
     except DAMAGED:
@@ -82,6 +84,23 @@ def run_rule(
         if err is None:
             raise
         _fail(err)
+
+
+def _log_usage() -> None:
+    """Log the process's CPU seconds and peak memory, start-up included.
+
+    Snakemake's ``benchmark:`` files sample a job every 0.5 s for its first 15 s and
+    every 30 s after, so they miss the tail of long jobs; ``bench_pipeline.py`` reads
+    this line instead.
+    """
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    logging.getLogger("sahel_eval").info(
+        "%s cpu_s=%.2f peak_mb=%.0f", USAGE_MARK, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024
+    )
+
+
+#: Starts the line :func:`_log_usage` writes.
+USAGE_MARK = "job usage:"
 
 
 def _fail(err: InputError) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sahel_eval.io.parquet import write_parquet
-from sahel_eval.rule_runner import run_rule
+from sahel_eval.rule_runner import USAGE_MARK, run_rule
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +63,22 @@ def test_other_errors_keep_their_traceback(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="disk full"):
         run_rule(str(tmp_path / "x.log"), step, inputs=[])
+
+
+def test_a_finished_step_logs_its_cpu_and_memory(tmp_path: Path) -> None:
+    """The line bench_pipeline.py reads for each job's CPU (Snakemake's samples miss
+    the tail of long jobs): written after the step, absent when it fails."""
+    log = tmp_path / "x.log"
+    run_rule(str(log), lambda: sum(i * i for i in range(200_000)), inputs=[])
+    line = [x for x in log.read_text("utf-8").splitlines() if USAGE_MARK in x]
+    assert len(line) == 1
+    cpu = float(line[0].split("cpu_s=")[1].split()[0])
+    peak = float(line[0].split("peak_mb=")[1])
+    assert cpu > 0 and peak > 10
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        run_rule(str(log), fail, inputs=[])
+    assert USAGE_MARK not in log.read_text("utf-8")

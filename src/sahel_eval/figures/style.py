@@ -24,6 +24,7 @@ import hashlib
 import io
 import math
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,22 +124,33 @@ def year_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: str(round(v))))
 
 
-def wrapped_title(ax: Any, text: str, **kwargs: Any) -> Any:
-    """Set ``ax``'s title, broken into lines that fit the figure around the axes'
-    centre, measured with the figure's own renderer.
+#: Titles :func:`layout` breaks into lines, by figure (weakly held: a figure dropped
+#: before its layout takes its entry with it).
+_TO_WRAP: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
 
-    matplotlib's ``wrap=True`` breaks lines only when drawing, after
-    :func:`layout` measured the title as one line: the extra lines grow above the
-    figure and are clipped. Explicit line breaks are measured by the layout. The
-    axes' place is that of a first layout (tick labels pushed it right).
+
+def wrapped_title(ax: Any, text: str, **kwargs: Any) -> Any:
+    """Set ``ax``'s title; :func:`layout` breaks it into lines that fit the figure
+    around the axes' centre, measured with the figure's own renderer.
+
+    matplotlib's ``wrap=True`` breaks lines only when drawing, after the layout
+    measured the title as one line: the extra lines grow above the figure and are
+    clipped. Explicit line breaks are measured by the layout. The breaking waits for
+    :func:`layout`, which places the axes once for every title of the figure (a layout
+    per title was a third of a two-panel figure's cost).
     """
-    fig = ax.figure
-    fig.tight_layout()
-    renderer = fig._get_renderer()  # the one tight_layout measures with
-    box = ax.get_position()
-    centre = (box.x0 + box.x1) / 2
-    room = 2 * min(centre, 1 - centre) * fig.bbox.width * 0.96
     title = ax.set_title(text, **kwargs)
+    _TO_WRAP.setdefault(ax.figure, []).append(title)
+    return title
+
+
+def _break_lines(title: Any, renderer: Any) -> None:
+    """Break ``title`` into lines within twice the distance from its axes' centre to
+    the nearer figure edge (less 4 %)."""
+    box = title.axes.get_position()
+    centre = (box.x0 + box.x1) / 2
+    room = 2 * min(centre, 1 - centre) * title.figure.bbox.width * 0.96
+    text = title.get_text()
     # A sign alone ("(>" of "(> 10 %") stays with the word after it.
     words: list[str] = []
     for word in text.split(" "):
@@ -158,20 +170,34 @@ def wrapped_title(ax: Any, text: str, **kwargs: Any) -> Any:
             line = trial
     lines.append(line)
     title.set_text("\n".join(lines))
-    return title
 
 
 def layout(fig: Any, lang: str, **tight: Any) -> None:
-    """Write the numbers of every axis in ``lang``, then lay the figure out.
+    """Write the numbers of every axis in ``lang``, break the titles of
+    :func:`wrapped_title` into lines, then lay the figure out.
 
     Axes that still carry matplotlib's default number formatter get a
     :class:`LocaleFormatter`; tick labels a figure set itself (months, names, years
-    through :func:`year_axis`) are kept. ``tight`` goes to ``fig.tight_layout``.
+    through :func:`year_axis`) are kept. ``tight`` goes to ``fig.tight_layout``. With
+    titles to break, a first layout without them places the axes (their centres
+    bound the lines' width), and a second one makes room for the lines.
     """
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             if type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(LocaleFormatter(lang))
+    titles = _TO_WRAP.pop(fig, [])
+    if titles:
+        # One line each while the axes are placed: a long single line would widen
+        # the layout's bounding boxes and push the axes aside.
+        texts = [t.get_text() for t in titles]
+        for title, text in zip(titles, texts, strict=True):
+            title.set_text(text.split(" ", 1)[0])
+        fig.tight_layout(**tight)
+        renderer = fig._get_renderer()  # the one tight_layout measures with
+        for title, text in zip(titles, texts, strict=True):
+            title.set_text(text)
+            _break_lines(title, renderer)
     fig.tight_layout(**tight)
     # tight_layout leaves a placeholder engine behind, and savefig draws once more
     # (text measured twice) for any engine: the layout is done, so remove it.
