@@ -10,8 +10,8 @@ Usage::
 ``results/clean/`` (a national run's, kept by ``bench_pipeline.py --keep``). Each
 analysis runs in its own process, as the rule does: the inputs are read, then
 ``run_analysis`` and ``analysis_document`` are timed (CPU = user + system of the
-process over that span; Snakemake's ``benchmark:`` files sample a job every 0.5 s and
-less often after 15 s, so they miss part of a long job). ``--profile DIR`` writes one
+process over that span, without the start-up the job's ``job usage:`` log line
+includes). ``--profile DIR`` writes one
 cProfile file per analysis, timed in CPU seconds (``DIR/<analysis>.prof``).
 """
 

@@ -12,7 +12,7 @@ The national data set (1,398 CSCOMs, 1.38 M DHIS2 rows) is made with
 Each run starts from an empty working directory (cold), then runs again with nothing
 to do (no-op, the median of three; what ``make run`` costs when everything is up to
 date). Per stage it prints the jobs, the sum of their wall and CPU times and the
-largest job's peak memory, read from Snakemake's ``benchmark:`` files, against the
+largest job's peak memory, read from the line each job's log ends with, against the
 stage's budget: later issues keep within them.
 """
 
@@ -76,23 +76,22 @@ def _snakemake(work: Path) -> float:
 
 
 def stage_table(work: Path) -> pd.DataFrame:
-    """Per stage: jobs, summed wall and CPU seconds, largest peak RSS (MB).
-
-    Wall time and memory come from Snakemake's benchmark files; CPU from the line each
-    job's log ends with (``rule_runner``: the whole process, start-up included), as
-    the benchmark files' samples miss the tail of long jobs.
-    """
+    """Per stage: jobs, summed wall and CPU seconds, largest peak RSS (MB), from the
+    line each job's log ends with (``rule_runner``: the whole process, start-up
+    included)."""
     rows = []
-    for tsv in sorted((work / "logs" / "benchmarks").rglob("*.tsv")):
-        last = pd.read_csv(tsv, sep="\t").iloc[-1]
-        log = work / "logs" / tsv.parent.name / f"{tsv.stem}.log"
+    for log in sorted((work / "logs").glob("*/*.log")):
+        usage = [x for x in log.read_text("utf-8").splitlines() if USAGE_MARK in x]
+        if not usage:
+            continue
+        fields = dict(f.split("=") for f in usage[-1].split(USAGE_MARK)[1].split())
         rows.append(
             {
-                "stage": tsv.parent.name,
-                "job": tsv.stem,
-                "wall_s": float(last["s"]),
-                "cpu_s": _logged_cpu(log, float(last["cpu_time"])),
-                "max_rss_mb": float(last["max_rss"]),
+                "stage": log.parent.name,
+                "job": log.stem,
+                "wall_s": float(fields["wall_s"]),
+                "cpu_s": float(fields["cpu_s"]),
+                "max_rss_mb": float(fields["peak_mb"]),
             }
         )
     jobs = pd.DataFrame(rows)
@@ -103,15 +102,6 @@ def stage_table(work: Path) -> pd.DataFrame:
         peak_rss_mb=("max_rss_mb", "max"),
     )
     return out.reindex([s for s in STAGES if s in out.index])
-
-
-def _logged_cpu(log: Path, sampled: float) -> float:
-    """The CPU seconds a job logged (``rule_runner``), else Snakemake's sampled value."""
-    if log.is_file():
-        for line in reversed(log.read_text("utf-8").splitlines()):
-            if USAGE_MARK in line:
-                return float(line.split("cpu_s=")[1].split()[0])
-    return sampled
 
 
 def bench_dag(raw: Path | None, keep: bool = False) -> None:

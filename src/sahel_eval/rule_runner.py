@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import resource
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -87,16 +89,30 @@ def run_rule(
 
 
 def _log_usage() -> None:
-    """Log the process's CPU seconds and peak memory, start-up included.
+    """Log the process's wall and CPU seconds and peak memory, start-up included.
 
-    Snakemake's ``benchmark:`` files sample a job every 0.5 s for its first 15 s and
-    every 30 s after, so they miss the tail of long jobs; ``bench_pipeline.py`` reads
-    this line instead.
+    The rules carry no ``benchmark:`` directive: Snakemake's sampler reads every job's
+    memory map every 0.5 s from the scheduler's process (8 s of CPU in a demo run)
+    and misses the tail of long jobs. ``bench_pipeline.py`` sums these lines instead.
     """
     use = resource.getrusage(resource.RUSAGE_SELF)
     logging.getLogger("sahel_eval").info(
-        "%s cpu_s=%.2f peak_mb=%.0f", USAGE_MARK, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024
+        "%s wall_s=%.2f cpu_s=%.2f peak_mb=%.0f",
+        USAGE_MARK,
+        _process_age(),
+        use.ru_utime + use.ru_stime,
+        use.ru_maxrss / 1024,
     )
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    start = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22, after pid and comm
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - start
 
 
 #: Starts the line :func:`_log_usage` writes.

@@ -72,9 +72,10 @@ def test_a_finished_step_logs_its_cpu_and_memory(tmp_path: Path) -> None:
     run_rule(str(log), lambda: sum(i * i for i in range(200_000)), inputs=[])
     line = [x for x in log.read_text("utf-8").splitlines() if USAGE_MARK in x]
     assert len(line) == 1
-    cpu = float(line[0].split("cpu_s=")[1].split()[0])
-    peak = float(line[0].split("peak_mb=")[1])
-    assert cpu > 0 and peak > 10
+    fields = dict(f.split("=") for f in line[0].split(USAGE_MARK)[1].split())
+    assert float(fields["cpu_s"]) > 0 and float(fields["peak_mb"]) > 10
+    # The process has lived at least as long as it computed.
+    assert float(fields["wall_s"]) >= float(fields["cpu_s"]) * 0.5
 
     def fail() -> None:
         raise OSError("disk full")

@@ -15,6 +15,7 @@ import pytest
 from tests_support import REPO, make_workdir, snakemake
 
 from sahel_eval.did.analyses import SCHEMA_VERSION, estimates_schema
+from sahel_eval.rule_runner import USAGE_MARK
 
 OUTPUT_DIRS = ("results", "reports")
 # Meant to differ between runs (DESIGN §10): the run date, and the --report archive.
@@ -38,10 +39,11 @@ def test_demo_run_writes_the_products(demo_run: Path) -> None:
         assert "MLHR2018.sav" in html
     facilities = pd.read_parquet(demo_run / "results" / "interim" / "facilities.parquet")
     assert len(facilities) == 224
-    # Every rule keeps its log and benchmark outside results/.
-    assert any((demo_run / "logs" / "ingest").glob("*.log"))
-    assert any((demo_run / "logs" / "benchmarks").rglob("*.tsv"))
-    assert not list((demo_run / "results").rglob("*.tsv"))
+    # Every job keeps its log outside results/, ending with its time and memory.
+    logs = sorted((demo_run / "logs").glob("*/*.log"))
+    assert len(logs) >= 40
+    assert all(USAGE_MARK in p.read_text("utf-8") for p in logs), logs
+    assert not list((demo_run / "results").rglob("*.log"))
 
 
 def test_second_run_does_nothing(demo_run: Path) -> None:

@@ -13,8 +13,6 @@ rule canonical_tables:
         programmes="results/clean/programmes.parquet",
     log:
         "logs/clean/canonical_tables.log",
-    benchmark:
-        "logs/benchmarks/clean/canonical_tables.tsv"
     conda:
         ENV
     params:
@@ -32,8 +30,6 @@ rule canonical_table:
         "results/clean/{table}.parquet",
     log:
         "logs/clean/canonical_{table}.log",
-    benchmark:
-        "logs/benchmarks/clean/canonical_{table}.tsv"
     wildcard_constraints:
         table="events|mutuals",
     conda:
@@ -52,8 +48,6 @@ rule clean_facility_data:
         dq=expand("results/dq/{table}.csv", table=DQ_TABLES),
     log:
         "logs/clean/facility_data.log",
-    benchmark:
-        "logs/benchmarks/clean/facility_data.tsv"
     priority: 10
     conda:
         ENV
@@ -78,8 +72,6 @@ rule dq_external:
         expand("results/dq/{table}.csv", table=DQ_EXTERNAL_TABLES),
     log:
         "logs/clean/dq_external.log",
-    benchmark:
-        "logs/benchmarks/clean/dq_external.tsv"
     conda:
         ENV
     params:
@@ -101,8 +93,6 @@ rule panel:
         "results/clean/panel_{area}.parquet",
     log:
         "logs/clean/panel_{area}.log",
-    benchmark:
-        "logs/benchmarks/clean/panel_{area}.tsv"
     priority: 10
     conda:
         ENV
@@ -123,8 +113,6 @@ rule denominators_dq:
         "results/dq/denominators_{area}.csv",
     log:
         "logs/clean/denominators_{area}.log",
-    benchmark:
-        "logs/benchmarks/clean/denominators_{area}.tsv"
     conda:
         ENV
     params:
@@ -144,8 +132,6 @@ rule clean_surveys:
         expand("results/clean/survey_{unit}.parquet", unit=SURVEY_UNITS),
     log:
         "logs/clean/surveys.log",
-    benchmark:
-        "logs/benchmarks/clean/surveys.tsv"
     conda:
         ENV
     params:

@@ -17,8 +17,6 @@ rule estimate:
         event_time="results/estimates/{analysis}_event_time.csv",
     log:
         "logs/did/estimate_{analysis}.log",
-    benchmark:
-        "logs/benchmarks/did/estimate_{analysis}.tsv"
     wildcard_constraints:
         analysis=analysis_pattern(),
     priority: 5

@@ -13,8 +13,6 @@ rule ingest_facility_data:
         **{name: f"results/interim/{name}.parquet" for name in FACILITY_INPUTS},
     log:
         "logs/ingest/facility_data.log",
-    benchmark:
-        "logs/benchmarks/ingest/facility_data.tsv"
     priority: 10
     conda:
         ENV
@@ -41,8 +39,6 @@ rule ingest_events:
         events="results/interim/events.parquet",
     log:
         "logs/ingest/events.log",
-    benchmark:
-        "logs/benchmarks/ingest/events.tsv"
     conda:
         ENV
     params:
@@ -65,8 +61,6 @@ rule ingest_mutuals:
         mutuals="results/interim/mutuals.parquet",
     log:
         "logs/ingest/mutuals.log",
-    benchmark:
-        "logs/benchmarks/ingest/mutuals.tsv"
     conda:
         ENV
     params:
@@ -95,8 +89,6 @@ if config["inputs"]["displacement_sites"]:
             displacement_sites="results/interim/displacement_sites.parquet",
         log:
             "logs/ingest/displacement.log",
-        benchmark:
-            "logs/benchmarks/ingest/displacement.tsv"
         priority: 10
         conda:
             ENV
@@ -115,8 +107,6 @@ rule ingest_surveys:
         labels=survey_interim(".labels.json"),
     log:
         "logs/ingest/surveys.log",
-    benchmark:
-        "logs/benchmarks/ingest/surveys.tsv"
     conda:
         ENV
     params:

@@ -13,8 +13,6 @@ rule data_inventory:
         **lang_outputs("reports/data_inventory_{lang}.html", "data inventory"),
     log:
         "logs/report/data_inventory.log",
-    benchmark:
-        "logs/benchmarks/report/data_inventory.tsv"
     conda:
         ENV
     params:
@@ -38,8 +36,6 @@ rule figures_dq:
         },
     log:
         "logs/report/figures_dq_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/figures_dq_{area}.tsv"
     conda:
         ENV
     params:
@@ -63,8 +59,6 @@ rule data_quality_report:
         **lang_outputs("reports/data_quality_{{area}}_{lang}.html", "data quality"),
     log:
         "logs/report/data_quality_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/data_quality_{area}.tsv"
     conda:
         ENV
     params:
@@ -87,8 +81,6 @@ for spec in config["analyses"]:
             **did_figure_outputs(spec["name"]),
         log:
             f"logs/report/figures_did_{spec['name']}.log",
-        benchmark:
-            f"logs/benchmarks/report/figures_did_{spec['name']}.tsv"
         conda:
             ENV
         params:
@@ -111,8 +103,6 @@ rule report_tables:
         ),
     log:
         "logs/report/report_tables_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/report_tables_{area}.tsv"
     conda:
         ENV
     params:
@@ -131,8 +121,6 @@ rule technical_report:
         **lang_outputs("reports/technical_{{area}}_{lang}.html", "technical"),
     log:
         "logs/report/technical_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/technical_{area}.tsv"
     conda:
         ENV
     params:
@@ -167,8 +155,6 @@ rule summary:
         ),
     log:
         "logs/report/summary_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/summary_{area}.tsv"
     conda:
         ENV
     params:
@@ -210,8 +196,6 @@ rule brief:
         ),
     log:
         "logs/report/brief_{area}.log",
-    benchmark:
-        "logs/benchmarks/report/brief_{area}.tsv"
     conda:
         ENV
     params:
@@ -238,8 +222,6 @@ rule manifest:
         metadata="reports/run_metadata.json",
     log:
         "logs/report/manifest.log",
-    benchmark:
-        "logs/benchmarks/report/manifest.tsv"
     conda:
         ENV
     params:

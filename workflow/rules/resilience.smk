@@ -19,8 +19,6 @@ rule resilience_indicators:
         windows="results/resilience/{area}_windows.parquet",
     log:
         "logs/resilience/indicators_{area}.log",
-    benchmark:
-        "logs/benchmarks/resilience/indicators_{area}.tsv"
     conda:
         ENV
     params:
@@ -43,8 +41,6 @@ rule resilience_summary:
         comparison="results/resilience/{area}_comparison.json",
     log:
         "logs/resilience/summary_{area}.log",
-    benchmark:
-        "logs/benchmarks/resilience/summary_{area}.tsv"
     conda:
         ENV
     params:
@@ -68,8 +64,6 @@ rule resilience_figures:
         **resilience_figure_outputs(),
     log:
         "logs/resilience/figures_{area}.log",
-    benchmark:
-        "logs/benchmarks/resilience/figures_{area}.tsv"
     conda:
         ENV
     params:

@@ -27,8 +27,6 @@ rule mutual_kpis:
         ),
     log:
         "logs/sustainability/mutual_kpis.log",
-    benchmark:
-        "logs/benchmarks/sustainability/mutual_kpis.tsv"
     conda:
         ENV
     params:
@@ -58,8 +56,6 @@ rule persistence:
         ),
     log:
         "logs/sustainability/persistence.log",
-    benchmark:
-        "logs/benchmarks/sustainability/persistence.tsv"
     conda:
         ENV
     params:
