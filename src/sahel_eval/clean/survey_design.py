@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.stats.covariance import design_based, t_quantile
+from sahel_eval.stats.distributions import beta_ppf
 
 __all__ = [
     "CI_METHODS",
@@ -175,10 +176,8 @@ def korn_graubard(
             n_eff *= (t_quantile(level, n - 1) / t_quantile(level, df)) ** 2
         n_eff = max(n_eff, 1.0)
     x = estimate * n_eff
-    from scipy import stats  # here: scipy.stats costs 1.3 s to import, reports need none
-
-    low = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n_eff - x + 1))
-    high = 1.0 if x >= n_eff else float(stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
+    low = 0.0 if x <= 0 else beta_ppf(alpha / 2, x, n_eff - x + 1)
+    high = 1.0 if x >= n_eff else beta_ppf(1 - alpha / 2, x + 1, n_eff - x)
     return low, high
 
 
