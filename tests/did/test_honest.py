@@ -38,10 +38,23 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from sahel_eval.did.honest import breakdown, sensitivity
-from sahel_eval.did.honest.arp import _first_of_each, dual_vertices, interval_sides, invert_test
-from sahel_eval.did.honest.inputs import check_event_study
-from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_excludes_zero, rm_interval
+from sahel_eval.did.honest import breakdown, sensitivity, sensitivity_with_breakdown
+from sahel_eval.did.honest.arp import (
+    DualCone,
+    _first_of_each,
+    dual_vertices,
+    interval_sides,
+    invert_test,
+)
+from sahel_eval.did.honest.inputs import EventStudy, check_event_study
+from sahel_eval.did.honest.relative_magnitude import (
+    RelativeMagnitude,
+    _choices,
+    noise_draws,
+    rm_constraints,
+    rm_excludes_zero,
+    rm_interval,
+)
 
 EHEC = Path(__file__).parents[1] / "data" / "ehec.csv"
 Z975 = stats.norm.ppf(0.975)
@@ -333,6 +346,63 @@ def test_dual_vertices_give_the_lp_value() -> None:
         lp = optimize.linprog(np.r_[1.0, np.zeros(3)], A_ub=-np.column_stack([sd, x]), b_ub=-y,
                               bounds=[(None, None)] * 4, method="highs")  # fmt: skip
         assert np.max(verts @ y) == pytest.approx(lp.fun, abs=1e-9)
+
+
+def _random_event_study(seed: int, l_vec: np.ndarray | None = None) -> EventStudy:
+    """3 pre-periods, 4 post-periods, small pre-trends and a clear effect, random Σ."""
+    rng = np.random.default_rng(seed)
+    root = rng.standard_normal((7, 7)) * 0.02
+    sigma = root @ root.T + np.diag(rng.uniform(1e-4, 4e-4, 7))
+    beta = np.r_[rng.normal(0, 0.01, 3), rng.normal(0.15, 0.02, 4)]
+    return check_event_study(beta, sigma, 3, 4, l_vec, 0.05)
+
+
+@pytest.mark.parametrize("l_vec", [None, np.full(4, 0.25)], ids=["on_impact", "average"])
+def test_dual_cone_gives_the_vertices_of_a_fresh_enumeration(l_vec) -> None:
+    """The rays found once per choice of the maximal pre-period, rescaled at each M̄, are
+    the vertices ``dual_vertices`` enumerates afresh at that M̄ (same rows, same order);
+    and ``A(M̄) = A_0 + M̄ · slope`` is ``rm_constraints``'s post-period rows bit for bit."""
+    es = _random_event_study(3, l_vec)
+    rm = RelativeMagnitude(es)
+    keys = [(s, sign) for s in range(-2, 1) for sign in (True, False)]
+    for mbar in (0.0, 0.3, 1.0, 2.5, 7.0):
+        for (s, sign), a_mat, choice in zip(
+            keys, rm.constraints(mbar), _choices(3, 4, tuple(es.l_vec)), strict=True
+        ):
+            full = rm_constraints(3, 4, mbar, s, sign)
+            np.testing.assert_array_equal(a_mat, full[np.any(full[:, 3:] != 0, axis=1)])
+            sd = np.sqrt(np.diag(a_mat @ es.sigma @ a_mat.T))
+            fresh = dual_vertices(sd, choice.cone.x)
+            assert len(fresh) > 0
+            np.testing.assert_allclose(choice.cone.vertices(sd), fresh, rtol=1e-12, atol=1e-12)
+    # A polytope in general position (no degenerate vertices), at several scales.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((9, 3))
+    cone = DualCone(x)
+    for _ in range(5):
+        sd = rng.uniform(0.1, 3.0, 9)
+        fresh = dual_vertices(sd, x)
+        assert len(fresh) > 0
+        np.testing.assert_allclose(cone.vertices(sd), fresh, rtol=1e-12, atol=1e-12)
+
+
+def test_reused_cone_gives_the_intervals_of_a_fresh_enumeration(monkeypatch) -> None:
+    """Sensitivity intervals and breakdown values with the dual vertices rescaled from
+    the cone equal those with the vertices enumerated afresh at every M̄ (the path before
+    the cone), on a random event study whose search bisects."""
+    es = _random_event_study(7)
+    kwargs = dict(n_pre=3, n_post=4, restriction="relative_magnitude", grid=[0, 0.5, 1, 2])
+    runs = []
+    for fresh in (False, True):
+        if fresh:
+            monkeypatch.setattr(DualCone, "vertices", lambda self, sd: dual_vertices(sd, self.x))
+        for l_vec in (None, np.full(4, 0.25)):
+            runs.append(sensitivity_with_breakdown(es.betahat, es.sigma, l_vec=l_vec, **kwargs))
+    for (table, value), (old_table, old_value) in zip(runs[:2], runs[2:], strict=True):
+        assert 0 < value < 2 and value == old_value
+        assert np.all(np.isfinite(table[["lower", "upper"]]))
+        np.testing.assert_allclose(table[["lower", "upper"]], old_table[["lower", "upper"]],
+                                   rtol=0, atol=1e-12)  # fmt: skip
 
 
 def test_negated_coefficients_give_the_mirror_interval(ehec) -> None:

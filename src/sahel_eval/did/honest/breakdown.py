@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
-from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_excludes_zero
+from sahel_eval.did.honest.relative_magnitude import RelativeMagnitude
 from sahel_eval.did.honest.sensitivity import (
     check_grid,
     check_restriction,
@@ -109,24 +109,24 @@ class _Intervals:
 
     def __init__(self, es: EventStudy, restriction: str) -> None:
         self._es, self._restriction = es, restriction
-        self._draws = noise_draws(es) if restriction == "relative_magnitude" else None
+        self._rm = RelativeMagnitude(es) if restriction == "relative_magnitude" else None
         self._cache: dict[float, tuple[float, float]] = {}
         self._excludes: dict[float, bool] = {}
 
     def __call__(self, value: float) -> tuple[float, float]:
         if value not in self._cache:
-            self._cache[value] = interval_at(self._es, self._restriction, value, self._draws)
+            self._cache[value] = interval_at(self._es, self._restriction, value, self._rm)
         return self._cache[value]
 
     def excludes_zero(self, value: float) -> bool:
         """Whether the interval at ``value`` lies above or below 0 (nan: it does not)."""
-        if value in self._cache or self._restriction != "relative_magnitude":
+        if value in self._cache or self._rm is None:
             lower, upper = self(value)
             return bool(lower > 0 or upper < 0)
         # Off the report grid only the side matters: the C-LF intervals' ends are then
         # refined only where 0 is within a grid step of them (the same answer).
         if value not in self._excludes:
-            self._excludes[value] = rm_excludes_zero(self._es, value, self._draws)
+            self._excludes[value] = self._rm.excludes_zero(value)
         return self._excludes[value]
 
 

@@ -12,18 +12,21 @@ signs, only the moments that involve post-period coefficients, ``κ = α / 10``)
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import null_space
 
-from sahel_eval.did.honest.arp import HybridTest, interval_sides, invert_test
+from sahel_eval.did.honest.arp import DualCone, HybridTest, interval_sides, invert_test
 from sahel_eval.did.honest.inputs import EventStudy
 
 __all__ = [
     "LF_DRAWS",
     "LF_SEED",
+    "RelativeMagnitude",
     "noise_draws",
     "rm_constraints",
     "rm_excludes_zero",
@@ -66,6 +69,111 @@ def rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool)
     return np.delete(a_full, n_pre, axis=1)
 
 
+class RelativeMagnitude:
+    """The C-LF tests under ΔRM(M̄) of one event study, at any ``M̄``.
+
+    For each choice of the maximal pre-period (period ``s``, sign) the moments' rows are
+    ``A(M̄) = A_0 + M̄ (A_1 − A_0)``, and ``M̄`` moves only their pre-period columns (the
+    bound ``M̄ · sign · Δ_s`` involves periods ``s − 1`` and ``s ≤ 0``): the post-period
+    columns, hence ``a``, ``X`` and the cone whose rays are the dual vertices
+    (:class:`~sahel_eval.did.honest.arp.DualCone`), are the same at every ``M̄`` and are
+    built once (:func:`_choices`); the grid and the breakdown search then pay only for what
+    ``M̄`` changes (``y0``, ``Σ_Y``, the scales of the vertices). ``A(M̄)`` is bit for bit
+    :func:`rm_constraints`'s (its entries are small integers and ``±M̄``).
+
+    Parameters
+    ----------
+    es
+        Validated event study.
+    draws
+        (N, n) draws of ``N(0, Σ)`` for the least-favourable critical value; by default
+        :func:`noise_draws` (fixed seed: the intervals are deterministic).
+    """
+
+    def __init__(self, es: EventStudy, draws: np.ndarray | None = None) -> None:
+        self.es = es
+        # Fortran order: HybridTest multiplies by ``draws.T``, then C-contiguous.
+        self.draws = np.asfortranarray(noise_draws(es) if draws is None else draws)
+        self._choices = _choices(es.n_pre, es.n_post, tuple(es.l_vec.tolist()))
+
+    def constraints(self, mbar: float) -> list[np.ndarray]:
+        """``A(M̄)`` of each choice of the maximal pre-period: its post-period moments."""
+        return [c.a_0 + mbar * c.slope for c in self._choices]
+
+    def tests(self, mbar: float) -> Iterator[HybridTest]:
+        """The C-LF test of each choice of the maximal pre-period (period ``s``, sign)."""
+        if not mbar >= 0:
+            raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+        es = self.es
+        for a_mat, choice in zip(self.constraints(mbar), self._choices, strict=True):
+            yield HybridTest(
+                y0=a_mat @ es.betahat,
+                a=choice.a,
+                cone=choice.cone,
+                sigma_y=a_mat @ es.sigma @ a_mat.T,
+                a_mat=a_mat,
+                draws=self.draws,
+                alpha=es.alpha,
+                kappa=es.alpha / 10.0,
+            )
+
+    def interval(self, mbar: float) -> tuple[float, float]:
+        """:func:`rm_interval` at ``mbar``."""
+        es = self.es
+        lows, highs = [], []
+        for test in self.tests(mbar):
+            lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
+            if not math.isnan(lo):
+                lows.append(lo)
+                highs.append(hi)
+        if not lows:
+            return math.nan, math.nan
+        return min(lows), max(highs)
+
+    def excludes_zero(self, mbar: float) -> bool:
+        """:func:`rm_excludes_zero` at ``mbar``."""
+        es = self.es
+        above = below = True
+        tested = False
+        for test in self.tests(mbar):
+            sides = interval_sides(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
+            if sides is None:
+                continue
+            tested = True
+            above, below = above and sides[0], below and sides[1]
+            if not (above or below):
+                return False
+        return tested and (above or below)
+
+
+class _Choice(NamedTuple):
+    """One choice of the maximal pre-period: ``A(M̄) = a_0 + M̄ · slope`` (post-period
+    moments), ``a`` and the cone of ``X`` (``A``'s post-period columns times ``Γ⁻¹``)."""
+
+    a_0: np.ndarray
+    slope: np.ndarray
+    a: np.ndarray
+    cone: DualCone
+
+
+@functools.lru_cache(maxsize=32)
+def _choices(n_pre: int, n_post: int, l_vec: tuple[float, ...]) -> tuple[_Choice, ...]:
+    """The choices (period ``s``, sign) in R's order; they depend on the event study only
+    through its shape and ``l_vec``, so event studies alike share them (cached)."""
+    lv = np.array(l_vec)
+    # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
+    gamma_inv = np.column_stack([lv / (lv @ lv), null_space(lv[None, :])])
+    out = []
+    for s in range(-(n_pre - 1), 1):
+        for positive in (True, False):
+            a_0 = rm_constraints(n_pre, n_post, 0.0, s, positive)
+            slope = rm_constraints(n_pre, n_post, 1.0, s, positive) - a_0
+            keep = np.any(a_0[:, n_pre:] != 0, axis=1)  # post-period moments
+            post = a_0[keep, n_pre:] @ gamma_inv
+            out.append(_Choice(a_0[keep], slope[keep], post[:, 0], DualCone(post[:, 1:])))
+    return tuple(out)
+
+
 def rm_interval(
     es: EventStudy, mbar: float, draws: np.ndarray | None = None
 ) -> tuple[float, float]:
@@ -85,17 +193,10 @@ def rm_interval(
     -------
     tuple of float
         ``(lower, upper)``; ``±inf`` for an end that is not bounded, ``nan`` if no value of
-        ``θ`` is accepted under any choice of the maximal pre-period.
+        ``θ`` is accepted under any choice of the maximal pre-period. For several ``M̄``
+        use one :class:`RelativeMagnitude`.
     """
-    lows, highs = [], []
-    for test in _hybrid_tests(es, mbar, draws):
-        lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-        if not math.isnan(lo):
-            lows.append(lo)
-            highs.append(hi)
-    if not lows:
-        return math.nan, math.nan
-    return min(lows), max(highs)
+    return RelativeMagnitude(es, draws).interval(mbar)
 
 
 def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = None) -> bool:
@@ -107,43 +208,7 @@ def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = Non
     remaining choices are not tested once neither can hold. False when no ``θ`` is
     accepted (the interval is nan), as for the interval itself.
     """
-    above = below = True
-    tested = False
-    for test in _hybrid_tests(es, mbar, draws):
-        sides = interval_sides(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-        if sides is None:
-            continue
-        tested = True
-        above, below = above and sides[0], below and sides[1]
-        if not (above or below):
-            return False
-    return tested and (above or below)
-
-
-def _hybrid_tests(es: EventStudy, mbar: float, draws: np.ndarray | None) -> Iterator[HybridTest]:
-    """The C-LF test of each choice of the maximal pre-period (period ``s``, sign)."""
-    if not mbar >= 0:
-        raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
-    beta_draws = noise_draws(es) if draws is None else draws
-    l_vec = es.l_vec
-    # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
-    gamma_inv = np.column_stack([l_vec / (l_vec @ l_vec), null_space(l_vec[None, :])])
-    kappa = es.alpha / 10.0
-    for s in range(-(es.n_pre - 1), 1):
-        for positive in (True, False):
-            a_mat = rm_constraints(es.n_pre, es.n_post, mbar, s, positive)
-            a_mat = a_mat[np.any(a_mat[:, es.n_pre :] != 0, axis=1)]  # post-period moments
-            post = a_mat[:, es.n_pre :] @ gamma_inv
-            yield HybridTest(
-                y0=a_mat @ es.betahat,
-                a=post[:, 0],
-                x=post[:, 1:],
-                sigma_y=a_mat @ es.sigma @ a_mat.T,
-                a_mat=a_mat,
-                draws=beta_draws,
-                alpha=es.alpha,
-                kappa=kappa,
-            )
+    return RelativeMagnitude(es, draws).excludes_zero(mbar)
 
 
 def noise_draws(es: EventStudy) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
-from sahel_eval.did.honest.relative_magnitude import noise_draws, rm_interval
+from sahel_eval.did.honest.relative_magnitude import RelativeMagnitude
 from sahel_eval.did.honest.smoothness import flci
 
 __all__ = [
@@ -81,10 +81,8 @@ def sensitivity(
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
-    draws = noise_draws(es) if restriction == "relative_magnitude" else None
-    return grid_table(
-        es, restriction, [(v, *interval_at(es, restriction, v, draws)) for v in values]
-    )
+    rm = RelativeMagnitude(es) if restriction == "relative_magnitude" else None
+    return grid_table(es, restriction, [(v, *interval_at(es, restriction, v, rm)) for v in values])
 
 
 def grid_table(
@@ -102,11 +100,12 @@ def grid_table(
 
 
 def interval_at(
-    es: EventStudy, restriction: str, value: float, draws: np.ndarray | None = None
+    es: EventStudy, restriction: str, value: float, rm: RelativeMagnitude | None = None
 ) -> tuple[float, float]:
-    """The robust interval under ``restriction`` with parameter ``value``."""
+    """The robust interval under ``restriction`` with parameter ``value``; ``rm``, the
+    tests of ``es`` under relative magnitudes, when the caller asks for several values."""
     if restriction == "relative_magnitude":
-        return rm_interval(es, value, draws)
+        return (rm or RelativeMagnitude(es)).interval(value)
     check_restriction(restriction)
     return flci(es, value)
 
