@@ -35,6 +35,7 @@ Checked against ``did-imputation`` 0.1.0 (an independent Python port of Stata's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,35 +51,48 @@ __all__ = ["imputation"]
 
 
 class _TwoWay:
-    """Unit and period dummies of some rows (weighted), factored once for many solves."""
+    """Unit and period dummies of some rows (weighted), factored once for many solves.
 
-    def __init__(self, unit: np.ndarray, period: np.ndarray, w: np.ndarray) -> None:
-        self.units, self.u = _sorted_codes(unit)
-        self.periods, self.p = _sorted_codes(period)
-        nu, npd = len(self.units), len(self.periods)
-        cross = sparse.coo_matrix((w, (self.u, self.p)), shape=(nu, npd)).tocsr()
-        graph = sparse.bmat([[None, cross], [cross.T, None]]) != 0
-        n_comp, labels = connected_components(graph, directed=False)
-        if n_comp > 1:
+    ``u`` and ``p`` are codes 0…units − 1 and 0…periods − 1, each present; ``units``
+    names the units in the message when the design is not connected.
+    """
+
+    def __init__(
+        self, u: np.ndarray, p: np.ndarray, w: np.ndarray, units: np.ndarray, n_periods: int
+    ) -> None:
+        self.u, self.p, self.w = u, p, w
+        nu = len(units)
+        self.nu, self.n_periods = nu, n_periods
+        # Units × periods is small: dense, so that the products below are BLAS calls.
+        cross = np.bincount(u * n_periods + p, w, nu * n_periods).reshape(nu, n_periods)
+        if not _connected(cross):
+            cu, cp = np.nonzero(cross)
+            graph = sparse.coo_matrix(
+                (np.ones(len(cu)), (cu, nu + cp)), shape=(nu + n_periods,) * 2
+            )
+            n_comp, labels = connected_components(graph, directed=False)
             small = labels[:nu] != np.bincount(labels).argmax()
-            names = ", ".join(map(str, self.units[small][:5]))
+            names = ", ".join(map(str, units[small][:5]))
             raise ValueError(
                 f"imputation: the untreated observations form {n_comp} groups with no "
                 f"period in common (units {names} …): unit and period effects are not "
                 "identified; drop those units or add untreated periods that link them"
             )
-        self.w = w
         # Drop the first period's dummy: the connected design then has full rank. The
         # unit block is diagonal, so it is eliminated (Schur complement on the periods):
         # a dense factor of size periods − 1, whatever the number of units.
-        self.wu = np.bincount(self.u, weights=w, minlength=nu)
-        wp = np.bincount(self.p, weights=w, minlength=npd)[1:]
-        self.c = cross[:, 1:]
-        # Units × periods is small: the (periods − 1)² product is one dense BLAS call.
-        dense = self.c.toarray()
-        schur = np.diag(wp) - dense.T @ (dense / self.wu[:, None])
+        self.wu = np.bincount(u, weights=w, minlength=nu)
+        wp = np.bincount(p, weights=w, minlength=n_periods)[1:]
+        self.c = np.ascontiguousarray(cross[:, 1:])
+        schur = np.diag(wp) - self.c.T @ (self.c / self.wu[:, None])
         self.chol = linalg.cho_factor(schur)
-        self.nu = nu
+
+    @classmethod
+    def of(cls, unit: np.ndarray, period: np.ndarray, w: np.ndarray) -> _TwoWay:
+        """The design of rows given by their unit and period values."""
+        units, u = _sorted_codes(unit)
+        periods, p = _sorted_codes(period)
+        return cls(u, p, w, units, len(periods))
 
     def solve(self, by_unit: np.ndarray, by_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Z'WZ)⁻¹ applied to the unit and period sums of a vector."""
@@ -96,15 +110,15 @@ class _TwoWay:
 
     def sums_many(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Z'W X for the columns of ``x`` (rows = this design's observations)."""
-        xw = x * self.w[:, None]
-        return _indicator(self.u, self.nu) @ xw, _indicator(self.p, len(self.periods)) @ xw
+        by_unit, by_period = zip(*(self.sums(col) for col in x.T), strict=True)
+        return np.column_stack(by_unit), np.column_stack(by_period)
 
     def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Z'W x: weighted sums of ``x`` per unit and per period."""
         xw = x * self.w
         return (
             np.bincount(self.u, weights=xw, minlength=self.nu),
-            np.bincount(self.p, weights=xw, minlength=len(self.periods)),
+            np.bincount(self.p, weights=xw, minlength=self.n_periods),
         )
 
     def fit(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,92 +131,151 @@ class _TwoWay:
         return x - a[self.u] - b[self.p]
 
 
-def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(values, return_inverse=True)`` by hashing, not sorting every row.
+def _connected(cross: np.ndarray) -> bool:
+    """Whether units and periods linked by the nonzero cells of ``cross`` (units ×
+    periods, nonnegative, no empty row or column) form one group.
 
-    The same sorted distinct values and codes; the randomisation inference builds a
-    design per assignment, and sorting the rows was a third of that.
+    Grown from the first unit, two dense products a step, until it stops growing: a
+    few steps, where a sparse graph search cost a tenth of a refit.
     """
+    reach = np.zeros(cross.shape[0], dtype=bool)
+    reach[0] = True
+    while True:
+        grown = cross @ (reach @ cross > 0) > 0
+        if (grown == reach).all():
+            return bool(reach.all())
+        reach = grown
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` by hashing, not sorting every row."""
     codes, distinct = pd.factorize(values, sort=True)
     return distinct, codes
 
 
-def _indicator(codes: np.ndarray, n: int) -> sparse.csr_matrix:
-    """Sparse n × len(codes) matrix summing the rows of each code."""
-    m = len(codes)
-    return sparse.csr_matrix((np.ones(m), (codes, np.arange(m))), shape=(n, m))
+def _present(codes: np.ndarray, n: int) -> np.ndarray:
+    """Per code 0…n − 1 its rank among the codes that occur in ``codes`` (−1: none)."""
+    seen = np.bincount(codes, minlength=n) > 0
+    return np.where(seen, np.cumsum(seen) - 1, -1)
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """The coding of the rows that no assignment of cohorts changes: found once, not
+    in each refit of the randomisation inference."""
+
+    unit: np.ndarray
+    units: np.ndarray
+    period: np.ndarray
+    n_periods: int
+    w: np.ndarray
+    cl: np.ndarray
+    n_cl: int
+    # Each row's (cluster, unit) pair, and the cluster and unit of each pair.
+    pair: np.ndarray
+    pair_cl: np.ndarray
+    pair_unit: np.ndarray
+
+    @classmethod
+    def of(
+        cls, unit: np.ndarray, period: np.ndarray, w: np.ndarray, clusters: np.ndarray
+    ) -> _Panel:
+        """Sorted unit and period codes, cluster codes (in order of appearance)."""
+        units, u = _sorted_codes(unit)
+        periods, p = _sorted_codes(period)
+        cl = pd.factorize(clusters)[0]
+        pair, first = pd.factorize(cl * len(units) + u)
+        pair_cl, pair_unit = np.divmod(first, len(units))
+        return cls(u, units, p, len(periods), w, cl, int(cl.max()) + 1, pair, pair_cl, pair_unit)
 
 
 class _ImputationScores:
     """Estimates and cluster scores of many targets and outcome columns for one
     assignment of cohorts.
 
-    For fixed cohorts ``g`` the estimator and its residuals ε̃ are linear in the
-    outcome, so one factorisation serves every column (Y, and the exposure D of the
-    randomisation inference) and every target (overall, horizons).
+    For fixed cohorts (``treated`` rows) the estimator and its residuals ε̃ are linear
+    in the outcome, so one factorisation serves every column (Y, and the exposure D of
+    the randomisation inference) and every target (overall, horizons).
     """
 
-    def __init__(
-        self,
-        unit: np.ndarray,
-        t: np.ndarray,
-        g: np.ndarray,
-        w: np.ndarray,
-        cl_codes: np.ndarray,
-        cell: np.ndarray,
-    ) -> None:
-        self.treated = (g > 0) & (t >= g)
-        un = ~self.treated
-        self.design = _TwoWay(unit[un], t[un], w[un])
-        self.u_idx = pd.Index(self.design.units).get_indexer(unit)
-        self.p_idx = pd.Index(self.design.periods).get_indexer(t)
-        self.imputable = self.treated & (self.u_idx >= 0) & (self.p_idx >= 0)
-        self.w, self.cl, self.cell = w, cl_codes, cell
-        self.n_cl = int(cl_codes.max()) + 1
+    def __init__(self, panel: _Panel, treated: np.ndarray) -> None:
+        self.panel, self.treated = panel, treated
+        un = ~treated
+        unit_of = _present(panel.unit[un], len(panel.units))
+        self.unit_of = unit_of
+        period_of = _present(panel.period[un], panel.n_periods)
+        # Design codes of every row (−1: a unit or period without untreated rows).
+        self.u_idx, self.p_idx = unit_of[panel.unit], period_of[panel.period]
+        self.design = _TwoWay(
+            self.u_idx[un],
+            self.p_idx[un],
+            panel.w[un],
+            panel.units[unit_of >= 0],
+            int((period_of >= 0).sum()),
+        )
+        self.imputable = treated & (self.u_idx >= 0) & (self.p_idx >= 0)
 
-    def compute(self, ys: np.ndarray, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Estimates (K × J) and cluster scores Σ v·ε̃ (G × K × J) of the K targets
-        ``sel`` (n × K boolean, imputable rows) for the J outcome columns ``ys`` (n × J).
-        A target without rows has NaN estimates and zero scores."""
-        d, un, ok = self.design, ~self.treated, self.imputable
-        a, b = d.solve_many(*d.sums_many(ys[un]))
-        resid0 = ys[un] - (a[d.u] + b[d.p])
-        it = np.flatnonzero(ok)
-        n_k, n_j = sel.shape[1], ys.shape[1]
+    def compute(
+        self, ys: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n_k: int, cell: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Estimates (K × J) and cluster scores Σ v·ε̃ (G × K × J) of K targets for the J
+        outcome columns ``ys`` (n × J).
+
+        ``pairs`` (rows, targets) lists every imputable row with each target containing
+        it (n_k targets); ``cell`` codes the rows' cells of ``avg_effects_by``. A target
+        without rows has NaN estimates and zero scores.
+        """
+        d, pn, un = self.design, self.panel, ~self.treated
+        # np.compress and np.take: indexing the rows of an n × J array with a mask or
+        # an index array took ten times as long (numpy 2.4).
+        y0 = np.compress(un, ys, axis=0)
+        a, b = d.solve_many(*d.sums_many(y0))
+        resid0 = y0 - (np.take(a, d.u, axis=0) + np.take(b, d.p, axis=0))
+        n_j = ys.shape[1]
         # Aggregation weights ω: one entry per (imputable row, target containing it);
         # every other entry is 0, so each step runs over these pairs only (a dense rows ×
         # targets array was most of the cost of a refit).
-        row, col = np.nonzero(sel[it])
-        w1 = self.w[it][row]
+        row, col = pairs
+        w1 = pn.w[row]
         total = np.bincount(col, weights=w1, minlength=n_k)
         v1 = w1 / np.where(total > 0, total, 1.0)[col]
-        tau = (ys[it] - (a[self.u_idx[it]] + b[self.p_idx[it]]))[row]
+        u1, p1 = self.u_idx[row], self.p_idx[row]
+        tau = np.take(ys, row, axis=0) - (np.take(a, u1, axis=0) + np.take(b, p1, axis=0))
         est = np.column_stack([np.bincount(col, v1 * tau[:, j], minlength=n_k) for j in range(n_j)])
         est[total <= 0] = np.nan
         # Weights on the untreated outcomes implied by the imputation:
         # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form.
         a_u, a_p = d.solve_many(
-            _pair_sums(self.u_idx[it][row], col, v1, d.nu, n_k),
-            _pair_sums(self.p_idx[it][row], col, v1, len(d.periods), n_k),
+            _pair_sums(u1, col, v1, d.nu, n_k), _pair_sums(p1, col, v1, d.n_periods, n_k)
         )
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
-        cell, cl1 = self.cell[it][row], self.cl[it][row]
-        sw = v1 * _within(pd.factorize((cell * self.n_cl + cl1) * n_k + col)[0], v1)
-        by_cell = pd.factorize(cell * n_k + col)[0]
+        cell1, cl1 = cell[row], pn.cl[row]
+        sw = v1 * _within(pd.factorize((cell1 * pn.n_cl + cl1) * n_k + col)[0], v1)
+        by_cell = pd.factorize(cell1 * n_k + col)[0]
         den = _within(by_cell, sw)
-        cl0, w0 = self.cl[un], self.w[un]
-        score = np.empty((self.n_cl, n_k, n_j))
+        # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
+        # − (its w·ε̃ by period)·a_p: by period, dense cluster × period sums of every
+        # column in one product; by unit, sums over the (cluster, unit) pairs.
+        we = resid0 * d.w[:, None]
+        cl_period = np.compress(un, pn.cl) * d.n_periods + d.p
+        by_period = np.empty((n_j, pn.n_cl * d.n_periods))
+        for j in range(n_j):
+            by_period[j] = np.bincount(cl_period, we[:, j], pn.n_cl * d.n_periods)
+        untreated = by_period.reshape(n_j * pn.n_cl, d.n_periods) @ a_p
+        pair0, pair_u = np.compress(un, pn.pair), self.unit_of[pn.pair_unit]
+        linked = pair_u >= 0
+        score = np.empty((pn.n_cl, n_k, n_j))
         for j in range(n_j):
             num = _within(by_cell, sw * tau[:, j])
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            treated = _pair_sums(cl1, col, v1 * (tau[:, j] - avg), self.n_cl, n_k)
-            # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
-            # − (its w·ε̃ by period)·a_p.
-            we = w0 * resid0[:, j]
-            by_unit = sparse.csr_matrix((we, (cl0, d.u)), shape=(self.n_cl, d.nu))
-            by_period = sparse.csr_matrix((we, (cl0, d.p)), shape=(self.n_cl, len(d.periods)))
-            score[:, :, j] = treated - by_unit @ a_u - by_period @ a_p
+            treated = _pair_sums(cl1, col, v1 * (tau[:, j] - avg), pn.n_cl, n_k)
+            by_pair = np.bincount(pair0, we[:, j], len(linked))[linked]
+            by_unit = sparse.csr_matrix(
+                (by_pair, (pn.pair_cl[linked], pair_u[linked])), shape=(pn.n_cl, d.nu)
+            )
+            untreated_j = untreated[j * pn.n_cl : (j + 1) * pn.n_cl]
+            score[:, :, j] = treated - by_unit @ a_u - untreated_j
         return est, score
 
 
@@ -251,7 +324,7 @@ def _pretrend(
 ) -> dict[str, Any]:
     keep = _drop_singletons(unit, period)
     x = np.column_stack([(rel[keep] == -k).astype(float) for k in range(1, leads + 1)])
-    design = _TwoWay(unit[keep], period[keep], w[keep])
+    design = _TwoWay.of(unit[keep], period[keep], w[keep])
     xt = np.column_stack([design.residualize(col) for col in x.T])
     yt = design.residualize(y[keep])
     wk = w[keep]
@@ -341,10 +414,10 @@ def imputation(
     u_all = data[unit].to_numpy()
     clusters = data[cluster or unit].to_numpy()
 
-    cl_codes = pd.factorize(clusters)[0]
+    panel = _Panel.of(u_all, t, w, clusters)
     by = list(avg_effects_by) if avg_effects_by is not None else [group, time]
     cell = pd.factorize(pd.MultiIndex.from_frame(data[by]))[0]
-    fit = _ImputationScores(u_all, t, g, w, cl_codes, cell)
+    fit = _ImputationScores(panel, treated)
     rel = np.where(g > 0, t - g, np.nan)
     imputable = fit.imputable
     targets = [("overall", None, imputable)]
@@ -353,7 +426,8 @@ def imputation(
     ]
     z = norm_ppf(0.5 + level / 2)
     present = [sel.any() for _, _, sel in targets]
-    est, score = fit.compute(y[:, None], np.column_stack([s for *_, s in targets]))
+    pairs = np.nonzero(np.column_stack([s for *_, s in targets]))
+    est, score = fit.compute(y[:, None], pairs, len(targets), cell)
     rows = []
     for k, (term, h, sel) in enumerate(targets):
         if not present[k]:
@@ -384,7 +458,7 @@ def imputation(
         "n_untreated": int((~fit.treated).sum()),
         "n_treated": int(fit.treated.sum()),
         "n_not_imputable": int((fit.treated & ~imputable).sum()),
-        "clusters": len(np.unique(cl_codes)),
+        "clusters": panel.n_cl,
         "cluster": cluster or unit,
         "avg_effects_by": by,
     }

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
-from sahel_eval.did.imputation import _ImputationScores
+from sahel_eval.did.imputation import _ImputationScores, _Panel
 from sahel_eval.did.inference.assignment_ri import AssignmentRI, studentized_assignment_ri
 from sahel_eval.did.inference.randomization import placebo_assignments
 
@@ -74,22 +74,18 @@ def imputation_randomization_inference(
     )
     rollouts = PlaceboRollouts(unit_start, unit_cluster)
     row_unit = unit_start.index.get_indexer(u)
-    u_codes = pd.factorize(u)[0]
-    w = np.ones(len(data))
+    panel = _Panel.of(u, t, np.ones(len(data)), u)
     terms = ["overall", *(f"h={h}" for h in horizons)]
 
     def pieces(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = np.nan_to_num(starts[row_unit], nan=0.0)
-        # Integer unit codes: sorting string ids would dominate the cost of a refit.
-        fit = _ImputationScores(u_codes, t, g, w, u_codes, pd.factorize(g * 1e6 + t)[0])
-        rel = np.where(g > 0, t - g, np.nan)
-        # Column by column into a Fortran-ordered array: stacking ~100 row-length
-        # columns into a C-ordered one cost more than the refit's linear algebra.
-        sel = np.empty((len(t), len(terms)), dtype=bool, order="F")
-        sel[:, 0] = fit.imputable
-        for k, h in enumerate(horizons, start=1):
-            np.logical_and(fit.imputable, rel == h, out=sel[:, k])
-        est, score = fit.compute(ys, sel)
+        fit = _ImputationScores(panel, (g > 0) & (t >= g))
+        it = np.flatnonzero(fit.imputable)
+        # Cohort × period cells, coded on the imputable rows only (the others have none).
+        cell = np.zeros(len(t), dtype=np.int64)
+        cell[it] = pd.factorize(g[it] * 1e6 + t[it])[0]
+        pairs = _overall_and_horizons(it, t[it] - g[it], horizons)
+        est, score = fit.compute(ys, pairs, len(terms), cell)
         sy, sd = score[:, :, 0], score[:, :, 1]
         var = (np.einsum("gk,gk->k", sy, sy), np.einsum("gk,gk->k", sy, sd))
         out = np.column_stack([est[:, 0], est[:, 1], *var, np.einsum("gk,gk->k", sd, sd)])
@@ -110,3 +106,20 @@ def imputation_randomization_inference(
         se=se,
         results=results,
     )
+
+
+def _overall_and_horizons(
+    rows: np.ndarray, rel: np.ndarray, horizons: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, target) pairs of the imputable ``rows`` (event times ``rel``): each in the
+    overall target 0, and in target k + 1 when ``rel`` is ``horizons[k]``.
+
+    Row by row, as ``np.nonzero`` of a rows × targets mask would list them, without
+    building that mask (rows × ~100 horizons at national scale).
+    """
+    k = pd.Index(horizons).get_indexer(rel) + 1
+    hit = k > 0
+    per_row = 1 + hit
+    col = np.zeros(int(per_row.sum()), dtype=np.intp)
+    col[np.cumsum(per_row)[hit] - 1] = k[hit]
+    return np.repeat(rows, per_row), col
