@@ -306,6 +306,15 @@ def test_brief_html_shows_intervals_and_verdicts_and_no_raw_key(demo_run: Path):
             items = re.findall(r'<li data-outcome="[^"]+">(.*?)</li>', text, re.S)
             cards = re.findall(r'<div class="brief-card [^"]*"[^>]*>(.*?)</div>', text, re.S)
             assert items or cards, (area, lang)
+            once = json.loads((demo_run / "results" / "summary" / f"{area}.json").read_text())[
+                "verdict_once"
+            ]
+            if once:
+                # Every result cannot conclude: said once above them, no range after any.
+                assert 'id="verdict-once"' in text
+                for chunk in items + cards:
+                    assert "brief-verdict" not in chunk and words[lang][1] not in chunk
+                continue
             for chunk in items + cards:
                 assert re.search(r"brief-verdict brief-(v-|holm)", chunk), (area, lang, chunk)
                 plain = re.sub(r"<[^>]+>", "", chunk)

@@ -10,7 +10,8 @@ English pages only one brief and one technical report run axe's colour-contrast 
 the others share their templates and stylesheet (the same colours on the same
 elements), and that rule costs 2–20 s a page (every table cell); every other rule
 (language, names, headings, ARIA, tables) runs on every page. Every text of every
-inline figure lies inside its figure. The browser is the Debian ``chromium`` +
+inline figure lies inside its figure. At 1280 × 800 the summary's four answers fit
+one screen. The browser is the Debian ``chromium`` +
 ``chromium-driver``; nothing is downloaded. Without them the tests are skipped, unless
 ``SAHEL_EVAL_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which turns a missing browser
 into a failure.
@@ -180,6 +181,31 @@ def test_axe_finds_no_serious_violation(phone_pages: dict[str, dict[str, Any]]) 
     assert set(CONTRAST_EN) <= contrast and len(contrast) == 9, sorted(contrast)
     found = {name: s["axe"] for name, s in phone_pages.items() if s.get("axe")}
     assert not found
+
+
+DESKTOP = {"width": 1280, "height": 800}
+_ANSWERS_BOX = """
+const h = document.getElementById('summary-title').getBoundingClientRect();
+const a = document.getElementById('summary-answers').getBoundingClientRect();
+return {top: h.top, bottom: a.bottom};
+"""
+
+
+def test_summary_answers_fit_one_desktop_screen(demo_run: Path, driver: Any) -> None:
+    """G5: from the summary's heading to its last answer, one 1280 × 800 screen."""
+    phone_screen(driver, DESKTOP["width"], DESKTOP["height"])
+    try:
+        tall = {}
+        for html in sorted((demo_run / "reports").glob("*.html")):
+            if not html.name.startswith(("brief_", "technical_")):
+                continue
+            driver.get(html.resolve().as_uri())
+            box = driver.execute_script(_ANSWERS_BOX)
+            if box["bottom"] - box["top"] > DESKTOP["height"]:
+                tall[html.name] = round(box["bottom"] - box["top"])
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert not tall, f"summary answers taller than a {DESKTOP['height']} px screen: {tall}"
 
 
 def _norm(text: str) -> str:

@@ -23,6 +23,7 @@ SAME_IN_BOTH = frozenset(
         "methods.value.seeds.randomisation",
         "summary.timeline.crises",  # "Crises" in both
         "summary.action.evaluate_more.sep",  # a comma in both
+        "summary.answer.sep",  # a comma in both
         # Glossary terms that are names or acronyms in both languages.
         "glossary.att_gt.term",
         "glossary.hc1.term",

@@ -126,7 +126,19 @@ def test_support_list_worst_first_with_last_month():
     ]
     completeness = status.assign(expected=1).rename(columns={"reported": "r"})
     completeness = completeness.assign(reported=completeness["r"].astype(int), timely=1)
-    kpi = {"alarms": [{"mutual": "M", "year": 2023, "kpi": "collection", "value": 0.2}]}
+    # The KPI table as the summary stores it: shown values, the config's bands.
+    band = {"low": shown(0.75, "percent", LANGS, 0), "high": None}
+    kpi = {
+        "mutuals": [{"mutual": "M", "year": 2023}],
+        "rows": [
+            {
+                "kpi": "collection",
+                "bands": {"good": band, "watch": band},
+                "cells": [{"shown": shown(0.2, "percent", LANGS, 0), "status": "alarm"}],
+            }
+        ],
+        "alarms": [{"mutual": "M", "year": 2023, "kpi": "collection", "value": 0.2}],
+    }
     unclear = [{"outcome": "y", "verdict": "not_informative"}]
     summary = {"cards": [], "more_effects": [], "survey_effects": unclear}
     acts = {a["action"]: a for a in actions("a", _config(), rows, completeness, kpi, summary)}
@@ -138,6 +150,14 @@ def test_support_list_worst_first_with_last_month():
         "evaluate_more",
     }
     assert acts["dq_visit"]["districts"] == ["D2"]
+    # A mutual's action gives each KPI's value and the edge of the band it fell out of.
+    (ev,) = acts["kpi_alarm"]["evidence"]
+    assert (ev["kpi"], ev["side"], ev["value"]["text"]["fr"], ev["edge"]["text"]["fr"]) == (
+        "collection",
+        "below",
+        "20\u00a0%",
+        "75\u00a0%",
+    )
     # G17: a persistence and a shock comparison that cannot conclude count as well.
     summary = {
         **summary,

@@ -335,7 +335,7 @@ def technical_report_inputs(wildcards):
     }
 
 
-RESILIENCE_FIGURES = ("facility", "district", "tau", "trends")
+RESILIENCE_FIGURES = ("facility", "district", "tau", "trends", "trends_brief")
 
 
 def resilience_figure_outputs():

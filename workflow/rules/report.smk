@@ -188,6 +188,9 @@ rule summary:
 rule brief:
     input:
         summary="results/summary/{area}.json",
+        trends=expand(
+            "results/figures/{lang}/resilience_{{area}}_trends_brief.svg", lang=LANGS
+        ),
         raw=raw_inputs(),
     output:
         **lang_outputs("reports/brief_{{area}}_{lang}.html", "brief"),

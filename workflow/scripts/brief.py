@@ -23,9 +23,16 @@ def main(smk) -> None:
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     log = logging.getLogger("sahel_eval")
     rows = int(config["reporting"]["actions"]["brief_rows"])
+    trends = {Path(p).parent.name: p for p in smk.input.trends}
     for lang in config["reporting"]["languages"]:
         html = render_brief(
-            summary, prov, lang, smk.output[lang], synthetic=config["synthetic"], support_rows=rows
+            summary,
+            prov,
+            lang,
+            smk.output[lang],
+            synthetic=config["synthetic"],
+            support_rows=rows,
+            trends_figure=trends[lang],
         )
         path, pages = write_pdf(html, smk.output[f"{lang}_pdf"])
         log.info("%s: %d A4 page(s)", path.name, pages)

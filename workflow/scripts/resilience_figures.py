@@ -1,15 +1,15 @@
 """Snakemake adapter: one area's resilience figures, in every language of the config.
 
 The trends figure (observed vs expected by arm through the national shocks, the
-technical report's ``trends`` section) is drawn here too: it reads the same inputs, and
-one job fewer saves a process start-up.
+``trends`` section) is drawn here too, at two sizes (technical report, brief): it reads
+the same inputs, and one job fewer saves a process start-up.
 """
 
 import pandas as pd
 
 from sahel_eval.figures import resilience as fig
 from sahel_eval.figures.style import new_figure, save_svg
-from sahel_eval.figures.trends import arm_series, trends_figure
+from sahel_eval.figures.trends import BRIEF_SIZE, arm_series, trends_figure
 from sahel_eval.report.shocks import national_kinds, shock_label
 from sahel_eval.resilience.example import pick_example
 from sahel_eval.rule_runner import run_rule
@@ -78,6 +78,9 @@ def draw(smk, lang: str, data: dict) -> None:
     title = translate("fig.trends.title", lang, {"service": label})
     title = title[:1].upper() + title[1:]  # service labels are lower case mid-sentence
     save_svg(trends_figure(data["trends"], lang=lang, title=title), smk.output[f"{lang}_trends"])
+    # The brief's smaller copy: the same figure, at the brief's size.
+    small = trends_figure(data["trends"], lang=lang, title=title, size=BRIEF_SIZE)
+    save_svg(small, smk.output[f"{lang}_trends_brief"])
 
 
 def main(smk) -> None:

@@ -18,7 +18,11 @@ from sahel_eval.figures.resilience import summed_expected
 from sahel_eval.figures.style import PALETTE, layout, new_figure
 from sahel_eval.text.i18n import translate
 
-__all__ = ["arm_series", "trends_figure"]
+__all__ = ["BRIEF_SIZE", "arm_series", "trends_figure"]
+
+#: Width and height (cm) of the brief's smaller copy of the figure: one printed A4
+#: text width, short enough to leave room on the brief's four pages.
+BRIEF_SIZE = (18.0, 6.5)
 
 #: Arms, top panel first; the value of the windows table's ``programme`` column.
 ARMS = (("treated", True), ("comparison", False))
@@ -83,14 +87,19 @@ def _spans(t: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
-def trends_figure(series: pd.DataFrame, *, lang: str, title: str) -> Any:
+def trends_figure(
+    series: pd.DataFrame, *, lang: str, title: str, size: tuple[float, float] = (16.0, 10.0)
+) -> Any:
     """Two panels, programme facilities above, comparison below, one time axis.
 
     Each panel has its own volume scale (the arms differ in size) and shows the
     reported volume, the expected volume without the shock and its 95 % band in the
-    windows (shaded). Years label the x axis (January ticks).
+    windows (shaded). Years label the x axis (January ticks). ``size`` is width and
+    height in cm (the brief draws :data:`BRIEF_SIZE`); a figure wider than the
+    technical report's puts its legend on one row, one lower names its axis once.
     """
-    fig, axes = new_figure(16, 10, nrows=2, sharex=True)
+    fig, axes = new_figure(*size, nrows=2, sharex=True)
+    short = size[1] < 9.0
     for ax, (arm, flag) in zip(axes, ARMS, strict=True):
         s = series[series["programme"] == flag]
         x = s["t"].to_numpy()
@@ -127,15 +136,21 @@ def trends_figure(series: pd.DataFrame, *, lang: str, title: str) -> Any:
         n = int(s["n"].iloc[0]) if len(s) else 0
         key = "fig.resilience.programme" if arm == "treated" else "fig.resilience.comparison"
         ax.set_title(translate(key, lang, {"n": n}), fontsize=9, loc="left")
-        ax.set_ylabel(translate("fig.resilience.volume_axis", lang))
+        if not short:
+            ax.set_ylabel(translate("fig.resilience.volume_axis", lang))
         ax.set_ylim(bottom=0)
+    if short:  # panels lower than their axis label: one label for both
+        fig.supylabel(translate("fig.resilience.volume_axis", lang), fontsize=8)
     months = series.drop_duplicates("t").sort_values("t")
     jan = months[months["month"].str.endswith("01")]
     axes[-1].set_xticks(jan["t"].to_numpy())
     axes[-1].set_xticklabels(jan["month"].str[:4].tolist())
     # One legend under both panels, where it hides no data.
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", frameon=False, fontsize=7, ncol=2)
+    one_row = size[0] > 16.0
+    fig.legend(
+        handles, labels, loc="lower center", frameon=False, fontsize=7, ncol=4 if one_row else 2
+    )
     fig.suptitle(title, fontsize=10)
-    layout(fig, lang, rect=(0, 0.1, 1, 1))
+    layout(fig, lang, rect=(0, 0.08 if one_row else 0.1, 1, 1))
     return fig

@@ -396,8 +396,10 @@ def render_brief(
     *,
     synthetic: bool,
     support_rows: int,
+    trends_figure: str | os.PathLike[str],
 ) -> Path:
-    """Write ``reports/brief_{area}_{lang}.html`` from the area's summary."""
+    """Write ``reports/brief_{area}_{lang}.html`` from the area's summary and the brief's
+    trends figure of ``lang`` (``results/figures/{lang}/resilience_{area}_trends_brief.svg``)."""
     prov = provenance.to_dict()
     short = {
         "code_version": prov["code_version"],
@@ -414,5 +416,6 @@ def render_brief(
         # The attached file by its name: a path means nothing on paper.
         "support_file": f"{area}_support_{lang}.xlsx",
         "technical_href": f"technical_{area}_{lang}.html",
+        "trends_figure": str(trends_figure),
     }
     return render_report(TEMPLATE, full, lang, out_path)

@@ -12,6 +12,7 @@ templates print ``text[lang]`` through the ``shown`` filter.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from sahel_eval.report.summary_actions import (
     support_by_cscom,
     support_list,
 )
+from sahel_eval.report.summary_answers import answers
 from sahel_eval.text import formatting as fmt
 
 __all__ = ["SCHEMA_VERSION", "build_summary", "shown"]
@@ -143,9 +145,9 @@ def build_summary(
         "place": dict(config["areas"][area]["place"]),
         # A table's column header over the area's districts ("Cercle", "Commune").
         "district_word": dict(config["areas"][area].get("district_word") or {}) or None,
-        "cards": [_effect(e, langs, fac) for e in ctx["cards"]],
-        "more_effects": [_effect(e, langs, fac) for e in ctx["more_effects"]],
-        "survey_effects": [_effect(e, langs, sur) for e in ctx["survey_effects"]],
+        "cards": [_effect(e, langs, fac) for e in one_rounding(ctx["cards"])],
+        "more_effects": [_effect(e, langs, fac) for e in one_rounding(ctx["more_effects"])],
+        "survey_effects": [_effect(e, langs, sur) for e in one_rounding(ctx["survey_effects"])],
         "survey_groups": ctx["survey_groups"],
         "facility_caveats": ctx["facility_caveats"],
         "survey_caveats": ctx["survey_caveats"],
@@ -235,7 +237,40 @@ def build_summary(
         {d for i in out["timeline"] if i["kind"] == "programme" for d in i["districts"]}
     )
     out["timeline_axis"] = _timeline_axis(out["timeline"], reporting_status.loc[in_area, "period"])
+    effects = out["cards"] + out["more_effects"] + out["survey_effects"]
+    out["attained_common"] = _attained_common(effects)
+    out["verdict_once"] = _verdict_once(effects)
+    out["answers"] = answers(
+        out, area=area, config=config, completeness_district=completeness_district, show=shown
+    )
     return out
+
+
+def one_rounding(effects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The effects of one list rounded alike: the most decimals any of them needs, for
+    the values and for the intervals ("+12,3 … entre 4,1 et 22,8" beside "+8,1 …")."""
+    if not effects:
+        return []
+    digits = max(e["digits"] for e in effects)
+    ci = max(max(e["ci_digits"] for e in effects), digits)
+    return [{**e, "digits": digits, "ci_digits": ci} for e in effects]
+
+
+def _attained_common(effects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The confidence level every shown interval shares, said once (``None`` if they
+    differ or no interval is shown): the same stored display string as each effect's."""
+    levels = [e["attained"] for e in effects if e["low"] is not None and e["attained"]]
+    texts = {json.dumps(a["text"], sort_keys=True) for a in levels}
+    return levels[0] if len(texts) == 1 else None
+
+
+def _verdict_once(effects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """When every effect has one verdict that cannot conclude (one treated unit), it is
+    said once for all of them: ``{verdict, n}``; otherwise ``None``."""
+    codes = {e["verdict"] for e in effects}
+    if len(effects) > 1 and codes == {"not_informative"}:
+        return {"verdict": "not_informative", "n": len(effects)}
+    return None
 
 
 def _survey_years(effects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

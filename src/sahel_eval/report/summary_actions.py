@@ -18,6 +18,9 @@ __all__ = [
     "SHOCK_REASONS",
     "SUPPORT_COLUMNS",
     "actions",
+    "districts_below_target",
+    "dq_rates",
+    "rates",
     "recent_shocks",
     "recent_since",
     "support_by_cscom",
@@ -231,10 +234,12 @@ def support_by_cscom(support: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _district_dq(
-    completeness: pd.DataFrame, districts: set[str], months: int, targets: tuple[float, float]
-) -> list[dict[str, Any]]:
-    """Districts whose completeness or timeliness of the last ``months`` is below target."""
+def dq_rates(
+    completeness: pd.DataFrame, districts: set[str], months: int
+) -> tuple[pd.DataFrame, str | None]:
+    """Completeness and timeliness per district over the last ``months`` months of
+    ``results/dq/completeness_district_month.csv``: columns ``expected, reported,
+    timely`` summed, indexed by district, and the last month (``None`` when empty)."""
     sub = completeness[completeness["district"].isin(districts)]
     periods = sorted(sub["period"].unique())[-months:]
     sums = (
@@ -242,13 +247,47 @@ def _district_dq(
         .groupby("district")[["expected", "reported", "timely"]]
         .sum()
     )
+    return sums, (str(periods[-1]) if periods else None)
+
+
+def rates(s: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """Completeness (reported ÷ expected) and timeliness (timely ÷ reported) of sums."""
+    comp = s["reported"] / s["expected"] if s["expected"] else None
+    time = s["timely"] / s["reported"] if s["reported"] else None
+    return comp, time
+
+
+def districts_below_target(
+    completeness: pd.DataFrame, districts: set[str], months: int, targets: tuple[float, float]
+) -> list[dict[str, Any]]:
+    """Districts whose completeness or timeliness of the last ``months`` is below target."""
+    sums, _ = dq_rates(completeness, districts, months)
     out = []
     for district, s in sums.iterrows():
-        comp = s["reported"] / s["expected"] if s["expected"] else None
-        time = s["timely"] / s["reported"] if s["reported"] else None
+        comp, time = rates(s)
         if comp is None or comp < targets[0] or time is None or time < targets[1]:
             out.append({"district": str(district), "completeness": comp, "timeliness": time})
     return out
+
+
+def _kpi_evidence(kpi: Mapping[str, Any], mutual: str, year: int, code: str) -> dict[str, Any]:
+    """A KPI in alarm: its shown value and the edge of the watch band it crossed
+    (``side`` below or above; alarm is outside that band), as the summary stores them
+    (``kpi.rows[].cells[].shown`` and ``bands.watch``, from the config)."""
+    col = next(
+        i for i, m in enumerate(kpi["mutuals"]) if (m["mutual"], m["year"]) == (mutual, year)
+    )
+    row = next(r for r in kpi["rows"] if r["kpi"] == code)
+    value, watch = row["cells"][col]["shown"], row["bands"]["watch"]
+    low, high = watch["low"], watch["high"]
+    # The edge the value crossed: below the watch band's low end, else above its high end.
+    below = low is not None and value is not None and value["value"] < low["value"]
+    return {
+        "kpi": code,
+        "value": value,
+        "side": "below" if below else "above",
+        "edge": low if below else high,
+    }
 
 
 def actions(
@@ -285,13 +324,14 @@ def actions(
         )
     targets = (float(config["dq"]["completeness_target"]), float(config["dq"]["timeliness_target"]))
     districts = set(config["areas"][area]["districts"])
-    dq = _district_dq(completeness_district, districts, months, targets)
+    dq = districts_below_target(completeness_district, districts, months, targets)
     if dq:
         out.append(
             {
                 "action": "dq_visit",
                 "n": len(dq),
                 "districts": [d["district"] for d in dq],
+                "total": len(districts),
                 "months": months,
                 "completeness": targets[0],
                 "timeliness": targets[1],
@@ -309,6 +349,7 @@ def actions(
                 "mutual": mutual,
                 "year": year,
                 "kpis": kpis,
+                "evidence": [_kpi_evidence(kpi, mutual, year, k) for k in kpis],
                 "source": "results/sustainability/mutual_kpis.csv",
             }
         )

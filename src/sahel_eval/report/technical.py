@@ -62,6 +62,26 @@ def _dedupe(warnings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def shared_warnings(blocks: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Warnings every outcome block of an analysis carries, said once for it.
+
+    Returns analysis name -> those warnings (same code and parameters), in their
+    order; they are taken out of each block's ``warnings``, which keep their own.
+    """
+    by_analysis: dict[str, list[dict[str, Any]]] = {}
+    for b in blocks:
+        by_analysis.setdefault(b["analysis"], []).append(b)
+    out = {}
+    for name, group in by_analysis.items():
+        common = [w for w in group[0]["warnings"] if all(w in b["warnings"] for b in group)]
+        if len(group) < 2 or not common:
+            continue
+        out[name] = common
+        for b in group:
+            b["warnings"] = [w for w in b["warnings"] if w not in common]
+    return out
+
+
 def _verdict(row: Mapping[str, Any]) -> str | None:
     """The DiD stage's verdict code of an assignment-level row (DESIGN §6.1), as written.
 
@@ -423,6 +443,7 @@ def technical_context(
                 ),
             }
         )
+    shared = shared_warnings(blocks)
     primary = [b for b in blocks if b["primary"]]
     secondary = [b for b in blocks if not b["primary"]]
     pre = tables["pretrends"]
@@ -474,6 +495,8 @@ def technical_context(
         "analyses": analyses,
         "primary": primary,
         "secondary": secondary,
+        "shared_warnings": shared,
+        "any_conditional": any(b["has_conditional"] for b in blocks),
         "pretrend_summary": {
             "tests": len(ok),
             "rejected": int(ok["rejected"].astype(bool).sum()) if len(ok) else 0,
