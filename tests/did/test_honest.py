@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from honest_reference import dual_vertices
 from scipy import optimize, stats
 
 from sahel_eval.did.honest import breakdown, sensitivity, sensitivity_with_breakdown
 from sahel_eval.did.honest.arp import (
     DualCone,
     _first_of_each,
-    dual_vertices,
     interval_sides,
     invert_test,
 )

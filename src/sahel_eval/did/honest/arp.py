@@ -42,7 +42,6 @@ from scipy import special
 __all__ = [
     "DualCone",
     "HybridTest",
-    "dual_vertices",
     "interval_sides",
     "invert_test",
     "truncnorm_quantile",
@@ -50,66 +49,23 @@ __all__ = [
 
 #: Largest number of candidate supports enumerated (C(2·n_post, n_post) for ΔRM: n_post ≤ 10).
 MAX_SUPPORTS = 200_000
-_BATCH = 20_000
 _COND_MAX = 1e12  # a support whose basis matrix is worse conditioned is skipped as singular
 _FEAS_TOL = 1e-10  # γ_i · sd_i ≥ −tol counts as non-negative
 _DEN_TOL = 1e-9  # |1 − γ_v'b| below this: the vertex moves with γ̃ and does not bound c
 _VAR_TOL = 1e-12  # γ̃'Σ_Y γ̃ (≤ 1 with this normalisation) below this counts as zero
 
 
-def dual_vertices(sd: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Vertices of ``{γ ≥ 0 : sd'γ = 1, X'γ = 0}``, one per row, duplicates removed.
-
-    Parameters
-    ----------
-    sd
-        (m,) positive standard deviations of the moments.
-    x
-        (m, k) nuisance columns, full column rank with ``sd`` appended.
-
-    Returns
-    -------
-    numpy.ndarray
-        (V, m) vertices; (0, m) when the polytope is empty (the program is unbounded below).
-        :class:`DualCone` gives the same for many ``sd`` at once (the tests check it).
-    """
-    m, k = x.shape
-    basis = np.vstack([sd[None, :], x.T])  # (k + 1, m)
-    r = k + 1
-    if np.linalg.matrix_rank(basis) < r:
-        raise ValueError("the nuisance columns and the moment scales are linearly dependent")
-    rhs = np.zeros(r)
-    rhs[0] = 1.0
-    found = []
-    all_supports = _supports(m, r)
-    for start in range(0, len(all_supports), _BATCH):
-        chunk = all_supports[start : start + _BATCH]
-        mats = np.transpose(basis[:, chunk], (1, 0, 2))  # (C, r, r), column j = moment chunk[j]
-        ok = _well_conditioned(mats)
-        if not np.any(ok):
-            continue
-        sol = np.linalg.solve(mats[ok], np.broadcast_to(rhs, (int(ok.sum()), r))[..., None])[..., 0]
-        feasible = np.all(sol * sd[chunk[ok]] >= -_FEAS_TOL, axis=1)
-        idx, vals = chunk[ok][feasible], sol[feasible]
-        g = np.zeros((len(idx), m))
-        np.put_along_axis(g, idx, np.clip(vals, 0.0, None), axis=1)
-        found.append(g)
-    verts = np.concatenate(found) if found else np.zeros((0, m))
-    if not len(verts):
-        return verts
-    return verts[_first_of_each(np.round(verts * sd[None, :], 9))]
-
-
 class DualCone:
     """The cone ``{γ ≥ 0 : X'γ = 0}``: its extreme rays, found once, scaled to ``sd'γ = 1``
-    are the vertices :func:`dual_vertices` finds, at any ``sd``.
+    are the vertices a support-by-support enumeration finds at any ``sd``
+    (``tests/honest_reference.py``, which the C-LF test used before).
 
     Relative magnitudes test the same ``X`` at every ``M̄``, with other ``sd``. A basic
     solution on support ``S`` solves ``[sd_S'; X_S'] γ_S = e_1``: it is the null vector
     ``n_S`` of ``X_S'`` scaled by ``1 / sd_S'n_S``. The ``n_S`` are found here, once, and
     :meth:`vertices` only rescales them. The tolerances keep their meaning:
 
-    * conditioning: a support counts when ``cond(X_S') < _COND_MAX``. :func:`dual_vertices`
+    * conditioning: a support counts when ``cond(X_S') < _COND_MAX``. The enumeration
       asks it of ``[sd_S'; X_S']``, whose condition number is at least ``cond(X_S')``; for
       a feasible ray ``sd_S'n_S`` sums terms of one sign, so the rest of that test could
       fail only through ratios of ``sd`` near ``_COND_MAX``;
@@ -118,7 +74,7 @@ class DualCone:
       (there: the shares ``γ_i sd_i``, the same direction scaled by ``sd``), keeping the
       first support's ray, so that the vertices come in the same order.
 
-    The vertices equal :func:`dual_vertices`'s up to rounding (tests/did/test_honest.py).
+    The vertices equal the enumeration's up to rounding (tests/did/test_honest.py).
     """
 
     def __init__(self, x: np.ndarray) -> None:
@@ -181,26 +137,6 @@ def _subsets(m: int, r: int) -> np.ndarray:
     out = np.array(list(combinations(range(m), r)), dtype=int).reshape(-1, r)
     out.setflags(write=False)
     return out
-
-
-def _well_conditioned(mats: np.ndarray) -> np.ndarray:
-    """Which (C, r, r) matrices have ``cond_2 < _COND_MAX``, as ``np.linalg.cond`` says.
-
-    Bounds from ``|det|`` (one batched LU, no SVD) settle most matrices:
-    ``‖M‖_F / (√r |det|^{1/r}) ≤ cond_2 ≤ ‖M‖_F^r / |det|``. Only those the bounds leave
-    in doubt get the SVD.
-    """
-    r = mats.shape[-1]
-    fro = np.linalg.norm(mats, axis=(1, 2))
-    absdet = np.abs(np.linalg.det(mats))
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        upper = fro**r / absdet
-        lower = fro / (math.sqrt(r) * absdet ** (1.0 / r))
-    ok = upper < _COND_MAX
-    doubt = ~ok & ~(lower >= _COND_MAX)
-    if np.any(doubt):
-        ok[doubt] = np.linalg.cond(mats[doubt]) < _COND_MAX
-    return ok
 
 
 def truncnorm_quantile(p: float, lo: np.ndarray, up: np.ndarray) -> np.ndarray:
