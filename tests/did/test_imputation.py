@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from district_panel import district_panel
 
 from sahel_eval.did import imputation
 from sahel_eval.did.analyses.imputation_fits import compare_with_cs
@@ -144,22 +145,8 @@ def test_pretest_without_full_rank_gives_no_statistic() -> None:
     assert "stat" not in pre and "p" not in pre and "rank" in pre["reason"]
 
 
-def _district_panel(effect: float, seed: int = 3) -> pd.DataFrame:
-    """8 districts × 3 facilities × 10 periods; districts 0 and 1 treated (starts 5, 7)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in range(8):
-        for f in range(3):
-            start = {0: 5, 1: 7}.get(d, 0)
-            for t in range(1, 11):
-                treated = start and t >= start
-                y = f + 0.3 * t + rng.normal() + effect * treated
-                rows.append((f"d{d}", f"d{d}f{f}", t, start, y))
-    return pd.DataFrame(rows, columns=["district", "fac", "t", "g", "y"])
-
-
 def test_randomization_inference_over_districts() -> None:
-    df = _district_panel(effect=6.0)
+    df = district_panel(effect=6.0)
     ri = imputation_randomization_inference(
         df, "y", "fac", "t", "g", "district", horizons=[0, 1], level=0.95
     )
@@ -173,7 +160,7 @@ def test_randomization_inference_over_districts() -> None:
     assert overall.result.ci_low <= 6.0 <= overall.result.ci_high
     # Without an effect the actual assignment is not the most extreme of the 28.
     null = imputation_randomization_inference(
-        _district_panel(effect=0.0), "y", "fac", "t", "g", "district", horizons=[], level=0.95
+        district_panel(effect=0.0), "y", "fac", "t", "g", "district", horizons=[], level=0.95
     )
     assert null.results[0].result.p > 1 / 28
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from district_panel import district_panel
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -42,17 +43,10 @@ def test_target_pairs_are_those_of_the_mask() -> None:
 
 
 def _panel(seed: int) -> pd.DataFrame:
-    """8 districts × 3 facilities × 10 periods, starts 5 and 7; holes in the outcome: a
-    facility with no untreated month (not imputable) and one missing at the start."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in range(8):
-        for f in range(3):
-            start = {0: 5, 1: 7}.get(d, 0)
-            for t in range(1, 11):
-                y = f + 0.3 * t + rng.normal() + 2.0 * bool(start and t >= start)
-                rows.append((f"d{d}", f"d{d}f{f}", t, start, y))
-    df = pd.DataFrame(rows, columns=["district", "fac", "t", "g", "y"])
+    """:func:`district_panel` with holes in the outcome: a facility with no untreated
+    month (not imputable), one missing at the start, and 10 % at random."""
+    df = district_panel(effect=2.0, seed=seed)
+    rng = np.random.default_rng(seed + 1)
     holes = ((df["fac"] == "d0f1") & (df["t"] < 5)) | ((df["fac"] == "d5f2") & (df["t"] < 4))
     df.loc[holes | (rng.random(len(df)) < 0.1), "y"] = np.nan
     return df

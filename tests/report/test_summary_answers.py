@@ -59,19 +59,20 @@ def _summary(cards: list[dict], shocks: list[dict] | None = None) -> dict:
     }
 
 
+def _answers(summary: dict) -> dict:
+    """The answers of area ``a`` with the test config and completeness table."""
+    return answers(
+        summary, area="a", config=_config(), completeness_district=_completeness(), show=shown
+    )
+
+
 def test_care_answer_counts_verdicts_and_holm():
     cards = [
         _effect("a", "increase_shown"),
         _effect("b", "increase_shown", holm_p=0.2),  # shown alone, not after Holm
         _effect("c", "not_shown"),
     ]
-    got = answers(
-        _summary(cards),
-        area="a",
-        config=_config(),
-        completeness_district=_completeness(),
-        show=shown,
-    )
+    got = _answers(_summary(cards))
     assert got["care"] == {
         "certainty": "shown",
         "n": 3,
@@ -80,23 +81,11 @@ def test_care_answer_counts_verdicts_and_holm():
         "direction": "increase",
     }
     unclear = [_effect(o, "not_informative") for o in "ab"]
-    got = answers(
-        _summary(unclear),
-        area="a",
-        config=_config(),
-        completeness_district=_completeness(),
-        show=shown,
-    )
+    got = _answers(_summary(unclear))
     assert got["care"]["certainty"] == "not_informative"
     assert got["mutuals"] is None and got["shocks"] is None
     mixed = [_effect("a", "not_shown"), _effect("b", "not_informative")]
-    got = answers(
-        _summary(mixed),
-        area="a",
-        config=_config(),
-        completeness_district=_completeness(),
-        show=shown,
-    )
+    got = _answers(_summary(mixed))
     assert got["care"]["certainty"] == "not_shown"
 
 
@@ -111,10 +100,7 @@ def test_shock_and_data_answers_are_the_stages_numbers():
         {"shock_id": "s3", "kind": "local", "district": "D1", "onset": "2022-03", "n": 3,
          "comparison": "not_applicable", "shares": shares},
     ]  # fmt: skip
-    got = answers(
-        _summary([], shocks), area="a", config=_config(), completeness_district=_completeness(),
-        show=shown,
-    )  # fmt: skip
+    got = _answers(_summary([], shocks))
     s = got["shocks"]
     assert (s["shock"]["shock_id"], s["n"], s["certainty"]) == ("s2", 10, "not_informative")
     assert (s["held"]["text"]["fr"], s["lost"]["text"]["en"]) == ("60\u00a0%", "30%")
