@@ -18,14 +18,15 @@ Two paths give the same numbers (to 1e-10, tested):
   (covariates in dr/ipw/reg, repeated cross-sections) or DRDID's trimming may apply.
 * **batched** — panels without covariates: every method is then the weighted mean
   change of the cohort minus that of its comparison units, with the influence function
-  ``n·[w·1_T·(ΔY − μ_T)/Σ_T w − w·1_C·(ΔY − μ_C)/Σ_C w]``.  The cells, their long
-  differences ΔY (every outcome) and the aggregation plans are prepared once; per
-  assignment only the treated and comparison masks change, and all cells and outcomes
-  are estimated in a few array operations instead of one 2×2 fit per cell.
+  ``n·[w·1_T·(ΔY − μ_T)/Σ_T w − w·1_C·(ΔY − μ_C)/Σ_C w]``.  Units with the same cohort
+  value play the same role in every cell, so a row's influence function on a unit is
+  ``n·w_i·([ΔY_i, 1_i] · f_u)``: the long differences ΔY and observed-cell indicators
+  (every outcome) are prepared once, and per assignment only role sums and one sparse
+  product per role remain — the cell-level influence functions are never formed.
 
-Both paths then aggregate with the same code (:func:`_aggregated`): the coefficients of
-every row on the influence-function basis, applied as a sparse matrix (a row averages
-a few cells).
+Both paths use the same row coefficients (:func:`_coefficients`, from
+:func:`~sahel_eval.did.cs.aggregate._term_coefficients`), applied sparsely (a row
+averages a few cells).
 """
 
 from __future__ import annotations
@@ -105,14 +106,18 @@ class RIPieces:
             plan = _Plan(times, np.array(key), self._options, self._kinds)
             batch = _Batch(self._datas, plan, self._options) if self.batchable else None
             for m in members:
-                att_psi = None if batch is None or loop else batch.cells(ug_all[m])
-                if att_psi is None:
+                done = None if batch is None or loop else batch.aggregated(ug_all[m])
+                if done is None:
                     att_psi = self._loop_cells(ug_all[m], plan)
+                    done = _aggregated(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
                 else:
                     self.batched_assignments += 1
-                est, inf = _aggregated(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
-                cross = np.matmul(inf.transpose(1, 2, 0), inf.transpose(1, 0, 2)) / self.n**2
-                out[m] = (plan.keys, plan.event, est, cross)
+                est, (inf_y, inf_d) = done
+                cross = np.empty((len(est), 2, 2))
+                cross[:, 0, 0] = np.einsum("qi,qi->q", inf_y, inf_y)
+                cross[:, 0, 1] = cross[:, 1, 0] = np.einsum("qi,qi->q", inf_y, inf_d)
+                cross[:, 1, 1] = np.einsum("qi,qi->q", inf_d, inf_d)
+                out[m] = (plan.keys, plan.event, est, cross / self.n**2)
         return out
 
     def _loop_cells(self, ug: np.ndarray, plan: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -150,86 +155,134 @@ class _Plan:
 
 
 class _Batch:
-    """The batched cell estimates of one plan: long differences prepared once."""
+    """The batched path for one plan: per assignment, estimates and influence functions
+    of every row without forming the cell-level influence functions.
+
+    Units sharing a cohort value u (0 or a cohort of the plan) play the same role in
+    every cell (σ = +1 cohort, −1 comparison, 0 neither), so the cell influence
+    function of unit i is ``n·w_i·σ_uk·[ΔY_ik − μ_uk]/S_uk`` on its observed cells and
+    a row's is the product of ``[ΔY, 1]`` (observed cells only, prepared once) with
+    coefficients that depend on u alone: one sparse product per role.
+    """
 
     def __init__(self, datas: Sequence[_Data], plan: _Plan, options: tuple) -> None:
         self._options = options
+        self._plan = plan
         data = datas[0]
         cells = plan.cells
         self._k = len(cells)
         self._live = np.array([k for k, c in enumerate(cells) if not c.zero], dtype=int)
         ti = np.array([cells[k].ti for k in self._live], dtype=int)
         bi = np.array([cells[k].bi for k in self._live], dtype=int)
-        self._g = np.array([cells[k].g for k in self._live])
-        self._ref = np.maximum(data.times[ti], data.times[bi])
-        observed = np.isfinite(data.Y)
-        self._both = observed[:, ti] & observed[:, bi]  # units × live cells
-        # Long differences of every cell, of Y and D: the same for every assignment.
-        dy = [np.where(self._both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
+        g = np.array([cells[k].g for k in self._live])
+        ref = np.maximum(data.times[ti], data.times[bi])
+        both = np.isfinite(data.Y[:, ti]) & np.isfinite(data.Y[:, bi])  # units × live cells
+        # Long differences of every cell, of Y and D (D_post in post cells, D_pre in pre
+        # ones), zero where a period is missing, beside the observed-cell indicator: the
+        # same for every assignment.
+        dy = [np.where(both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
         d_cell = np.where(plan.post[self._live], dy[1], dy[2])
-        self._dy = np.stack([dy[0], d_cell], axis=2)  # units × cells × (Y, D)
-        # The same differences outcome by outcome: the influence functions are then made
-        # from contiguous units × cells arrays (the einsums above keep their layout, so
-        # their sums, and every number, are unchanged).
-        self._dy_by_outcome = np.stack([dy[0], d_cell])
+        # Cells × units (contiguous per cell), so a role's units are one gather.
+        self._x = [np.vstack([d.T, both.T.astype(float)]) for d in (dy[0], d_cell)]
         self._w = data.unit_weight
+        # Cohort values of the plan's assignments and their role in every live cell.
+        self._values = np.concatenate([[0.0], plan.cohorts])
+        u = self._values[:, None]
+        self._treat = u == g[None, :]
+        control, _, _, anticipation = options
+        self._comp = _comparison(u, g, ref, control, anticipation)
 
-    def cells(self, ug: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:
-        """``(att, psi)`` of Y and D, or None where the 2×2 estimators must decide
-        (a cell without cohort or comparison units, or DRDID's trimming possible)."""
-        control, method, _, anticipation = self._options
-        treat = (ug[:, None] == self._g[None, :]) & self._both
-        comp = _comparison(ug[:, None], self._g, self._ref, control, anticipation) & self._both
-        wt = np.where(treat, self._w[:, None], 0.0)
-        wc = np.where(comp, self._w[:, None], 0.0)
-        sum_t, sum_c = wt.sum(axis=0), wc.sum(axis=0)
+    def aggregated(self, ug: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """Estimates (rows × (Y, D)) and the influence functions of Y and D (rows ×
+        units, units in role order), or None where the 2×2 estimators must decide (a
+        cell without cohort or comparison units, or DRDID's trimming possible)."""
+        plan, w, n = self._plan, self._w, len(ug)
+        role = np.searchsorted(self._values, ug)
+        if not np.array_equal(self._values[role], ug):
+            raise AssertionError("a unit's cohort is not in its plan")
+        weight_by_role = np.zeros((len(self._values), n))
+        weight_by_role[role, np.arange(n)] = w
+        # Per role and cell: Σ w·ΔY (Y, then D) and Σ w over the observed units.
+        sums = [weight_by_role @ x.T for x in self._x]
+        k_live = len(self._live)
+        wsum = sums[0][:, k_live:]
+        sum_t = (self._treat * wsum).sum(axis=0)
+        sum_c = (self._comp * wsum).sum(axis=0)
         if not ((sum_t > 0).all() and (sum_c > 0).all()):
             return None
-        if method in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= _TRIM_GUARD).any():
+        if self._options[1] in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= _TRIM_GUARD).any():
             return None
-        dy = self._dy
-        mean_t = np.einsum("nk,nko->ko", wt, dy) / sum_t[:, None]
-        mean_c = np.einsum("nk,nko->ko", wc, dy) / sum_c[:, None]
-        n = len(ug)
-        scale_t, scale_c = wt * (n / sum_t), wc * (n / sum_c)
-        out = []
-        for o, dy_o in enumerate(self._dy_by_outcome):
+        members = [np.flatnonzero(role == r) for r in range(len(self._values))]
+        cohorts = plan.cohorts
+        pg = np.array([np.mean(w * (ug == g)) for g in cohorts])
+        ests, infls = [], []
+        for s, x in zip(sums, self._x, strict=True):
+            mean_t = (self._treat * s[:, :k_live]).sum(axis=0) / sum_t
+            mean_c = (self._comp * s[:, :k_live]).sum(axis=0) / sum_c
             att = np.zeros(self._k)
-            att[self._live] = mean_t[:, o] - mean_c[:, o]
-            # scale_t·(ΔY − μ_T) − scale_c·(ΔY − μ_C), in place (the same operations).
-            psi_live = np.subtract(dy_o, mean_t[:, o], out=np.empty_like(dy_o))
-            psi_live *= scale_t
-            comp_part = np.subtract(dy_o, mean_c[:, o], out=np.empty_like(dy_o))
-            comp_part *= scale_c
-            psi_live -= comp_part
-            if len(self._live) == self._k:
-                psi = psi_live
-            else:
-                psi = np.zeros((n, self._k))
-                psi[:, self._live] = psi_live
-            out.append((att, psi))
-        return out
+            att[self._live] = mean_t - mean_c
+            est, coef = _coefficients(att, pg, plan, self._k + len(cohorts))
+            # Rows × live cells, compressed by cell: a role's coefficients rescale its
+            # columns (the cells), kept as one array.
+            psi = sparse.csc_matrix(coef[self._live].T)
+            cell = np.repeat(np.arange(k_live), np.diff(psi.indptr))
+            omega_coef = coef[self._k :]
+            inf = []
+            for r, units in enumerate(members):
+                if units.size == 0:
+                    continue
+                # σ/S on the cell's ΔY, −σ·μ/S on its observed indicator.
+                scale = self._treat[r] / sum_t - self._comp[r] / sum_c
+                shift = -scale * np.where(self._treat[r], mean_t, mean_c)
+                f = sparse.csc_matrix(
+                    (
+                        np.concatenate([psi.data * scale[cell], psi.data * shift[cell]]),
+                        np.concatenate([psi.indices, psi.indices]),
+                        np.concatenate([psi.indptr, psi.indptr[1:] + psi.nnz]),
+                    ),
+                    shape=(coef.shape[1], 2 * k_live),
+                )
+                w_r = w[units]
+                block = f @ x[:, units]  # rows × the role's units
+                block *= n * w_r
+                if r > 0:
+                    block += omega_coef[r - 1][:, None] * w_r
+                inf.append(block)
+            inf = np.hstack(inf)
+            inf -= (pg @ omega_coef)[:, None]
+            ests.append(est)
+            infls.append(inf)
+        return np.stack(ests, axis=1), infls
+
+
+def _coefficients(
+    att: np.ndarray, pg: np.ndarray, plan: _Plan, p: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates of every row and their coefficients (p × rows) on ``[psi, omega]``."""
+    gi = plan.gi
+    est, coef = [], []
+    for plan_k in plan.plans.values():
+        e = _term_estimates(plan_k, att, pg, pg[gi])
+        est.append(e)
+        coef.append(_term_coefficients(plan_k, e, att, pg, pg[gi], gi, p))
+    return np.concatenate(est), np.hstack(coef)
 
 
 def _aggregated(
     att_psi: list[tuple[np.ndarray, np.ndarray]], ug: np.ndarray, w: np.ndarray, plan: _Plan
-) -> tuple[np.ndarray, np.ndarray]:
-    """Estimates (rows × outcomes) and influence functions (units × rows × outcomes).
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Estimates (rows × outcomes) and influence functions (rows × units, per outcome).
 
     As ``att_gt(...).aggregate(kind)``: the basis ``[psi, omega]`` and the coefficients
     of :func:`~sahel_eval.did.cs.aggregate._term_coefficients`, applied sparsely.
     """
-    cohorts, gi = plan.cohorts, plan.gi
+    cohorts = plan.cohorts
     pg = np.array([np.mean(w * (ug == g)) for g in cohorts])
     omega = w[:, None] * (ug[:, None] == cohorts[None, :]) - pg[None, :]
     ests, infls = [], []
     for att, psi in att_psi:
         basis = np.hstack([psi, omega])
-        est, coef = [], []
-        for plan_k in plan.plans.values():
-            e = _term_estimates(plan_k, att, pg, pg[gi])
-            est.append(e)
-            coef.append(_term_coefficients(plan_k, e, att, pg, pg[gi], gi, basis.shape[1]))
-        ests.append(np.concatenate(est))
-        infls.append(np.asarray((sparse.csc_matrix(np.hstack(coef)).T @ basis.T).T))
-    return np.stack(ests, axis=1), np.stack(infls, axis=2)
+        est, coef = _coefficients(att, pg, plan, basis.shape[1])
+        ests.append(est)
+        infls.append(np.asarray(sparse.csc_matrix(coef).T @ basis.T))
+    return np.stack(ests, axis=1), infls
