@@ -69,18 +69,24 @@ def _prepare(
     sub = df.loc[:, cols]
     keep = sub.notna().all(axis=1).to_numpy()
     n_dropped = int((~keep).sum())
-    sub = sub.loc[keep]
-    if len(sub) == 0:
+    if not keep.any():
         raise ValueError("att_gt: no rows left after dropping rows with missing values")
 
-    y = sub[outcome].to_numpy(dtype=float)
-    tvals = sub[time].to_numpy(dtype=float)
-    gvals = sub[group].to_numpy(dtype=float)
-    w = np.ones(len(sub)) if weights is None else sub[weights].to_numpy(dtype=float)
+    # Columns as arrays of the kept rows (filtering the frame itself copies its strings).
+    def column(c: str) -> np.ndarray:
+        return sub[c].to_numpy(dtype=float)[keep]
+
+    y = column(outcome)
+    tvals = column(time)
+    gvals = column(group)
+    n_kept = len(y)
+    w = np.ones(n_kept) if weights is None else column(weights)
     if np.any(w < 0) or not np.any(w > 0):
         raise ValueError(f"att_gt: weights column {weights!r} has negative or all-zero values")
-    X = np.column_stack([np.ones(len(sub))] + [sub[c].to_numpy(dtype=float) for c in covariates])
-    times, t_idx = np.unique(tvals, return_inverse=True)
+    X = np.column_stack([np.ones(n_kept)] + [column(c) for c in covariates])
+    # np.unique(return_inverse=True) sorts every row; the periods are few.
+    times = np.sort(pd.unique(tvals))
+    t_idx = np.searchsorted(times, tvals)
     warns: list[WarningCode] = []
 
     # R did recodes cohorts first treated after the sample as never treated.
@@ -90,8 +96,7 @@ def _prepare(
         warns.append(WarningCode("treated_after_sample", {"n_rows": int(late.sum())}))
 
     if panel:
-        ucodes, uids = pd.factorize(sub[unit], sort=True)
-        ucodes = ucodes.astype(np.int64)
+        ucodes, uids = _factorize_kept(sub[unit], keep)
         n_units = len(uids)
         key = ucodes * len(times) + t_idx
         cell_count = np.bincount(key, minlength=n_units * len(times))
@@ -116,7 +121,7 @@ def _prepare(
         unit_group[ucodes] = gvals
         unit_w = np.zeros(n_units)
         unit_w[ucodes] = w
-        row_cluster = None if cluster is None else sub[cluster].to_numpy()
+        row_cluster = None if cluster is None else _factorize_kept(sub[cluster], keep)
         cluster_codes, n_clusters = _unit_clusters(row_cluster, ucodes, n_units, uids, cluster)
         balanced = bool(cell_count.min() == 1)
         base = dict(
@@ -126,7 +131,7 @@ def _prepare(
             unit_weight=unit_w / unit_w.mean(),
             cluster_codes=cluster_codes,
             n_clusters=n_clusters,
-            n_rows=len(sub),
+            n_rows=n_kept,
         )
         if balanced or unbalanced == "pairwise":
             # Unobserved unit-periods stay NaN: a pairwise 2×2 keeps the units observed
@@ -156,16 +161,16 @@ def _prepare(
         )
 
     # Repeated cross-sections: every row is its own unit (R did's .rowid).
-    n = len(sub)
+    n = n_kept
     codes = np.arange(n)
-    row_cluster = None if cluster is None else sub[cluster].to_numpy()
+    row_cluster = None if cluster is None else _factorize_kept(sub[cluster], keep)
     cluster_codes, n_clusters = _unit_clusters(row_cluster, codes, n, codes, cluster)
     wn = w / w.mean()
     return (
         _Data(
             mode="rc",
             times=times,
-            unit_ids=sub.index.to_numpy(),
+            unit_ids=sub.index.to_numpy()[keep],
             unit_group=gvals,
             unit_weight=wn,
             cluster_codes=cluster_codes,
@@ -192,8 +197,18 @@ def _unbalanced_warning(
     )
 
 
+def _factorize_kept(values: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values[keep], sort=True)``: codes of the kept rows and their sorted
+    labels, from one factorisation of the whole column (no filtered copy of it)."""
+    codes, labels = pd.factorize(values, sort=True)
+    codes = codes[keep].astype(np.int64)
+    present = np.zeros(len(labels), dtype=bool)
+    present[codes] = True
+    return (np.cumsum(present) - 1)[codes], labels[present]
+
+
 def _unit_clusters(
-    row_cluster: np.ndarray | None,
+    row_cluster: tuple[np.ndarray, pd.Index] | None,
     ucodes: np.ndarray,
     n_units: int,
     uids: Any,
@@ -201,7 +216,7 @@ def _unit_clusters(
 ) -> tuple[np.ndarray | None, int | None]:
     if row_cluster is None:
         return None, None
-    ccodes, labels = pd.factorize(row_cluster, sort=True)
+    ccodes, labels = row_cluster
     unit_c = np.full(n_units, -1, dtype=np.int64)
     unit_c[ucodes] = ccodes
     if np.any(unit_c[ucodes] != ccodes):
