@@ -437,3 +437,43 @@ def test_pairwise_differs_from_repeated_cross_sections_when_unbalanced(mpdta):
     assert not np.allclose(rc.table["estimate"], pw.table["estimate"])
     with pytest.raises(ValueError, match="unbalanced must be"):
         att_gt(df, "lemp", "countyreal", "year", "first.treat", unbalanced="drop")
+
+
+# ------------------------------------------------ closed form of the 2×2s without covariates
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
+def test_closed_form_cells_equal_the_two_by_two_estimators(mpdta, method, control):
+    """Panels without covariates: the mean-difference cells equal DRDID's (1e-10).
+
+    Unbalanced (pairwise) with unit weights, so the per-cell samples and the weights'
+    normalisation differ from cell to cell.
+    """
+    from sahel_eval.did.cs.cells import _estimate_cells, _plan_cells
+    from sahel_eval.did.cs.data import _prepare
+    from sahel_eval.did.cs.model import _cohorts
+
+    rng = np.random.default_rng(3)
+    df = mpdta[rng.random(len(mpdta)) > 0.1].copy()
+    df["w"] = df.groupby("countyreal")["lpop"].transform("first").to_numpy() ** 2
+    data, _ = _prepare(
+        df, "lemp", "countyreal", "year", "first.treat", (), True, "w", None, "pairwise"
+    )
+    cells = _plan_cells(data.times, _cohorts(data.unit_group, "g", control), "varying", 0)
+    fast = _estimate_cells(data, cells, control, method, 0)
+    slow = _estimate_cells(data, cells, control, method, 0, closed_form=False)
+    np.testing.assert_allclose(fast[0], slow[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fast[1], slow[1], rtol=0, atol=1e-10)
+    assert np.abs(fast[1]).sum() > 0
+
+
+def test_closed_form_leaves_possible_trimming_to_drdid():
+    from sahel_eval.did.cs.cells import mean_difference
+
+    d = np.r_[np.ones(199), 0.0]
+    dy = np.linspace(0, 1, 200)
+    assert mean_difference(dy, d, np.ones(200), "dr") is None
+    assert mean_difference(dy, d, np.ones(200), "ipw") is None
+    att, _ = mean_difference(dy, d, np.ones(200), "reg")
+    assert att == pytest.approx(dy[:199].mean() - dy[199])

@@ -122,18 +122,58 @@ def _cell_samples(
             yield k, c, rows, d, post
 
 
+#: Treated shares from which DRDID's trimming of comparison units (p ≥ 0.995) could
+#: apply (dr, ipw): such cells are left to the 2×2 estimators, which trim exactly as R.
+TRIM_GUARD = 0.99
+
+
+def mean_difference(
+    dy: np.ndarray, d: np.ndarray, w: np.ndarray, method: str
+) -> tuple[float, np.ndarray] | None:
+    """Any panel 2×2 estimator without covariates, in closed form, or None.
+
+    With an intercept only, dr, ipw and reg all reduce to the cohort's weighted mean
+    change minus the comparison units' (the propensity score is the treated share and
+    the outcome regression the comparison mean), with the influence function
+    ``w·d·(ΔY − μ_T)/Σ_T w − w·(1 − d)·(ΔY − μ_C)/Σ_C w`` (times the number of units).
+    None where DRDID's trimming could apply (dr, ipw with a treated share ≥
+    :data:`TRIM_GUARD`).
+    """
+    wt, wc = w * d, w * (1.0 - d)
+    sum_t, sum_c = wt.sum(), wc.sum()
+    if method in ("dr", "ipw") and sum_t / (sum_t + sum_c) >= TRIM_GUARD:
+        return None
+    mean_t, mean_c = wt @ dy / sum_t, wc @ dy / sum_c
+    return float(mean_t - mean_c), wt * (dy - mean_t) / sum_t - wc * (dy - mean_c) / sum_c
+
+
 def _estimate_cells(
-    data: _Data, cells: list[_Cell], control: str, method: str, anticipation: int
+    data: _Data,
+    cells: list[_Cell],
+    control: str,
+    method: str,
+    anticipation: int,
+    *,
+    closed_form: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """ATT and unit influence function of every cell; panels without covariates take
+    :func:`mean_difference` unless ``closed_form=False`` (the 2×2 estimators, the
+    reference it is tested against)."""
     n = len(data.unit_group)
     att = np.zeros(len(cells))
     psi = np.zeros((n, len(cells)))
+    closed_form = closed_form and data.mode == "panel" and data.X.shape[2] == 1
     for k, c, rows, d, post in _cell_samples(data, cells, control, anticipation):
         if post is None:
             dy = data.Y[rows, c.ti] - data.Y[rows, c.bi]
+            w = data.unit_weight[rows]
+            fit = mean_difference(dy, d, w, method) if closed_form else None
+            if fit is not None:
+                att[k], psi[rows, k] = fit[0], n * fit[1]
+                continue
             # Covariates from the earlier of the two periods, as R did's panel2cs.
             X = data.X[rows, min(c.ti, c.bi)]
-            a, p = drdid.PANEL_ESTIMATORS[method](dy, d, X, data.unit_weight[rows])
+            a, p = drdid.PANEL_ESTIMATORS[method](dy, d, X, w)
             psi[rows, k] = (n / len(rows)) * p
         else:
             a, p = drdid.RC_ESTIMATORS[method](

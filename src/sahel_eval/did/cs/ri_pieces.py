@@ -42,13 +42,9 @@ from sahel_eval.did.cs.aggregate import (
     _term_coefficients,
     _term_estimates,
 )
-from sahel_eval.did.cs.cells import _comparison, _estimate_cells, _plan_cells
+from sahel_eval.did.cs.cells import TRIM_GUARD, _comparison, _estimate_cells, _plan_cells
 from sahel_eval.did.cs.data import _Data
 from sahel_eval.did.cs.model import _cohorts
-
-#: Treated shares from which DRDID's trimming of comparison units (p ≥ 0.995) could
-#: apply (dr, ipw): such assignments are left to the loop, which trims exactly as R.
-_TRIM_GUARD = 0.99
 
 Key = tuple[str, str]
 
@@ -124,7 +120,14 @@ class RIPieces:
         """``(att, psi)`` of Y and D by the 2×2 estimators, cell by cell (as att_gt)."""
         control, method, _, anticipation = self._options
         (ay, py), (apost, ppost), (apre, ppre) = (
-            _estimate_cells(replace(d, unit_group=ug), plan.cells, control, method, anticipation)
+            _estimate_cells(
+                replace(d, unit_group=ug),
+                plan.cells,
+                control,
+                method,
+                anticipation,
+                closed_form=False,
+            )
             for d in self._datas
         )
         return [(ay, py), (np.where(plan.post, apost, apre), np.where(plan.post, ppost, ppre))]
@@ -210,7 +213,7 @@ class _Batch:
         sum_c = (self._comp * wsum).sum(axis=0)
         if not ((sum_t > 0).all() and (sum_c > 0).all()):
             return None
-        if self._options[1] in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= _TRIM_GUARD).any():
+        if self._options[1] in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= TRIM_GUARD).any():
             return None
         members = [np.flatnonzero(role == r) for r in range(len(self._values))]
         cohorts = plan.cohorts
