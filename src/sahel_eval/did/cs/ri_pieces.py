@@ -20,13 +20,13 @@ Two paths give the same numbers (to 1e-10, tested):
   change of the cohort minus that of its comparison units, with the influence function
   ``n·[w·1_T·(ΔY − μ_T)/Σ_T w − w·1_C·(ΔY − μ_C)/Σ_C w]``.  Units with the same cohort
   value play the same role in every cell, so a row's influence function on a unit is
-  ``n·w_i·([ΔY_i, 1_i] · f_u)``: the long differences ΔY and observed-cell indicators
-  (every outcome) are prepared once, and per assignment only role sums and one sparse
-  product per role remain — the cell-level influence functions are never formed.
+  ``n·w_i·([ΔY_i, 1_i] · f_u)`` plus its cohort-share term: the long differences ΔY and
+  observed-cell indicators (every outcome) are prepared once; per assignment, role
+  sums give the cells, :class:`~sahel_eval.did.cs.term_matrices.TermMatrices` the rows'
+  coefficients, and :mod:`~sahel_eval.did.cs.ri_kernel` the cross-products, unit by
+  unit — neither influence function is ever stored.
 
-Both paths use the same row coefficients (:func:`_coefficients`, from
-:func:`~sahel_eval.did.cs.aggregate._term_coefficients`), applied sparsely (a row
-averages a few cells).
+The loop path is the reference: the test suite checks the batched one against it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ from sahel_eval.did.cs.aggregate import (
 from sahel_eval.did.cs.cells import TRIM_GUARD, _comparison, _estimate_cells, _plan_cells
 from sahel_eval.did.cs.data import _Data
 from sahel_eval.did.cs.model import _cohorts
+from sahel_eval.did.cs.ri_kernel import role_cross_kernel
+from sahel_eval.did.cs.term_matrices import TermMatrices
 
 Key = tuple[str, str]
 
@@ -102,18 +104,13 @@ class RIPieces:
             plan = _Plan(times, np.array(key), self._options, self._kinds)
             batch = _Batch(self._datas, plan, self._options) if self.batchable else None
             for m in members:
-                done = None if batch is None or loop else batch.aggregated(ug_all[m])
+                done = None if batch is None or loop else batch.pieces(ug_all[m])
                 if done is None:
                     att_psi = self._loop_cells(ug_all[m], plan)
-                    done = _aggregated(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
+                    done = _loop_pieces(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
                 else:
                     self.batched_assignments += 1
-                est, (inf_y, inf_d) = done
-                cross = np.empty((len(est), 2, 2))
-                cross[:, 0, 0] = np.einsum("qi,qi->q", inf_y, inf_y)
-                cross[:, 0, 1] = cross[:, 1, 0] = np.einsum("qi,qi->q", inf_y, inf_d)
-                cross[:, 1, 1] = np.einsum("qi,qi->q", inf_d, inf_d)
-                out[m] = (plan.keys, plan.event, est, cross / self.n**2)
+                out[m] = (plan.keys, plan.event, *done)
         return out
 
     def _loop_cells(self, ug: np.ndarray, plan: _Plan) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -158,14 +155,15 @@ class _Plan:
 
 
 class _Batch:
-    """The batched path for one plan: per assignment, estimates and influence functions
-    of every row without forming the cell-level influence functions.
+    """The batched path for one plan: per assignment, the estimates of every row and the
+    cross-products of their influence functions, without forming either influence
+    function.
 
     Units sharing a cohort value u (0 or a cohort of the plan) play the same role in
     every cell (σ = +1 cohort, −1 comparison, 0 neither), so the cell influence
-    function of unit i is ``n·w_i·σ_uk·[ΔY_ik − μ_uk]/S_uk`` on its observed cells and
-    a row's is the product of ``[ΔY, 1]`` (observed cells only, prepared once) with
-    coefficients that depend on u alone: one sparse product per role.
+    function of unit i is ``n·w_i·σ_uk·[ΔY_ik − μ_uk]/S_uk`` on its observed cells, and
+    a row's is ``[ΔY_i, 1_i]`` (observed cells only, prepared once) times coefficients
+    that depend on u alone; :mod:`~sahel_eval.did.cs.ri_kernel` sums their products.
     """
 
     def __init__(self, datas: Sequence[_Data], plan: _Plan, options: tuple) -> None:
@@ -181,12 +179,12 @@ class _Batch:
         ref = np.maximum(data.times[ti], data.times[bi])
         both = np.isfinite(data.Y[:, ti]) & np.isfinite(data.Y[:, bi])  # units × live cells
         # Long differences of every cell, of Y and D (D_post in post cells, D_pre in pre
-        # ones), zero where a period is missing, beside the observed-cell indicator: the
+        # ones), zero where a period is missing, and the observed-cell indicator: the
         # same for every assignment.
         dy = [np.where(both, d.Y[:, ti] - d.Y[:, bi], 0.0) for d in datas]
-        d_cell = np.where(plan.post[self._live], dy[1], dy[2])
-        # Cells × units (contiguous per cell), so a role's units are one gather.
-        self._x = [np.vstack([d.T, both.T.astype(float)]) for d in (dy[0], d_cell)]
+        self._dy = np.ascontiguousarray(dy[0])
+        self._dd = np.ascontiguousarray(np.where(plan.post[self._live], dy[1], dy[2]))
+        self._observed = both.astype(float)
         self._w = data.unit_weight
         # Cohort values of the plan's assignments and their role in every live cell.
         self._values = np.concatenate([[0.0], plan.cohorts])
@@ -194,98 +192,100 @@ class _Batch:
         self._treat = u == g[None, :]
         control, _, _, anticipation = options
         self._comp = _comparison(u, g, ref, control, anticipation)
+        self._terms = TermMatrices(list(plan.plans.values()), plan.gi, self._k)
 
-    def aggregated(self, ug: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        """Estimates (rows × (Y, D)) and the influence functions of Y and D (rows ×
-        units, units in role order), or None where the 2×2 estimators must decide (a
-        cell without cohort or comparison units, or DRDID's trimming possible)."""
+    def pieces(self, ug: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Estimates (rows × (Y, D)) and cross-products (rows × 2 × 2, divided by n²),
+        or None where the 2×2 estimators must decide (a cell without cohort or
+        comparison units, or DRDID's trimming possible)."""
         plan, w, n = self._plan, self._w, len(ug)
         role = np.searchsorted(self._values, ug)
         if not np.array_equal(self._values[role], ug):
             raise AssertionError("a unit's cohort is not in its plan")
         weight_by_role = np.zeros((len(self._values), n))
         weight_by_role[role, np.arange(n)] = w
-        # Per role and cell: Σ w·ΔY (Y, then D) and Σ w over the observed units.
-        sums = [weight_by_role @ x.T for x in self._x]
-        k_live = len(self._live)
-        wsum = sums[0][:, k_live:]
+        # Per role and cell: Σ w over the observed units, and Σ w·ΔY of Y and of D.
+        wsum = weight_by_role @ self._observed
         sum_t = (self._treat * wsum).sum(axis=0)
         sum_c = (self._comp * wsum).sum(axis=0)
         if not ((sum_t > 0).all() and (sum_c > 0).all()):
             return None
         if self._options[1] in ("dr", "ipw") and (sum_t / (sum_t + sum_c) >= TRIM_GUARD).any():
             return None
-        members = [np.flatnonzero(role == r) for r in range(len(self._values))]
-        cohorts = plan.cohorts
-        pg = np.array([np.mean(w * (ug == g)) for g in cohorts])
-        ests, infls = [], []
-        for s, x in zip(sums, self._x, strict=True):
-            mean_t = (self._treat * s[:, :k_live]).sum(axis=0) / sum_t
-            mean_c = (self._comp * s[:, :k_live]).sum(axis=0) / sum_c
+        pg = np.array([np.mean(w * (ug == g)) for g in plan.cohorts])
+        means, ests, omegas = [], [], []
+        for x in (self._dy, self._dd):
+            s = weight_by_role @ x
+            mean_t = (self._treat * s).sum(axis=0) / sum_t
+            mean_c = (self._comp * s).sum(axis=0) / sum_c
             att = np.zeros(self._k)
             att[self._live] = mean_t - mean_c
-            est, coef = _coefficients(att, pg, plan, self._k + len(cohorts))
-            # Rows × live cells, compressed by cell: a role's coefficients rescale its
-            # columns (the cells), kept as one array.
-            psi = sparse.csc_matrix(coef[self._live].T)
-            cell = np.repeat(np.arange(k_live), np.diff(psi.indptr))
-            omega_coef = coef[self._k :]
-            inf = []
-            for r, units in enumerate(members):
-                if units.size == 0:
-                    continue
-                # σ/S on the cell's ΔY, −σ·μ/S on its observed indicator.
-                scale = self._treat[r] / sum_t - self._comp[r] / sum_c
-                shift = -scale * np.where(self._treat[r], mean_t, mean_c)
-                f = sparse.csc_matrix(
-                    (
-                        np.concatenate([psi.data * scale[cell], psi.data * shift[cell]]),
-                        np.concatenate([psi.indices, psi.indices]),
-                        np.concatenate([psi.indptr, psi.indptr[1:] + psi.nnz]),
-                    ),
-                    shape=(coef.shape[1], 2 * k_live),
-                )
-                w_r = w[units]
-                block = f @ x[:, units]  # rows × the role's units
-                block *= n * w_r
-                if r > 0:
-                    block += omega_coef[r - 1][:, None] * w_r
-                inf.append(block)
-            inf = np.hstack(inf)
-            inf -= (pg @ omega_coef)[:, None]
+            est, cell_coef, omega = self._terms.compute(att, pg)
+            means.append((mean_t, mean_c))
             ests.append(est)
-            infls.append(inf)
-        return np.stack(ests, axis=1), infls
+            omegas.append(omega)
+        # The cell coefficients depend on the cohort shares only (Y's serve D), rows ×
+        # live cells compressed by cell.
+        coef = cell_coef[self._live].T
+        cell = np.repeat(np.arange(len(self._live)), np.diff(coef.indptr))
+        n_rows = len(ests[0])
+        acc = np.zeros((n_rows, 3))
+        consts = [pg @ omega for omega in omegas]
+        kernel = role_cross_kernel()
+        for r in range(len(self._values)):
+            units = np.flatnonzero(role == r)
+            # σ/S on the cell's ΔY, −σ·μ/S on its observed indicator.
+            scale = self._treat[r] / sum_t - self._comp[r] / sum_c
+            if units.size == 0:
+                continue
+            shifts = [-scale * np.where(self._treat[r], mt, mc) for mt, mc in means]
+            zero = np.zeros(n_rows)
+            kernel(
+                self._dy,
+                self._dd,
+                self._observed,
+                units,
+                np.flatnonzero(scale != 0),  # the cells the role takes part in
+                coef.indptr,
+                coef.indices,
+                coef.data * scale[cell],
+                coef.data * shifts[0][cell],
+                coef.data * shifts[1][cell],
+                n * w[units],
+                w[units],
+                omegas[0][r - 1] if r > 0 else zero,
+                omegas[1][r - 1] if r > 0 else zero,
+                consts[0],
+                consts[1],
+                acc,
+            )
+        cross = np.empty((n_rows, 2, 2))
+        cross[:, 0, 0], cross[:, 0, 1], cross[:, 1, 1] = acc.T / n**2
+        cross[:, 1, 0] = cross[:, 0, 1]
+        return np.stack(ests, axis=1), cross
 
 
-def _coefficients(
-    att: np.ndarray, pg: np.ndarray, plan: _Plan, p: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Estimates of every row and their coefficients (p × rows) on ``[psi, omega]``."""
-    gi = plan.gi
-    est, coef = [], []
-    for plan_k in plan.plans.values():
-        e = _term_estimates(plan_k, att, pg, pg[gi])
-        est.append(e)
-        coef.append(_term_coefficients(plan_k, e, att, pg, pg[gi], gi, p))
-    return np.concatenate(est), np.hstack(coef)
-
-
-def _aggregated(
+def _loop_pieces(
     att_psi: list[tuple[np.ndarray, np.ndarray]], ug: np.ndarray, w: np.ndarray, plan: _Plan
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Estimates (rows × outcomes) and influence functions (rows × units, per outcome).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates (rows × outcomes) and cross-products (rows × 2 × 2, divided by n²).
 
     As ``att_gt(...).aggregate(kind)``: the basis ``[psi, omega]`` and the coefficients
     of :func:`~sahel_eval.did.cs.aggregate._term_coefficients`, applied sparsely.
     """
-    cohorts = plan.cohorts
+    cohorts, gi = plan.cohorts, plan.gi
     pg = np.array([np.mean(w * (ug == g)) for g in cohorts])
     omega = w[:, None] * (ug[:, None] == cohorts[None, :]) - pg[None, :]
     ests, infls = [], []
     for att, psi in att_psi:
         basis = np.hstack([psi, omega])
-        est, coef = _coefficients(att, pg, plan, basis.shape[1])
-        ests.append(est)
-        infls.append(np.asarray(sparse.csc_matrix(coef).T @ basis.T))
-    return np.stack(ests, axis=1), infls
+        est, coef = [], []
+        for plan_k in plan.plans.values():
+            e = _term_estimates(plan_k, att, pg, pg[gi])
+            est.append(e)
+            coef.append(_term_coefficients(plan_k, e, att, pg, pg[gi], gi, basis.shape[1]))
+        ests.append(np.concatenate(est))
+        infls.append(np.asarray((sparse.csc_matrix(np.hstack(coef)).T @ basis.T).T))
+    inf = np.stack(infls, axis=2)
+    cross = np.matmul(inf.transpose(1, 2, 0), inf.transpose(1, 0, 2)) / len(ug) ** 2
+    return np.stack(ests, axis=1), cross

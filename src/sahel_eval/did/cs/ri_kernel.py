@@ -1,0 +1,85 @@
+"""The unit loop of batched CS randomisation inference: influence-function cross-products.
+
+For the units of one role (:class:`~sahel_eval.did.cs.ri_pieces._Batch`) the influence
+function of row q on unit i is, for the outcome Y and the exposure D alike,
+
+    ψ_iq = s_i · Σ_k (ΔY_ik · a_kq + 1_ik · b_kq) + w_i · ω_q − c_q
+
+(``a``: the row's coefficient on cell k times σ/S of the role; ``b``: the same times
+−σ·μ; ``1_ik``: unit i observed in both periods of cell k). Only the sums
+``Σ_i ψ_iq,Y²``, ``Σ_i ψ_iq,Y·ψ_iq,D`` and ``Σ_i ψ_iq,D²`` are needed, so the loop
+accumulates them unit by unit and never stores ψ (units × rows, per outcome): a few
+passes over the long differences instead of a gather and a sparse product per role.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _role_cross(
+    dy: np.ndarray,
+    dd: np.ndarray,
+    observed: np.ndarray,
+    units: np.ndarray,
+    cells: np.ndarray,
+    indptr: np.ndarray,
+    rows: np.ndarray,
+    a: np.ndarray,
+    b_y: np.ndarray,
+    b_d: np.ndarray,
+    scale: np.ndarray,
+    w: np.ndarray,
+    omega_y: np.ndarray,
+    omega_d: np.ndarray,
+    const_y: np.ndarray,
+    const_d: np.ndarray,
+    acc: np.ndarray,
+) -> None:
+    """Add the role's cross-products to ``acc`` (rows × 3: YY, YD, DD), in place.
+
+    ``dy``, ``dd``, ``observed``: units × live cells; ``units``: the role's units;
+    ``cells``: the live cells the role takes part in; ``indptr``/``rows`` and ``a``,
+    ``b_y``, ``b_d``: the coefficients compressed by cell; ``scale`` (n·w) and ``w`` per
+    unit of ``units``; ``omega_*`` the role's cohort-share coefficients and ``const_*``
+    the rows' Σ_g pg·ω terms.
+    """
+    n_rows = acc.shape[0]
+    out_y = np.empty(n_rows)
+    out_d = np.empty(n_rows)
+    for ii in range(units.shape[0]):
+        i = units[ii]
+        out_y[:] = 0.0
+        out_d[:] = 0.0
+        for k in cells:
+            if observed[i, k] == 0.0:
+                continue  # ΔY is 0 there, and so is the indicator
+            vy = dy[i, k]
+            vd = dd[i, k]
+            for p in range(indptr[k], indptr[k + 1]):
+                q = rows[p]
+                out_y[q] += vy * a[p] + b_y[p]
+                out_d[q] += vd * a[p] + b_d[p]
+        s = scale[ii]
+        wi = w[ii]
+        for q in range(n_rows):
+            y = out_y[q] * s + wi * omega_y[q] - const_y[q]
+            d = out_d[q] * s + wi * omega_d[q] - const_d[q]
+            acc[q, 0] += y * y
+            acc[q, 1] += y * d
+            acc[q, 2] += d * d
+
+
+@functools.cache
+def role_cross_kernel() -> Callable[..., None]:
+    """:func:`_role_cross` compiled by numba (cached on disk beside this module).
+
+    Imported here, not at the top: numba's import and cache load cost about a second,
+    paid only by the processes that run the batched inference.
+    """
+    import numba
+
+    return numba.njit(cache=True, error_model="numpy")(_role_cross)

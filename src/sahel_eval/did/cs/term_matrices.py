@@ -1,0 +1,106 @@
+"""The rows of ``att_gt`` aggregations as sparse matrices, for many assignments.
+
+:func:`~sahel_eval.did.cs.aggregate._term_estimates` and
+:func:`~sahel_eval.did.cs.aggregate._term_coefficients` walk the rows of a plan one by
+one, which is most of the cost of an assignment in randomisation inference once the
+cells are batched. For a fixed plan the rows' structure (which cells, which rows they
+combine) does not change from one assignment to the next; only ``att`` and the cohort
+shares ``pg`` do. :class:`TermMatrices` holds that structure once and gives, per
+assignment, the same estimates and coefficients (up to the order of floating-point
+sums; the tests compare both to 1e-12) in a few vectorised operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from sahel_eval.did.cs.aggregate import _Term
+
+_CELL_MODES = ("pg", "mean")
+
+
+class TermMatrices:
+    """The rows of several plans (concatenated, in order) over ``k`` cells.
+
+    Cell rows (``pg``, ``mean``) average cells; combined rows (``pg_rows``,
+    ``mean_rows``) average cell rows of their own plan.
+    """
+
+    def __init__(self, plans: Sequence[list[_Term]], gi_cell: np.ndarray, k: int) -> None:
+        self._k, self._gi = k, gi_cell
+        rows, cols, pg_entry = [], [], []
+        combos: list[tuple[int, str, np.ndarray]] = []
+        offset = 0
+        for plan in plans:
+            for j, term in enumerate(plan, start=offset):
+                if term.mode in _CELL_MODES:
+                    rows.append(np.full(len(term.index), j))
+                    cols.append(term.index)
+                    pg_entry.append(np.full(len(term.index), term.mode == "pg"))
+                else:
+                    combos.append((j, term.mode, np.asarray(term.index) + offset))
+            offset += len(plan)
+        self.n_rows = offset
+        self._row = np.concatenate(rows)
+        self._col = np.concatenate(cols)
+        self._pg = np.concatenate(pg_entry)
+        self._combos = combos
+        combined = {j for j, _, _ in combos}
+        if any(i in combined for _, _, idx in combos for i in idx):
+            raise ValueError("a combined row may only average cell rows")
+        # Rows × rows weights of the combined rows on the cell rows (cell rows keep
+        # their own coefficients): fixed, except a pg_rows row's weights P(G = g) / Σ pg
+        # (``_pg_slot``: the cohort of the entry, −1 for a fixed weight).
+        diag = np.array([j for j in range(offset) if j not in combined], dtype=int)
+        w_row, w_col, w_val, slot = [diag], [diag], [np.ones(len(diag))], [np.full(len(diag), -1)]
+        for j, mode, idx in combos:
+            w_row.append(idx)
+            w_col.append(np.full(len(idx), j))
+            w_val.append(np.full(len(idx), 1.0 / len(idx)))
+            slot.append(np.arange(len(idx)) if mode == "pg_rows" else np.full(len(idx), -1))
+        self._w_row, self._w_col = np.concatenate(w_row), np.concatenate(w_col)
+        self._w_val, self._pg_slot = np.concatenate(w_val), np.concatenate(slot)
+
+    def compute(
+        self, att: np.ndarray, pg: np.ndarray
+    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+        """Estimates (rows), cell coefficients (cells × rows, sparse) and cohort-share
+        coefficients (cohorts × rows) of every row, for ATT(g, t) ``att`` and cohort
+        shares ``pg``: what ``_term_estimates`` and ``_term_coefficients`` give."""
+        n_rows, n_groups = self.n_rows, len(pg)
+        row, col = self._row, self._col
+        # A pg row weighs its cells by P(G = g); a mean row equally.
+        vals = np.where(self._pg, pg[self._gi[col]], 1.0)
+        total = np.bincount(row, vals, minlength=n_rows)
+        theta = np.bincount(row, vals * att[col], minlength=n_rows)
+        cell_rows = total > 0
+        theta[cell_rows] /= total[cell_rows]
+        coef_vals = vals / total[row]
+        # The wif term of a pg row: Σ over its cells of cohort g of (att − θ) / Σ pg.
+        pg_row = row[self._pg]
+        omega = np.zeros((n_groups, n_rows))
+        np.add.at(
+            omega,
+            (self._gi[col[self._pg]], pg_row),
+            (att[col[self._pg]] - theta[pg_row]) / total[pg_row],
+        )
+        cells = sparse.csr_matrix((coef_vals, (col, row)), shape=(self._k, n_rows))
+        if not self._combos:
+            return theta, cells, omega
+        s = pg.sum()
+        for j, mode, idx in self._combos:
+            theta[j] = (
+                float(pg @ theta[idx] / s) if mode == "pg_rows" else float(np.mean(theta[idx]))
+            )
+        slot = self._pg_slot
+        w_val = np.where(slot >= 0, pg[slot] / s, self._w_val)
+        weights = sparse.csr_matrix((w_val, (self._w_row, self._w_col)), shape=(n_rows, n_rows))
+        cells = (cells @ weights).tocsr()
+        omega = omega @ weights
+        for j, mode, idx in self._combos:
+            if mode == "pg_rows":
+                omega[: len(idx), j] += (theta[idx] - theta[j]) / s
+        return theta, cells, omega
