@@ -24,7 +24,7 @@ import pytest
 from diff_diff import SyntheticControl, SyntheticDiD
 from matplotlib.figure import Figure
 
-from sahel_eval.did.sdid import SynthDIDResult, synthdid
+from sahel_eval.did.sdid import SynthDIDResult, solver, synthdid
 from sahel_eval.did.sdid.panel import make_block
 from sahel_eval.did.sdid.solver import (
     att,
@@ -433,3 +433,92 @@ def test_compiled_batch_steps_agree_with_the_single_problem_solver() -> None:
         np.testing.assert_allclose(x[r][real], one, rtol=0, atol=1e-12)
         assert x[r][~real].sum() == 0.0
     assert steps.max() > 2  # the stopping rule, not the two-step minimum, ended them
+
+
+def _steps_one_loop_per_quantity(
+    a_cols: np.ndarray,
+    h: np.ndarray,
+    g: np.ndarray,
+    ax: np.ndarray,
+    x: np.ndarray,
+    b: np.ndarray,
+    eta: np.ndarray,
+    n_rows: np.ndarray,
+    columns: np.ndarray,
+    z2: float,
+    tol: float,
+    max_iter: int,
+) -> np.ndarray:
+    """The batch kernel's steps with a loop per quantity (its code before the loops were
+    fused), run by the interpreter."""
+    n_rep, k, n = a_cols.shape
+    steps = np.zeros(n_rep, dtype=np.int64)
+    for r in range(n_rep):
+        xr, gr, axr, br, e = x[r], g[r], ax[r], b[r], eta[r]
+        cur = np.inf
+        t = 0
+        while t < max_iter:
+            t += 1
+            best, i = np.inf, 0
+            for j in range(k):
+                v = e * xr[j] + gr[j]
+                if columns[r, j] and v < best:
+                    best, i = v, j
+            col = a_cols[r, i]
+            d_err2 = 0.0
+            for m in range(n):
+                d = col[m] - axr[m]
+                d_err2 += d * d
+            d_x2, slope = 0.0, 0.0
+            for j in range(k):
+                d_xj = 1.0 - xr[j] if j == i else -xr[j]
+                d_x2 += d_xj * d_xj
+                slope += (e * xr[j] + gr[j]) * d_xj if j == i else -(e * xr[j] + gr[j]) * xr[j]
+            den = d_err2 + e * d_x2
+            step = min(1.0, max(0.0, -slope / den)) if den > 0 else 0.0
+            hi = h[r, i]
+            for j in range(k):
+                xr[j] -= step * xr[j]
+                gr[j] += step * (hi[j] - gr[j])
+            xr[i] += step
+            xx = 0.0
+            for j in range(k):
+                xx += xr[j] * xr[j]
+            for m in range(n):
+                axr[m] += step * (col[m] - axr[m])
+            ee = 0.0
+            for m in range(n):
+                d = axr[m] - br[m]
+                ee += d * d
+            prev, cur = cur, z2 * xx + ee / n_rows[r]
+            steps[r] += 1
+            if t >= 2 and not prev - cur > tol:
+                break
+    return steps
+
+
+@pytest.mark.parametrize("zeta", [0.3, 1e-3])
+def test_compiled_batch_kernel_is_bit_for_bit_a_loop_per_quantity(
+    zeta: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled kernel, its loops fused into two sweeps per step, returns the very bits
+    of a loop per quantity: weights and step counts, with padding rows, masked columns
+    (the first among them), a start at a vertex, and problems stopped either way."""
+    rng = np.random.default_rng(3)
+    n_rep, n, k = 6, 8, 11
+    a = rng.normal(size=(n_rep, n, k))
+    b = rng.normal(size=(n_rep, n))
+    n_rows = np.full(n_rep, float(n))
+    a[1, -2:], b[1, -2:], n_rows[1] = 0.0, 0.0, n - 2
+    columns = np.ones((n_rep, k), dtype=bool)
+    columns[2, [0, 5]] = False
+    a[2][:, [0, 5]] = 0.0
+    init = columns / columns.sum(axis=1, keepdims=True)
+    init[3] = np.eye(k)[4]
+    kw = {"init": init, "n_rows": n_rows, "columns": columns, "min_decrease": 0.01}
+    x, steps = frank_wolfe_batch(a, b, zeta, max_iter=60, **kw)
+    monkeypatch.setattr(solver, "_fw_kernel", lambda: _steps_one_loop_per_quantity)
+    x_ref, steps_ref = frank_wolfe_batch(a, b, zeta, max_iter=60, **kw)
+    assert x.tobytes() == x_ref.tobytes()
+    np.testing.assert_array_equal(steps, steps_ref)
+    assert (steps == 60).any() and (steps > 2).all() and (steps < 60).any()
