@@ -316,3 +316,42 @@ def test_max_abs_t_pretest_sees_a_pretrend() -> None:
         assert stat == pytest.approx(np.nanmax(np.abs(res.table.loc[pre, "t"])))
         assert p == pytest.approx(np.mean(by_hand >= stat * (1 - 1e-9)))
         assert (p == res.p_min) == extreme
+
+
+@pytest.mark.parametrize("base_period", ["varying", "universal"])
+def test_term_matrices_equal_the_row_by_row_aggregation(base_period: str) -> None:
+    """The sparse rows of every aggregation give _term_estimates / _term_coefficients."""
+    from sahel_eval.did.cs.aggregate import (
+        _aggregation_plan,
+        _term_coefficients,
+        _term_estimates,
+    )
+    from sahel_eval.did.cs.cells import _plan_cells
+    from sahel_eval.did.cs.term_matrices import TermMatrices
+
+    rng = np.random.default_rng(0)
+    times, cohorts = np.arange(1, 13.0), np.array([4.0, 7.0, 9.0])
+    cells = _plan_cells(times, cohorts, base_period, 0)
+    g = np.array([c.g for c in cells])
+    t = np.array([c.t for c in cells])
+    gi = np.searchsorted(cohorts, g)
+    kinds = ("simple", "group", "calendar", "dynamic")
+    plans = [
+        _aggregation_plan(k, g, t, cohorts, balance_e=None, min_e=-np.inf, max_e=np.inf)
+        for k in kinds
+    ]
+    matrices = TermMatrices(plans, gi, len(cells))
+    for _ in range(3):
+        att, pg = rng.normal(size=len(cells)), rng.uniform(0.05, 0.3, size=3)
+        theta, cell_coef, omega = matrices.compute(att, pg)
+        est = [_term_estimates(p, att, pg, pg[gi]) for p in plans]
+        coef = np.hstack(
+            [
+                _term_coefficients(p, e, att, pg, pg[gi], gi, len(cells) + 3)
+                for p, e in zip(plans, est, strict=True)
+            ]
+        )
+        np.testing.assert_allclose(theta, np.concatenate(est), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(cell_coef.toarray(), coef[: len(cells)], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(omega, coef[len(cells) :], rtol=0, atol=1e-12)
+        assert np.abs(omega).max() > 0
