@@ -8,7 +8,8 @@ dummies (``tests/did/test_twfe.py``).  The wild bootstrap alone keeps the period
 as columns: its restricted residuals are re-projected on them, and they are not nested
 in the clusters.  Standard errors from :mod:`sahel_eval.stats.covariance` (CRV1, fixest
 convention, K counting the period effects); few-cluster inference from
-:mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference).
+:mod:`sahel_eval.did.inference` (wild bootstrap, randomisation inference, whose placebo
+refits are :class:`sahel_eval.did.twfe_placebo.PlaceboRefit`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sahel_eval.did.assignment import (
 from sahel_eval.did.inference.randomization import randomization_inference
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.results import EstimateResult, WarningCode
+from sahel_eval.did.twfe_placebo import Codes, PlaceboRefit, event_time_codes, treated_codes
 from sahel_eval.stats.covariance import (
     Covariance,
     covariance_rank,
@@ -172,6 +174,30 @@ class _Solved:
         cl = pd.Series(sample.clusters)
         treated = int(cl[treated_rows].nunique())
         return cls(design, beta, cov, k, sample.clusters, int(cl.nunique()), treated)
+
+
+def _placebo_refit(
+    sample: _Sample, y: np.ndarray, unit: str, time: str, codes: Codes, k: int
+) -> Callable[[pd.Series], np.ndarray]:
+    """β̂ of the k indicator terms under a placebo assignment (randomisation inference).
+
+    Built on first call: only randomisation inference needs the transformed outcome.
+    """
+
+    @cache
+    def refit() -> PlaceboRefit:
+        data = sample.data
+        return PlaceboRefit(
+            _within(data, unit, time, sample.w),
+            y,
+            sample.w,
+            time=data[time].to_numpy(dtype=float),
+            clusters=data[sample.cluster_name].to_numpy(),
+            codes=codes,
+            k=k,
+        )
+
+    return lambda assign: refit()(assign)
 
 
 def _infer(
@@ -321,44 +347,13 @@ def twfe(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    @cache
-    def fwl() -> Callable[[pd.Series], float]:
-        return _twfe_fwl_estimator(data, unit, time, outcome, sample.cluster_name, w)
+    placebo = _placebo_refit(sample, y, unit, time, treated_codes, 1)
 
     def ri_estimate(assign: pd.Series) -> float:
-        # Built on first use: only randomisation inference needs the transformed outcome.
-        return fwl()(assign)
+        return float(placebo(assign)[0])
 
     rows, extra = _infer(fit, [treat], opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     return _result(fit, sample, rows, opts, estimator="twfe", extra=extra)
-
-
-def _twfe_fwl_estimator(
-    data: pd.DataFrame,
-    unit: str,
-    time: str,
-    outcome: str,
-    cluster: str,
-    w: np.ndarray | None,
-) -> Callable[[pd.Series], float]:
-    """β̂ of the static TWFE for a placebo cluster → start-date assignment.
-
-    The outcome is transformed once (FWL), so a placebo fit costs one two-way within
-    transformation of the placebo D_it.
-    """
-    within = _within(data, unit, time, w)
-    ww = np.ones(len(data)) if w is None else w
-    yt = within.residuals(data[outcome].to_numpy(dtype=float)) * ww
-    time_values = data[time].to_numpy()
-    cluster_codes, cluster_levels = pd.factorize(data[cluster], sort=True)
-
-    def estimate(assign: pd.Series) -> float:
-        # NaN (never treated) compares False: D_it = 0 throughout.
-        start = assign.reindex(cluster_levels).to_numpy()[cluster_codes]
-        xt = within.residuals((time_values >= start).astype(float))
-        return float(xt @ yt / (xt * ww @ xt))
-
-    return estimate
 
 
 def _result(
@@ -475,21 +470,9 @@ def event_study(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    row_cluster = data[sample.cluster_name]
-    sw = np.ones(len(data)) if w is None else np.sqrt(w)
-
-    @cache
-    def placebo_fit() -> tuple[TwoWayWithin, np.ndarray]:
-        # Built on first use: only randomisation inference needs it.
-        within = _within(data, unit, time, w)
-        return within, within.residuals(y) * sw
-
-    def ri_estimate(assign: pd.Series) -> np.ndarray:
-        within, y_within = placebo_fit()
-        placebo = row_cluster.map(assign).fillna(0).to_numpy(dtype=float)
-        x = within.residuals(indicators(placebo)) * sw[:, None]
-        return np.linalg.lstsq(x, y_within, rcond=None)[0]
-
+    ri_estimate = _placebo_refit(
+        sample, y, unit, time, event_time_codes(leads, lags, ref), len(bins)
+    )
     rows, extra = _infer(fit, terms, opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     rows.insert(1, "event_time", bins)
     rows["pooled"] = [b in (-leads, lags) for b in bins]

@@ -89,6 +89,24 @@ class TwoWayWithin:
         out = dm - fitted
         return out if v.ndim == 2 else out[:, 0]
 
+    def indicator_gram(self, codes: np.ndarray, k: int) -> np.ndarray:
+        """``X̃'WX̃`` of the k indicator columns ``X_rj = 1[codes_r = j]`` (−1: in none).
+
+        From the units × k and periods × k weight sums of X alone, so no rows × k
+        matrix is formed: with U those unit sums and n_i the unit weights,
+        ``Ẍ'WẌ = diag(Σ_i U_i) − U' diag(1/n_i) U`` and ``Z̈'WẌ`` = period sums of X
+        minus ``O' diag(1/n_i) U``; the period part subtracts
+        ``(Z̈'WẌ)' (Z̈'WZ̈)⁺ (Z̈'WẌ)`` as :meth:`residuals` does.
+        """
+        on = codes >= 0
+        c = codes[on]
+        w = None if self._w is None else self._w[on]
+        unit = np.bincount(self._u[on] * k + c, w, minlength=self._nu * k).reshape(self._nu, k)
+        period = np.bincount(self._t[on] * k + c, w, minlength=self._nt * k)
+        unit_mean = unit / self._n_i[:, None]
+        zx = (period.reshape(self._nt, k) - self._obs.T @ unit_mean)[1:]
+        return np.diag(unit.sum(axis=0)) - unit.T @ unit_mean - zx.T @ (self._pinv @ zx)
+
 
 @dataclass
 class LinearDesign:
