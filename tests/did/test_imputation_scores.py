@@ -12,7 +12,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from sahel_eval.did import imputation
-from sahel_eval.did.imputation import _connected
+from sahel_eval.did.imputation import _connected, _ImputationScores, _Panel
 from sahel_eval.did.imputation_ri import _overall_and_horizons, imputation_randomization_inference
 
 
@@ -82,3 +82,47 @@ def test_scores_with_clusters_across_units_equal_dense_algebra() -> None:
     overall = res.table.set_index("term").loc["overall"]
     assert overall["estimate"] == pytest.approx(omega @ (y[treated] - z[treated] @ coef), abs=1e-10)
     assert overall["se"] == pytest.approx(np.sqrt(score @ score), abs=1e-10)
+
+
+def _scores(df: pd.DataFrame, *, one_per_cell: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and scores of the imputation RI's refit (clusters = facilities, cohort ×
+    period cells, overall and horizons 0–3) on ``df`` (random analytic weights)."""
+    panel_w = np.random.default_rng(0).uniform(0.5, 2.0, len(df))
+    fac, t, g = df["fac"].to_numpy(), df["t"].to_numpy(float), df["g"].to_numpy(float)
+    fit = _ImputationScores(_Panel.of(fac, t, panel_w, fac), (g > 0) & (t >= g))
+    it = np.flatnonzero(fit.imputable)
+    cell = np.zeros(len(df), dtype=np.int64)
+    cell[it] = pd.factorize(g[it] * 1e6 + t[it])[0]
+    pairs = _overall_and_horizons(it, t[it] - g[it], [0, 1, 2, 3])
+    ys = np.stack([df["y"].to_numpy(), (g > 0) & (t >= g)]).astype(float)
+    return fit.compute(ys, pairs, 5, cell, one_per_cell=one_per_cell)
+
+
+def test_one_row_per_cell_and_cluster_needs_no_grouping() -> None:
+    # Missing rows, a facility with no untreated month, weights that differ by row, and
+    # every row in two targets: the grouped cluster totals of v are v itself.
+    df = _panel(7).dropna(subset=["y"]).reset_index(drop=True)
+    fast, grouped = _scores(df, one_per_cell=True), _scores(df, one_per_cell=False)
+    for got, ref in zip(fast, grouped, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="several rows"):
+        imputation_randomization_inference(
+            pd.concat([df, df.iloc[:1]]), "y", "fac", "t", "g", "district", horizons=[0], level=0.95
+        )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_period_without_untreated_rows_is_left_out(weighted: bool) -> None:
+    # The last period has treated rows only: not imputable, and the cluster × period
+    # codes are then the design's, not the panel's. Same fit as without that period.
+    df = _panel(11).dropna(subset=["y"]).reset_index(drop=True)
+    df["w"] = np.random.default_rng(1).uniform(0.5, 2.0, len(df)) if weighted else 1.0
+    last = df["t"] == df["t"].max()
+    df = df[~(last & ((df["g"] == 0) | (df["t"] < df["g"])))]
+    opts = {"horizons": "all", "cluster": "district", "weights": "w"}
+    got = imputation(df, "y", "fac", "t", "g", **opts)
+    ref = imputation(df[df["t"] < df["t"].max()], "y", "fac", "t", "g", **opts)
+    extra = got.info["n_not_imputable"] - ref.info["n_not_imputable"]
+    assert extra == last[df.index].sum() > 0
+    for col in ("n_obs", "estimate", "se"):
+        np.testing.assert_allclose(got.table[col], ref.table[col], rtol=0, atol=1e-10)

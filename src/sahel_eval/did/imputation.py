@@ -83,7 +83,8 @@ class _TwoWay:
         # a dense factor of size periods − 1, whatever the number of units.
         self.wu = np.bincount(u, weights=w, minlength=nu)
         wp = np.bincount(p, weights=w, minlength=n_periods)[1:]
-        self.c = np.ascontiguousarray(cross[:, 1:])
+        # A view: BLAS reads it with its row stride, no copy needed.
+        self.c = cross[:, 1:]
         schur = np.diag(wp) - self.c.T @ (self.c / self.wu[:, None])
         self.chol = linalg.cho_factor(schur)
 
@@ -102,15 +103,17 @@ class _TwoWay:
     def solve_many(
         self, by_unit: np.ndarray, by_period: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`solve` for many columns at once (units × J, periods × J)."""
-        scaled = by_unit / self.wu[:, None]
+        """:meth:`solve` for many columns (units × J, periods × J); overwrites ``by_unit``."""
+        scaled = np.divide(by_unit, self.wu[:, None], out=by_unit)
         b = linalg.cho_solve(self.chol, by_period[1:] - self.c.T @ scaled)
-        a = scaled - (self.c @ b) / self.wu[:, None]
-        return a, np.vstack([np.zeros((1, b.shape[1])), b])
+        shift = self.c @ b
+        shift /= self.wu[:, None]
+        scaled -= shift
+        return scaled, np.vstack([np.zeros((1, b.shape[1])), b])
 
     def sums_many(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Z'W X for the columns of ``x`` (rows = this design's observations)."""
-        by_unit, by_period = zip(*(self.sums(col) for col in x.T), strict=True)
+        """Z'W X for the rows of ``x`` (J × observations): units × J, periods × J."""
+        by_unit, by_period = zip(*(self.sums(row) for row in x), strict=True)
         return np.column_stack(by_unit), np.column_stack(by_period)
 
     def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,10 +174,12 @@ class _Panel:
     w: np.ndarray
     cl: np.ndarray
     n_cl: int
-    # Each row's (cluster, unit) pair, and the cluster and unit of each pair.
+    # Each row's (cluster, unit) pair, the cluster and unit of each pair, and each
+    # row's (cluster, period) code.
     pair: np.ndarray
     pair_cl: np.ndarray
     pair_unit: np.ndarray
+    cl_period: np.ndarray
 
     @classmethod
     def of(
@@ -186,29 +191,34 @@ class _Panel:
         cl = pd.factorize(clusters)[0]
         pair, first = pd.factorize(cl * len(units) + u)
         pair_cl, pair_unit = np.divmod(first, len(units))
-        return cls(u, units, p, len(periods), w, cl, int(cl.max()) + 1, pair, pair_cl, pair_unit)
+        n_p, n_cl = len(periods), int(cl.max()) + 1
+        return cls(u, units, p, n_p, w, cl, n_cl, pair, pair_cl, pair_unit, cl * n_p + p)
 
 
 class _ImputationScores:
-    """Estimates and cluster scores of many targets and outcome columns for one
+    """Estimates and cluster scores of many targets and outcomes for one
     assignment of cohorts.
 
     For fixed cohorts (``treated`` rows) the estimator and its residuals ε̃ are linear
-    in the outcome, so one factorisation serves every column (Y, and the exposure D of
+    in the outcome, so one factorisation serves every outcome (Y, and the exposure D of
     the randomisation inference) and every target (overall, horizons).
     """
 
     def __init__(self, panel: _Panel, treated: np.ndarray) -> None:
         self.panel, self.treated = panel, treated
         un = ~treated
-        unit_of = _present(panel.unit[un], len(panel.units))
+        unit0, period0 = panel.unit[un], panel.period[un]
+        unit_of = _present(unit0, len(panel.units))
         self.unit_of = unit_of
-        period_of = _present(panel.period[un], panel.n_periods)
-        # Design codes of every row (−1: a unit or period without untreated rows).
-        self.u_idx, self.p_idx = unit_of[panel.unit], period_of[panel.period]
+        period_of = _present(period0, panel.n_periods)
+        # Design codes of every row (−1: a unit or period without untreated rows). When
+        # every period has untreated rows (the rule) they are the panel's own codes.
+        self.all_periods = bool(period_of[-1] == panel.n_periods - 1)
+        self.u_idx = unit_of[panel.unit]
+        self.p_idx = panel.period if self.all_periods else period_of[panel.period]
         self.design = _TwoWay(
-            self.u_idx[un],
-            self.p_idx[un],
+            unit_of[unit0],
+            period0 if self.all_periods else period_of[period0],
             panel.w[un],
             panel.units[unit_of >= 0],
             int((period_of >= 0).sum()),
@@ -216,22 +226,35 @@ class _ImputationScores:
         self.imputable = treated & (self.u_idx >= 0) & (self.p_idx >= 0)
 
     def compute(
-        self, ys: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], n_k: int, cell: np.ndarray
+        self,
+        ys: np.ndarray,
+        pairs: tuple[np.ndarray, np.ndarray],
+        n_k: int,
+        cell: np.ndarray,
+        *,
+        one_per_cell: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Estimates (K × J) and cluster scores Σ v·ε̃ (G × K × J) of K targets for the J
-        outcome columns ``ys`` (n × J).
+        """Estimates (J × K) and cluster scores Σ v·ε̃ (J × G × K) of K targets for the J
+        outcomes ``ys`` (J × n, one outcome a row).
 
         ``pairs`` (rows, targets) lists every imputable row with each target containing
         it (n_k targets); ``cell`` codes the rows' cells of ``avg_effects_by``. A target
-        without rows has NaN estimates and zero scores.
+        without rows has NaN estimates and zero scores. ``one_per_cell``: the caller
+        knows that no cluster has two rows in one cell (clusters are units, cells hold
+        one period), so a row's cluster total of v in its cell is its own v.
         """
         d, pn, un = self.design, self.panel, ~self.treated
-        # np.compress and np.take: indexing the rows of an n × J array with a mask or
-        # an index array took ten times as long (numpy 2.4).
-        y0 = np.compress(un, ys, axis=0)
+        n_j = len(ys)
+        # One outcome a row: per-outcome steps read contiguous memory (np.bincount copies
+        # strided weights); sums in place, as fresh arrays of this size cost about as much
+        # as the arithmetic (page faults). np.compress, np.take: 10× faster than indexing.
+        y0 = np.compress(un, ys, axis=1)
         a, b = d.solve_many(*d.sums_many(y0))
-        resid0 = y0 - (np.take(a, d.u, axis=0) + np.take(b, d.p, axis=0))
-        n_j = ys.shape[1]
+        a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
+        # w·ε̃ on the untreated rows.
+        we = y0
+        we -= _fitted(a, b, d.u, d.p)
+        we *= d.w
         # Aggregation weights ω: one entry per (imputable row, target containing it);
         # every other entry is 0, so each step runs over these pairs only (a dense rows ×
         # targets array was most of the cost of a refit).
@@ -240,9 +263,10 @@ class _ImputationScores:
         total = np.bincount(col, weights=w1, minlength=n_k)
         v1 = w1 / np.where(total > 0, total, 1.0)[col]
         u1, p1 = self.u_idx[row], self.p_idx[row]
-        tau = np.take(ys, row, axis=0) - (np.take(a, u1, axis=0) + np.take(b, p1, axis=0))
-        est = np.column_stack([np.bincount(col, v1 * tau[:, j], minlength=n_k) for j in range(n_j)])
-        est[total <= 0] = np.nan
+        tau = np.take(ys, row, axis=1)
+        tau -= _fitted(a, b, u1, p1)
+        est = np.stack([np.bincount(col, v1 * tau_j, minlength=n_k) for tau_j in tau])
+        est[:, total <= 0] = np.nan
         # Weights on the untreated outcomes implied by the imputation:
         # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form.
         a_u, a_p = d.solve_many(
@@ -251,32 +275,42 @@ class _ImputationScores:
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
         cell1, cl1 = cell[row], pn.cl[row]
-        sw = v1 * _within(pd.factorize((cell1 * pn.n_cl + cl1) * n_k + col)[0], v1)
+        group = None if one_per_cell else pd.factorize((cell1 * pn.n_cl + cl1) * n_k + col)[0]
+        sw = v1 * (v1 if group is None else _within(group, v1))
         by_cell = pd.factorize(cell1 * n_k + col)[0]
         den = _within(by_cell, sw)
         # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
-        # − (its w·ε̃ by period)·a_p: by period, dense cluster × period sums of every
-        # column in one product; by unit, sums over the (cluster, unit) pairs.
-        we = resid0 * d.w[:, None]
-        cl_period = np.compress(un, pn.cl) * d.n_periods + d.p
-        by_period = np.empty((n_j, pn.n_cl * d.n_periods))
-        for j in range(n_j):
-            by_period[j] = np.bincount(cl_period, we[:, j], pn.n_cl * d.n_periods)
-        untreated = by_period.reshape(n_j * pn.n_cl, d.n_periods) @ a_p
+        # − (its w·ε̃ by period)·a_p: by period, dense cluster × period sums times a_p,
+        # written straight into the scores (J × G × K); by unit, sums over the
+        # (cluster, unit) pairs.
+        if self.all_periods:
+            cl_period = np.compress(un, pn.cl_period)
+        else:
+            cl_period = np.compress(un, pn.cl) * d.n_periods + d.p
         pair0, pair_u = np.compress(un, pn.pair), self.unit_of[pn.pair_unit]
         linked = pair_u >= 0
-        score = np.empty((pn.n_cl, n_k, n_j))
+        pair_rc = (pn.pair_cl[linked], pair_u[linked])
+        cl_target = cl1 * n_k + col
+        score = np.empty((n_j, pn.n_cl, n_k))
         for j in range(n_j):
-            num = _within(by_cell, sw * tau[:, j])
+            by_period = np.bincount(cl_period, we[j], pn.n_cl * d.n_periods)
+            np.matmul(by_period.reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
+            num = _within(by_cell, sw * tau[j])
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            treated = _pair_sums(cl1, col, v1 * (tau[:, j] - avg), pn.n_cl, n_k)
-            by_pair = np.bincount(pair0, we[:, j], len(linked))[linked]
-            by_unit = sparse.csr_matrix(
-                (by_pair, (pn.pair_cl[linked], pair_u[linked])), shape=(pn.n_cl, d.nu)
-            )
-            untreated_j = untreated[j * pn.n_cl : (j + 1) * pn.n_cl]
-            score[:, :, j] = treated - by_unit @ a_u - untreated_j
+            treated = np.bincount(cl_target, v1 * (tau[j] - avg), pn.n_cl * n_k)
+            treated = treated.reshape(pn.n_cl, n_k)
+            by_pair = np.bincount(pair0, we[j], len(linked))[linked]
+            by_unit = sparse.csr_matrix((by_pair, pair_rc), shape=(pn.n_cl, d.nu))
+            treated -= by_unit @ a_u
+            np.subtract(treated, score[j], out=score[j])
         return est, score
+
+
+def _fitted(a: np.ndarray, b: np.ndarray, u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Fitted values a[:, u] + b[:, p] (effects: J × units, J × periods), J × rows."""
+    out = np.take(a, u, axis=1)
+    out += np.take(b, p, axis=1)
+    return out
 
 
 def _pair_sums(
@@ -427,14 +461,14 @@ def imputation(
     z = norm_ppf(0.5 + level / 2)
     present = [sel.any() for _, _, sel in targets]
     pairs = np.nonzero(np.column_stack([s for *_, s in targets]))
-    est, score = fit.compute(y[:, None], pairs, len(targets), cell)
+    est, score = fit.compute(y[None, :], pairs, len(targets), cell)
     rows = []
     for k, (term, h, sel) in enumerate(targets):
         if not present[k]:
             rows.append({"term": term, "event_time": h, "n_obs": 0})
             continue
-        estimate = float(est[k, 0])
-        se = float(np.sqrt(score[:, k, 0] @ score[:, k, 0]))
+        estimate = float(est[0, k])
+        se = float(np.sqrt(score[0, :, k] @ score[0, :, k]))
         rows.append(
             {
                 "term": term,

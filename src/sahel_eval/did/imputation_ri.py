@@ -63,11 +63,15 @@ def imputation_randomization_inference(
     """
     data = df[[outcome, unit, time, group, cluster]].dropna(subset=[outcome])
     require_absorbing(data, unit, group)
+    # One row per unit × period, as the estimator requires: with clusters = units and
+    # cohort × period cells, no cluster then has two rows in a cell.
+    if data.duplicated([unit, time]).any():
+        raise ValueError(f"imputation RI: several rows for one {unit} × {time}")
     u = data[unit].to_numpy()
     t = data[time].to_numpy(dtype=float)
     g_actual = data[group].fillna(0).to_numpy(dtype=float)
     d_actual = ((g_actual > 0) & (t >= g_actual)).astype(float)
-    ys = np.column_stack([data[outcome].to_numpy(dtype=float), d_actual])
+    ys = np.stack([data[outcome].to_numpy(dtype=float), d_actual])
     unit_start, unit_cluster, assignment = unit_rollout(data, unit, group, cluster)
     scheme = placebo_assignments(
         assignment, max_permutations=max_permutations, draws=draws, seed=seed
@@ -85,10 +89,10 @@ def imputation_randomization_inference(
         cell = np.zeros(len(t), dtype=np.int64)
         cell[it] = pd.factorize(g[it] * 1e6 + t[it])[0]
         pairs = _overall_and_horizons(it, t[it] - g[it], horizons)
-        est, score = fit.compute(ys, pairs, len(terms), cell)
-        sy, sd = score[:, :, 0], score[:, :, 1]
+        est, score = fit.compute(ys, pairs, len(terms), cell, one_per_cell=True)
+        sy, sd = score
         var = (np.einsum("gk,gk->k", sy, sy), np.einsum("gk,gk->k", sy, sd))
-        out = np.column_stack([est[:, 0], est[:, 1], *var, np.einsum("gk,gk->k", sd, sd)])
+        out = np.column_stack([*est, *var, np.einsum("gk,gk->k", sd, sd)])
         # A target without rows (NaN estimate) has no statistic.
         out[~np.isfinite(out[:, 0])] = np.nan
         return out, np.sqrt(var[0])
