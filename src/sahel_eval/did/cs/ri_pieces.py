@@ -228,6 +228,8 @@ class _Batch:
         # live cells compressed by cell.
         coef = cell_coef[self._live].T
         cell = np.repeat(np.arange(len(self._live)), np.diff(coef.indptr))
+        # One integer type whatever scipy chose: one compiled signature of the kernel.
+        indptr, rows = coef.indptr.astype(np.int64), coef.indices.astype(np.int64)
         n_rows = len(ests[0])
         acc = np.zeros((n_rows, 3))
         consts = [pg @ omega for omega in omegas]
@@ -246,15 +248,15 @@ class _Batch:
                 self._observed,
                 units,
                 np.flatnonzero(scale != 0),  # the cells the role takes part in
-                coef.indptr,
-                coef.indices,
+                indptr,
+                rows,
                 coef.data * scale[cell],
                 coef.data * shifts[0][cell],
                 coef.data * shifts[1][cell],
                 n * w[units],
                 w[units],
-                omegas[0][r - 1] if r > 0 else zero,
-                omegas[1][r - 1] if r > 0 else zero,
+                np.ascontiguousarray(omegas[0][r - 1]) if r > 0 else zero,
+                np.ascontiguousarray(omegas[1][r - 1]) if r > 0 else zero,
                 consts[0],
                 consts[1],
                 acc,
