@@ -66,19 +66,22 @@ class _Label:
 def _base_rows(
     o: _Outcome, res: EstimateResult, table: pd.DataFrame, label: _Label, aggregation: str
 ) -> pd.DataFrame:
-    rows = pd.DataFrame({"term": table["term"].astype(str)})
-    for col in ("group", "time", "event_time", "round"):
-        rows[col] = table[col].astype(float) if col in table else np.nan
-    for col in ("estimate", "se", "ci_low", "ci_high", "p", "band_low", "band_high"):
-        rows[col] = table[col].astype(float) if col in table else np.nan
-    rows["informative"] = table["informative"].astype(bool) if "informative" in table else True
-    rows["p_min"] = table["p_min"].astype(float) if "p_min" in table else np.nan
-    rows["ci_note"] = table["ci_note"].astype(object) if "ci_note" in table else None
-    rows["confidence_attained"] = (
-        table["confidence_attained"].astype(float) if "confidence_attained" in table else np.nan
-    )
-    rows["inference"] = table["inference"].astype(str) if "inference" in table else label.inference
-    rows = rows.assign(
+    # One frame from a dict of columns: inserting them one by one cost more than the fit
+    # of a subsample row (pandas' per-column overhead). Scalars broadcast over the rows.
+    def column(name: str, dtype: type, default: Any) -> Any:
+        return table[name].astype(dtype) if name in table else default
+
+    cols: dict[str, Any] = {"term": table["term"].astype(str)}
+    for name in ("group", "time", "event_time", "round"):
+        cols[name] = column(name, float, np.nan)
+    for name in ("estimate", "se", "ci_low", "ci_high", "p", "band_low", "band_high"):
+        cols[name] = column(name, float, np.nan)
+    cols["informative"] = column("informative", bool, True)
+    cols["p_min"] = column("p_min", float, np.nan)
+    cols["ci_note"] = column("ci_note", object, None)
+    cols["confidence_attained"] = column("confidence_attained", float, np.nan)
+    cols["inference"] = column("inference", str, label.inference)
+    cols.update(
         analysis=o.spec["name"],
         outcome=o.outcome,
         variable=o.variable,
@@ -91,7 +94,7 @@ def _base_rows(
         headline=label.headline,
         n=res.info["n"],
     )
-    return rows
+    return pd.DataFrame(cols, index=table.index)
 
 
 def _facts(
