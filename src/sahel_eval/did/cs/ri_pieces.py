@@ -220,16 +220,19 @@ class _Batch:
             mean_c = (self._comp * s).sum(axis=0) / sum_c
             att = np.zeros(self._k)
             att[self._live] = mean_t - mean_c
-            est, cell_coef, omega = self._terms.compute(att, pg)
+            est, cell_coef, omega, combine, own = self._terms.parts(att, pg)
             means.append((mean_t, mean_c))
             ests.append(est)
-            omegas.append(omega)
+            # Cell rows' terms and the combined rows' own terms fill distinct columns.
+            omegas.append(omega + own)
         # The cell coefficients depend on the cohort shares only (Y's serve D), rows ×
         # live cells compressed by cell.
         coef = cell_coef[self._live].T
         cell = np.repeat(np.arange(len(self._live)), np.diff(coef.indptr))
         # One integer type whatever scipy chose: one compiled signature of the kernel.
         indptr, rows = coef.indptr.astype(np.int64), coef.indices.astype(np.int64)
+        combine_ptr = combine.indptr.astype(np.int64)
+        combine_rows = combine.indices.astype(np.int64)
         n_rows = len(ests[0])
         acc = np.zeros((n_rows, 3))
         consts = [pg @ omega for omega in omegas]
@@ -259,6 +262,9 @@ class _Batch:
                 np.ascontiguousarray(omegas[1][r - 1]) if r > 0 else zero,
                 consts[0],
                 consts[1],
+                combine_ptr,
+                combine_rows,
+                combine.data,
                 acc,
             )
         cross = np.empty((n_rows, 2, 2))

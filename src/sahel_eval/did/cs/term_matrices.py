@@ -51,11 +51,11 @@ class TermMatrices:
         combined = {j for j, _, _ in combos}
         if any(i in combined for _, _, idx in combos for i in idx):
             raise ValueError("a combined row may only average cell rows")
-        # Rows × rows weights of the combined rows on the cell rows (cell rows keep
-        # their own coefficients): fixed, except a pg_rows row's weights P(G = g) / Σ pg
-        # (``_pg_slot``: the cohort of the entry, −1 for a fixed weight).
-        diag = np.array([j for j in range(offset) if j not in combined], dtype=int)
-        w_row, w_col, w_val, slot = [diag], [diag], [np.ones(len(diag))], [np.full(len(diag), -1)]
+        # Rows × rows weights of the combined rows on the cell rows: fixed, except a
+        # pg_rows row's weights P(G = g) / Σ pg (``_pg_slot``: the cohort of the entry,
+        # −1 for a fixed weight).
+        w_row, w_col, w_val, slot = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)], []
+        slot.append(np.zeros(0, int))
         for j, mode, idx in combos:
             w_row.append(idx)
             w_col.append(np.full(len(idx), j))
@@ -64,12 +64,18 @@ class TermMatrices:
         self._w_row, self._w_col = np.concatenate(w_row), np.concatenate(w_col)
         self._w_val, self._pg_slot = np.concatenate(w_val), np.concatenate(slot)
 
-    def compute(
+    def parts(
         self, att: np.ndarray, pg: np.ndarray
-    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
-        """Estimates (rows), cell coefficients (cells × rows, sparse) and cohort-share
-        coefficients (cohorts × rows) of every row, for ATT(g, t) ``att`` and cohort
-        shares ``pg``: what ``_term_estimates`` and ``_term_coefficients`` give."""
+    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray, sparse.csc_matrix, np.ndarray]:
+        """The rows as cell rows and their combinations, for ATT(g, t) ``att`` and
+        cohort shares ``pg``.
+
+        Returns the estimates (rows), the cell rows' coefficients on the cells (cells ×
+        rows, sparse) and on the cohort shares (cohorts × rows), the weights of each
+        combined row on the cell rows (rows × rows, sparse; zero columns for cell rows)
+        and the combined rows' own cohort-share terms (cohorts × rows). A combined
+        row's coefficients are its weights applied to the cell rows' plus its own.
+        """
         n_rows, n_groups = self.n_rows, len(pg)
         row, col = self._row, self._col
         # A pg row weighs its cells by P(G = g); a mean row equally.
@@ -88,19 +94,24 @@ class TermMatrices:
             (att[col[self._pg]] - theta[pg_row]) / total[pg_row],
         )
         cells = sparse.csr_matrix((coef_vals, (col, row)), shape=(self._k, n_rows))
-        if not self._combos:
-            return theta, cells, omega
         s = pg.sum()
-        for j, mode, idx in self._combos:
-            theta[j] = (
-                float(pg @ theta[idx] / s) if mode == "pg_rows" else float(np.mean(theta[idx]))
-            )
-        slot = self._pg_slot
-        w_val = np.where(slot >= 0, pg[slot] / s, self._w_val)
-        weights = sparse.csr_matrix((w_val, (self._w_row, self._w_col)), shape=(n_rows, n_rows))
-        cells = (cells @ weights).tocsr()
-        omega = omega @ weights
+        own = np.zeros((n_groups, n_rows))
         for j, mode, idx in self._combos:
             if mode == "pg_rows":
-                omega[: len(idx), j] += (theta[idx] - theta[j]) / s
-        return theta, cells, omega
+                theta[j] = float(pg @ theta[idx] / s)
+                own[: len(idx), j] = (theta[idx] - theta[j]) / s
+            else:
+                theta[j] = float(np.mean(theta[idx]))
+        slot = self._pg_slot
+        w_val = np.where(slot >= 0, pg[slot] / s, self._w_val)
+        weights = sparse.csc_matrix((w_val, (self._w_row, self._w_col)), shape=(n_rows, n_rows))
+        return theta, cells, omega, weights, own
+
+    def compute(
+        self, att: np.ndarray, pg: np.ndarray
+    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
+        """Estimates (rows), cell coefficients (cells × rows, sparse) and cohort-share
+        coefficients (cohorts × rows) of every row: what ``_term_estimates`` and
+        ``_term_coefficients`` give."""
+        theta, cells, omega, weights, own = self.parts(att, pg)
+        return theta, (cells + cells @ weights).tocsr(), omega + omega @ weights + own
