@@ -6,6 +6,7 @@ within transformed, √w-scaled and solved by ``lstsq``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,20 @@ def _assignments(df: pd.DataFrame, n: int, seed: int) -> list[pd.Series]:
     return [actual, *perms]
 
 
+def _refit(
+    df: pd.DataFrame, w: np.ndarray | None, codes: Callable[..., np.ndarray], k: int
+) -> PlaceboRefit:
+    return PlaceboRefit(
+        _within(df, w),
+        df["lemp"].to_numpy(),
+        w,
+        time=df["year"].to_numpy(float),
+        clusters=df["state"].to_numpy(),
+        codes=codes,
+        k=k,
+    )
+
+
 def _count_reference(refit: PlaceboRefit) -> list[int]:
     """Record the calls of ``refit``'s reference path (one entry per call)."""
     calls: list[int] = []
@@ -74,15 +89,7 @@ def test_event_study_refit_equals_lstsq(panel: pd.DataFrame, weighted: bool) -> 
     leads, lags, ref = 3, 2, -1
     bins = [b for b in range(-leads, lags + 1) if b != ref]
     w = panel["w"].to_numpy() if weighted else None
-    refit = PlaceboRefit(
-        _within(panel, w),
-        panel["lemp"].to_numpy(),
-        w,
-        time=panel["year"].to_numpy(float),
-        clusters=panel["state"].to_numpy(),
-        codes=event_time_codes(leads, lags, ref),
-        k=len(bins),
-    )
+    refit = _refit(panel, w, event_time_codes(leads, lags, ref), len(bins))
     calls = _count_reference(refit)
     for assign in _assignments(panel, 12, seed=4):
         start = panel["state"].map(assign).to_numpy(float)
@@ -95,15 +102,7 @@ def test_event_study_refit_equals_lstsq(panel: pd.DataFrame, weighted: bool) -> 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_static_refit_equals_lstsq(panel: pd.DataFrame, weighted: bool) -> None:
     w = panel["w"].to_numpy() if weighted else None
-    refit = PlaceboRefit(
-        _within(panel, w),
-        panel["lemp"].to_numpy(),
-        w,
-        time=panel["year"].to_numpy(float),
-        clusters=panel["state"].to_numpy(),
-        codes=treated_codes,
-        k=1,
-    )
+    refit = _refit(panel, w, treated_codes, 1)
     calls = _count_reference(refit)
     for assign in _assignments(panel, 12, seed=5):
         start = panel["state"].map(assign).to_numpy(float)
@@ -119,15 +118,7 @@ def test_empty_placebo_bin_takes_the_reference_path(panel: pd.DataFrame) -> None
     # the Gram singular: minimum-norm least squares, zero for the empty term.
     leads, lags, ref = 3, 2, -1
     bins = [b for b in range(-leads, lags + 1) if b != ref]
-    refit = PlaceboRefit(
-        _within(panel, None),
-        panel["lemp"].to_numpy(),
-        None,
-        time=panel["year"].to_numpy(float),
-        clusters=panel["state"].to_numpy(),
-        codes=event_time_codes(leads, lags, ref),
-        k=len(bins),
-    )
+    refit = _refit(panel, None, event_time_codes(leads, lags, ref), len(bins))
     calls = _count_reference(refit)
     states = sorted(panel["state"].unique())
     assign = pd.Series(np.where(np.arange(len(states)) < 5, 2004.0, np.nan), index=states)
