@@ -343,7 +343,10 @@ def test_term_matrices_equal_the_row_by_row_aggregation(base_period: str) -> Non
     matrices = TermMatrices(plans, gi, len(cells))
     for _ in range(3):
         att, pg = rng.normal(size=len(cells)), rng.uniform(0.05, 0.3, size=3)
-        theta, cell_coef, omega = matrices.compute(att, pg)
+        theta, by_cell, by_share, weights, own = matrices.parts(att, pg)
+        # A combined row: its weights on the cell rows' coefficients, plus its own terms.
+        cell_coef = by_cell + by_cell @ weights
+        omega = by_share + by_share @ weights + own
         est = [_term_estimates(p, att, pg, pg[gi]) for p in plans]
         coef = np.hstack(
             [

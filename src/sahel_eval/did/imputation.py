@@ -290,15 +290,13 @@ class _ImputationScores:
         pair0, pair_u = np.compress(un, pn.pair), self.unit_of[pn.pair_unit]
         linked = pair_u >= 0
         pair_rc = (pn.pair_cl[linked], pair_u[linked])
-        cl_target = cl1 * n_k + col
         score = np.empty((n_j, pn.n_cl, n_k))
         for j in range(n_j):
             by_period = np.bincount(cl_period, we[j], pn.n_cl * d.n_periods)
             np.matmul(by_period.reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
             num = _within(by_cell, sw * tau[j])
             avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            treated = np.bincount(cl_target, v1 * (tau[j] - avg), pn.n_cl * n_k)
-            treated = treated.reshape(pn.n_cl, n_k)
+            treated = _pair_sums(cl1, col, v1 * (tau[j] - avg), pn.n_cl, n_k)
             by_pair = np.bincount(pair0, we[j], len(linked))[linked]
             by_unit = sparse.csr_matrix((by_pair, pair_rc), shape=(pn.n_cl, d.nu))
             treated -= by_unit @ a_u

@@ -32,7 +32,13 @@ from sahel_eval.did.assignment import (
 from sahel_eval.did.inference.randomization import randomization_inference
 from sahel_eval.did.inference.wild import wild_cluster_bootstrap
 from sahel_eval.did.results import EstimateResult, WarningCode
-from sahel_eval.did.twfe_placebo import Codes, PlaceboRefit, event_time_codes, treated_codes
+from sahel_eval.did.twfe_placebo import (
+    Codes,
+    PlaceboRefit,
+    event_time_codes,
+    indicator_columns,
+    treated_codes,
+)
 from sahel_eval.stats.covariance import (
     Covariance,
     covariance_rank,
@@ -446,14 +452,10 @@ def event_study(
     data, w = sample.data, sample.w
     bins = [b for b in range(-leads, lags + 1) if b != ref]
     terms = [f"e={b}" for b in bins]
-
-    def indicators(grp: np.ndarray) -> np.ndarray:
-        treated_unit = grp > 0
-        e = np.clip(data[time].to_numpy(dtype=float) - grp, -leads, lags)
-        return np.column_stack([(treated_unit & (e == b)).astype(float) for b in bins])
-
+    # One binning for the fit and its placebo refits.
+    codes = event_time_codes(leads, lags, ref)
     grp = data[group].to_numpy(dtype=float)
-    ind = indicators(grp)
+    ind = indicator_columns(codes(data[time].to_numpy(dtype=float), grp), len(bins))
     empty = [t for t, col in zip(terms, ind.T, strict=True) if not col.any()]
     if empty:
         raise ValueError(
@@ -470,9 +472,7 @@ def event_study(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    ri_estimate = _placebo_refit(
-        sample, y, unit, time, event_time_codes(leads, lags, ref), len(bins)
-    )
+    ri_estimate = _placebo_refit(sample, y, unit, time, codes, len(bins))
     rows, extra = _infer(fit, terms, opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     rows.insert(1, "event_time", bins)
     rows["pooled"] = [b in (-leads, lags) for b in bins]

@@ -21,7 +21,7 @@ import pandas as pd
 
 from sahel_eval.stats.linear import TwoWayWithin
 
-__all__ = ["Codes", "PlaceboRefit", "event_time_codes", "treated_codes"]
+__all__ = ["Codes", "PlaceboRefit", "event_time_codes", "indicator_columns", "treated_codes"]
 
 #: Smallest eigenvalue of X̃'WX̃, as a share of the largest column weight of X, below
 #: which the normal equations are not trusted (cond(X̃) ≳ 1e4): the reference path.
@@ -53,6 +53,11 @@ def event_time_codes(leads: int, lags: int, ref: int) -> Codes:
         return np.where(hit, term[np.where(hit, e + leads, 0).astype(int)], -1)
 
     return codes
+
+
+def indicator_columns(codes: np.ndarray, k: int) -> np.ndarray:
+    """The k indicator columns ``X_rj = 1[codes_r = j]`` (rows × k, float)."""
+    return (codes[:, None] == np.arange(k)).astype(float)
 
 
 class PlaceboRefit:
@@ -102,5 +107,5 @@ class PlaceboRefit:
     def reference(self, codes: np.ndarray) -> np.ndarray:
         """β̂ by minimum-norm least squares on the within-transformed indicator columns."""
         sw = np.ones(len(codes)) if self._w is None else np.sqrt(self._w)
-        x = self._within.residuals(codes[:, None] == np.arange(self._k)) * sw[:, None]
+        x = self._within.residuals(indicator_columns(codes, self._k)) * sw[:, None]
         return np.linalg.lstsq(x, self._yt * sw, rcond=None)[0]

@@ -223,8 +223,9 @@ class _Batch:
             est, cell_coef, omega, combine, own = self._terms.parts(att, pg)
             means.append((mean_t, mean_c))
             ests.append(est)
-            # Cell rows' terms and the combined rows' own terms fill distinct columns.
-            omegas.append(omega + own)
+            # Cohort-share terms per role: none for the never treated, then each cohort's
+            # (cell rows' and the combined rows' own fill distinct columns).
+            omegas.append(np.vstack([np.zeros(len(est)), omega + own]))
         # The cell coefficients depend on the cohort shares only (Y's serve D), rows ×
         # live cells compressed by cell.
         coef = cell_coef[self._live].T
@@ -235,16 +236,15 @@ class _Batch:
         combine_rows = combine.indices.astype(np.int64)
         n_rows = len(ests[0])
         acc = np.zeros((n_rows, 3))
-        consts = [pg @ omega for omega in omegas]
+        consts = [pg @ omega[1:] for omega in omegas]
         kernel = role_cross_kernel()
         for r in range(len(self._values)):
             units = np.flatnonzero(role == r)
-            # σ/S on the cell's ΔY, −σ·μ/S on its observed indicator.
-            scale = self._treat[r] / sum_t - self._comp[r] / sum_c
             if units.size == 0:
                 continue
+            # σ/S on the cell's ΔY, −σ·μ/S on its observed indicator.
+            scale = self._treat[r] / sum_t - self._comp[r] / sum_c
             shifts = [-scale * np.where(self._treat[r], mt, mc) for mt, mc in means]
-            zero = np.zeros(n_rows)
             kernel(
                 self._dy,
                 self._dd,
@@ -258,8 +258,8 @@ class _Batch:
                 coef.data * shifts[1][cell],
                 n * w[units],
                 w[units],
-                np.ascontiguousarray(omegas[0][r - 1]) if r > 0 else zero,
-                np.ascontiguousarray(omegas[1][r - 1]) if r > 0 else zero,
+                omegas[0][r],
+                omegas[1][r],
                 consts[0],
                 consts[1],
                 combine_ptr,

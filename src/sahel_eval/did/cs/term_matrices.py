@@ -7,7 +7,8 @@ cells are batched. For a fixed plan the rows' structure (which cells, which rows
 combine) does not change from one assignment to the next; only ``att`` and the cohort
 shares ``pg`` do. :class:`TermMatrices` holds that structure once and gives, per
 assignment, the same estimates and coefficients (up to the order of floating-point
-sums; the tests compare both to 1e-12) in a few vectorised operations.
+sums; the tests compare both to 1e-12) in a few vectorised operations, as cell rows
+and the weights that combine them into the overall rows.
 """
 
 from __future__ import annotations
@@ -54,15 +55,17 @@ class TermMatrices:
         # Rows × rows weights of the combined rows on the cell rows: fixed, except a
         # pg_rows row's weights P(G = g) / Σ pg (``_pg_slot``: the cohort of the entry,
         # −1 for a fixed weight).
-        w_row, w_col, w_val, slot = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)], []
-        slot.append(np.zeros(0, int))
+        w_row: list[int] = []
+        w_col: list[int] = []
+        w_val: list[float] = []
+        slot: list[int] = []
         for j, mode, idx in combos:
-            w_row.append(idx)
-            w_col.append(np.full(len(idx), j))
-            w_val.append(np.full(len(idx), 1.0 / len(idx)))
-            slot.append(np.arange(len(idx)) if mode == "pg_rows" else np.full(len(idx), -1))
-        self._w_row, self._w_col = np.concatenate(w_row), np.concatenate(w_col)
-        self._w_val, self._pg_slot = np.concatenate(w_val), np.concatenate(slot)
+            w_row += idx.tolist()
+            w_col += [j] * len(idx)
+            w_val += [1.0 / len(idx)] * len(idx)
+            slot += list(range(len(idx))) if mode == "pg_rows" else [-1] * len(idx)
+        self._w_row, self._w_col = np.array(w_row, dtype=int), np.array(w_col, dtype=int)
+        self._w_val, self._pg_slot = np.array(w_val), np.array(slot, dtype=int)
 
     def parts(
         self, att: np.ndarray, pg: np.ndarray
@@ -106,12 +109,3 @@ class TermMatrices:
         w_val = np.where(slot >= 0, pg[slot] / s, self._w_val)
         weights = sparse.csc_matrix((w_val, (self._w_row, self._w_col)), shape=(n_rows, n_rows))
         return theta, cells, omega, weights, own
-
-    def compute(
-        self, att: np.ndarray, pg: np.ndarray
-    ) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray]:
-        """Estimates (rows), cell coefficients (cells × rows, sparse) and cohort-share
-        coefficients (cohorts × rows) of every row: what ``_term_estimates`` and
-        ``_term_coefficients`` give."""
-        theta, cells, omega, weights, own = self.parts(att, pg)
-        return theta, (cells + cells @ weights).tocsr(), omega + omega @ weights + own
