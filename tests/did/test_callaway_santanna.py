@@ -477,3 +477,33 @@ def test_closed_form_leaves_possible_trimming_to_drdid():
     assert mean_difference(dy, d, np.ones(200), "ipw") is None
     att, _ = mean_difference(dy, d, np.ones(200), "reg")
     assert att == pytest.approx(dy[:199].mean() - dy[199])
+
+
+@pytest.mark.parametrize("unbalanced", ["pairwise", "repeated_cross_section"])
+@pytest.mark.parametrize("panel", [True, False])
+def test_outcomes_prepared_together_equal_one_at_a_time(mpdta, unbalanced, panel):
+    """``_prepare_outcomes`` (the RI's outcome and exposures) gives each outcome the
+    arrays ``_prepare`` gives it alone; outcomes missing on different rows are refused."""
+    from sahel_eval.did.cs.data import _prepare, _prepare_outcomes
+
+    rng = np.random.default_rng(5)
+    df = mpdta[rng.random(len(mpdta)) > 0.1].copy()
+    gone = rng.random(len(df)) < 0.05
+    df.loc[gone, "lemp"] = np.nan
+    df["twice"] = 2 * df["lemp"]
+    args = ("countyreal" if panel else None, "year", "first.treat", ("lpop",), panel)
+    together, n_dropped = _prepare_outcomes(
+        df, ("lemp", "twice"), *args, None, "countyreal", unbalanced
+    )
+    for y, data in zip(("lemp", "twice"), together, strict=True):
+        alone, n_alone = _prepare(df, y, *args, None, "countyreal", unbalanced)
+        assert n_dropped == n_alone > 0
+        for name, value in vars(alone).items():
+            other = getattr(data, name)
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(other, value)
+            else:
+                assert other == value, name
+    df.loc[df.index[0], "twice"] = np.nan
+    with pytest.raises(ValueError, match="not missing on the same rows"):
+        _prepare_outcomes(df, ("lemp", "twice"), *args, None, "countyreal", unbalanced)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import placebo_unit_starts, unit_rollout
-from sahel_eval.did.cs.data import _prepare
+from sahel_eval.did.cs.data import _prepare_outcomes
 from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
 from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
@@ -170,14 +170,12 @@ def conley_taber_persistence(
                 "verdict": "not_informative"}  # fmt: skip
     # The control districts only, every unit prepared once; per placebo choice only the
     # cohorts change (the batched pieces of the randomisation inference, point estimates).
-    frame = _exposures(
-        panel[panel[cluster].isin(controls)].assign(**{_GROUP: 0.0}), variable, time, _GROUP
-    )
+    rows = panel.loc[panel[cluster].isin(controls), [variable, unit, time, cluster]]
+    frame = _exposures(rows.assign(**{_GROUP: 0.0}), variable, time, _GROUP)
     unbalanced = att_gt_options.get("unbalanced", "repeated_cross_section")
-    datas = [
-        _prepare(frame, y, unit, time, _GROUP, (), True, None, None, unbalanced)[0]
-        for y in (variable, _D_POST, _D_PRE)
-    ]
+    datas = _prepare_outcomes(
+        frame, (variable, _D_POST, _D_PRE), unit, time, _GROUP, (), True, None, None, unbalanced
+    )[0]
     options = (
         att_gt_options.get("control", "never_treated"),
         att_gt_options.get("method", "dr"),

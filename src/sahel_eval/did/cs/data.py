@@ -52,7 +52,28 @@ def _prepare(
     cluster: str | None,
     unbalanced: str = "repeated_cross_section",
 ) -> tuple[_Data, int]:
-    needed = [outcome, time, group, *covariates]
+    datas, n_dropped = _prepare_outcomes(
+        df, [outcome], unit, time, group, covariates, panel, weights, cluster, unbalanced
+    )
+    return datas[0], n_dropped
+
+
+def _prepare_outcomes(
+    df: pd.DataFrame,
+    outcomes: Sequence[str],
+    unit: str | None,
+    time: str,
+    group: str,
+    covariates: Sequence[str],
+    panel: bool,
+    weights: str | None,
+    cluster: str | None,
+    unbalanced: str = "repeated_cross_section",
+) -> tuple[list[_Data], int]:
+    """:func:`_prepare` of several outcomes missing on the same rows (an outcome and the
+    exposures of the randomisation inference): the rows are kept, coded and checked
+    once, only the outcome arrays differ."""
+    needed = [*outcomes, time, group, *covariates]
     if unit is not None:
         needed.append(unit)
     elif panel:
@@ -67,6 +88,10 @@ def _prepare(
         )
     cols = list(dict.fromkeys(needed))
     sub = df.loc[:, cols]
+    if len(outcomes) > 1:
+        missing_y = sub[list(outcomes)].isna().to_numpy()
+        if (missing_y != missing_y[:, :1]).any():
+            raise ValueError(f"att_gt: outcomes {list(outcomes)} are not missing on the same rows")
     keep = sub.notna().all(axis=1).to_numpy()
     n_dropped = int((~keep).sum())
     if not keep.any():
@@ -76,10 +101,10 @@ def _prepare(
     def column(c: str) -> np.ndarray:
         return sub[c].to_numpy(dtype=float)[keep]
 
-    y = column(outcome)
+    ys = [column(y) for y in outcomes]
     tvals = column(time)
     gvals = column(group)
-    n_kept = len(y)
+    n_kept = len(tvals)
     w = np.ones(n_kept) if weights is None else column(weights)
     if np.any(w < 0) or not np.any(w > 0):
         raise ValueError(f"att_gt: weights column {weights!r} has negative or all-zero values")
@@ -136,29 +161,22 @@ def _prepare(
         if balanced or unbalanced == "pairwise":
             # Unobserved unit-periods stay NaN: a pairwise 2×2 keeps the units observed
             # in both of its periods (on a balanced panel that is every unit).
-            Y = np.full((n_units, len(times)), np.nan)
-            Y[ucodes, t_idx] = y
             Xw = np.full((n_units, len(times), X.shape[1]), np.nan)
             Xw[ucodes, t_idx] = X
             if not balanced:
                 warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
-            return _Data(mode="panel", Y=Y, X=Xw, warnings=warns, **base), n_dropped
+            out = []
+            for y in ys:
+                Y = np.full((n_units, len(times)), np.nan)
+                Y[ucodes, t_idx] = y
+                out.append(_Data(mode="panel", Y=Y, X=Xw, warnings=list(warns), **base))
+            return out, n_dropped
         # Unbalanced: as R did's allow_unbalanced_panel, estimate each 2×2 on the rows
         # as repeated cross-sections, then sum influence functions within unit.
         warns.append(_unbalanced_warning(ucodes, n_units, len(times), unbalanced))
-        return (
-            _Data(
-                mode="rc",
-                rc_y=y,
-                rc_X=X,
-                rc_w=w / w.mean(),
-                rc_t=t_idx,
-                rc_unit=ucodes,
-                warnings=warns,
-                **base,
-            ),
-            n_dropped,
-        )
+        rc_w = w / w.mean()
+        rc = dict(rc_X=X, rc_w=rc_w, rc_t=t_idx, rc_unit=ucodes)
+        return [_Data(mode="rc", rc_y=y, warnings=list(warns), **rc, **base) for y in ys], n_dropped
 
     # Repeated cross-sections: every row is its own unit (R did's .rowid).
     n = n_kept
@@ -166,11 +184,12 @@ def _prepare(
     row_cluster = None if cluster is None else _factorize_kept(sub[cluster], keep)
     cluster_codes, n_clusters = _unit_clusters(row_cluster, codes, n, codes, cluster)
     wn = w / w.mean()
-    return (
+    unit_ids = sub.index.to_numpy()[keep]
+    return [
         _Data(
             mode="rc",
             times=times,
-            unit_ids=sub.index.to_numpy()[keep],
+            unit_ids=unit_ids,
             unit_group=gvals,
             unit_weight=wn,
             cluster_codes=cluster_codes,
@@ -181,10 +200,10 @@ def _prepare(
             rc_w=wn,
             rc_t=t_idx,
             rc_unit=codes,
-            warnings=warns,
-        ),
-        n_dropped,
-    )
+            warnings=list(warns),
+        )
+        for y in ys
+    ], n_dropped
 
 
 def _unbalanced_warning(

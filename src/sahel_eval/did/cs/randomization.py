@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
-from sahel_eval.did.cs.data import _prepare
+from sahel_eval.did.cs.data import _prepare_outcomes
 from sahel_eval.did.cs.model import _check_options
 from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
@@ -209,12 +209,22 @@ def cs_randomization_inference(
     )
     unbalanced = opts.get("unbalanced", "repeated_cross_section")
     _check_options(*options, unbalanced)
-    data = _exposures(df, outcome, time, group)
+    # Only the columns used: the exposures are added to a copy of the frame.
+    used = dict.fromkeys([outcome, unit, time, group, cluster, *covariates])
+    data = _exposures(df[[c for c in used if c in df.columns]], outcome, time, group)
     require_absorbing(data, unit, group)
-    datas = [
-        _prepare(data, y, unit, time, group, tuple(covariates), True, None, None, unbalanced)[0]
-        for y in (outcome, _D_POST, _D_PRE)
-    ]
+    datas = _prepare_outcomes(
+        data,
+        (outcome, _D_POST, _D_PRE),
+        unit,
+        time,
+        group,
+        tuple(covariates),
+        True,
+        None,
+        None,
+        unbalanced,
+    )[0]
     # Roll-outs are assigned over every unit of the panel (ranks within a district do
     # not depend on the outcome), then restricted to the units the fits keep.
     unit_start, unit_cluster, assignment = unit_rollout(data, unit, group, cluster)

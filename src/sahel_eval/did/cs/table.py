@@ -45,7 +45,9 @@ def _se_from_coef(
     """Standard errors of ``basis @ coef`` and the sup-t critical value over ``band_cols``."""
     n = res.n_units
     if res._draws is None:
-        var = np.einsum("ij,ik,kj->j", coef, res._gram, coef)
+        # One BLAS product, then column sums: a three-operand einsum loops in C over
+        # cells² × rows without BLAS (most of an aggregation's time at national scale).
+        var = np.einsum("ij,ij->j", coef, res._gram @ coef)
         se = np.sqrt(np.maximum(var, 0.0)) / n
         se = np.where(se > SE_ZERO, se, np.nan)
         return se, float("nan")
