@@ -78,7 +78,13 @@ def _snakemake(work: Path) -> float:
 def stage_table(work: Path) -> pd.DataFrame:
     """Per stage: jobs, summed wall and CPU seconds, largest peak RSS (MB), from the
     line each job's log ends with (``rule_runner``: the whole process, start-up
-    included)."""
+    included); the longest job's wall time, and the span from the first job's start to
+    the last one's end (a job ends when its log is last written).
+
+    The stage's jobs depend on none of each other, so on 2 cores the stage takes about
+    the longest job or half the summed CPU, whichever is more; the span also counts
+    the time a job waited for inputs of another stage.
+    """
     rows = []
     for log in sorted((work / "logs").glob("*/*.log")):
         usage = [x for x in log.read_text("utf-8").splitlines() if USAGE_MARK in x]
@@ -92,15 +98,21 @@ def stage_table(work: Path) -> pd.DataFrame:
                 "wall_s": float(fields["wall_s"]),
                 "cpu_s": float(fields["cpu_s"]),
                 "max_rss_mb": float(fields["peak_mb"]),
+                "end": log.stat().st_mtime,
             }
         )
     jobs = pd.DataFrame(rows)
+    jobs["start"] = jobs["end"] - jobs["wall_s"]
     out = jobs.groupby("stage").agg(
         jobs=("job", "size"),
         wall_s=("wall_s", "sum"),
         cpu_s=("cpu_s", "sum"),
+        longest_s=("wall_s", "max"),
+        start=("start", "min"),
+        end=("end", "max"),
         peak_rss_mb=("max_rss_mb", "max"),
     )
+    out.insert(4, "span_s", out.pop("end") - out.pop("start"))
     return out.reindex([s for s in STAGES if s in out.index])
 
 
