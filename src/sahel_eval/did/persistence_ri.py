@@ -190,7 +190,8 @@ def conley_taber_persistence(
         placebo.loc[list(chosen)] = 1.0
         starts = placebo_unit_starts(unit_start, unit_cluster, placebo)
         cohorts.append(starts.reindex(ids).fillna(0.0).to_numpy())
-    computed = RIPieces(datas, options, ("calendar",), _GROUP).compute(np.stack(cohorts))
+    pieces = RIPieces(datas, options, ("calendar",), _GROUP)
+    computed = pieces.compute(np.stack(cohorts), cross=False)
     a_m, b_m = np.full(len(choices), np.nan), np.full(len(choices), np.nan)
     for i, (keys, _, est, _) in enumerate(computed):
         cal = pd.Series(est[:, 0], index=[term for _, term in keys])

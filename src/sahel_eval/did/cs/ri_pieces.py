@@ -84,13 +84,15 @@ class RIPieces:
         self.batched_assignments = 0
 
     def compute(
-        self, cohorts_by_assignment: np.ndarray, *, loop: bool = False
+        self, cohorts_by_assignment: np.ndarray, *, loop: bool = False, cross: bool = True
     ) -> list[tuple[list[Key], np.ndarray, np.ndarray, np.ndarray]]:
         """Per assignment (rows of ``cohorts_by_assignment``, units in data order).
 
         Returns, per assignment, ``(keys, event_time, est, cross)``: the rows
         ``(aggregation, term)``, their event times, ``est`` (rows × 2: Y, D) and
         ``cross`` (rows × 2 × 2).  ``loop=True`` forces the loop path.
+        ``cross=False``: point estimates only (Conley–Taber); the batched path then
+        skips the cross-products (most of its cost) and returns them NaN.
         """
         control = self._options[0]
         times = self._datas[0].times
@@ -104,7 +106,7 @@ class RIPieces:
             plan = _Plan(times, np.array(key), self._options, self._kinds)
             batch = _Batch(self._datas, plan, self._options) if self.batchable else None
             for m in members:
-                done = None if batch is None or loop else batch.pieces(ug_all[m])
+                done = None if batch is None or loop else batch.pieces(ug_all[m], cross)
                 if done is None:
                     att_psi = self._loop_cells(ug_all[m], plan)
                     done = _loop_pieces(att_psi, ug_all[m], self._datas[0].unit_weight, plan)
@@ -194,10 +196,10 @@ class _Batch:
         self._comp = _comparison(u, g, ref, control, anticipation)
         self._terms = TermMatrices(list(plan.plans.values()), plan.gi, self._k)
 
-    def pieces(self, ug: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Estimates (rows × (Y, D)) and cross-products (rows × 2 × 2, divided by n²),
-        or None where the 2×2 estimators must decide (a cell without cohort or
-        comparison units, or DRDID's trimming possible)."""
+    def pieces(self, ug: np.ndarray, cross: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+        """Estimates (rows × (Y, D)) and cross-products (rows × 2 × 2, divided by n²;
+        NaN without ``cross``), or None where the 2×2 estimators must decide (a cell
+        without cohort or comparison units, or DRDID's trimming possible)."""
         plan, w, n = self._plan, self._w, len(ug)
         role = np.searchsorted(self._values, ug)
         if not np.array_equal(self._values[role], ug):
@@ -226,6 +228,9 @@ class _Batch:
             # Cohort-share terms per role: none for the never treated, then each cohort's
             # (cell rows' and the combined rows' own fill distinct columns).
             omegas.append(np.vstack([np.zeros(len(est)), omega + own]))
+        n_rows = len(ests[0])
+        if not cross:
+            return np.stack(ests, axis=1), np.full((n_rows, 2, 2), np.nan)
         # The cell coefficients depend on the cohort shares only (Y's serve D), rows ×
         # live cells compressed by cell.
         coef = cell_coef[self._live].T
@@ -234,7 +239,6 @@ class _Batch:
         indptr, rows = coef.indptr.astype(np.int64), coef.indices.astype(np.int64)
         combine_ptr = combine.indptr.astype(np.int64)
         combine_rows = combine.indices.astype(np.int64)
-        n_rows = len(ests[0])
         acc = np.zeros((n_rows, 3))
         consts = [pg @ omega[1:] for omega in omegas]
         kernel = role_cross_kernel()
@@ -267,10 +271,10 @@ class _Batch:
                 combine.data,
                 acc,
             )
-        cross = np.empty((n_rows, 2, 2))
-        cross[:, 0, 0], cross[:, 0, 1], cross[:, 1, 1] = acc.T / n**2
-        cross[:, 1, 0] = cross[:, 0, 1]
-        return np.stack(ests, axis=1), cross
+        products = np.empty((n_rows, 2, 2))
+        products[:, 0, 0], products[:, 0, 1], products[:, 1, 1] = acc.T / n**2
+        products[:, 1, 0] = products[:, 0, 1]
+        return np.stack(ests, axis=1), products
 
 
 def _loop_pieces(
