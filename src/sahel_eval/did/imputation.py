@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
 
+from sahel_eval.did.imputation_kernel import kernels
 from sahel_eval.did.results import EstimateResult
 from sahel_eval.stats.covariance import covariance_rank, crv1, fe_parameter_count
 from sahel_eval.stats.distributions import chi2_sf, norm_ppf, norm_sf
@@ -111,11 +112,6 @@ class _TwoWay:
         scaled -= shift
         return scaled, np.vstack([np.zeros((1, b.shape[1])), b])
 
-    def sums_many(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Z'W X for the rows of ``x`` (J × observations): units × J, periods × J."""
-        by_unit, by_period = zip(*(self.sums(row) for row in x), strict=True)
-        return np.column_stack(by_unit), np.column_stack(by_period)
-
     def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Z'W x: weighted sums of ``x`` per unit and per period."""
         xw = x * self.w
@@ -174,12 +170,10 @@ class _Panel:
     w: np.ndarray
     cl: np.ndarray
     n_cl: int
-    # Each row's (cluster, unit) pair, the cluster and unit of each pair, and each
-    # row's (cluster, period) code.
+    # Each row's (cluster, unit) pair, and the cluster and unit of each pair.
     pair: np.ndarray
     pair_cl: np.ndarray
     pair_unit: np.ndarray
-    cl_period: np.ndarray
 
     @classmethod
     def of(
@@ -192,7 +186,7 @@ class _Panel:
         pair, first = pd.factorize(cl * len(units) + u)
         pair_cl, pair_unit = np.divmod(first, len(units))
         n_p, n_cl = len(periods), int(cl.max()) + 1
-        return cls(u, units, p, n_p, w, cl, n_cl, pair, pair_cl, pair_unit, cl * n_p + p)
+        return cls(u, units, p, n_p, w, cl, n_cl, pair, pair_cl, pair_unit)
 
 
 class _ImputationScores:
@@ -207,7 +201,8 @@ class _ImputationScores:
     def __init__(self, panel: _Panel, treated: np.ndarray) -> None:
         self.panel, self.treated = panel, treated
         un = ~treated
-        unit0, period0 = panel.unit[un], panel.period[un]
+        # np.compress: several times faster than a boolean index.
+        unit0, period0 = np.compress(un, panel.unit), np.compress(un, panel.period)
         unit_of = _present(unit0, len(panel.units))
         self.unit_of = unit_of
         period_of = _present(period0, panel.n_periods)
@@ -219,7 +214,7 @@ class _ImputationScores:
         self.design = _TwoWay(
             unit_of[unit0],
             period0 if self.all_periods else period_of[period0],
-            panel.w[un],
+            np.compress(un, panel.w),
             panel.units[unit_of >= 0],
             int((period_of >= 0).sum()),
         )
@@ -230,31 +225,28 @@ class _ImputationScores:
         ys: np.ndarray,
         pairs: tuple[np.ndarray, np.ndarray],
         n_k: int,
-        cell: np.ndarray,
-        *,
-        one_per_cell: bool = False,
+        by_cell: np.ndarray,
+        by_cluster_cell: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Estimates (J × K) and cluster scores Σ v·ε̃ (J × G × K) of K targets for the J
         outcomes ``ys`` (J × n, one outcome a row).
 
         ``pairs`` (rows, targets) lists every imputable row with each target containing
-        it (n_k targets); ``cell`` codes the rows' cells of ``avg_effects_by``. A target
-        without rows has NaN estimates and zero scores. ``one_per_cell``: the caller
-        knows that no cluster has two rows in one cell (clusters are units, cells hold
-        one period), so a row's cluster total of v in its cell is its own v.
+        it (n_k targets). ``by_cell`` codes the pairs' groups of target × cell of
+        ``avg_effects_by`` (any nonnegative labels: only the grouping counts), and
+        ``by_cluster_cell`` those of target × cell × cluster; None when no cluster has
+        two rows in one cell (clusters are units, cells hold one period), so that a
+        row's cluster total of v in its cell is its own v (:func:`_cell_groups`). A
+        target without rows has NaN estimates and zero scores.
         """
-        d, pn, un = self.design, self.panel, ~self.treated
+        d, pn = self.design, self.panel
+        untreated_sums, residual_sums, cluster_scores = kernels()
         n_j = len(ys)
-        # One outcome a row: per-outcome steps read contiguous memory (np.bincount copies
-        # strided weights); sums in place, as fresh arrays of this size cost about as much
-        # as the arithmetic (page faults). np.compress, np.take: 10× faster than indexing.
-        y0 = np.compress(un, ys, axis=1)
-        a, b = d.solve_many(*d.sums_many(y0))
+        # The untreated fit of each outcome (one outcome a row: contiguous memory).
+        by_unit, by_period = np.zeros((d.nu, n_j)), np.zeros((d.n_periods, n_j))
+        untreated_sums(ys, self.treated, self.u_idx, self.p_idx, pn.w, by_unit, by_period)
+        a, b = d.solve_many(by_unit, by_period)
         a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
-        # w·ε̃ on the untreated rows.
-        we = y0
-        we -= _fitted(a, b, d.u, d.p)
-        we *= d.w
         # Aggregation weights ω: one entry per (imputable row, target containing it);
         # every other entry is 0, so each step runs over these pairs only (a dense rows ×
         # targets array was most of the cost of a refit).
@@ -274,33 +266,50 @@ class _ImputationScores:
         )
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
-        cell1, cl1 = cell[row], pn.cl[row]
-        group = None if one_per_cell else pd.factorize((cell1 * pn.n_cl + cl1) * n_k + col)[0]
-        sw = v1 * (v1 if group is None else _within(group, v1))
-        by_cell = pd.factorize(cell1 * n_k + col)[0]
+        sw = v1 * (v1 if by_cluster_cell is None else _within(by_cluster_cell, v1))
         den = _within(by_cell, sw)
         # Σ over a cluster's untreated rows of v0·ε̃ = −(its w·ε̃ by unit)·a_u
-        # − (its w·ε̃ by period)·a_p: by period, dense cluster × period sums times a_p,
-        # written straight into the scores (J × G × K); by unit, sums over the
-        # (cluster, unit) pairs.
-        if self.all_periods:
-            cl_period = np.compress(un, pn.cl_period)
-        else:
-            cl_period = np.compress(un, pn.cl) * d.n_periods + d.p
-        pair0, pair_u = np.compress(un, pn.pair), self.unit_of[pn.pair_unit]
-        linked = pair_u >= 0
-        pair_rc = (pn.pair_cl[linked], pair_u[linked])
+        # − (its w·ε̃ by period)·a_p: by period, dense cluster × period sums of w·ε̃ times
+        # a_p, written straight into the scores (J × G × K); by unit, sums over the
+        # (cluster, unit) pairs, each cluster's in the order of their units.
+        by_cl_period = np.zeros((n_j, pn.n_cl * d.n_periods))
+        by_pair = np.zeros((n_j, len(pn.pair_cl)))
+        residual_sums(
+            ys,
+            self.treated,
+            self.u_idx,
+            self.p_idx,
+            pn.w,
+            a,
+            b,
+            pn.cl,
+            pn.pair,
+            d.n_periods,
+            by_cl_period,
+            by_pair,
+        )
+        pair_u = self.unit_of[pn.pair_unit]
+        linked = np.flatnonzero(pair_u >= 0)
+        linked = linked[np.lexsort((pair_u[linked], pn.pair_cl[linked]))]
+        n_cells = int(by_cell.max()) + 1 if len(by_cell) else 0
         score = np.empty((n_j, pn.n_cl, n_k))
         for j in range(n_j):
-            by_period = np.bincount(cl_period, we[j], pn.n_cl * d.n_periods)
-            np.matmul(by_period.reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
-            num = _within(by_cell, sw * tau[j])
-            avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-            treated = _pair_sums(cl1, col, v1 * (tau[j] - avg), pn.n_cl, n_k)
-            by_pair = np.bincount(pair0, we[j], len(linked))[linked]
-            by_unit = sparse.csr_matrix((by_pair, pair_rc), shape=(pn.n_cl, d.nu))
-            treated -= by_unit @ a_u
-            np.subtract(treated, score[j], out=score[j])
+            np.matmul(by_cl_period[j].reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
+            cluster_scores(
+                tau[j],
+                v1,
+                sw,
+                by_cell,
+                n_cells,
+                den,
+                pn.cl[row],
+                col,
+                by_pair[j, linked],
+                pn.pair_cl[linked],
+                pair_u[linked],
+                a_u,
+                score[j],
+            )
         return est, score
 
 
@@ -321,6 +330,53 @@ def _pair_sums(
 def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Each entry's group total of ``values`` (groups: ``codes``)."""
     return np.bincount(codes, values)[codes] if len(codes) else values.copy()
+
+
+def _cell_groups(
+    cell: np.ndarray, cl: np.ndarray, n_cl: int, pairs: tuple[np.ndarray, np.ndarray], n_k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the ``pairs``' groups target × cell and target × cell × cluster (rows'
+    ``cell`` and cluster ``cl`` codes), as :meth:`_ImputationScores.compute` takes them."""
+    row, col = pairs
+    cell1 = cell[row]
+    return (
+        pd.factorize(cell1 * n_k + col)[0],
+        pd.factorize((cell1 * n_cl + cl[row]) * n_k + col)[0],
+    )
+
+
+def _cell_codes(frame: pd.DataFrame) -> np.ndarray:
+    """``pd.factorize`` codes of the rows' value combinations (a missing value one of its
+    own), column by column: a MultiIndex of the rows cost 40 % of a national fit."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for name in frame:
+        col, values = pd.factorize(frame[name], use_na_sentinel=False)
+        codes = pd.factorize(codes * len(values) + col)[0]
+    return codes
+
+
+def _target_pairs(
+    rows: np.ndarray, rel: np.ndarray, horizons: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, target) pairs of the imputable ``rows`` (event times ``rel``): each in the
+    overall target 0, and in target k + 1 when ``rel`` is ``horizons[k]``.
+
+    Row by row, as ``np.nonzero`` of a rows × targets mask would list them, without
+    building that mask (rows × ~100 horizons at national scale).
+    """
+    h = np.asarray(horizons, dtype=float)
+    order = np.argsort(h, kind="stable")
+    first = np.searchsorted(h[order], rel, "left")
+    hits = np.searchsorted(h[order], rel, "right") - first
+    per_row = 1 + hits
+    start = np.cumsum(per_row) - per_row
+    col = np.zeros(int(per_row.sum()), dtype=np.intp)
+    # A row's horizon entries follow its overall one: the matching horizons in order.
+    at = np.ones(len(col), dtype=bool)
+    at[start] = False
+    at = np.flatnonzero(at)
+    col[at] = order[np.repeat(first - start - 1, hits) + at] + 1
+    return np.repeat(rows, per_row), col
 
 
 def _drop_singletons(unit: np.ndarray, period: np.ndarray) -> np.ndarray:
@@ -448,21 +504,20 @@ def imputation(
 
     panel = _Panel.of(u_all, t, w, clusters)
     by = list(avg_effects_by) if avg_effects_by is not None else [group, time]
-    cell = pd.factorize(pd.MultiIndex.from_frame(data[by]))[0]
     fit = _ImputationScores(panel, treated)
     rel = np.where(g > 0, t - g, np.nan)
     imputable = fit.imputable
-    targets = [("overall", None, imputable)]
-    targets += [
-        (f"h={h}", h, imputable & (rel == h)) for h in _horizon_list(horizons, rel[imputable])
-    ]
+    it = np.flatnonzero(imputable)
+    hs = _horizon_list(horizons, rel[it])
+    targets = [("overall", None), *((f"h={h}", h) for h in hs)]
     z = norm_ppf(0.5 + level / 2)
-    present = [sel.any() for _, _, sel in targets]
-    pairs = np.nonzero(np.column_stack([s for *_, s in targets]))
-    est, score = fit.compute(y[None, :], pairs, len(targets), cell)
+    pairs = _target_pairs(it, rel[it], hs)
+    n_obs = np.bincount(pairs[1], minlength=len(targets))
+    cells = _cell_groups(_cell_codes(data[by]), panel.cl, panel.n_cl, pairs, len(targets))
+    est, score = fit.compute(y[None, :], pairs, len(targets), *cells)
     rows = []
-    for k, (term, h, sel) in enumerate(targets):
-        if not present[k]:
+    for k, (term, h) in enumerate(targets):
+        if not n_obs[k]:
             rows.append({"term": term, "event_time": h, "n_obs": 0})
             continue
         estimate = float(est[0, k])
@@ -471,7 +526,7 @@ def imputation(
             {
                 "term": term,
                 "event_time": h,
-                "n_obs": int(sel.sum()),
+                "n_obs": int(n_obs[k]),
                 "estimate": estimate,
                 "se": se,
                 "ci_low": estimate - z * se,
