@@ -144,10 +144,12 @@ def _numpy_compute(
     were compiled: the reference of their bit-identity."""
     d, pn, un = fit.design, fit.panel, ~fit.treated
     y0 = np.compress(un, ys, axis=1)
-    by_unit, by_period = zip(*(d.sums(y) for y in y0), strict=True)
+    u0, p0, w0 = fit.u_idx[un], fit.p_idx[un], pn.w[un]
+    by_unit = [np.bincount(u0, weights=y * w0, minlength=d.nu) for y in y0]
+    by_period = [np.bincount(p0, weights=y * w0, minlength=d.n_periods) for y in y0]
     a, b = d.solve_many(np.column_stack(by_unit), np.column_stack(by_period))
     a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
-    we = (y0 - _fitted(a, b, d.u, d.p)) * d.w
+    we = (y0 - _fitted(a, b, u0, p0)) * w0
     row, col = pairs
     w1 = pn.w[row]
     total = np.bincount(col, weights=w1, minlength=n_k)
@@ -161,7 +163,7 @@ def _numpy_compute(
     )
     sw = v1 * (v1 if by_cluster_cell is None else _within(by_cluster_cell, v1))
     den = _within(by_cell, sw)
-    cl_period = np.compress(un, pn.cl) * d.n_periods + d.p
+    cl_period = np.compress(un, pn.cl) * d.n_periods + p0
     pair0, pair_u = np.compress(un, pn.pair), fit.unit_of[pn.pair_unit]
     linked = pair_u >= 0
     score = np.empty((len(ys), pn.n_cl, n_k))

@@ -54,18 +54,17 @@ __all__ = ["imputation"]
 class _TwoWay:
     """Unit and period dummies of some rows (weighted), factored once for many solves.
 
-    ``u`` and ``p`` are codes 0…units − 1 and 0…periods − 1, each present; ``units``
-    names the units in the message when the design is not connected.
+    Built from the rows' weight sums: ``cross`` (units × periods, each unit and period
+    present), per unit ``wu`` and per period ``wp``; ``units`` names the units in the
+    message when the design is not connected.
     """
 
     def __init__(
-        self, u: np.ndarray, p: np.ndarray, w: np.ndarray, units: np.ndarray, n_periods: int
+        self, cross: np.ndarray, wu: np.ndarray, wp: np.ndarray, units: np.ndarray
     ) -> None:
-        self.u, self.p, self.w = u, p, w
-        nu = len(units)
+        nu, n_periods = cross.shape
         self.nu, self.n_periods = nu, n_periods
         # Units × periods is small: dense, so that the products below are BLAS calls.
-        cross = np.bincount(u * n_periods + p, w, nu * n_periods).reshape(nu, n_periods)
         if not _connected(cross):
             cu, cp = np.nonzero(cross)
             graph = sparse.coo_matrix(
@@ -82,19 +81,24 @@ class _TwoWay:
         # Drop the first period's dummy: the connected design then has full rank. The
         # unit block is diagonal, so it is eliminated (Schur complement on the periods):
         # a dense factor of size periods − 1, whatever the number of units.
-        self.wu = np.bincount(u, weights=w, minlength=nu)
-        wp = np.bincount(p, weights=w, minlength=n_periods)[1:]
+        self.wu = wu
         # A view: BLAS reads it with its row stride, no copy needed.
         self.c = cross[:, 1:]
-        schur = np.diag(wp) - self.c.T @ (self.c / self.wu[:, None])
+        schur = np.diag(wp[1:]) - self.c.T @ (self.c / self.wu[:, None])
         self.chol = linalg.cho_factor(schur)
 
     @classmethod
-    def of(cls, unit: np.ndarray, period: np.ndarray, w: np.ndarray) -> _TwoWay:
-        """The design of rows given by their unit and period values."""
+    def of(
+        cls, unit: np.ndarray, period: np.ndarray, w: np.ndarray
+    ) -> tuple[_TwoWay, np.ndarray, np.ndarray]:
+        """The design of rows given by their unit and period values, and the rows'
+        unit and period codes."""
         units, u = _sorted_codes(unit)
         periods, p = _sorted_codes(period)
-        return cls(u, p, w, units, len(periods))
+        nu, n_p = len(units), len(periods)
+        cross = np.bincount(u * n_p + p, w, nu * n_p).reshape(nu, n_p)
+        wu = np.bincount(u, weights=w, minlength=nu)
+        return cls(cross, wu, np.bincount(p, weights=w, minlength=n_p), units), u, p
 
     def solve(self, by_unit: np.ndarray, by_period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Z'WZ)⁻¹ applied to the unit and period sums of a vector."""
@@ -112,22 +116,14 @@ class _TwoWay:
         scaled -= shift
         return scaled, np.vstack([np.zeros((1, b.shape[1])), b])
 
-    def sums(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Z'W x: weighted sums of ``x`` per unit and per period."""
-        xw = x * self.w
-        return (
-            np.bincount(self.u, weights=xw, minlength=self.nu),
-            np.bincount(self.p, weights=xw, minlength=self.n_periods),
+    def residualize(self, x: np.ndarray, u: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``x`` minus its projection on the dummies (rows' codes ``u``, ``p``, weights ``w``)."""
+        xw = x * w
+        a, b = self.solve(
+            np.bincount(u, weights=xw, minlength=self.nu),
+            np.bincount(p, weights=xw, minlength=self.n_periods),
         )
-
-    def fit(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unit and period effects of ``y`` (first period's effect 0)."""
-        return self.solve(*self.sums(y))
-
-    def residualize(self, x: np.ndarray) -> np.ndarray:
-        """``x`` minus its projection on the dummies."""
-        a, b = self.fit(x)
-        return x - a[self.u] - b[self.p]
+        return x - a[u] - b[p]
 
 
 def _connected(cross: np.ndarray) -> bool:
@@ -152,9 +148,8 @@ def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, codes
 
 
-def _present(codes: np.ndarray, n: int) -> np.ndarray:
-    """Per code 0…n − 1 its rank among the codes that occur in ``codes`` (−1: none)."""
-    seen = np.bincount(codes, minlength=n) > 0
+def _ranks(seen: np.ndarray) -> np.ndarray:
+    """Per code its rank among the codes ``seen`` (−1: not seen)."""
     return np.where(seen, np.cumsum(seen) - 1, -1)
 
 
@@ -200,24 +195,21 @@ class _ImputationScores:
 
     def __init__(self, panel: _Panel, treated: np.ndarray) -> None:
         self.panel, self.treated = panel, treated
-        un = ~treated
-        # np.compress: several times faster than a boolean index.
-        unit0, period0 = np.compress(un, panel.unit), np.compress(un, panel.period)
-        unit_of = _present(unit0, len(panel.units))
-        self.unit_of = unit_of
-        period_of = _present(period0, panel.n_periods)
+        k = kernels()
+        seen_u = np.zeros(len(panel.units), dtype=bool)
+        seen_p = np.zeros(panel.n_periods, dtype=bool)
+        k.untreated_seen(treated, panel.unit, panel.period, seen_u, seen_p)
         # Design codes of every row (−1: a unit or period without untreated rows). When
         # every period has untreated rows (the rule) they are the panel's own codes.
-        self.all_periods = bool(period_of[-1] == panel.n_periods - 1)
+        unit_of, period_of = _ranks(seen_u), _ranks(seen_p)
+        self.unit_of = unit_of
+        self.all_periods = bool(seen_p.all())
         self.u_idx = unit_of[panel.unit]
         self.p_idx = panel.period if self.all_periods else period_of[panel.period]
-        self.design = _TwoWay(
-            unit_of[unit0],
-            period0 if self.all_periods else period_of[period0],
-            np.compress(un, panel.w),
-            panel.units[unit_of >= 0],
-            int((period_of >= 0).sum()),
-        )
+        nu, n_p = int(seen_u.sum()), int(seen_p.sum())
+        cross, wu, wp = np.zeros((nu, n_p)), np.zeros(nu), np.zeros(n_p)
+        k.untreated_weights(treated, self.u_idx, self.p_idx, panel.w, cross, wu, wp)
+        self.design = _TwoWay(cross, wu, wp, panel.units[seen_u])
         self.imputable = treated & (self.u_idx >= 0) & (self.p_idx >= 0)
 
     def compute(
@@ -240,11 +232,11 @@ class _ImputationScores:
         target without rows has NaN estimates and zero scores.
         """
         d, pn = self.design, self.panel
-        untreated_sums, residual_sums, cluster_scores = kernels()
+        k = kernels()
         n_j = len(ys)
         # The untreated fit of each outcome (one outcome a row: contiguous memory).
         by_unit, by_period = np.zeros((d.nu, n_j)), np.zeros((d.n_periods, n_j))
-        untreated_sums(ys, self.treated, self.u_idx, self.p_idx, pn.w, by_unit, by_period)
+        k.untreated_sums(ys, self.treated, self.u_idx, self.p_idx, pn.w, by_unit, by_period)
         a, b = d.solve_many(by_unit, by_period)
         a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
         # Aggregation weights ω: one entry per (imputable row, target containing it);
@@ -274,7 +266,7 @@ class _ImputationScores:
         # (cluster, unit) pairs, each cluster's in the order of their units.
         by_cl_period = np.zeros((n_j, pn.n_cl * d.n_periods))
         by_pair = np.zeros((n_j, len(pn.pair_cl)))
-        residual_sums(
+        k.residual_sums(
             ys,
             self.treated,
             self.u_idx,
@@ -295,7 +287,7 @@ class _ImputationScores:
         score = np.empty((n_j, pn.n_cl, n_k))
         for j in range(n_j):
             np.matmul(by_cl_period[j].reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
-            cluster_scores(
+            k.cluster_scores(
                 tau[j],
                 v1,
                 sw,
@@ -412,10 +404,10 @@ def _pretrend(
 ) -> dict[str, Any]:
     keep = _drop_singletons(unit, period)
     x = np.column_stack([(rel[keep] == -k).astype(float) for k in range(1, leads + 1)])
-    design = _TwoWay.of(unit[keep], period[keep], w[keep])
-    xt = np.column_stack([design.residualize(col) for col in x.T])
-    yt = design.residualize(y[keep])
     wk = w[keep]
+    design, u, p = _TwoWay.of(unit[keep], period[keep], wk)
+    xt = np.column_stack([design.residualize(col, u, p, wk) for col in x.T])
+    yt = design.residualize(y[keep], u, p, wk)
     beta = np.linalg.lstsq(xt * np.sqrt(wk)[:, None], yt * np.sqrt(wk), rcond=None)[0]
     k = leads + fe_parameter_count([unit[keep], period[keep]], clusters[keep])
     cov = crv1(xt, yt - xt @ beta, clusters[keep], weights=wk, k=k)

@@ -10,9 +10,42 @@ outcome, each allocating a rows-sized temporary (most of a randomisation refit's
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from types import SimpleNamespace
 
 import numpy as np
+
+
+def _untreated_seen(
+    treated: np.ndarray,
+    unit: np.ndarray,
+    period: np.ndarray,
+    seen_u: np.ndarray,
+    seen_p: np.ndarray,
+) -> None:
+    """Mark in ``seen_u`` and ``seen_p`` the units and periods of the untreated rows."""
+    for r in range(treated.shape[0]):
+        if not treated[r]:
+            seen_u[unit[r]] = True
+            seen_p[period[r]] = True
+
+
+def _untreated_weights(
+    treated: np.ndarray,
+    u: np.ndarray,
+    p: np.ndarray,
+    w: np.ndarray,
+    cross: np.ndarray,
+    wu: np.ndarray,
+    wp: np.ndarray,
+) -> None:
+    """Add the untreated rows' weights ``w`` to ``cross`` (units × periods, by design
+    codes ``u``, ``p``), ``wu`` (per unit) and ``wp`` (per period)."""
+    for r in range(treated.shape[0]):
+        if treated[r]:
+            continue
+        cross[u[r], p[r]] += w[r]
+        wu[u[r]] += w[r]
+        wp[p[r]] += w[r]
 
 
 def _untreated_sums(
@@ -108,9 +141,9 @@ def _cluster_scores(
 
 
 @functools.cache
-def kernels() -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
-    """:func:`_untreated_sums`, :func:`_residual_sums` and :func:`_cluster_scores`
-    compiled by numba (cached on disk beside this module).
+def kernels() -> SimpleNamespace:
+    """The loops of this module compiled by numba (cached on disk beside it), by name
+    without the leading underscore.
 
     Imported here, not at the top: numba's import and cache load cost about a second,
     paid only by the processes that fit the imputation estimator.
@@ -118,4 +151,5 @@ def kernels() -> tuple[Callable[..., None], Callable[..., None], Callable[..., N
     import numba
 
     jit = numba.njit(cache=True, error_model="numpy")
-    return jit(_untreated_sums), jit(_residual_sums), jit(_cluster_scores)
+    loops = (_untreated_seen, _untreated_weights, _untreated_sums, _residual_sums, _cluster_scores)
+    return SimpleNamespace(**{f.__name__[1:]: jit(f) for f in loops})
