@@ -172,12 +172,17 @@ class _Panel:
 
     @classmethod
     def of(
-        cls, unit: np.ndarray, period: np.ndarray, w: np.ndarray, clusters: np.ndarray
+        cls,
+        unit: np.ndarray,
+        period: np.ndarray,
+        w: np.ndarray,
+        clusters: np.ndarray | None = None,
     ) -> _Panel:
-        """Sorted unit and period codes, cluster codes (in order of appearance)."""
+        """Sorted unit and period codes, cluster codes (in order of appearance; no
+        ``clusters``: the units, coded from their codes rather than their names)."""
         units, u = _sorted_codes(unit)
         periods, p = _sorted_codes(period)
-        cl = pd.factorize(clusters)[0]
+        cl = pd.factorize(u if clusters is None else clusters)[0]
         pair, first = pd.factorize(cl * len(units) + u)
         pair_cl, pair_unit = np.divmod(first, len(units))
         n_p, n_cl = len(periods), int(cl.max()) + 1
@@ -492,7 +497,7 @@ def imputation(
     if weights is not None and (~np.isfinite(w) | (w <= 0)).any():
         raise ValueError(f"imputation: weights {weights!r} must be positive and finite")
     u_all = data[unit].to_numpy()
-    clusters = data[cluster or unit].to_numpy()
+    clusters = data[cluster].to_numpy() if cluster else None
 
     panel = _Panel.of(u_all, t, w, clusters)
     by = list(avg_effects_by) if avg_effects_by is not None else [group, time]
@@ -548,7 +553,7 @@ def imputation(
             t[~treated],
             rel[~treated],
             w[~treated],
-            clusters[~treated],
+            (u_all if clusters is None else clusters)[~treated],
             pretrends,
         )
     return EstimateResult(table=table, info=info)

@@ -79,7 +79,7 @@ def imputation_randomization_inference(
     rollouts = PlaceboRollouts(unit_start, unit_cluster)
     if len(set(horizons)) < len(horizons):
         raise ValueError(f"imputation RI: horizons {list(horizons)} repeat an event time")
-    panel = _Panel.of(u, t, np.ones(len(data)), u)
+    panel = _Panel.of(u, t, np.ones(len(data)))
     # Clusters are the units, coded in order of appearance: unit_start's order.
     row_unit = panel.cl
     terms = ["overall", *(f"h={h}" for h in horizons)]
