@@ -85,7 +85,7 @@ def imputation_randomization_inference(
     terms = ["overall", *(f"h={h}" for h in horizons)]
 
     def pieces(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = np.nan_to_num(starts[row_unit], nan=0.0)
+        g = np.nan_to_num(starts, nan=0.0)[row_unit]
         fit = _ImputationScores(panel, (g > 0) & (t >= g))
         it = np.flatnonzero(fit.imputable)
         pairs = row, col = _target_pairs(it, t[it] - g[it], horizons)
