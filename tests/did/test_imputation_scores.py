@@ -18,9 +18,7 @@ from sahel_eval.did.imputation import (
     _cell_codes,
     _cell_groups,
     _connected,
-    _fitted,
     _ImputationScores,
-    _pair_sums,
     _Panel,
     _target_pairs,
     _within,
@@ -130,6 +128,20 @@ def _scores(
     ys = np.stack([df["y"].to_numpy(), (g > 0) & (t >= g)]).astype(float)
     groups = (by_cell, None if one_per_cell else by_cluster_cell)
     return (compute or _ImputationScores.compute)(fit, ys, pairs, 5, *groups)
+
+
+def _fitted(a: np.ndarray, b: np.ndarray, u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Fitted values a[:, u] + b[:, p] (effects: J × units, J × periods), J × rows."""
+    out = np.take(a, u, axis=1)
+    out += np.take(b, p, axis=1)
+    return out
+
+
+def _pair_sums(
+    codes: np.ndarray, col: np.ndarray, values: np.ndarray, n: int, n_k: int
+) -> np.ndarray:
+    """n × n_k sums of ``values`` by (code, target) pair."""
+    return np.bincount(codes * n_k + col, values, minlength=n * n_k).reshape(n, n_k)
 
 
 def _numpy_compute(

@@ -248,19 +248,29 @@ class _ImputationScores:
         # every other entry is 0, so each step runs over these pairs only (a dense rows ×
         # targets array was most of the cost of a refit).
         row, col = pairs
-        w1 = pn.w[row]
-        total = np.bincount(col, weights=w1, minlength=n_k)
-        v1 = w1 / np.where(total > 0, total, 1.0)[col]
-        u1, p1 = self.u_idx[row], self.p_idx[row]
-        tau = np.take(ys, row, axis=1)
-        tau -= _fitted(a, b, u1, p1)
-        est = np.stack([np.bincount(col, v1 * tau_j, minlength=n_k) for tau_j in tau])
+        total, v1 = np.zeros(n_k), np.empty(len(row))
+        tau, est = np.empty((n_j, len(row))), np.zeros((n_j, n_k))
+        v_by_unit, v_by_period = np.zeros((d.nu, n_k)), np.zeros((d.n_periods, n_k))
+        k.treated_sums(
+            ys,
+            row,
+            col,
+            pn.w,
+            self.u_idx,
+            self.p_idx,
+            a,
+            b,
+            total,
+            v1,
+            tau,
+            est,
+            v_by_unit,
+            v_by_period,
+        )
         est[:, total <= 0] = np.nan
         # Weights on the untreated outcomes implied by the imputation:
         # v0 = −w·(a_u[unit] + a_p[period]), kept in that factored form.
-        a_u, a_p = d.solve_many(
-            _pair_sums(u1, col, v1, d.nu, n_k), _pair_sums(p1, col, v1, d.n_periods, n_k)
-        )
+        a_u, a_p = d.solve_many(v_by_unit, v_by_period)
         # Treated residuals: τ̂ minus its cell average with Stata's cluster-aware weights
         # (each v_it times its cluster's total v in the cell).
         sw = v1 * (v1 if by_cluster_cell is None else _within(by_cluster_cell, v1))
@@ -308,20 +318,6 @@ class _ImputationScores:
                 score[j],
             )
         return est, score
-
-
-def _fitted(a: np.ndarray, b: np.ndarray, u: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Fitted values a[:, u] + b[:, p] (effects: J × units, J × periods), J × rows."""
-    out = np.take(a, u, axis=1)
-    out += np.take(b, p, axis=1)
-    return out
-
-
-def _pair_sums(
-    codes: np.ndarray, col: np.ndarray, values: np.ndarray, n: int, n_k: int
-) -> np.ndarray:
-    """n × n_k sums of ``values`` by (code, target) pair."""
-    return np.bincount(codes * n_k + col, values, minlength=n * n_k).reshape(n, n_k)
 
 
 def _within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:

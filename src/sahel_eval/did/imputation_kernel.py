@@ -69,6 +69,43 @@ def _untreated_sums(
             by_period[p[r], j] += x
 
 
+def _treated_sums(
+    ys: np.ndarray,
+    row: np.ndarray,
+    col: np.ndarray,
+    w: np.ndarray,
+    u: np.ndarray,
+    p: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    total: np.ndarray,
+    v1: np.ndarray,
+    tau: np.ndarray,
+    est: np.ndarray,
+    by_unit: np.ndarray,
+    by_period: np.ndarray,
+) -> None:
+    """The aggregation of the (``row``, target ``col``) pairs, in place: per target the
+    total weight ``total``; per pair its weight v = w / total of its target (``v1``) and
+    τ̂ = y − (a_u + b_p) of each outcome (``tau``, J × pairs); per outcome and target
+    Σ v·τ̂ (``est``); Σ v by design unit × target (``by_unit``) and period × target
+    (``by_period``)."""
+    n_j = ys.shape[0]
+    for i in range(row.shape[0]):
+        total[col[i]] += w[row[i]]
+    for i in range(row.shape[0]):
+        r, k = row[i], col[i]
+        t = total[k]
+        v = w[r] / (t if t > 0 else 1.0)
+        v1[i] = v
+        for j in range(n_j):
+            e = ys[j, r] - (a[j, u[r]] + b[j, p[r]])
+            tau[j, i] = e
+            est[j, k] += v * e
+        by_unit[u[r], k] += v
+        by_period[p[r], k] += v
+
+
 def _residual_sums(
     ys: np.ndarray,
     treated: np.ndarray,
@@ -151,5 +188,12 @@ def kernels() -> SimpleNamespace:
     import numba
 
     jit = numba.njit(cache=True, error_model="numpy")
-    loops = (_untreated_seen, _untreated_weights, _untreated_sums, _residual_sums, _cluster_scores)
+    loops = (
+        _untreated_seen,
+        _untreated_weights,
+        _untreated_sums,
+        _treated_sums,
+        _residual_sums,
+        _cluster_scores,
+    )
     return SimpleNamespace(**{f.__name__[1:]: jit(f) for f in loops})
