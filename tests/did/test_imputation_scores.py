@@ -1,5 +1,5 @@
 """The refit machinery of the imputation estimator and its randomisation inference
-(:mod:`sahel_eval.did.imputation`, :mod:`sahel_eval.did.imputation_ri`) against
+(:mod:`sahel_eval.did.imputation_scores`, :mod:`sahel_eval.did.imputation_ri`) against
 direct dense algebra and the general routines it replaces."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from sahel_eval.did import imputation
-from sahel_eval.did.imputation import (
-    _cell_codes,
+from sahel_eval.did.imputation import _cell_codes
+from sahel_eval.did.imputation_ri import imputation_randomization_inference
+from sahel_eval.did.imputation_scores import (
     _cell_groups,
     _connected,
     _ImputationScores,
@@ -23,7 +24,6 @@ from sahel_eval.did.imputation import (
     _target_pairs,
     _within,
 )
-from sahel_eval.did.imputation_ri import imputation_randomization_inference
 
 
 @pytest.mark.parametrize("seed", range(40))

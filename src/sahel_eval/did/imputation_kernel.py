@@ -1,4 +1,5 @@
-"""Compiled row loops of the imputation estimator's scores (:mod:`~sahel_eval.did.imputation`).
+"""Compiled row loops of the imputation estimator's refits
+(:mod:`~sahel_eval.did.imputation_scores`).
 
 Each loop does what a chain of ``np.compress`` / ``np.bincount`` / sparse product calls
 did, with the same floating-point operations in the same order (sums in row order, as

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
-from sahel_eval.did.imputation import _ImputationScores, _Panel, _target_pairs
+from sahel_eval.did.imputation_scores import _ImputationScores, _Panel, _target_pairs
 from sahel_eval.did.inference.assignment_ri import AssignmentRI, studentized_assignment_ri
 from sahel_eval.did.inference.randomization import placebo_assignments
 
