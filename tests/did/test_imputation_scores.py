@@ -1,8 +1,10 @@
 """The refit machinery of the imputation estimator and its randomisation inference
-(:mod:`sahel_eval.did.imputation`, :mod:`sahel_eval.did.imputation_ri`) against
+(:mod:`sahel_eval.did.imputation_scores`, :mod:`sahel_eval.did.imputation_ri`) against
 direct dense algebra and the general routines it replaces."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,8 +14,16 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from sahel_eval.did import imputation
-from sahel_eval.did.imputation import _connected, _ImputationScores, _Panel
-from sahel_eval.did.imputation_ri import _overall_and_horizons, imputation_randomization_inference
+from sahel_eval.did.imputation import _cell_codes
+from sahel_eval.did.imputation_ri import imputation_randomization_inference
+from sahel_eval.did.imputation_scores import (
+    _cell_groups,
+    _connected,
+    _ImputationScores,
+    _Panel,
+    _target_pairs,
+    _within,
+)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -28,18 +38,34 @@ def test_connectivity_agrees_with_a_graph_search(seed: int) -> None:
     assert _connected(cross) == (connected_components(graph != 0, directed=False)[0] == 1)
 
 
-def test_target_pairs_are_those_of_the_mask() -> None:
+@pytest.mark.parametrize("horizons", [[0, 2, 3, 7, 30], [3, 0, 3, 5, 0, 11], []])
+def test_target_pairs_are_those_of_the_mask(horizons: list[int]) -> None:
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(500, size=120, replace=False))
     rel = rng.integers(0, 12, size=120).astype(float)
-    horizons = [0, 2, 3, 7, 30]
     mask = np.zeros((500, 1 + len(horizons)), dtype=bool)
     mask[rows, 0] = True
     for k, h in enumerate(horizons, start=1):
         mask[rows[rel == h], k] = True
-    got = _overall_and_horizons(rows, rel, horizons)
+    got = _target_pairs(rows, rel, horizons)
     for a, b in zip(got, np.nonzero(mask), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cell_codes_are_those_of_a_multiindex(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    df = pd.DataFrame(
+        {
+            "a": rng.choice([0.0, 1.0, np.nan, 2.5, -0.0], n),
+            "b": rng.choice([3, 4, 5], n),
+            "c": rng.choice(np.array(["x", "y", None], dtype=object), n),
+        }
+    )
+    cols = list(rng.permutation(["a", "b", "c"])[: rng.integers(1, 4)])
+    ref = pd.factorize(pd.MultiIndex.from_frame(df[cols]))[0]
+    np.testing.assert_array_equal(_cell_codes(df[cols]), ref)
 
 
 def _panel(seed: int) -> pd.DataFrame:
@@ -84,18 +110,103 @@ def test_scores_with_clusters_across_units_equal_dense_algebra() -> None:
     assert overall["se"] == pytest.approx(np.sqrt(score @ score), abs=1e-10)
 
 
-def _scores(df: pd.DataFrame, *, one_per_cell: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Estimates and scores of the imputation RI's refit (clusters = facilities, cohort ×
-    period cells, overall and horizons 0–3) on ``df`` (random analytic weights)."""
+def _scores(
+    df: pd.DataFrame, *, one_per_cell: bool, clusters: str = "fac", compute: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and scores of the imputation RI's refit (cohort × period cells, overall
+    and horizons 0–3) on ``df`` (random analytic weights), clustered by ``clusters``;
+    ``compute``: a stand-in for :meth:`_ImputationScores.compute`."""
     panel_w = np.random.default_rng(0).uniform(0.5, 2.0, len(df))
     fac, t, g = df["fac"].to_numpy(), df["t"].to_numpy(float), df["g"].to_numpy(float)
-    fit = _ImputationScores(_Panel.of(fac, t, panel_w, fac), (g > 0) & (t >= g))
+    panel = _Panel.of(fac, t, panel_w, df[clusters].to_numpy())
+    fit = _ImputationScores(panel, (g > 0) & (t >= g))
     it = np.flatnonzero(fit.imputable)
     cell = np.zeros(len(df), dtype=np.int64)
     cell[it] = pd.factorize(g[it] * 1e6 + t[it])[0]
-    pairs = _overall_and_horizons(it, t[it] - g[it], [0, 1, 2, 3])
+    pairs = _target_pairs(it, t[it] - g[it], [0, 1, 2, 3])
+    by_cell, by_cluster_cell = _cell_groups(cell, panel.cl, panel.n_cl, pairs, 5)
     ys = np.stack([df["y"].to_numpy(), (g > 0) & (t >= g)]).astype(float)
-    return fit.compute(ys, pairs, 5, cell, one_per_cell=one_per_cell)
+    groups = (by_cell, None if one_per_cell else by_cluster_cell)
+    return (compute or _ImputationScores.compute)(fit, ys, pairs, 5, *groups)
+
+
+def _fitted(a: np.ndarray, b: np.ndarray, u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Fitted values a[:, u] + b[:, p] (effects: J × units, J × periods), J × rows."""
+    out = np.take(a, u, axis=1)
+    out += np.take(b, p, axis=1)
+    return out
+
+
+def _pair_sums(
+    codes: np.ndarray, col: np.ndarray, values: np.ndarray, n: int, n_k: int
+) -> np.ndarray:
+    """n × n_k sums of ``values`` by (code, target) pair."""
+    return np.bincount(codes * n_k + col, values, minlength=n * n_k).reshape(n, n_k)
+
+
+def _numpy_compute(
+    fit: _ImputationScores,
+    ys: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray],
+    n_k: int,
+    by_cell: np.ndarray,
+    by_cluster_cell: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`_ImputationScores.compute` as NumPy and SciPy steps, before its row loops
+    were compiled: the reference of their bit-identity."""
+    d, pn, un = fit.design, fit.panel, ~fit.treated
+    y0 = np.compress(un, ys, axis=1)
+    u0, p0, w0 = fit.u_idx[un], fit.p_idx[un], pn.w[un]
+    by_unit = [np.bincount(u0, weights=y * w0, minlength=d.nu) for y in y0]
+    by_period = [np.bincount(p0, weights=y * w0, minlength=d.n_periods) for y in y0]
+    a, b = d.solve_many(np.column_stack(by_unit), np.column_stack(by_period))
+    a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
+    we = (y0 - _fitted(a, b, u0, p0)) * w0
+    row, col = pairs
+    w1 = pn.w[row]
+    total = np.bincount(col, weights=w1, minlength=n_k)
+    v1 = w1 / np.where(total > 0, total, 1.0)[col]
+    u1, p1 = fit.u_idx[row], fit.p_idx[row]
+    tau = np.take(ys, row, axis=1) - _fitted(a, b, u1, p1)
+    est = np.stack([np.bincount(col, v1 * tau_j, minlength=n_k) for tau_j in tau])
+    est[:, total <= 0] = np.nan
+    a_u, a_p = d.solve_many(
+        _pair_sums(u1, col, v1, d.nu, n_k), _pair_sums(p1, col, v1, d.n_periods, n_k)
+    )
+    sw = v1 * (v1 if by_cluster_cell is None else _within(by_cluster_cell, v1))
+    den = _within(by_cell, sw)
+    cl_period = np.compress(un, pn.cl) * d.n_periods + p0
+    pair0, pair_u = np.compress(un, pn.pair), fit.unit_of[pn.pair_unit]
+    linked = pair_u >= 0
+    score = np.empty((len(ys), pn.n_cl, n_k))
+    for j in range(len(ys)):
+        by_cl_period = np.bincount(cl_period, we[j], pn.n_cl * d.n_periods)
+        np.matmul(by_cl_period.reshape(pn.n_cl, d.n_periods), a_p, out=score[j])
+        num = _within(by_cell, sw * tau[j])
+        avg = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+        treated = _pair_sums(pn.cl[row], col, v1 * (tau[j] - avg), pn.n_cl, n_k)
+        by_pair = np.bincount(pair0, we[j], len(linked))[linked]
+        pair_rc = (pn.pair_cl[linked], pair_u[linked])
+        treated -= sparse.csr_matrix((by_pair, pair_rc), shape=(pn.n_cl, d.nu)) @ a_u
+        score[j] = treated - score[j]
+    return est, score
+
+
+@pytest.mark.parametrize("clusters", ["fac", "c"])
+@pytest.mark.parametrize("one_per_cell", [True, False])
+def test_compiled_loops_are_bit_identical(clusters: str, one_per_cell: bool) -> None:
+    # Clusters = facilities, or clusters that do not nest them (district × half of the
+    # period: several (cluster, unit) pairs per cluster), with a facility that has no
+    # untreated month and missing rows; rows shuffled, so that the pairs' order of first
+    # appearance is not that of their units.
+    df = _panel(7).dropna(subset=["y"]).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    df["c"] = df["district"] + (df["t"] > 5).map({True: "b", False: "a"})
+    if clusters == "c" and one_per_cell:
+        return
+    got = _scores(df, one_per_cell=one_per_cell, clusters=clusters)
+    ref = _scores(df, one_per_cell=one_per_cell, clusters=clusters, compute=_numpy_compute)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_one_row_per_cell_and_cluster_needs_no_grouping() -> None:

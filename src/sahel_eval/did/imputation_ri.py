@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
-from sahel_eval.did.imputation import _ImputationScores, _Panel
+from sahel_eval.did.imputation_scores import _ImputationScores, _Panel, _target_pairs
 from sahel_eval.did.inference.assignment_ri import AssignmentRI, studentized_assignment_ri
 from sahel_eval.did.inference.randomization import placebo_assignments
 
@@ -77,19 +77,23 @@ def imputation_randomization_inference(
         assignment, max_permutations=max_permutations, draws=draws, seed=seed
     )
     rollouts = PlaceboRollouts(unit_start, unit_cluster)
-    row_unit = unit_start.index.get_indexer(u)
-    panel = _Panel.of(u, t, np.ones(len(data)), u)
+    if len(set(horizons)) < len(horizons):
+        raise ValueError(f"imputation RI: horizons {list(horizons)} repeat an event time")
+    panel = _Panel.of(u, t, np.ones(len(data)))
+    # Clusters are the units, coded in order of appearance: unit_start's order.
+    row_unit = panel.cl
     terms = ["overall", *(f"h={h}" for h in horizons)]
 
     def pieces(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = np.nan_to_num(starts[row_unit], nan=0.0)
+        g = np.nan_to_num(starts, nan=0.0)[row_unit]
         fit = _ImputationScores(panel, (g > 0) & (t >= g))
         it = np.flatnonzero(fit.imputable)
-        # Cohort × period cells, coded on the imputable rows only (the others have none).
-        cell = np.zeros(len(t), dtype=np.int64)
-        cell[it] = pd.factorize(g[it] * 1e6 + t[it])[0]
-        pairs = _overall_and_horizons(it, t[it] - g[it], horizons)
-        est, score = fit.compute(ys, pairs, len(terms), cell, one_per_cell=True)
+        pairs = row, col = _target_pairs(it, t[it] - g[it], horizons)
+        # Groups target × cohort × period. A cell's rows share one event time, hence one
+        # horizon target: (cell, target) is (cell, whether the target is a horizon).
+        cohort = pd.factorize(starts)[0][row_unit[row]]
+        by_cell = (cohort * panel.n_periods + panel.period[row]) * 2 + (col > 0)
+        est, score = fit.compute(ys, pairs, len(terms), by_cell)
         sy, sd = score
         var = (np.einsum("gk,gk->k", sy, sy), np.einsum("gk,gk->k", sy, sd))
         out = np.column_stack([*est, *var, np.einsum("gk,gk->k", sd, sd)])
@@ -110,20 +114,3 @@ def imputation_randomization_inference(
         se=se,
         results=results,
     )
-
-
-def _overall_and_horizons(
-    rows: np.ndarray, rel: np.ndarray, horizons: Sequence[int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(row, target) pairs of the imputable ``rows`` (event times ``rel``): each in the
-    overall target 0, and in target k + 1 when ``rel`` is ``horizons[k]``.
-
-    Row by row, as ``np.nonzero`` of a rows × targets mask would list them, without
-    building that mask (rows × ~100 horizons at national scale).
-    """
-    k = pd.Index(horizons).get_indexer(rel) + 1
-    hit = k > 0
-    per_row = 1 + hit
-    col = np.zeros(int(per_row.sum()), dtype=np.intp)
-    col[np.cumsum(per_row)[hit] - 1] = k[hit]
-    return np.repeat(rows, per_row), col
