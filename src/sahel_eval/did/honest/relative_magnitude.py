@@ -13,14 +13,19 @@ signs, only the moments that involve post-period coefficients, ``κ = α / 10``)
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import null_space
 
-from sahel_eval.did.honest.arp import DualCone, HybridTest, interval_sides, invert_test
+from sahel_eval.did.honest.arp import (
+    DualCone,
+    HybridTests,
+    MomentProblem,
+    union_excludes_zero,
+    union_intervals,
+)
 from sahel_eval.did.honest.inputs import EventStudy
 
 __all__ = [
@@ -92,7 +97,7 @@ class RelativeMagnitude:
 
     def __init__(self, es: EventStudy, draws: np.ndarray | None = None) -> None:
         self.es = es
-        # Fortran order: HybridTest multiplies by ``draws.T``, then C-contiguous.
+        # Fortran order: HybridTests multiplies by ``draws.T``, then C-contiguous.
         self.draws = np.asfortranarray(noise_draws(es) if draws is None else draws)
         self._choices = _choices(es.n_pre, es.n_post, tuple(es.l_vec.tolist()))
 
@@ -100,50 +105,48 @@ class RelativeMagnitude:
         """``A(M̄)`` of each choice of the maximal pre-period: its post-period moments."""
         return [c.a_0 + mbar * c.slope for c in self._choices]
 
-    def tests(self, mbar: float) -> Iterator[HybridTest]:
-        """The C-LF test of each choice of the maximal pre-period (period ``s``, sign)."""
-        if not mbar >= 0:
-            raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+    def tests(self, mbars: Sequence[float]) -> HybridTests:
+        """The C-LF tests at each ``M̄`` of ``mbars``, one per choice of the maximal
+        pre-period (period ``s``, sign): test ``i · n_choices + c`` is choice ``c`` at
+        ``mbars[i]``."""
         es = self.es
-        for a_mat, choice in zip(self.constraints(mbar), self._choices, strict=True):
-            yield HybridTest(
-                y0=a_mat @ es.betahat,
-                a=choice.a,
-                cone=choice.cone,
-                sigma_y=a_mat @ es.sigma @ a_mat.T,
-                a_mat=a_mat,
-                draws=self.draws,
-                alpha=es.alpha,
-                kappa=es.alpha / 10.0,
-            )
+        problems = []
+        for mbar in mbars:
+            if not mbar >= 0:
+                raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+            for a_mat, choice in zip(self.constraints(mbar), self._choices, strict=True):
+                problems.append(
+                    MomentProblem(
+                        y0=a_mat @ es.betahat,
+                        a=choice.a,
+                        cone=choice.cone,
+                        sigma_y=a_mat @ es.sigma @ a_mat.T,
+                        a_mat=a_mat,
+                    )
+                )
+        return HybridTests(problems, self.draws, alpha=es.alpha, kappa=es.alpha / 10.0)
+
+    def intervals(self, mbars: Sequence[float]) -> list[tuple[float, float]]:
+        """:func:`rm_interval` at each ``M̄`` of ``mbars`` (their tests evaluated together)."""
+        es, n = self.es, len(self._choices)
+        groups = [range(i * n, (i + 1) * n) for i in range(len(mbars))]
+        return union_intervals(
+            self.tests(mbars).accepts, groups, es.theta_hat, GRID_HALF_WIDTH * es.theta_se
+        )
 
     def interval(self, mbar: float) -> tuple[float, float]:
         """:func:`rm_interval` at ``mbar``."""
-        es = self.es
-        lows, highs = [], []
-        for test in self.tests(mbar):
-            lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-            if not math.isnan(lo):
-                lows.append(lo)
-                highs.append(hi)
-        if not lows:
-            return math.nan, math.nan
-        return min(lows), max(highs)
+        return self.intervals([mbar])[0]
 
     def excludes_zero(self, mbar: float) -> bool:
         """:func:`rm_excludes_zero` at ``mbar``."""
         es = self.es
-        above = below = True
-        tested = False
-        for test in self.tests(mbar):
-            sides = interval_sides(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-            if sides is None:
-                continue
-            tested = True
-            above, below = above and sides[0], below and sides[1]
-            if not (above or below):
-                return False
-        return tested and (above or below)
+        return union_excludes_zero(
+            self.tests([mbar]).accepts,
+            range(len(self._choices)),
+            es.theta_hat,
+            GRID_HALF_WIDTH * es.theta_se,
+        )
 
 
 class _Choice(NamedTuple):
@@ -204,8 +207,8 @@ def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = Non
 
     The interval is ``[min lower, max upper]`` over the choices of the maximal
     pre-period: it lies above 0 when every lower end does, below 0 when every upper end
-    does; :func:`~sahel_eval.did.honest.arp.interval_sides` gives those sides, and the
-    remaining choices are not tested once neither can hold. False when no ``θ`` is
+    does; :func:`~sahel_eval.did.honest.arp.union_excludes_zero` refines an end only
+    while its side of 0 is in doubt and matters. False when no ``θ`` is
     accepted (the interval is nan), as for the interval itself.
     """
     return RelativeMagnitude(es, draws).excludes_zero(mbar)
