@@ -444,6 +444,22 @@ def test_tests_together_give_the_numbers_of_tests_one_by_one(l_vec) -> None:
         assert [rm.excludes_zero(m) for m in mbars] == sides
 
 
+def test_first_stage_span_is_where_the_first_stage_does_not_reject() -> None:
+    """The bisection's span is exactly the grid points with ``max_v γ_v'y(θ) ≤ c_LF``, as
+    :meth:`HybridTests.accepts` computes them (all of them, on a grid long and short)."""
+    for seed in (7, 8):
+        es = _random_event_study(seed)
+        tests = RelativeMagnitude(es).tests([0.0, 0.5, 2.0, 6.0])
+        rows = np.arange(len(tests))
+        for half_width, n_grid in ((20.0, 1001), (3.0, 1001), (0.01, 17), (60.0, 2)):
+            grid = es.theta_hat + half_width * es.theta_se * np.linspace(-1.0, 1.0, n_grid)
+            vals = tests.gy[:, :, None] - tests.ga[:, :, None] * grid[None, None, :]
+            kept = np.max(vals, axis=1) <= tests.lf_cv[:, None]
+            start, stop = tests.first_stage_span(rows, grid)
+            inside = (np.arange(n_grid) >= start[:, None]) & (np.arange(n_grid) < stop[:, None])
+            np.testing.assert_array_equal(inside, kept)
+
+
 def test_stacked_tests_with_an_empty_polytope() -> None:
     """A test without dual vertices (η̂ = −∞) accepts every θ, stacked with others."""
     rng = np.random.default_rng(2)

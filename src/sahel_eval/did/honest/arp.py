@@ -256,6 +256,31 @@ class HybridTests:
     def __len__(self) -> int:
         return len(self.lf_cv)
 
+    def first_stage_span(
+        self, tests: np.ndarray, grid: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each test, ``[start, stop)``: the indices of the non-decreasing ``grid``
+        whose ``θ`` the first stage does not reject (``η̂ ≤ c_LF``); it rejects all others.
+
+        Each vertex's ``γ_v'y(θ) = γ_v'y0 − (γ_v'a) θ``, computed as :meth:`accepts`
+        computes it, is monotone in ``θ`` (rounding is monotone), so the ``θ`` a vertex
+        rejects are a prefix of the grid (``γ_v'a ≥ 0``) or a suffix; a bisection per
+        vertex finds where, with the same numbers: the span is exact.
+        """
+        gy, ga, cv = self.gy[tests], self.ga[tests], self.lf_cv[tests, None]  # (K, V)
+        prefix = ga >= 0
+        n = len(grid)
+        lo, hi = np.zeros(gy.shape, dtype=int), np.full(gy.shape, n)
+        for _ in range(n.bit_length()):  # the first index past a prefix, or of a suffix
+            mid = (lo + hi) // 2
+            past = (gy - ga * grid[np.minimum(mid, n - 1)] > cv) != prefix
+            searching = lo < hi
+            hi = np.where(searching & past, mid, hi)
+            lo = np.where(searching & ~past, mid + 1, lo)
+        start = np.max(np.where(prefix, lo, 0), axis=1)
+        stop = np.min(np.where(prefix, n, lo), axis=1)
+        return start, np.maximum(start, stop)
+
     def accepts(self, tests: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """(R, T): whether test ``tests[r]`` fails to reject ``theta[r, t]``."""
         tests = np.asarray(tests, dtype=int)
@@ -320,6 +345,8 @@ def _test_pieces(
 
 #: ``accepts(tests, theta)``: (R,) test indices and (R, T) values → (R, T) acceptances.
 Accepts = Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: ``span(tests, grid)``: for each test, ``[start, stop)``, the grid indices it may accept.
+Span = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def union_intervals(
@@ -330,6 +357,7 @@ def union_intervals(
     *,
     n_grid: int = 1001,
     max_doublings: int = 40,
+    span: Span | None = None,
 ) -> list[tuple[float, float]]:
     """For each group of tests, the smallest and largest ``θ`` one of them accepts.
 
@@ -342,11 +370,13 @@ def union_intervals(
     of a 1,000-point grid on ``±20 σ_θ``. A group's interval is ``(min lower, max upper)``
     over its tests that accept a grid point; none: ``(nan, nan)``.
 
-    All tests share each call of ``accepts``. A refined end stays inside its bracket, so
+    All tests share each call of ``accepts``. Grid points outside a test's ``span`` (by
+    default the whole grid) are taken as rejected; the first and last accepted ones are
+    found by scanning inwards from the span's ends. A refined end stays inside its bracket, so
     an end is refined only while its bracket reaches beyond every other end of its group
     (the others cannot be the group's): the result is that of refining every end.
     """
-    found = _grid_brackets(accepts, groups, center, half_width, n_grid, max_doublings)
+    found = _grid_brackets(accepts, span, groups, center, half_width, n_grid, max_doublings)
     contests: list[list[float]] = []  # per group and end: the ends found
     rows: list[tuple[int, int, int, float, float]] = []  # (contest, test, end, bracket)
     for group in groups:
@@ -381,6 +411,7 @@ def union_excludes_zero(
     *,
     n_grid: int = 1001,
     max_doublings: int = 40,
+    span: Span | None = None,
 ) -> bool:
     """Whether the interval :func:`union_intervals` gives one group of ``tests`` lies above
     or below 0 (False for ``(nan, nan)``); the same answer, at a fraction of the cost.
@@ -389,7 +420,7 @@ def union_excludes_zero(
     ends are refined only while their bracket holds 0, and only on a side (every lower
     end above 0, or every upper end below) that no other end has ruled out.
     """
-    found = _grid_brackets(accepts, [tests], center, half_width, n_grid, max_doublings)
+    found = _grid_brackets(accepts, span, [tests], center, half_width, n_grid, max_doublings)
     hits = [(k, found[k][1]) for k in tests if found[k] is not None]
     possible, rows = [], []
     for end in (0, 1):
@@ -423,29 +454,35 @@ def union_excludes_zero(
 
 def _grid_brackets(
     accepts: Accepts,
+    span: Span | None,
     groups: Sequence[Sequence[int]],
     center: float,
     half_width: float,
     n_grid: int,
     max_doublings: int,
 ) -> dict[int, tuple[dict[int, float], dict[int, tuple[float, float]]] | None]:
-    """For each test of ``groups``: the grid search of :func:`union_intervals` (all tests in
-    one call of ``accepts``), its ends found infinite (``±inf``) and the others' (last
-    accepted, first rejected) points; None when no grid point is accepted."""
-    tests = sorted({int(k) for group in groups for k in group})
+    """For each test of ``groups``: the grid search of :func:`union_intervals`, its ends
+    found infinite (``±inf``) and the others' (last accepted, first rejected) points; None
+    when no grid point is accepted."""
+    tests = np.array(sorted({int(k) for group in groups for k in group}), dtype=int)
     grid = center + half_width * np.linspace(-1.0, 1.0, n_grid)
-    theta = np.broadcast_to(grid, (len(tests), n_grid))
-    acc = np.asarray(accepts(np.array(tests, dtype=int), theta))
+    if span is None:
+        start, stop = np.zeros(len(tests), dtype=int), np.full(len(tests), n_grid)
+    else:
+        start, stop = span(tests, grid)
+    first = _scan(accepts, tests, grid, start, stop, 1)
+    last = np.full(len(tests), -1)
+    hit = first >= 0
+    last[hit] = _scan(accepts, tests[hit], grid, stop[hit] - 1, first[hit] - 1, -1)
     step = 2.0 * half_width / (n_grid - 1)
     out: dict[int, tuple[dict[int, float], dict[int, tuple[float, float]]] | None] = {}
-    for k, row in zip(tests, acc, strict=True):
-        hits = np.flatnonzero(row)
-        if not hits.size:
+    for k, lo, hi in zip(tests.tolist(), first.tolist(), last.tolist(), strict=True):
+        if lo < 0:
             out[k] = None
             continue
         ends: dict[int, float] = {}
         brackets: dict[int, tuple[float, float]] = {}
-        for end, (idx, direction) in enumerate(((int(hits[0]), -1), (int(hits[-1]), 1))):
+        for end, (idx, direction) in enumerate(((lo, -1), (hi, 1))):
             inside = float(grid[idx])
             nxt = idx + direction
             outside = float(grid[nxt]) if 0 <= nxt < n_grid else math.nan
@@ -461,6 +498,40 @@ def _grid_brackets(
                 brackets[end] = (inside, outside)
         out[k] = ends, brackets
     return out
+
+
+_SCAN_CHUNK = 32
+
+
+def _scan(
+    accepts: Accepts,
+    tests: np.ndarray,
+    grid: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    direction: int,
+) -> np.ndarray:
+    """For each test, the first grid index from ``start`` on, stepping by ``direction``
+    and stopping before ``stop``, whose point it accepts; −1 if none. All tests share each
+    call of ``accepts``, on chunks of points that double in size."""
+    found = np.full(len(tests), -1)
+    pos = np.array(start, dtype=int)
+    size = _SCAN_CHUNK
+    active = np.flatnonzero((stop - pos) * direction > 0)
+    while active.size:
+        counts = np.minimum(size, (stop - pos)[active] * direction)
+        heads = np.cumsum(counts) - counts
+        rows = np.repeat(active, counts)
+        offset = np.arange(rows.size) - np.repeat(heads, counts)
+        idx = pos[rows] + direction * offset
+        acc = np.asarray(accepts(tests[rows], grid[idx][:, None]), dtype=bool)[:, 0]
+        first = np.minimum.reduceat(np.where(acc, offset, size), heads)
+        hit = first < size
+        found[active[hit]] = pos[active[hit]] + direction * first[hit]
+        pos[active] += direction * counts
+        active = active[~hit & ((stop - pos)[active] * direction > 0)]
+        size *= 2
+    return found
 
 
 _REFINE_ROUNDS = 4

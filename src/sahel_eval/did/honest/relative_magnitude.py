@@ -130,8 +130,13 @@ class RelativeMagnitude:
         """:func:`rm_interval` at each ``M̄`` of ``mbars`` (their tests evaluated together)."""
         es, n = self.es, len(self._choices)
         groups = [range(i * n, (i + 1) * n) for i in range(len(mbars))]
+        tests = self.tests(mbars)
         return union_intervals(
-            self.tests(mbars).accepts, groups, es.theta_hat, GRID_HALF_WIDTH * es.theta_se
+            tests.accepts,
+            groups,
+            es.theta_hat,
+            GRID_HALF_WIDTH * es.theta_se,
+            span=tests.first_stage_span,
         )
 
     def interval(self, mbar: float) -> tuple[float, float]:
@@ -141,11 +146,13 @@ class RelativeMagnitude:
     def excludes_zero(self, mbar: float) -> bool:
         """:func:`rm_excludes_zero` at ``mbar``."""
         es = self.es
+        tests = self.tests([mbar])
         return union_excludes_zero(
-            self.tests([mbar]).accepts,
+            tests.accepts,
             range(len(self._choices)),
             es.theta_hat,
             GRID_HALF_WIDTH * es.theta_se,
+            span=tests.first_stage_span,
         )
 
 
