@@ -52,7 +52,7 @@ from sahel_eval.did.honest.arp import (
     MomentProblem,
     _first_of_each,
     _refine,
-    union_excludes_zero,
+    interval_sides,
     union_intervals,
     upper_quantile,
 )
@@ -293,13 +293,13 @@ def test_side_of_zero_refines_an_end_within_a_grid_step_of_zero() -> None:
 
     # The lower end's bracket on the grid holds 0 (grid step 0.004).
     assert union_intervals(one(accepts), [[0]], 0.0, 2.0)[0][0] > 0
-    assert union_excludes_zero(one(accepts), [0], 0.0, 2.0)
+    assert interval_sides(one(accepts), [0], 0.0, 2.0) == [(True, False)]
     below = one(lambda t: t < -1.0)  # upper end −1, lower −inf (by doubling)
     assert union_intervals(below, [[0]], 0.0, 2.0)[0][0] == -math.inf
-    assert union_excludes_zero(below, [0], 0.0, 2.0)
+    assert interval_sides(below, [0], 0.0, 2.0) == [(False, True)]
     nothing = one(lambda t: t != t)
     assert np.isnan(union_intervals(nothing, [[0]], 0.0, 2.0)[0]).all()
-    assert not union_excludes_zero(nothing, [0], 0.0, 2.0)
+    assert interval_sides(nothing, [0], 0.0, 2.0) == [None]
 
 
 def test_first_of_each_row_as_numpy_unique() -> None:

@@ -44,8 +44,8 @@ __all__ = [
     "DualCone",
     "HybridTests",
     "MomentProblem",
+    "interval_sides",
     "truncnorm_quantile",
-    "union_excludes_zero",
     "union_intervals",
     "upper_quantile",
 ]
@@ -403,53 +403,54 @@ def union_intervals(
     ]
 
 
-def union_excludes_zero(
+def interval_sides(
     accepts: Accepts,
     tests: Sequence[int],
     center: float,
     half_width: float,
     *,
+    need: tuple[bool, bool] = (True, True),
     n_grid: int = 1001,
     max_doublings: int = 40,
     span: Span | None = None,
-) -> bool:
-    """Whether the interval :func:`union_intervals` gives one group of ``tests`` lies above
-    or below 0 (False for ``(nan, nan)``); the same answer, at a fraction of the cost.
+) -> list[tuple[bool, bool] | None]:
+    """For each test, ``(lower > 0, upper < 0)`` of the interval :func:`union_intervals`
+    finds for it (None: no accepted point), as far as they matter to a union of intervals
+    lying above 0 (every lower end above) or below (every upper end below): a side not in
+    ``need`` (ruled out by earlier tests) or ruled out by one of ``tests`` may read False
+    where an end was not refined. The union's sides, ``all`` over the tests, are exact.
 
     A refined end stays inside its bracket, so it is on the side of 0 its bracket is on:
-    ends are refined only while their bracket holds 0, and only on a side (every lower
-    end above 0, or every upper end below) that no other end has ruled out.
+    ends are refined only while their bracket holds 0, and only on a side still possible.
     """
     found = _grid_brackets(accepts, span, [tests], center, half_width, n_grid, max_doublings)
-    hits = [(k, found[k][1]) for k in tests if found[k] is not None]
-    possible, rows = [], []
+    sides: dict[int, list[bool]] = {k: [False, False] for k in tests if found[k] is not None}
+    rows = []
     for end in (0, 1):
-        straddle = []
-        side = bool(hits)
-        for k, brackets in hits:
-            b = brackets.get(end)
+        straddle, possible = [], need[end] and bool(sides)
+        for k in sides:
+            b = found[k][1].get(end)
             if b is None:  # an infinite end
-                side = False
+                possible = False
             elif min(b) <= 0.0 <= max(b):
                 straddle.append((end, k, *b))
             else:
-                side = side and (b[0] > 0 if end == 0 else b[0] < 0)
-        possible.append(side)
-        rows += straddle if side else []
-    if not rows:
-        return possible[0] or possible[1]
-    ends, tests_, inside, outside = map(np.array, zip(*rows, strict=True))
+                sides[k][end] = b[0] > 0 if end == 0 else b[0] < 0
+                possible = possible and sides[k][end]
+        if not possible:
+            for k in sides:
+                sides[k][end] = False
+        rows += straddle if possible else []
+    if rows:
+        ends, tests_, inside, outside = map(np.array, zip(*rows, strict=True))
 
-    def open_(inside: np.ndarray, outside: np.ndarray) -> np.ndarray:
-        return (np.minimum(inside, outside) <= 0.0) & (np.maximum(inside, outside) >= 0.0)
+        def open_(inside: np.ndarray, outside: np.ndarray) -> np.ndarray:
+            return (np.minimum(inside, outside) <= 0.0) & (np.maximum(inside, outside) >= 0.0)
 
-    value = _refine(accepts, tests_, inside, outside, open_)
-    for end in (0, 1):
-        mine = ends == end
-        possible[end] = possible[end] and bool(
-            np.all(value[mine] > 0 if end == 0 else value[mine] < 0)
-        )
-    return possible[0] or possible[1]
+        value = _refine(accepts, tests_, inside, outside, open_)
+        for end, k, v in zip(ends.tolist(), tests_.tolist(), value.tolist(), strict=True):
+            sides[k][end] = v > 0 if end == 0 else v < 0
+    return [(sides[k][0], sides[k][1]) if k in sides else None for k in tests]
 
 
 def _grid_brackets(

@@ -23,7 +23,7 @@ from sahel_eval.did.honest.arp import (
     DualCone,
     HybridTests,
     MomentProblem,
-    union_excludes_zero,
+    interval_sides,
     union_intervals,
 )
 from sahel_eval.did.honest.inputs import EventStudy
@@ -100,21 +100,25 @@ class RelativeMagnitude:
         # Fortran order: HybridTests multiplies by ``draws.T``, then C-contiguous.
         self.draws = np.asfortranarray(noise_draws(es) if draws is None else draws)
         self._choices = _choices(es.n_pre, es.n_post, tuple(es.l_vec.tolist()))
+        self._decisive = 0  # the choice whose interval last held 0 (excludes_zero)
 
     def constraints(self, mbar: float) -> list[np.ndarray]:
         """``A(M̄)`` of each choice of the maximal pre-period: its post-period moments."""
         return [c.a_0 + mbar * c.slope for c in self._choices]
 
-    def tests(self, mbars: Sequence[float]) -> HybridTests:
+    def tests(self, mbars: Sequence[float], choices: Sequence[int] | None = None) -> HybridTests:
         """The C-LF tests at each ``M̄`` of ``mbars``, one per choice of the maximal
-        pre-period (period ``s``, sign): test ``i · n_choices + c`` is choice ``c`` at
-        ``mbars[i]``."""
+        pre-period (period ``s``, sign; all, or the indices ``choices``): test
+        ``i · len(choices) + j`` is choice ``choices[j]`` at ``mbars[i]``."""
         es = self.es
+        choices = range(len(self._choices)) if choices is None else choices
         problems = []
         for mbar in mbars:
             if not mbar >= 0:
                 raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
-            for a_mat, choice in zip(self.constraints(mbar), self._choices, strict=True):
+            for c in choices:
+                choice = self._choices[c]
+                a_mat = choice.a_0 + mbar * choice.slope
                 problems.append(
                     MomentProblem(
                         y0=a_mat @ es.betahat,
@@ -144,16 +148,34 @@ class RelativeMagnitude:
         return self.intervals([mbar])[0]
 
     def excludes_zero(self, mbar: float) -> bool:
-        """:func:`rm_excludes_zero` at ``mbar``."""
+        """:func:`rm_excludes_zero` at ``mbar``.
+
+        One choice's interval usually holds 0 alone when the union does: the choice that
+        last did is tested first, and the others only when it does not settle the answer.
+        """
         es = self.es
-        tests = self.tests([mbar])
-        return union_excludes_zero(
-            tests.accepts,
-            range(len(self._choices)),
-            es.theta_hat,
-            GRID_HALF_WIDTH * es.theta_se,
-            span=tests.first_stage_span,
-        )
+        first = self._decisive
+        stages = [[first], [c for c in range(len(self._choices)) if c != first]]
+        tested, need = False, (True, True)
+        for stage in filter(None, stages):
+            tests = self.tests([mbar], stage)
+            sides = interval_sides(
+                tests.accepts,
+                range(len(stage)),
+                es.theta_hat,
+                GRID_HALF_WIDTH * es.theta_se,
+                need=need,
+                span=tests.first_stage_span,
+            )
+            for c, side in zip(stage, sides, strict=True):
+                if side is not None:
+                    tested = True
+                    need = (need[0] and side[0], need[1] and side[1])
+                    if not (side[0] or side[1]):
+                        self._decisive = c
+            if not (need[0] or need[1]):
+                return False
+        return tested
 
 
 class _Choice(NamedTuple):
@@ -174,13 +196,19 @@ def _choices(n_pre: int, n_post: int, l_vec: tuple[float, ...]) -> tuple[_Choice
     # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
     gamma_inv = np.column_stack([lv / (lv @ lv), null_space(lv[None, :])])
     out = []
+    # The post-period columns of A are the same under every choice (the bound on the
+    # largest change involves periods s − 1 and s ≤ 0): one cone serves them all.
+    cones: dict[bytes, DualCone] = {}
     for s in range(-(n_pre - 1), 1):
         for positive in (True, False):
             a_0 = rm_constraints(n_pre, n_post, 0.0, s, positive)
             slope = rm_constraints(n_pre, n_post, 1.0, s, positive) - a_0
             keep = np.any(a_0[:, n_pre:] != 0, axis=1)  # post-period moments
             post = a_0[keep, n_pre:] @ gamma_inv
-            out.append(_Choice(a_0[keep], slope[keep], post[:, 0], DualCone(post[:, 1:])))
+            key = repr(post.shape).encode() + np.ascontiguousarray(post[:, 1:]).tobytes()
+            if key not in cones:
+                cones[key] = DualCone(post[:, 1:])
+            out.append(_Choice(a_0[keep], slope[keep], post[:, 0], cones[key]))
     return tuple(out)
 
 
