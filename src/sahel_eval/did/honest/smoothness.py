@@ -21,7 +21,6 @@ For ``M = 0`` the minimiser is the minimum-variance trend-robust estimator, in c
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
@@ -121,22 +120,26 @@ def optimal_weights(es: EventStudy, m: float) -> tuple[np.ndarray, float]:
     def sd_of(v: np.ndarray) -> float:
         return math.sqrt(max(float(v @ s_pp @ v + 2.0 * v @ s_pl + s_ll), 0.0))
 
-    # SLSQP asks for the gradient where it has just asked for the value: each critical
-    # value is found once.
-    @functools.lru_cache(maxsize=8)
-    def cv_at(r: float) -> float:
-        return folded_normal_cv(r, alpha)
+    # SLSQP asks for the gradient where it has just asked for the value: sd(v), r and
+    # the critical value (a root search) are found once per point.
+    seen: dict[bytes, tuple[float, float, float]] = {}
+
+    def parts(x: np.ndarray) -> tuple[float, float, float]:
+        key = x.tobytes()
+        if key not in seen:
+            seen.clear()
+            sd = sd_of(x[:n_pre])
+            r = m_scaled * (b_post + x[n_pre:].sum()) / sd
+            seen[key] = sd, r, folded_normal_cv(r, alpha)
+        return seen[key]
 
     def half_length(x: np.ndarray) -> float:
-        v, u = x[:n_pre], x[n_pre:]
-        sd = sd_of(v)
-        return sd * cv_at(m_scaled * (b_post + u.sum()) / sd)
+        sd, _, c = parts(x)
+        return sd * c
 
     def gradient(x: np.ndarray) -> np.ndarray:
         v, u = x[:n_pre], x[n_pre:]
-        sd = sd_of(v)
-        r = m_scaled * (b_post + u.sum()) / sd
-        c = cv_at(r)
+        sd, r, c = parts(x)
         slope = _cv_slope(r, c)
         d_sd = (s_pp @ v + s_pl) / sd
         return np.concatenate([d_sd * (c - r * slope), np.full(u.size, m_scaled * slope)])
