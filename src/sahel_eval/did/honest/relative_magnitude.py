@@ -81,10 +81,11 @@ class RelativeMagnitude:
     ``A(M̄) = A_0 + M̄ (A_1 − A_0)``, and ``M̄`` moves only their pre-period columns (the
     bound ``M̄ · sign · Δ_s`` involves periods ``s − 1`` and ``s ≤ 0``): the post-period
     columns, hence ``a``, ``X`` and the cone whose rays are the dual vertices
-    (:class:`~sahel_eval.did.honest.arp.DualCone`), are the same at every ``M̄`` and are
-    built once (:func:`_choices`); the grid and the breakdown search then pay only for what
-    ``M̄`` changes (``y0``, ``Σ_Y``, the scales of the vertices). ``A(M̄)`` is bit for bit
-    :func:`rm_constraints`'s (its entries are small integers and ``±M̄``).
+    (:class:`~sahel_eval.did.honest.arp.DualCone`), are the same at every ``M̄`` and under
+    every choice, and are built once (:func:`_choices`); the grid and the breakdown search
+    then pay only for what ``M̄`` changes (``y0``, ``Σ_Y``, the scales of the vertices).
+    ``A(M̄)`` is :func:`rm_constraints`'s exactly (its entries are small integers and
+    ``±M̄``), without negative zeros.
 
     Parameters
     ----------
@@ -106,38 +107,48 @@ class RelativeMagnitude:
         """``A(M̄)`` of each choice of the maximal pre-period: its post-period moments."""
         return [c.a_0 + mbar * c.slope for c in self._choices]
 
-    def tests(self, mbars: Sequence[float], choices: Sequence[int] | None = None) -> HybridTests:
-        """The C-LF tests at each ``M̄`` of ``mbars``, one per choice of the maximal
-        pre-period (period ``s``, sign; all, or the indices ``choices``): test
-        ``i · len(choices) + j`` is choice ``choices[j]`` at ``mbars[i]``."""
+    def tests(
+        self, mbars: Sequence[float], choices: Sequence[int] | None = None
+    ) -> tuple[HybridTests, list[list[int]]]:
+        """The C-LF tests at each ``M̄`` of ``mbars`` of each choice of the maximal
+        pre-period (period ``s``, sign; all, or the indices ``choices``), and for each
+        ``M̄`` the index of each choice's test. Choices with the same moments share a test:
+        at ``M̄ = 0`` all do (``A(0)`` bounds every post-period change by 0)."""
         es = self.es
         choices = range(len(self._choices)) if choices is None else choices
-        problems = []
+        problems: list[MomentProblem] = []
+        index: list[list[int]] = []
+        seen: dict[bytes, int] = {}
         for mbar in mbars:
             if not mbar >= 0:
                 raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+            index.append([])
             for c in choices:
                 choice = self._choices[c]
                 a_mat = choice.a_0 + mbar * choice.slope
-                problems.append(
-                    MomentProblem(
-                        y0=a_mat @ es.betahat,
-                        a=choice.a,
-                        cone=choice.cone,
-                        sigma_y=a_mat @ es.sigma @ a_mat.T,
-                        a_mat=a_mat,
+                key = b"%d" % id(choice.cone) + choice.a.tobytes() + a_mat.tobytes()
+                if key not in seen:
+                    seen[key] = len(problems)
+                    problems.append(
+                        MomentProblem(
+                            y0=a_mat @ es.betahat,
+                            a=choice.a,
+                            cone=choice.cone,
+                            sigma_y=a_mat @ es.sigma @ a_mat.T,
+                            a_mat=a_mat,
+                        )
                     )
-                )
-        return HybridTests(problems, self.draws, alpha=es.alpha, kappa=es.alpha / 10.0)
+                index[-1].append(seen[key])
+        tests = HybridTests(problems, self.draws, alpha=es.alpha, kappa=es.alpha / 10.0)
+        return tests, index
 
     def intervals(self, mbars: Sequence[float]) -> list[tuple[float, float]]:
         """:func:`rm_interval` at each ``M̄`` of ``mbars`` (their tests evaluated together)."""
-        es, n = self.es, len(self._choices)
-        groups = [range(i * n, (i + 1) * n) for i in range(len(mbars))]
-        tests = self.tests(mbars)
+        es = self.es
+        tests, index = self.tests(mbars)
         return union_intervals(
             tests.accepts,
-            groups,
+            [sorted(set(row)) for row in index],
             es.theta_hat,
             GRID_HALF_WIDTH * es.theta_se,
             span=tests.first_stage_span,
@@ -158,16 +169,19 @@ class RelativeMagnitude:
         stages = [[first], [c for c in range(len(self._choices)) if c != first]]
         tested, need = False, (True, True)
         for stage in filter(None, stages):
-            tests = self.tests([mbar], stage)
+            tests, (index,) = self.tests([mbar], stage)
+            unique = sorted(set(index))
             sides = interval_sides(
                 tests.accepts,
-                range(len(stage)),
+                unique,
                 es.theta_hat,
                 GRID_HALF_WIDTH * es.theta_se,
                 need=need,
                 span=tests.first_stage_span,
             )
-            for c, side in zip(stage, sides, strict=True):
+            side_of = dict(zip(unique, sides, strict=True))
+            for c, k in zip(stage, index, strict=True):
+                side = side_of[k]
                 if side is not None:
                     tested = True
                     need = (need[0] and side[0], need[1] and side[1])
@@ -208,7 +222,9 @@ def _choices(n_pre: int, n_post: int, l_vec: tuple[float, ...]) -> tuple[_Choice
             key = repr(post.shape).encode() + np.ascontiguousarray(post[:, 1:]).tobytes()
             if key not in cones:
                 cones[key] = DualCone(post[:, 1:])
-            out.append(_Choice(a_0[keep], slope[keep], post[:, 0], cones[key]))
+            # + 0.0: no negative zeros, so that choices with the same moments (all at
+            # M̄ = 0) have the same bytes (RelativeMagnitude.tests).
+            out.append(_Choice(a_0[keep] + 0.0, slope[keep] + 0.0, post[:, 0], cones[key]))
     return tuple(out)
 
 
