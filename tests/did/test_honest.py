@@ -460,6 +460,19 @@ def test_first_stage_span_is_where_the_first_stage_does_not_reject() -> None:
             np.testing.assert_array_equal(inside, kept)
 
 
+def test_rank_check_agrees_with_matrix_rank() -> None:
+    """The bound that spares the SVD says full rank only where ``matrix_rank`` does, from
+    scales far from the span of ``X`` down to scales inside it."""
+    rng = np.random.default_rng(6)
+    for k in (0, 1, 3, 5):
+        x = rng.standard_normal((7, k)) * 10.0 ** rng.integers(-3, 3)
+        cone = DualCone(x)
+        for dist in (1.0, 1e-3, 1e-7, 1e-9, 1e-12, 1e-15, 0.0):
+            sd = x @ rng.standard_normal(k) + dist * rng.standard_normal(7)
+            full = np.linalg.matrix_rank(np.vstack([sd[None, :], x.T])) == k + 1
+            assert cone._full_rank(sd) == full
+
+
 def test_stacked_tests_with_an_empty_polytope() -> None:
     """A test without dual vertices (η̂ = −∞) accepts every θ, stacked with others."""
     rng = np.random.default_rng(2)

@@ -96,16 +96,38 @@ class DualCone:
         unit = rays / (np.sign(big) * np.sum(np.abs(rays), axis=1, keepdims=True))
         self.x = x
         self.rays = unit[_first_of_each(np.round(unit, 9))]  # (U, m)
+        # For the rank check of vertices(): X = Q S W', Q orthonormal (m, k).
+        q, s, _ = np.linalg.svd(x, full_matrices=False)
+        self._q, self._s_min = q, float(s[-1]) if k else math.inf
+        self._x_norm2 = float(np.sum(x**2))
 
     def vertices(self, sd: np.ndarray) -> np.ndarray:
         """(V, m) the vertices of ``{γ ≥ 0 : sd'γ = 1, X'γ = 0}``, one per row."""
-        basis = np.vstack([sd[None, :], self.x.T])
-        if np.linalg.matrix_rank(basis) < len(basis):
+        if not self._full_rank(sd):
             raise ValueError("the nuisance columns and the moment scales are linearly dependent")
         with np.errstate(divide="ignore", invalid="ignore"):
             verts = self.rays / (self.rays @ sd)[:, None]
         feasible = np.all(verts * sd[None, :] >= -_FEAS_TOL, axis=1)
         return np.clip(verts[feasible], 0.0, None)
+
+    def _full_rank(self, sd: np.ndarray) -> bool:
+        """Whether ``[sd'; X']`` has full row rank as ``np.linalg.matrix_rank`` finds it;
+        without its SVD when a lower bound on the smallest singular value leaves no doubt.
+
+        With ``r`` the part of ``sd`` outside the span of ``X``, ``p`` the part inside and
+        ``σ`` the smallest singular value of ``X``, every unit ``(a, b)`` has
+        ``|a sd + X b|² = a²|r|² + |a p + X b|²``, which gives
+        ``σ_min ≥ min(σ|r| / (2(σ + |p|)), 0.36 σ)`` (split at ``|a| = σ / (2(σ + |p|))``).
+        Far above ``matrix_rank``'s tolerance (``~1e-15 ‖·‖``) the SVD would agree.
+        """
+        inside = self._q.T @ sd
+        p, r = float(np.linalg.norm(inside)), float(np.linalg.norm(sd - self._q @ inside))
+        s = self._s_min
+        bound = r if math.isinf(s) else min(s * r / (2.0 * (s + p)), 0.36 * s)
+        if bound > 1e-8 * math.sqrt(float(sd @ sd) + self._x_norm2):
+            return True
+        basis = np.vstack([sd[None, :], self.x.T])
+        return bool(np.linalg.matrix_rank(basis) == len(basis))
 
 
 def _first_of_each(keys: np.ndarray) -> np.ndarray:

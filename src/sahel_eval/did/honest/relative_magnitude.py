@@ -270,11 +270,15 @@ def noise_draws(es: EventStudy) -> np.ndarray:
     return standard_draws(es.n_pre + es.n_post) @ np.linalg.cholesky(es.sigma).T
 
 
+@functools.lru_cache(maxsize=8)
 def standard_draws(n: int, size: int = LF_DRAWS, seed: int = LF_SEED) -> np.ndarray:
-    """(size, n) standard-normal draws from a fixed seed (PCG64), in antithetic pairs.
+    """(size, n) standard-normal draws from a fixed seed (PCG64), in antithetic pairs
+    (read-only: drawn once per shape).
 
     With ``z`` and ``−z`` both drawn, the simulated null distribution is symmetric, so the
     interval for ``−β̂`` is exactly the mirror image of the interval for ``β̂``.
     """
     half = np.random.default_rng(seed).standard_normal((size // 2, n))
-    return np.vstack([half, -half])
+    out = np.vstack([half, -half])
+    out.setflags(write=False)
+    return out
