@@ -121,7 +121,8 @@ class DualCone:
         Far above ``matrix_rank``'s tolerance (``~1e-15 ‖·‖``) the SVD would agree.
         """
         inside = self._q.T @ sd
-        p, r = float(np.linalg.norm(inside)), float(np.linalg.norm(sd - self._q @ inside))
+        outside = sd - self._q @ inside
+        p, r = math.sqrt(float(inside @ inside)), math.sqrt(float(outside @ outside))
         s = self._s_min
         bound = r if math.isinf(s) else min(s * r / (2.0 * (s + p)), 0.36 * s)
         if bound > 1e-8 * math.sqrt(float(sd @ sd) + self._x_norm2):
