@@ -51,12 +51,10 @@ from sahel_eval.did.honest.arp import (
     HybridTests,
     MomentProblem,
     _first_of_each,
-    _refine,
-    interval_sides,
-    union_intervals,
     upper_quantile,
 )
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
+from sahel_eval.did.honest.inversion import _refine, interval_sides, union_intervals
 from sahel_eval.did.honest.relative_magnitude import (
     RelativeMagnitude,
     _choices,

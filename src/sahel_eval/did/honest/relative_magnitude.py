@@ -19,14 +19,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import null_space
 
-from sahel_eval.did.honest.arp import (
-    DualCone,
-    HybridTests,
-    MomentProblem,
-    interval_sides,
-    union_intervals,
-)
+from sahel_eval.did.honest.arp import DualCone, HybridTests, MomentProblem
 from sahel_eval.did.honest.inputs import EventStudy
+from sahel_eval.did.honest.inversion import interval_sides, union_intervals
 
 __all__ = [
     "LF_DRAWS",
@@ -258,7 +253,7 @@ def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = Non
 
     The interval is ``[min lower, max upper]`` over the choices of the maximal
     pre-period: it lies above 0 when every lower end does, below 0 when every upper end
-    does; :func:`~sahel_eval.did.honest.arp.union_excludes_zero` refines an end only
+    does; :func:`~sahel_eval.did.honest.inversion.interval_sides` refines an end only
     while its side of 0 is in doubt and matters. False when no ``θ`` is
     accepted (the interval is nan), as for the interval itself.
     """
