@@ -36,17 +36,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from honest_reference import dual_vertices
+from honest_reference import (
+    HybridTest,
+    dual_vertices,
+    reference_excludes_zero,
+    reference_interval,
+    reference_tests,
+)
 from scipy import optimize, stats
 
 from sahel_eval.did.honest import breakdown, sensitivity, sensitivity_with_breakdown
 from sahel_eval.did.honest.arp import (
     DualCone,
+    HybridTests,
+    MomentProblem,
     _first_of_each,
-    interval_sides,
-    invert_test,
+    upper_quantile,
 )
 from sahel_eval.did.honest.inputs import EventStudy, check_event_study
+from sahel_eval.did.honest.inversion import _refine, interval_sides, union_intervals
 from sahel_eval.did.honest.relative_magnitude import (
     RelativeMagnitude,
     _choices,
@@ -127,24 +135,21 @@ def test_relative_magnitudes_match_honestdid_readme(rm_table, reference) -> None
     assert rm_table.attrs["method"] == "C-LF"
 
 
-def test_relative_magnitudes_on_r_grid_reproduce_the_reference(ehec, monkeypatch) -> None:
+def test_relative_magnitudes_on_r_grid_reproduce_the_reference(ehec) -> None:
     """Our intervals are exact test inversions; R reports the outermost accepted point of
     ``seq(-20 sdTheta, 20 sdTheta, length.out = 1000)`` (R/deltarm.R), up to one step
     (0.00037 here) inside. Read off that same grid, our test's decisions give R's printed
     ends to within their rounding and the simulation noise of c_LF."""
 
-    def r_grid(accepts, center, half_width):
-        grid = np.linspace(-half_width, half_width, 1000)  # centred on 0, as in R
-        accepted = grid[np.asarray(accepts(grid), dtype=bool)]
-        return float(accepted.min()), float(accepted.max())
-
-    monkeypatch.setattr("sahel_eval.did.honest.relative_magnitude.invert_test", r_grid)
     beta, sigma = ehec
-    grid = [m for m, _, _ in RM_REF]
-    table = sensitivity(beta, sigma, n_pre=5, n_post=2, restriction="relative_magnitude", grid=grid)
-    for (_, lb, ub), row in zip(RM_REF, table.itertuples(), strict=True):  # [REF]
-        assert row.lower == pytest.approx(lb, abs=1e-4)
-        assert row.upper == pytest.approx(ub, abs=1e-4)
+    es = check_event_study(beta, sigma, 5, 2, None, 0.05)
+    rm = RelativeMagnitude(es)
+    grid = np.linspace(-20.0, 20.0, 1000) * es.theta_se  # centred on 0, as in R
+    for mbar, lb, ub in RM_REF:  # [REF]
+        tests, _ = rm.tests([mbar])
+        accepted = tests.accepts(np.arange(len(tests)), np.tile(grid, (len(tests), 1)))
+        assert grid[accepted.any(axis=0)].min() == pytest.approx(lb, abs=1e-4)
+        assert grid[accepted.any(axis=0)].max() == pytest.approx(ub, abs=1e-4)
 
 
 def test_smoothness_matches_honestdid_readme(ehec) -> None:
@@ -277,15 +282,22 @@ def test_side_of_zero_without_the_interval_agrees_with_the_interval(ehec) -> Non
     assert rm_excludes_zero(es, 0.5, noise_draws(es))
 
 
-def test_interval_sides_refines_an_end_within_a_grid_step_of_zero() -> None:
+def test_side_of_zero_refines_an_end_within_a_grid_step_of_zero() -> None:
+    def one(accepts):  # a single test
+        return lambda tests, theta: accepts(theta)
+
     def accepts(theta: np.ndarray) -> np.ndarray:
         return (theta >= 1e-4) & (theta <= 3.0)
 
     # The lower end's bracket on the grid holds 0 (grid step 0.004).
-    assert invert_test(accepts, 0.0, 2.0)[0] > 0
-    assert interval_sides(accepts, 0.0, 2.0) == (True, False)
-    assert interval_sides(lambda t: t < -1.0, 0.0, 2.0) == (False, True)  # −inf, by doubling
-    assert interval_sides(lambda t: t != t, 0.0, 2.0) is None  # nothing accepted
+    assert union_intervals(one(accepts), [[0]], 0.0, 2.0)[0][0] > 0
+    assert interval_sides(one(accepts), [0], 0.0, 2.0) == [(True, False)]
+    below = one(lambda t: t < -1.0)  # upper end −1, lower −inf (by doubling)
+    assert union_intervals(below, [[0]], 0.0, 2.0)[0][0] == -math.inf
+    assert interval_sides(below, [0], 0.0, 2.0) == [(False, True)]
+    nothing = one(lambda t: t != t)
+    assert np.isnan(union_intervals(nothing, [[0]], 0.0, 2.0)[0]).all()
+    assert interval_sides(nothing, [0], 0.0, 2.0) == [None]
 
 
 def test_first_of_each_row_as_numpy_unique() -> None:
@@ -361,7 +373,7 @@ def _random_event_study(seed: int, l_vec: np.ndarray | None = None) -> EventStud
 def test_dual_cone_gives_the_vertices_of_a_fresh_enumeration(l_vec) -> None:
     """The rays found once per choice of the maximal pre-period, rescaled at each M̄, are
     the vertices ``dual_vertices`` enumerates afresh at that M̄ (same rows, same order);
-    and ``A(M̄) = A_0 + M̄ · slope`` is ``rm_constraints``'s post-period rows bit for bit."""
+    and ``A(M̄) = A_0 + M̄ · slope`` is ``rm_constraints``'s post-period rows exactly."""
     es = _random_event_study(3, l_vec)
     rm = RelativeMagnitude(es)
     keys = [(s, sign) for s in range(-2, 1) for sign in (True, False)]
@@ -403,6 +415,105 @@ def test_reused_cone_gives_the_intervals_of_a_fresh_enumeration(monkeypatch) -> 
         assert np.all(np.isfinite(table[["lower", "upper"]]))
         np.testing.assert_allclose(table[["lower", "upper"]], old_table[["lower", "upper"]],
                                    rtol=0, atol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize("l_vec", [None, np.full(4, 0.25)], ids=["on_impact", "average"])
+def test_tests_together_give_the_numbers_of_tests_one_by_one(l_vec) -> None:
+    """The stacked tests (padded vertices, several M̄ in one call) accept exactly the θ
+    each test accepts on its own; intervals whose ends are refined only where they can be
+    their group's, and sides of 0 refined only while in doubt, are bit for bit those of
+    inverting every test on its own (tests/honest_reference.py, the code before)."""
+    mbars = [0.0, 0.3, 0.5, 1.0, 1.7, 2.0, 4.0]
+    for seed in (7, 8, 9):
+        es = _random_event_study(seed, l_vec)
+        rm = RelativeMagnitude(es)
+        together, index = rm.tests(mbars)
+        assert len(set(index[0])) == 1  # M̄ = 0: the choices' moments are the same
+        theta = es.theta_hat + es.theta_se * np.linspace(-8.0, 8.0, 401)
+        for i, mbar in enumerate(mbars):
+            for row, test in zip(index[i], reference_tests(rm, mbar), strict=True):
+                assert together.lf_cv[row] == test.lf_cv
+                np.testing.assert_array_equal(
+                    together.accepts(np.array([row]), theta[None, :])[0], test.accepts(theta)
+                )
+        reference = [reference_interval(rm, m) for m in mbars]
+        np.testing.assert_array_equal(rm.intervals(mbars), reference)
+        sides = [reference_excludes_zero(rm, m) for m in mbars]
+        assert [rm.excludes_zero(m) for m in mbars] == sides
+
+
+def test_first_stage_span_is_where_the_first_stage_does_not_reject() -> None:
+    """The bisection's span is exactly the grid points with ``max_v γ_v'y(θ) ≤ c_LF``, as
+    :meth:`HybridTests.accepts` computes them (all of them, on a grid long and short)."""
+    for seed in (7, 8):
+        es = _random_event_study(seed)
+        tests, _ = RelativeMagnitude(es).tests([0.0, 0.5, 2.0, 6.0])
+        rows = np.arange(len(tests))
+        for half_width, n_grid in ((20.0, 1001), (3.0, 1001), (0.01, 17), (60.0, 2)):
+            grid = es.theta_hat + half_width * es.theta_se * np.linspace(-1.0, 1.0, n_grid)
+            vals = tests.gy[:, :, None] - tests.ga[:, :, None] * grid[None, None, :]
+            kept = np.max(vals, axis=1) <= tests.lf_cv[:, None]
+            start, stop = tests.first_stage_span(rows, grid)
+            inside = (np.arange(n_grid) >= start[:, None]) & (np.arange(n_grid) < stop[:, None])
+            np.testing.assert_array_equal(inside, kept)
+
+
+def test_rank_check_agrees_with_matrix_rank() -> None:
+    """The bound that spares the SVD says full rank only where ``matrix_rank`` does, from
+    scales far from the span of ``X`` down to scales inside it."""
+    rng = np.random.default_rng(6)
+    for k in (0, 1, 3, 5):
+        x = rng.standard_normal((7, k)) * 10.0 ** rng.integers(-3, 3)
+        cone = DualCone(x)
+        for dist in (1.0, 1e-3, 1e-7, 1e-9, 1e-12, 1e-15, 0.0):
+            sd = x @ rng.standard_normal(k) + dist * rng.standard_normal(7)
+            full = np.linalg.matrix_rank(np.vstack([sd[None, :], x.T])) == k + 1
+            assert cone._full_rank(sd) == full
+
+
+def test_stacked_tests_with_an_empty_polytope() -> None:
+    """A test without dual vertices (η̂ = −∞) accepts every θ, stacked with others."""
+    rng = np.random.default_rng(2)
+    empty = DualCone(np.array([[1.0], [1.0]]))  # X'γ = γ_1 + γ_2 = 0 only at γ = 0
+    assert len(empty.vertices(np.array([1.0, 2.0]))) == 0
+    x = rng.standard_normal((6, 2))
+    a_mat = rng.standard_normal((6, 4))
+    sigma_y = a_mat @ a_mat.T
+    draws = np.asfortranarray(rng.standard_normal((1000, 4)))
+    y0, a = rng.standard_normal(6), rng.standard_normal(6)
+    full = MomentProblem(y0, a, DualCone(x), sigma_y, a_mat)
+    none = MomentProblem(np.zeros(2), np.ones(2), empty, np.diag([1.0, 4.0]), np.eye(2, 4))
+    tests = HybridTests([none, full], draws, alpha=0.05, kappa=0.005)
+    theta = np.linspace(-5.0, 5.0, 201)
+    got = tests.accepts(np.array([0, 1]), np.vstack([theta, theta]))
+    assert got[0].all()
+    one = HybridTest(y0, a, DualCone(x), sigma_y, a_mat, draws, alpha=0.05, kappa=0.005)
+    np.testing.assert_array_equal(got[1], one.accepts(theta))
+
+
+def test_upper_quantile_is_numpys() -> None:
+    rng = np.random.default_rng(5)
+    for n in (10, 100, 1000, 10_000):
+        skewed = rng.random(n)
+        skewed[::8] += 10.0  # the subsample holds the largest values: the fallback
+        for x in (rng.standard_normal(n), np.round(rng.standard_normal(n), 1), skewed):
+            for q in (0.5, 0.9, 0.95, 0.995, 0.9995, 0.99985):
+                assert upper_quantile(x, q) == np.quantile(x, q)
+
+
+def test_refinement_points_are_linspace() -> None:
+    rng = np.random.default_rng(4)
+    inside = rng.normal(0.0, 10.0, 50)
+    outside = inside + rng.normal(0.0, 1.0, 50) * 10.0 ** rng.integers(-12, 0, 50)
+    seen = []
+
+    def accepts(tests: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        seen.append(theta.copy())
+        return np.ones(theta.shape, dtype=bool)
+
+    _refine(accepts, np.zeros(50, dtype=int), inside, outside, lambda i, o: np.ones(i.size, bool))
+    for r in range(50):
+        np.testing.assert_array_equal(seen[0][r], np.linspace(inside[r], outside[r], 130)[1:-1])
 
 
 def test_negated_coefficients_give_the_mirror_interval(ehec) -> None:

@@ -30,7 +30,7 @@ from sahel_eval.did.honest.sensitivity import (
     check_grid,
     check_restriction,
     grid_table,
-    interval_at,
+    intervals_at,
 )
 from sahel_eval.did.honest.smoothness import post_bias_per_m
 
@@ -99,12 +99,13 @@ def sensitivity_with_breakdown(
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
     interval = _Intervals(es, restriction)
-    table = grid_table(es, restriction, [(v, *interval(v)) for v in values])
+    rows = zip(values, interval.many(values), strict=True)
+    table = grid_table(es, restriction, [(v, *ends) for v, ends in rows])
     return table, _search(es, restriction, interval, max(values))
 
 
 class _Intervals:
-    """``interval_at`` for one event study, each value computed once; and on which side
+    """``intervals_at`` for one event study, each value computed once; and on which side
     of 0 an interval lies, which is all the breakdown search asks."""
 
     def __init__(self, es: EventStudy, restriction: str) -> None:
@@ -114,9 +115,15 @@ class _Intervals:
         self._excludes: dict[float, bool] = {}
 
     def __call__(self, value: float) -> tuple[float, float]:
-        if value not in self._cache:
-            self._cache[value] = interval_at(self._es, self._restriction, value, self._rm)
-        return self._cache[value]
+        return self.many([value])[0]
+
+    def many(self, values: list[float]) -> list[tuple[float, float]]:
+        """The intervals at ``values``, those not yet computed in one batch."""
+        todo = list(dict.fromkeys(v for v in values if v not in self._cache))
+        if todo:
+            found = intervals_at(self._es, self._restriction, todo, self._rm)
+            self._cache.update(zip(todo, found, strict=True))
+        return [self._cache[v] for v in values]
 
     def excludes_zero(self, value: float) -> bool:
         """Whether the interval at ``value`` lies above or below 0 (nan: it does not)."""

@@ -13,15 +13,15 @@ signs, only the moments that involve post-period coefficients, ``κ = α / 10``)
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import null_space
 
-from sahel_eval.did.honest.arp import DualCone, HybridTest, interval_sides, invert_test
+from sahel_eval.did.honest.arp import DualCone, HybridTests, MomentProblem
 from sahel_eval.did.honest.inputs import EventStudy
+from sahel_eval.did.honest.inversion import interval_sides, union_intervals
 
 __all__ = [
     "LF_DRAWS",
@@ -76,10 +76,11 @@ class RelativeMagnitude:
     ``A(M̄) = A_0 + M̄ (A_1 − A_0)``, and ``M̄`` moves only their pre-period columns (the
     bound ``M̄ · sign · Δ_s`` involves periods ``s − 1`` and ``s ≤ 0``): the post-period
     columns, hence ``a``, ``X`` and the cone whose rays are the dual vertices
-    (:class:`~sahel_eval.did.honest.arp.DualCone`), are the same at every ``M̄`` and are
-    built once (:func:`_choices`); the grid and the breakdown search then pay only for what
-    ``M̄`` changes (``y0``, ``Σ_Y``, the scales of the vertices). ``A(M̄)`` is bit for bit
-    :func:`rm_constraints`'s (its entries are small integers and ``±M̄``).
+    (:class:`~sahel_eval.did.honest.arp.DualCone`), are the same at every ``M̄`` and under
+    every choice, and are built once (:func:`_choices`); the grid and the breakdown search
+    then pay only for what ``M̄`` changes (``y0``, ``Σ_Y``, the scales of the vertices).
+    ``A(M̄)`` is :func:`rm_constraints`'s exactly (its entries are small integers and
+    ``±M̄``), without negative zeros.
 
     Parameters
     ----------
@@ -92,58 +93,98 @@ class RelativeMagnitude:
 
     def __init__(self, es: EventStudy, draws: np.ndarray | None = None) -> None:
         self.es = es
-        # Fortran order: HybridTest multiplies by ``draws.T``, then C-contiguous.
+        # Fortran order: HybridTests multiplies by ``draws.T``, then C-contiguous.
         self.draws = np.asfortranarray(noise_draws(es) if draws is None else draws)
         self._choices = _choices(es.n_pre, es.n_post, tuple(es.l_vec.tolist()))
+        self._decisive = 0  # the choice whose interval last held 0 (excludes_zero)
 
     def constraints(self, mbar: float) -> list[np.ndarray]:
         """``A(M̄)`` of each choice of the maximal pre-period: its post-period moments."""
         return [c.a_0 + mbar * c.slope for c in self._choices]
 
-    def tests(self, mbar: float) -> Iterator[HybridTest]:
-        """The C-LF test of each choice of the maximal pre-period (period ``s``, sign)."""
-        if not mbar >= 0:
-            raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+    def tests(
+        self, mbars: Sequence[float], choices: Sequence[int] | None = None
+    ) -> tuple[HybridTests, list[list[int]]]:
+        """The C-LF tests at each ``M̄`` of ``mbars`` of each choice of the maximal
+        pre-period (period ``s``, sign; all, or the indices ``choices``), and for each
+        ``M̄`` the index of each choice's test. Choices with the same moments share a test:
+        at ``M̄ = 0`` all do (``A(0)`` bounds every post-period change by 0)."""
         es = self.es
-        for a_mat, choice in zip(self.constraints(mbar), self._choices, strict=True):
-            yield HybridTest(
-                y0=a_mat @ es.betahat,
-                a=choice.a,
-                cone=choice.cone,
-                sigma_y=a_mat @ es.sigma @ a_mat.T,
-                a_mat=a_mat,
-                draws=self.draws,
-                alpha=es.alpha,
-                kappa=es.alpha / 10.0,
-            )
+        choices = range(len(self._choices)) if choices is None else choices
+        problems: list[MomentProblem] = []
+        index: list[list[int]] = []
+        seen: dict[bytes, int] = {}
+        for mbar in mbars:
+            if not mbar >= 0:
+                raise ValueError(f"Mbar must be >= 0; got {mbar!r}")
+            index.append([])
+            for c in choices:
+                choice = self._choices[c]
+                a_mat = choice.a_0 + mbar * choice.slope
+                key = b"%d" % id(choice.cone) + choice.a.tobytes() + a_mat.tobytes()
+                if key not in seen:
+                    seen[key] = len(problems)
+                    problems.append(
+                        MomentProblem(
+                            y0=a_mat @ es.betahat,
+                            a=choice.a,
+                            cone=choice.cone,
+                            sigma_y=a_mat @ es.sigma @ a_mat.T,
+                            a_mat=a_mat,
+                        )
+                    )
+                index[-1].append(seen[key])
+        tests = HybridTests(problems, self.draws, alpha=es.alpha, kappa=es.alpha / 10.0)
+        return tests, index
+
+    def intervals(self, mbars: Sequence[float]) -> list[tuple[float, float]]:
+        """:func:`rm_interval` at each ``M̄`` of ``mbars`` (their tests evaluated together)."""
+        es = self.es
+        tests, index = self.tests(mbars)
+        return union_intervals(
+            tests.accepts,
+            [sorted(set(row)) for row in index],
+            es.theta_hat,
+            GRID_HALF_WIDTH * es.theta_se,
+            span=tests.first_stage_span,
+        )
 
     def interval(self, mbar: float) -> tuple[float, float]:
         """:func:`rm_interval` at ``mbar``."""
-        es = self.es
-        lows, highs = [], []
-        for test in self.tests(mbar):
-            lo, hi = invert_test(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-            if not math.isnan(lo):
-                lows.append(lo)
-                highs.append(hi)
-        if not lows:
-            return math.nan, math.nan
-        return min(lows), max(highs)
+        return self.intervals([mbar])[0]
 
     def excludes_zero(self, mbar: float) -> bool:
-        """:func:`rm_excludes_zero` at ``mbar``."""
+        """:func:`rm_excludes_zero` at ``mbar``.
+
+        One choice's interval usually holds 0 alone when the union does: the choice that
+        last did is tested first, and the others only when it does not settle the answer.
+        """
         es = self.es
-        above = below = True
-        tested = False
-        for test in self.tests(mbar):
-            sides = interval_sides(test.accepts, es.theta_hat, GRID_HALF_WIDTH * es.theta_se)
-            if sides is None:
-                continue
-            tested = True
-            above, below = above and sides[0], below and sides[1]
-            if not (above or below):
+        first = self._decisive
+        stages = [[first], [c for c in range(len(self._choices)) if c != first]]
+        tested, need = False, (True, True)
+        for stage in filter(None, stages):
+            tests, (index,) = self.tests([mbar], stage)
+            unique = sorted(set(index))
+            sides = interval_sides(
+                tests.accepts,
+                unique,
+                es.theta_hat,
+                GRID_HALF_WIDTH * es.theta_se,
+                need=need,
+                span=tests.first_stage_span,
+            )
+            side_of = dict(zip(unique, sides, strict=True))
+            for c, k in zip(stage, index, strict=True):
+                side = side_of[k]
+                if side is not None:
+                    tested = True
+                    need = (need[0] and side[0], need[1] and side[1])
+                    if not (side[0] or side[1]):
+                        self._decisive = c
+            if not (need[0] or need[1]):
                 return False
-        return tested and (above or below)
+        return tested
 
 
 class _Choice(NamedTuple):
@@ -164,13 +205,21 @@ def _choices(n_pre: int, n_post: int, l_vec: tuple[float, ...]) -> tuple[_Choice
     # Γ = [l'; N'] with N an orthonormal basis of l⊥: Γ⁻¹ = [l / |l|², N].
     gamma_inv = np.column_stack([lv / (lv @ lv), null_space(lv[None, :])])
     out = []
+    # The post-period columns of A are the same under every choice (the bound on the
+    # largest change involves periods s − 1 and s ≤ 0): one cone serves them all.
+    cones: dict[bytes, DualCone] = {}
     for s in range(-(n_pre - 1), 1):
         for positive in (True, False):
             a_0 = rm_constraints(n_pre, n_post, 0.0, s, positive)
             slope = rm_constraints(n_pre, n_post, 1.0, s, positive) - a_0
             keep = np.any(a_0[:, n_pre:] != 0, axis=1)  # post-period moments
             post = a_0[keep, n_pre:] @ gamma_inv
-            out.append(_Choice(a_0[keep], slope[keep], post[:, 0], DualCone(post[:, 1:])))
+            key = repr(post.shape).encode() + np.ascontiguousarray(post[:, 1:]).tobytes()
+            if key not in cones:
+                cones[key] = DualCone(post[:, 1:])
+            # + 0.0: no negative zeros, so that choices with the same moments (all at
+            # M̄ = 0) have the same bytes (RelativeMagnitude.tests).
+            out.append(_Choice(a_0[keep] + 0.0, slope[keep] + 0.0, post[:, 0], cones[key]))
     return tuple(out)
 
 
@@ -204,8 +253,8 @@ def rm_excludes_zero(es: EventStudy, mbar: float, draws: np.ndarray | None = Non
 
     The interval is ``[min lower, max upper]`` over the choices of the maximal
     pre-period: it lies above 0 when every lower end does, below 0 when every upper end
-    does; :func:`~sahel_eval.did.honest.arp.interval_sides` gives those sides, and the
-    remaining choices are not tested once neither can hold. False when no ``θ`` is
+    does; :func:`~sahel_eval.did.honest.inversion.interval_sides` refines an end only
+    while its side of 0 is in doubt and matters. False when no ``θ`` is
     accepted (the interval is nan), as for the interval itself.
     """
     return RelativeMagnitude(es, draws).excludes_zero(mbar)
@@ -216,11 +265,15 @@ def noise_draws(es: EventStudy) -> np.ndarray:
     return standard_draws(es.n_pre + es.n_post) @ np.linalg.cholesky(es.sigma).T
 
 
+@functools.lru_cache(maxsize=8)
 def standard_draws(n: int, size: int = LF_DRAWS, seed: int = LF_SEED) -> np.ndarray:
-    """(size, n) standard-normal draws from a fixed seed (PCG64), in antithetic pairs.
+    """(size, n) standard-normal draws from a fixed seed (PCG64), in antithetic pairs
+    (read-only: drawn once per shape).
 
     With ``z`` and ``−z`` both drawn, the simulated null distribution is symmetric, so the
     interval for ``−β̂`` is exactly the mirror image of the interval for ``β̂``.
     """
     half = np.random.default_rng(seed).standard_normal((size // 2, n))
-    return np.vstack([half, -half])
+    out = np.vstack([half, -half])
+    out.setflags(write=False)
+    return out

@@ -22,7 +22,7 @@ __all__ = [
     "check_grid",
     "check_restriction",
     "grid_table",
-    "interval_at",
+    "intervals_at",
     "sensitivity",
 ]
 
@@ -81,8 +81,8 @@ def sensitivity(
     check_restriction(restriction)
     es = check_event_study(betahat, sigma, n_pre, n_post, l_vec, alpha)
     values = check_grid(grid)
-    rm = RelativeMagnitude(es) if restriction == "relative_magnitude" else None
-    return grid_table(es, restriction, [(v, *interval_at(es, restriction, v, rm)) for v in values])
+    rows = zip(values, intervals_at(es, restriction, values), strict=True)
+    return grid_table(es, restriction, [(v, *ends) for v, ends in rows])
 
 
 def grid_table(
@@ -99,15 +99,16 @@ def grid_table(
     return out
 
 
-def interval_at(
-    es: EventStudy, restriction: str, value: float, rm: RelativeMagnitude | None = None
-) -> tuple[float, float]:
-    """The robust interval under ``restriction`` with parameter ``value``; ``rm``, the
-    tests of ``es`` under relative magnitudes, when the caller asks for several values."""
+def intervals_at(
+    es: EventStudy, restriction: str, values: list[float], rm: RelativeMagnitude | None = None
+) -> list[tuple[float, float]]:
+    """The robust interval under ``restriction`` at each parameter value of ``values``;
+    ``rm``, the tests of ``es`` under relative magnitudes, when the caller asks again.
+    Relative magnitudes test all values together (the same intervals)."""
     if restriction == "relative_magnitude":
-        return (rm or RelativeMagnitude(es)).interval(value)
+        return (rm or RelativeMagnitude(es)).intervals(values)
     check_restriction(restriction)
-    return flci(es, value)
+    return [flci(es, v) for v in values]
 
 
 def check_restriction(restriction: str) -> None:

@@ -120,16 +120,26 @@ def optimal_weights(es: EventStudy, m: float) -> tuple[np.ndarray, float]:
     def sd_of(v: np.ndarray) -> float:
         return math.sqrt(max(float(v @ s_pp @ v + 2.0 * v @ s_pl + s_ll), 0.0))
 
+    # SLSQP asks for the gradient where it has just asked for the value: sd(v), r and
+    # the critical value (a root search) are found once per point.
+    seen: dict[bytes, tuple[float, float, float]] = {}
+
+    def parts(x: np.ndarray) -> tuple[float, float, float]:
+        key = x.tobytes()
+        if key not in seen:
+            seen.clear()
+            sd = sd_of(x[:n_pre])
+            r = m_scaled * (b_post + x[n_pre:].sum()) / sd
+            seen[key] = sd, r, folded_normal_cv(r, alpha)
+        return seen[key]
+
     def half_length(x: np.ndarray) -> float:
-        v, u = x[:n_pre], x[n_pre:]
-        sd = sd_of(v)
-        return sd * folded_normal_cv(m_scaled * (b_post + u.sum()) / sd, alpha)
+        sd, _, c = parts(x)
+        return sd * c
 
     def gradient(x: np.ndarray) -> np.ndarray:
         v, u = x[:n_pre], x[n_pre:]
-        sd = sd_of(v)
-        r = m_scaled * (b_post + u.sum()) / sd
-        c = folded_normal_cv(r, alpha)
+        sd, r, c = parts(x)
         slope = _cv_slope(r, c)
         d_sd = (s_pp @ v + s_pl) / sd
         return np.concatenate([d_sd * (c - r * slope), np.full(u.size, m_scaled * slope)])
@@ -143,14 +153,18 @@ def optimal_weights(es: EventStudy, m: float) -> tuple[np.ndarray, float]:
         ) * math.sqrt(scale)
 
     n_u = n_pre - 1
-    eye = np.eye(n_u)
+    # The constraints are linear: their Jacobians are built once.
+    jac_eq = np.concatenate([t_pre, np.zeros(n_u)])[None, :]
+    jac_ineq = np.block([[-c_pre, np.eye(n_u)], [c_pre, np.eye(n_u)]])
+
+    def slack(x: np.ndarray) -> np.ndarray:  # u ≥ |C v|
+        u, cv = x[n_pre:], c_pre @ x[:n_pre]
+        return np.concatenate([u - cv, u + cv])
+
     constraints = [
-        {"type": "eq", "fun": lambda x: [t_pre @ x[:n_pre] + k_post],
-         "jac": lambda x: np.concatenate([t_pre, np.zeros(n_u)])[None, :]},
-        {"type": "ineq", "fun": lambda x: np.concatenate(
-            [x[n_pre:] - c_pre @ x[:n_pre], x[n_pre:] + c_pre @ x[:n_pre]]),
-         "jac": lambda x: np.block([[-c_pre, eye], [c_pre, eye]])},
-    ]  # fmt: skip
+        {"type": "eq", "fun": lambda x: [t_pre @ x[:n_pre] + k_post], "jac": lambda x: jac_eq},
+        {"type": "ineq", "fun": slack, "jac": lambda x: jac_ineq},
+    ]
     v_minbias = np.zeros(n_pre)
     v_minbias[-1] = k_post  # all weight on t = −1: the extrapolation with the least bias
 
