@@ -170,9 +170,19 @@ class LinearDesign:
 
     def solve(self) -> tuple[np.ndarray, np.ndarray]:
         """β̂ and the residuals y − xβ̂ (unweighted scale)."""
+        beta, resid, _ = self.solve_with_rank()
+        return beta, resid
+
+    def solve_with_rank(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """β̂, the residuals and the rank of √w·x.
+
+        The rank is least squares' own (singular values above ``max(N, K)·eps`` times
+        the largest, ``np.linalg.matrix_rank``'s default tolerance), so no second
+        decomposition is needed to refuse an unidentified fit.
+        """
         ya, xa = self.sqrt_weighted()
-        beta = np.linalg.lstsq(xa, ya, rcond=None)[0]
-        return beta, self.y - self.x @ beta
+        beta, _, rank, _ = np.linalg.lstsq(xa, ya, rcond=None)
+        return beta, self.y - self.x @ beta, int(rank)
 
     def k(self, clusters: np.ndarray | None) -> int:
         """K of the small-sample factors: columns of x plus counted absorbed effects."""
