@@ -203,7 +203,9 @@ class _Solved:
         return cls(design, beta, cov, k, codes, g, treated)
 
 
-def _placebo_refit(sample: _Sample, y: np.ndarray, codes: Codes, k: int) -> Callable[[pd.Series], np.ndarray]:
+def _placebo_refit(
+    sample: _Sample, y: np.ndarray, codes: Codes, k: int
+) -> Callable[[pd.Series], np.ndarray]:
     """β̂ of the k indicator terms under a placebo assignment (randomisation inference).
 
     Built on first call: only randomisation inference needs the transformed outcome.
