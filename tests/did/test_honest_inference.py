@@ -127,3 +127,20 @@ def test_two_way_within_equals_least_squares_residuals() -> None:
     within = TwoWayWithin(u, t)
     assert within.rank == periods - 1
     np.testing.assert_allclose(within.residuals(v), want, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_onset_residuals_are_the_residuals_of_the_formed_columns(weighted: bool) -> None:
+    """The compiled onset columns give :meth:`residuals`' bits (unbalanced, NaN starts)."""
+    from sahel_eval.stats.linear import TwoWayWithin
+
+    rng = np.random.default_rng(3)
+    units, periods = 25, 14
+    u, t = np.meshgrid(np.arange(units), np.arange(periods), indexing="ij")
+    keep = rng.random(u.size) > 0.3
+    u, t = u.ravel()[keep], t.ravel()[keep]
+    time = t + 2001.0
+    starts = rng.choice([np.nan, 2004.0, 2008.0, 2010.5], size=(6, units))
+    within = TwoWayWithin(u, t, rng.uniform(0.5, 2.0, len(u)) if weighted else None)
+    want = within.residuals((time[:, None] >= starts[:, u].T).astype(float))
+    np.testing.assert_array_equal(within.onset_residuals(time, starts), want)

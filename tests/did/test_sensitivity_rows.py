@@ -19,6 +19,7 @@ from sahel_eval.did.analyses import (
     analysis_document,
     estimates_schema,
     run_analysis,
+    single_start,
 )
 from sahel_eval.did.analyses.sensitivity_rows import _study, _window, facility_sensitivity
 from sahel_eval.did.cs.model import att_gt
@@ -185,6 +186,22 @@ def test_single_start_gets_the_event_study_and_no_end_bin() -> None:
     assert record["event_times"] == [-3, -2, 0, 1, 2, 3, 4, 5]
     assert {r["fit"] for r in rows} == {record["fit"]}
     assert len(breakdowns) == 4  # 2 targets × 2 restrictions
+
+
+def test_single_start_reads_the_event_study_it_reports(monkeypatch) -> None:
+    # The analysis's own facility-clustered fit is the input: the same rows as a refit,
+    # with two event studies fitted (district RI, facility CRV1) instead of three.
+    panel = _panel({0: 13})
+    settings = AnalysisSettings(**{**_settings().__dict__, "leads": 4, "lags": 12})
+    want = facility_sensitivity(_spec("single_start"), panel, settings)
+    calls = []
+    real = single_start.event_study
+    monkeypatch.setattr(
+        single_start, "event_study", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    out = run_analysis(_spec("single_start"), panel, settings)
+    assert out.sensitivity == want and want[2][0]["fit"] == "visits:event_study:facility"
+    assert len(calls) == 2
 
 
 def test_window_is_contiguous() -> None:

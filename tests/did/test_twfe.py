@@ -296,3 +296,18 @@ def test_regressor_absorbed_by_the_effects_is_named(mpdta: pd.DataFrame) -> None
     ever = mpdta.assign(ever=(mpdta["first.treat"] > 0).astype(int))
     with pytest.raises(ValueError, match=r"\['ever'\] are absorbed by the 'countyreal'"):
         twfe(ever, "lemp", "countyreal", "year", "ever")
+
+
+def test_event_study_collinear_after_the_effects_is_refused() -> None:
+    # Two cohorts, no never-treated unit and no pooled end bin: relative time is a
+    # combination of unit and period effects, so the bins are not identified.
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        [
+            {"u": i, "t": t, "g": 4 if i < 4 else 6, "y": rng.normal()}
+            for i in range(8)
+            for t in range(1, 9)
+        ]
+    )
+    with pytest.raises(ValueError, match=r"are collinear after absorbing .* \(rank 7 of 9\)"):
+        event_study(df, "y", "u", "t", "g", leads=5, lags=4)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -61,59 +61,6 @@ def _time_dummies(time: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
     return dummies, [f"{time.name}={v}" for v in levels[1:]], codes
 
 
-def _within(data: pd.DataFrame, unit: str, time: str, w: np.ndarray | None) -> TwoWayWithin:
-    """The weighted unit + period within transformation of the estimation sample."""
-    unit_codes = pd.factorize(data[unit], sort=True)[0]
-    return TwoWayWithin(unit_codes, pd.factorize(data[time], sort=True)[0], w)
-
-
-def _design(
-    data: pd.DataFrame,
-    y: np.ndarray,
-    x: np.ndarray,
-    names: list[str],
-    *,
-    unit: str,
-    time: str,
-    w: np.ndarray | None,
-    dummies: bool,
-) -> LinearDesign:
-    """The design with unit and period effects absorbed.
-
-    With ``dummies`` the periods are explicit columns instead (the wild bootstrap needs
-    them).  Regressors the effects absorb raise a ValueError naming them: their
-    coefficient does not exist.
-    """
-    if dummies:
-        period, period_names, _ = _time_dummies(data[time])
-        return LinearDesign.build(
-            y,
-            np.column_stack([x, period]),
-            [*names, *period_names],
-            weights=w,
-            absorb=data[unit].to_numpy(),
-        )
-    within = _within(data, unit, time, w)
-    xt = within.residuals(x)
-    ww = np.ones(len(y)) if w is None else w
-    left = (ww[:, None] * xt**2).sum(axis=0)
-    scale = (ww[:, None] * x**2).sum(axis=0)
-    absorbed = [n for n, a, b in zip(names, left, scale, strict=True) if a <= 1e-12 * max(1, b)]
-    if absorbed:
-        raise ValueError(
-            f"regressors {absorbed} are absorbed by the {unit!r} and {time!r} fixed effects "
-            "(constant within units or periods in the estimation sample): no coefficient"
-        )
-    rank = np.linalg.matrix_rank(xt * np.sqrt(ww)[:, None])
-    if rank < len(names):
-        raise ValueError(
-            f"regressors {names} are collinear after absorbing the {unit!r} and {time!r} "
-            f"fixed effects (rank {rank} of {len(names)}): the coefficients are not identified"
-        )
-    absorbed_labels = [data[unit].to_numpy(), data[time].to_numpy()]
-    return LinearDesign(within.residuals(y), xt, list(names), w, absorbed_labels)
-
-
 @dataclass(frozen=True)
 class _Options:
     """The inference options :func:`twfe` and :func:`event_study` share."""
@@ -133,11 +80,16 @@ class _Options:
 
 @dataclass(frozen=True)
 class _Sample:
-    """The estimation sample: complete rows, their clusters and weights."""
+    """The estimation sample: complete rows, their clusters and weights.
+
+    Units, periods and clusters are also held as codes (``pd.factorize`` with
+    ``sort=True``, so in label order): the fit, its covariance and K read those.
+    """
 
     data: pd.DataFrame
     n_dropped: int
-    clusters: np.ndarray
+    unit: str
+    time: str
     cluster_name: str
     w: np.ndarray | None
 
@@ -148,6 +100,7 @@ class _Sample:
         columns: list[str | None],
         *,
         unit: str,
+        time: str,
         cluster: str | None,
         weights: str | None,
     ) -> _Sample:
@@ -157,7 +110,64 @@ class _Sample:
         # any panel has.
         name = unit if cluster is None else cluster
         w = None if weights is None else data[weights].to_numpy(dtype=float)
-        return cls(data, n_dropped, data[name].to_numpy(), name, w)
+        return cls(data, n_dropped, unit, time, name, w)
+
+    @cached_property
+    def cluster_codes(self) -> np.ndarray:
+        return pd.factorize(self.data[self.cluster_name], sort=True)[0]
+
+    @cached_property
+    def unit_codes(self) -> np.ndarray:
+        return pd.factorize(self.data[self.unit], sort=True)[0]
+
+    @cached_property
+    def time_codes(self) -> np.ndarray:
+        return pd.factorize(self.data[self.time], sort=True)[0]
+
+    @cached_property
+    def within(self) -> TwoWayWithin:
+        """The weighted unit + period within transformation (fit and placebo refits)."""
+        return TwoWayWithin(self.unit_codes, self.time_codes, self.w)
+
+
+def _design(
+    sample: _Sample,
+    y: np.ndarray,
+    x: np.ndarray,
+    names: list[str],
+    *,
+    dummies: bool,
+) -> LinearDesign:
+    """The design with unit and period effects absorbed.
+
+    With ``dummies`` the periods are explicit columns instead (the wild bootstrap needs
+    them).  Regressors the effects absorb raise a ValueError naming them: their
+    coefficient does not exist (collinear ones are refused by :meth:`_Solved.of`).
+    """
+    data, w = sample.data, sample.w
+    if dummies:
+        period, period_names, _ = _time_dummies(data[sample.time])
+        return LinearDesign.build(
+            y,
+            np.column_stack([x, period]),
+            [*names, *period_names],
+            weights=w,
+            absorb=data[sample.unit].to_numpy(),
+        )
+    xt = sample.within.residuals(x)
+    # Weighted column sums of squares (unweighted: a weight of 1 would change no bit).
+    left = (xt**2).sum(axis=0) if w is None else (w[:, None] * xt**2).sum(axis=0)
+    scale = (x**2).sum(axis=0) if w is None else (w[:, None] * x**2).sum(axis=0)
+    absorbed = [n for n, a, b in zip(names, left, scale, strict=True) if a <= 1e-12 * max(1, b)]
+    if absorbed:
+        raise ValueError(
+            f"regressors {absorbed} are absorbed by the {sample.unit!r} and {sample.time!r} "
+            "fixed effects (constant within units or periods in the estimation sample): no "
+            "coefficient"
+        )
+    # Codes label the absorbed effects as the columns do (K, nesting), at integer cost.
+    absorbed_labels = [sample.unit_codes, sample.time_codes]
+    return LinearDesign(sample.within.residuals(y), xt, list(names), w, absorbed_labels)
 
 
 @dataclass(frozen=True)
@@ -173,17 +183,28 @@ class _Solved:
     treated: int
 
     @classmethod
-    def of(cls, design: LinearDesign, sample: _Sample, treated_rows: np.ndarray) -> _Solved:
-        beta, resid = design.solve()
-        k = design.k(sample.clusters)
-        cov = crv1(design.x, resid, sample.clusters, weights=sample.w, k=k)
-        cl = pd.Series(sample.clusters)
-        treated = int(cl[treated_rows].nunique())
-        return cls(design, beta, cov, k, sample.clusters, int(cl.nunique()), treated)
+    def of(
+        cls, design: LinearDesign, sample: _Sample, treated_rows: np.ndarray, *, dummies: bool
+    ) -> _Solved:
+        """Solve; without ``dummies``, refuse regressors collinear after the effects."""
+        beta, resid, rank = design.solve_with_rank()
+        if not dummies and rank < len(design.names):
+            raise ValueError(
+                f"regressors {design.names} are collinear after absorbing the "
+                f"{sample.unit!r} and {sample.time!r} fixed effects (rank {rank} of "
+                f"{len(design.names)}): the coefficients are not identified"
+            )
+        # Codes in label order: the covariance sums the clusters in the labels' order.
+        codes = sample.cluster_codes
+        k = design.k(codes)
+        cov = crv1(design.x, resid, codes, weights=sample.w, k=k)
+        g = int(codes.max()) + 1
+        treated = int(np.count_nonzero(np.bincount(codes[treated_rows], minlength=g)))
+        return cls(design, beta, cov, k, codes, g, treated)
 
 
 def _placebo_refit(
-    sample: _Sample, y: np.ndarray, unit: str, time: str, codes: Codes, k: int
+    sample: _Sample, y: np.ndarray, codes: Codes, k: int
 ) -> Callable[[pd.Series], np.ndarray]:
     """β̂ of the k indicator terms under a placebo assignment (randomisation inference).
 
@@ -194,10 +215,10 @@ def _placebo_refit(
     def refit() -> PlaceboRefit:
         data = sample.data
         return PlaceboRefit(
-            _within(data, unit, time, sample.w),
+            sample.within,
             y,
             sample.w,
-            time=data[time].to_numpy(dtype=float),
+            time=data[sample.time].to_numpy(dtype=float),
             clusters=data[sample.cluster_name].to_numpy(),
             codes=codes,
             k=k,
@@ -338,22 +359,21 @@ def twfe(
     """
     opts = _Options(inference, level, seed, bootstrap, wild_weights)
     sample = _Sample.of(
-        df, [outcome, unit, time, treat], unit=unit, cluster=cluster, weights=weights
+        df, [outcome, unit, time, treat], unit=unit, time=time, cluster=cluster, weights=weights
     )
-    data, w = sample.data, sample.w
+    data = sample.data
     d = data[treat].to_numpy(dtype=float)
     y = data[outcome].to_numpy(dtype=float)
-    design = _design(
-        data, y, d[:, None], [treat], unit=unit, time=time, w=w, dummies=inference == "wild"
-    )
-    fit = _Solved.of(design, sample, d > 0)
+    dummies = inference == "wild"
+    design = _design(sample, y, d[:, None], [treat], dummies=dummies)
+    fit = _Solved.of(design, sample, d > 0, dummies=dummies)
 
     def ri_assignment() -> pd.Series:
         starts = unit_starts_from_treat(data, unit, time, treat)
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    placebo = _placebo_refit(sample, y, unit, time, treated_codes, 1)
+    placebo = _placebo_refit(sample, y, treated_codes, 1)
 
     def ri_estimate(assign: pd.Series) -> float:
         return float(placebo(assign)[0])
@@ -447,24 +467,25 @@ def event_study(
     if not -leads <= ref <= lags:
         raise ValueError(f"ref={ref} outside the binned window [-{leads}, {lags}]")
     sample = _Sample.of(
-        df, [outcome, unit, time, group], unit=unit, cluster=cluster, weights=weights
+        df, [outcome, unit, time, group], unit=unit, time=time, cluster=cluster, weights=weights
     )
-    data, w = sample.data, sample.w
+    data = sample.data
     bins = [b for b in range(-leads, lags + 1) if b != ref]
     terms = [f"e={b}" for b in bins]
     # One binning for the fit and its placebo refits.
     codes = event_time_codes(leads, lags, ref)
     grp = data[group].to_numpy(dtype=float)
     ind = indicator_columns(codes(data[time].to_numpy(dtype=float), grp), len(bins))
-    empty = [t for t, col in zip(terms, ind.T, strict=True) if not col.any()]
+    empty = [t for t, hit in zip(terms, ind.any(axis=0), strict=True) if not hit]
     if empty:
         raise ValueError(
             f"event-time bins {empty} have no observations; reduce leads/lags "
             f"(data cover {data[time].min()}–{data[time].max()})"
         )
     y = data[outcome].to_numpy(dtype=float)
-    design = _design(data, y, ind, terms, unit=unit, time=time, w=w, dummies=inference == "wild")
-    fit = _Solved.of(design, sample, grp > 0)
+    dummies = inference == "wild"
+    design = _design(sample, y, ind, terms, dummies=dummies)
+    fit = _Solved.of(design, sample, grp > 0, dummies=dummies)
 
     def ri_assignment() -> pd.Series:
         frame = data.assign(_g=data[group].where(data[group] > 0))
@@ -472,7 +493,7 @@ def event_study(
         unit_cluster = data.groupby(unit)[sample.cluster_name].first()
         return cluster_starts(starts, unit_cluster)
 
-    ri_estimate = _placebo_refit(sample, y, unit, time, codes, len(bins))
+    ri_estimate = _placebo_refit(sample, y, codes, len(bins))
     rows, extra = _infer(fit, terms, opts, ri_estimate=ri_estimate, ri_assignment=ri_assignment)
     rows.insert(1, "event_time", bins)
     rows["pooled"] = [b in (-leads, lags) for b in bins]

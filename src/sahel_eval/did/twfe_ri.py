@@ -10,9 +10,11 @@ interval inverts the test of a constant additive effect
 Unit and period effects are partialled out (FWL) of all placebo exposures at once
 (:class:`~sahel_eval.stats.linear.TwoWayWithin`): the period effects through the
 (T−1) × (T−1) normal equations of the unit-demeaned period dummies, which are built
-from counts, so no N × T matrix is formed or factorised.  Per assignment only its exposure column is
-new: the roll-outs come from one :class:`~sahel_eval.did.assignment.PlaceboRollouts`
-and all exposures are partialled out together (in column blocks that bound memory).
+from counts, so no N × T matrix is formed or factorised.  Per assignment only its
+exposure column is new: the roll-outs come from one
+:class:`~sahel_eval.did.assignment.PlaceboRollouts` and all exposures are partialled
+out together (in column blocks that bound memory), straight from the unit start dates
+(:meth:`~sahel_eval.stats.linear.TwoWayWithin.onset_residuals`, a compiled pass).
 The projection depends on the outcome's observed cells, which differ between
 outcomes, so it is built per outcome (one small eigen-decomposition).
 """
@@ -76,13 +78,12 @@ def twfe_assignment_ri(
     # Unit starts of every assignment (actual first), in factorised-unit order.
     at = unit_start.index.get_indexer(unit_levels)
     starts = np.stack([unit_start.to_numpy()] + [rollouts.starts(a) for a in scheme.placebos])
+    starts = np.ascontiguousarray(starts[:, at])  # assignments × units
     times = data[time].to_numpy(dtype=float)
-    # NaN start: never treated (the comparison is False).
-    row_starts = starts[:, at][:, unit_codes]  # assignments × rows
 
     def partialled(cols: slice) -> np.ndarray:
         # NaN start: never treated (the comparison is False).
-        return within.residuals((times[:, None] >= row_starts[cols].T).astype(float))
+        return within.onset_residuals(times, starts[cols])
 
     yt = within.residuals(data[outcome].to_numpy(dtype=float)[:, None])[:, 0]
     dt = partialled(slice(0, 1))[:, 0]

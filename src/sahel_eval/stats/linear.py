@@ -14,6 +14,8 @@ effects stay explicit dummy columns of ``x``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,6 +91,27 @@ class TwoWayWithin:
         out = dm - fitted
         return out if v.ndim == 2 else out[:, 0]
 
+    def onset_residuals(self, time: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """:meth:`residuals` of the onset columns ``X_ra = 1[time_r ≥ starts[a, unit_r]]``.
+
+        ``starts`` is assignments × units (unit codes' order; NaN: never, a column of
+        zeros).  The same operations in the same order as :meth:`residuals` on the
+        formed columns, so the same bits, but the unit and period sums and the
+        transformed columns come from one compiled pass each (:func:`_onset_kernel`)
+        instead of rows × assignments temporaries.
+        """
+        w = np.ones(len(self._u)) if self._w is None else self._w
+        # A weight of 1 changes no bit: the unweighted sums are those of residuals().
+        out, period = _onset_kernel()(
+            self._u, self._t, np.asarray(time, dtype=float), starts, w, self._n_i, self._nt
+        )
+        gamma = np.zeros((self._nt, starts.shape[0]))
+        gamma[1:] = self._pinv @ period[1:]
+        _onset_finish_kernel()(
+            out, self._u, self._t, gamma, (self._obs @ gamma) / self._n_i[:, None]
+        )
+        return out
+
     def indicator_gram(self, codes: np.ndarray, k: int) -> np.ndarray:
         """``X̃'WX̃`` of the k indicator columns ``X_rj = 1[codes_r = j]`` (−1: in none).
 
@@ -106,6 +129,68 @@ class TwoWayWithin:
         unit_mean = unit / self._n_i[:, None]
         zx = (period.reshape(self._nt, k) - self._obs.T @ unit_mean)[1:]
         return np.diag(unit.sum(axis=0)) - unit.T @ unit_mean - zx.T @ (self._pinv @ zx)
+
+
+def _onset_pass(
+    unit: np.ndarray,
+    period: np.ndarray,
+    time: np.ndarray,
+    starts: np.ndarray,
+    w: np.ndarray,
+    n_i: np.ndarray,
+    n_periods: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-demeaned onset columns (rows × assignments) and their weighted period sums.
+
+    Each sum runs over the rows in order, as ``np.bincount`` does in
+    :meth:`TwoWayWithin.residuals`; a row's value is formed by the same operations.
+    """
+    n, m = len(unit), starts.shape[0]
+    unit_sum = np.zeros((len(n_i), m))
+    for r in range(n):
+        i = unit[r]
+        for a in range(m):
+            unit_sum[i, a] += (1.0 if time[r] >= starts[a, i] else 0.0) * w[r]
+    mean = unit_sum / n_i.reshape(-1, 1)
+    out = np.empty((n, m))
+    period_sum = np.zeros((n_periods, m))
+    for r in range(n):
+        i, t = unit[r], period[r]
+        for a in range(m):
+            d = (1.0 if time[r] >= starts[a, i] else 0.0) - mean[i, a]
+            out[r, a] = d
+            period_sum[t, a] += d * w[r]
+    return out, period_sum
+
+
+def _onset_finish(
+    out: np.ndarray, unit: np.ndarray, period: np.ndarray, gamma: np.ndarray, unit_mean: np.ndarray
+) -> None:
+    """``out −= γ_t − (unit mean of γ)_i`` in place (:meth:`TwoWayWithin.residuals`)."""
+    for r in range(out.shape[0]):
+        i, t = unit[r], period[r]
+        for a in range(out.shape[1]):
+            out[r, a] = out[r, a] - (gamma[t, a] - unit_mean[i, a])
+
+
+@functools.cache
+def _onset_kernel() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`_onset_pass` compiled by numba (cached on disk beside this module).
+
+    Imported here, not at the top: numba's import costs about a second, paid only by
+    the processes that run the TWFE assignment-level RI.
+    """
+    import numba
+
+    return numba.njit(cache=True, error_model="numpy")(_onset_pass)
+
+
+@functools.cache
+def _onset_finish_kernel() -> Callable[..., None]:
+    """:func:`_onset_finish` compiled by numba (cached on disk beside this module)."""
+    import numba
+
+    return numba.njit(cache=True, error_model="numpy")(_onset_finish)
 
 
 @dataclass
@@ -170,9 +255,19 @@ class LinearDesign:
 
     def solve(self) -> tuple[np.ndarray, np.ndarray]:
         """β̂ and the residuals y − xβ̂ (unweighted scale)."""
+        beta, resid, _ = self.solve_with_rank()
+        return beta, resid
+
+    def solve_with_rank(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """β̂, the residuals and the rank of √w·x.
+
+        The rank is least squares' own (singular values above ``max(N, K)·eps`` times
+        the largest, ``np.linalg.matrix_rank``'s default tolerance), so no second
+        decomposition is needed to refuse an unidentified fit.
+        """
         ya, xa = self.sqrt_weighted()
-        beta = np.linalg.lstsq(xa, ya, rcond=None)[0]
-        return beta, self.y - self.x @ beta
+        beta, _, rank, _ = np.linalg.lstsq(xa, ya, rcond=None)
+        return beta, self.y - self.x @ beta, int(rank)
 
     def k(self, clusters: np.ndarray | None) -> int:
         """K of the small-sample factors: columns of x plus counted absorbed effects."""

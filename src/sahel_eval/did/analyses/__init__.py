@@ -144,7 +144,7 @@ def run_analysis(
     elif kind == ("facility", "single_start"):
         fits, persistence = _facility(spec, _panel(data, spec), settings, _single_start)
         fits += _robustness_fits(spec, _panel(data, spec), settings)
-        sens = facility_sensitivity(spec, _panel(data, spec), settings)
+        sens = facility_sensitivity(spec, _panel(data, spec), settings, fits)
         subgroups = facility_subgroup_section(spec, _panel(data, spec), settings)
     elif kind == ("survey", "survey_rounds"):
         if isinstance(data, pd.DataFrame):

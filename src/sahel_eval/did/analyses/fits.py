@@ -22,6 +22,9 @@ from sahel_eval.did.verdicts import pretest_verdict
 class _Fit:
     rows: pd.DataFrame
     facts: dict[str, Any]
+    #: The estimator's own result where a later step reads more of it than the rows
+    #: carry (the facility event study's Σ: the sensitivity rows); never written out.
+    result: EstimateResult | None = None
 
 
 def _warning_dicts(warns: Iterable[WarningCode]) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ outcome units; FLCI):
   reference ``e = −1`` dropped; Σ from the influence functions, clustered by facility
   (each facility is a unit, so ``ψ'ψ / n²``).
 * The TWFE event study (single start): the facility-clustered CRV1 fit the analysis
-  reports, the same event times, none of them an end bin.
+  reports (read from its fit, not refitted), the same event times, none of them an end
+  bin.
 
 Σ is facility-clustered because the assignment-level one has rank ≤ G − 1: the bounds
 are conditional on no district-level shocks (``conditional: true``). Σ's rank is
@@ -23,18 +24,20 @@ checked first; a deficient rank gives a record with ``reason`` and no bounds.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sahel_eval.did.analyses.facility import FACILITY_ATT_GT, _end_t, _variable
+from sahel_eval.did.analyses.fits import _Fit
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.single_start import facility_event_study
 from sahel_eval.did.cs.model import att_gt
 from sahel_eval.did.honest import sensitivity_with_breakdown
 from sahel_eval.did.honest.sensitivity import RESTRICTIONS
+from sahel_eval.did.results import EstimateResult
 from sahel_eval.stats.covariance import covariance_rank
 
 __all__ = ["SensitivityOutput", "facility_sensitivity"]
@@ -44,14 +47,20 @@ SensitivityOutput = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[
 
 
 def facility_sensitivity(
-    spec: Mapping[str, Any], panel: pd.DataFrame, settings: AnalysisSettings
+    spec: Mapping[str, Any],
+    panel: pd.DataFrame,
+    settings: AnalysisSettings,
+    fits: Iterable[_Fit] = (),
 ) -> SensitivityOutput:
     """Bounds and breakdown values of every event study of a facility analysis.
 
-    Returns empty lists when ``settings.sensitivity`` is None (programmatic use).
+    ``fits`` are the analysis's fits: a facility event study found among them (with its
+    result) is read, not refitted. Returns empty lists when ``settings.sensitivity`` is
+    None (programmatic use).
     """
     if settings.sensitivity is None:
         return [], [], []
+    fitted = {f.facts["fit"]: f.result for f in fits if f.result is not None}
     cfg = settings.sensitivity
     rows: list[dict[str, Any]] = []
     breakdowns: list[dict[str, Any]] = []
@@ -71,7 +80,8 @@ def facility_sensitivity(
         }
         studies = []
         if spec["design"] == "single_start":
-            studies.append(_event_study_input(panel, variable, outcome, settings))
+            fit = fitted.get(f"{outcome}:event_study:facility")
+            studies.append(_event_study_input(panel, variable, outcome, settings, fit))
         if with_cs:
             studies.append(_cs_input(panel, variable, outcome, settings))
         for study in studies:
@@ -207,12 +217,19 @@ def _cs_input(
 
 
 def _event_study_input(
-    panel: pd.DataFrame, variable: str, outcome: str, settings: AnalysisSettings
+    panel: pd.DataFrame,
+    variable: str,
+    outcome: str,
+    settings: AnalysisSettings,
+    res: EstimateResult | None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int, int]:
-    # The facility-clustered event study the analysis reports (single_start).
-    res, leads, lags = facility_event_study(
-        panel, variable, settings, cluster="facility_id", inference="cluster"
-    )
+    # The facility-clustered event study the analysis reports (single_start), fitted
+    # here only when the caller has not (``res`` None).
+    if res is None:
+        res = facility_event_study(
+            panel, variable, settings, cluster="facility_id", inference="cluster"
+        )[0]
+    leads, lags = res.info["leads"], res.info["lags"]
     tab = res.table
     # An end bin pools several event times: never sensitivity input.
     single = ~tab["pooled"].to_numpy(bool)

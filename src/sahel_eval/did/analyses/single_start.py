@@ -83,7 +83,8 @@ def _event_study_fit(
         extra = []
     facts = _facts(o, res, tag, extra_warnings=extra, note=note)
     facts.update(leads=leads, lags=lags, ref=-1)
-    return _Fit(rows, facts)
+    # The facility-clustered fit is the sensitivity rows' input (its coefficients and Σ).
+    return _Fit(rows, facts, None if headline else res)
 
 
 def _ri_pretest_unavailable(
