@@ -37,7 +37,7 @@ def treated_codes(time: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 
 def event_time_codes(leads: int, lags: int, ref: int) -> Codes:
-    """Per row the index of its event-time term in :func:`~sahel_eval.did.twfe.event_study`.
+    """Per row the index of its event-time term in :func:`~sahel_eval.did.event_study.event_study`.
 
     bin(t − G) = min(max(t − G, −leads), lags); ``ref`` and never-treated rows (G NaN
     or ≤ 0) have no term (−1).

@@ -17,8 +17,8 @@ from sahel_eval.did.analyses.fits import (
 )
 from sahel_eval.did.analyses.settings import AnalysisSettings
 from sahel_eval.did.analyses.synthetic import synthetic_fits
+from sahel_eval.did.event_study import event_study
 from sahel_eval.did.results import EstimateResult, WarningCode
-from sahel_eval.did.twfe import event_study
 from sahel_eval.did.verdicts import not_informative
 
 
