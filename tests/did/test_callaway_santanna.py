@@ -457,8 +457,8 @@ def test_closed_form_cells_equal_the_two_by_two_estimators(mpdta, method, contro
     rng = np.random.default_rng(3)
     df = mpdta[rng.random(len(mpdta)) > 0.1].copy()
     df["w"] = df.groupby("countyreal")["lpop"].transform("first").to_numpy() ** 2
-    data, _ = _prepare(
-        df, "lemp", "countyreal", "year", "first.treat", (), True, "w", None, "pairwise"
+    (data,), _ = _prepare(
+        df, ["lemp"], "countyreal", "year", "first.treat", (), True, "w", None, "pairwise"
     )
     cells = _plan_cells(data.times, _cohorts(data.unit_group, "g", control), "varying", 0)
     fast = _estimate_cells(data, cells, control, method, 0)
@@ -482,9 +482,9 @@ def test_closed_form_leaves_possible_trimming_to_drdid():
 @pytest.mark.parametrize("unbalanced", ["pairwise", "repeated_cross_section"])
 @pytest.mark.parametrize("panel", [True, False])
 def test_outcomes_prepared_together_equal_one_at_a_time(mpdta, unbalanced, panel):
-    """``_prepare_outcomes`` (the RI's outcome and exposures) gives each outcome the
-    arrays ``_prepare`` gives it alone; outcomes missing on different rows are refused."""
-    from sahel_eval.did.cs.data import _prepare, _prepare_outcomes
+    """``_prepare`` of several outcomes (the RI's outcome and exposures) gives each the
+    arrays it gets alone; outcomes missing on different rows are refused."""
+    from sahel_eval.did.cs.data import _prepare
 
     rng = np.random.default_rng(5)
     df = mpdta[rng.random(len(mpdta)) > 0.1].copy()
@@ -492,11 +492,9 @@ def test_outcomes_prepared_together_equal_one_at_a_time(mpdta, unbalanced, panel
     df.loc[gone, "lemp"] = np.nan
     df["twice"] = 2 * df["lemp"]
     args = ("countyreal" if panel else None, "year", "first.treat", ("lpop",), panel)
-    together, n_dropped = _prepare_outcomes(
-        df, ("lemp", "twice"), *args, None, "countyreal", unbalanced
-    )
+    together, n_dropped = _prepare(df, ("lemp", "twice"), *args, None, "countyreal", unbalanced)
     for y, data in zip(("lemp", "twice"), together, strict=True):
-        alone, n_alone = _prepare(df, y, *args, None, "countyreal", unbalanced)
+        (alone,), n_alone = _prepare(df, [y], *args, None, "countyreal", unbalanced)
         assert n_dropped == n_alone > 0
         for name, value in vars(alone).items():
             other = getattr(data, name)
@@ -506,4 +504,4 @@ def test_outcomes_prepared_together_equal_one_at_a_time(mpdta, unbalanced, panel
                 assert other == value, name
     df.loc[df.index[0], "twice"] = np.nan
     with pytest.raises(ValueError, match="not missing on the same rows"):
-        _prepare_outcomes(df, ("lemp", "twice"), *args, None, "countyreal", unbalanced)
+        _prepare(df, ("lemp", "twice"), *args, None, "countyreal", unbalanced)

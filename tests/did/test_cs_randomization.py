@@ -363,13 +363,13 @@ def test_term_matrices_equal_the_row_by_row_aggregation(base_period: str) -> Non
 def test_point_estimates_without_cross_products_are_the_same() -> None:
     """``cross=False`` (Conley–Taber) skips the cross-products: the same estimates, bit
     for bit, on the batched path, and NaN where the products would be."""
-    from sahel_eval.did.cs.data import _prepare_outcomes
+    from sahel_eval.did.cs.data import _prepare
     from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
     from sahel_eval.did.cs.ri_pieces import RIPieces
 
     df = _exposures(_staggered_panel(seed=4), "y", "t", "group")
     args = ("unit", "t", "group", (), True, None, None, "pairwise")
-    datas = _prepare_outcomes(df, ("y", _D_POST, _D_PRE), *args)[0]
+    datas = _prepare(df, ("y", _D_POST, _D_PRE), *args)[0]
     units = df.drop_duplicates("unit").set_index("unit")["group"]
     cohorts = np.stack([units.to_numpy(float), np.roll(units.to_numpy(float), 3)])
     options = ("never_treated", "dr", "varying", 0)

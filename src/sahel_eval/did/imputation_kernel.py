@@ -15,6 +15,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from sahel_eval.compiled import compiled
+
 
 def _untreated_seen(
     treated: np.ndarray,
@@ -180,15 +182,8 @@ def _cluster_scores(
 
 @functools.cache
 def kernels() -> SimpleNamespace:
-    """The loops of this module compiled by numba (cached on disk beside it), by name
-    without the leading underscore.
-
-    Imported here, not at the top: numba's import and cache load cost about a second,
-    paid only by the processes that fit the imputation estimator.
-    """
-    import numba
-
-    jit = numba.njit(cache=True, error_model="numpy")
+    """The loops of this module compiled (:func:`~sahel_eval.compiled.compiled`), by
+    name without the leading underscore."""
     loops = (
         _untreated_seen,
         _untreated_weights,
@@ -197,4 +192,4 @@ def kernels() -> SimpleNamespace:
         _residual_sums,
         _cluster_scores,
     )
-    return SimpleNamespace(**{f.__name__[1:]: jit(f) for f in loops})
+    return SimpleNamespace(**{f.__name__[1:]: compiled(f)() for f in loops})

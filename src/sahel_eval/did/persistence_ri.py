@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import placebo_unit_starts, unit_rollout
-from sahel_eval.did.cs.data import _prepare_outcomes
+from sahel_eval.did.cs.data import _prepare
 from sahel_eval.did.cs.randomization import _D_POST, _D_PRE, _exposures
 from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
@@ -173,7 +173,7 @@ def conley_taber_persistence(
     rows = panel.loc[panel[cluster].isin(controls), [variable, unit, time, cluster]]
     frame = _exposures(rows.assign(**{_GROUP: 0.0}), variable, time, _GROUP)
     unbalanced = att_gt_options.get("unbalanced", "repeated_cross_section")
-    datas = _prepare_outcomes(
+    datas = _prepare(
         frame, (variable, _D_POST, _D_PRE), unit, time, _GROUP, (), True, None, None, unbalanced
     )[0]
     options = (

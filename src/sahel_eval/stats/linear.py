@@ -14,13 +14,12 @@ effects stay explicit dummy columns of ``x``.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from sahel_eval.compiled import compiled
 from sahel_eval.stats.covariance import fe_parameter_count, is_nested
 
 __all__ = ["LinearDesign", "TwoWayWithin", "demean"]
@@ -173,24 +172,8 @@ def _onset_finish(
             out[r, a] = out[r, a] - (gamma[t, a] - unit_mean[i, a])
 
 
-@functools.cache
-def _onset_kernel() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """:func:`_onset_pass` compiled by numba (cached on disk beside this module).
-
-    Imported here, not at the top: numba's import costs about a second, paid only by
-    the processes that run the TWFE assignment-level RI.
-    """
-    import numba
-
-    return numba.njit(cache=True, error_model="numpy")(_onset_pass)
-
-
-@functools.cache
-def _onset_finish_kernel() -> Callable[..., None]:
-    """:func:`_onset_finish` compiled by numba (cached on disk beside this module)."""
-    import numba
-
-    return numba.njit(cache=True, error_model="numpy")(_onset_finish)
+_onset_kernel = compiled(_onset_pass)
+_onset_finish_kernel = compiled(_onset_finish)
 
 
 @dataclass

@@ -42,24 +42,6 @@ class _Data:
 
 def _prepare(
     df: pd.DataFrame,
-    outcome: str,
-    unit: str | None,
-    time: str,
-    group: str,
-    covariates: Sequence[str],
-    panel: bool,
-    weights: str | None,
-    cluster: str | None,
-    unbalanced: str = "repeated_cross_section",
-) -> tuple[_Data, int]:
-    datas, n_dropped = _prepare_outcomes(
-        df, [outcome], unit, time, group, covariates, panel, weights, cluster, unbalanced
-    )
-    return datas[0], n_dropped
-
-
-def _prepare_outcomes(
-    df: pd.DataFrame,
     outcomes: Sequence[str],
     unit: str | None,
     time: str,
@@ -70,9 +52,11 @@ def _prepare_outcomes(
     cluster: str | None,
     unbalanced: str = "repeated_cross_section",
 ) -> tuple[list[_Data], int]:
-    """:func:`_prepare` of several outcomes missing on the same rows (an outcome and the
-    exposures of the randomisation inference): the rows are kept, coded and checked
-    once, only the outcome arrays differ."""
+    """The arrays of each of ``outcomes``, and the number of rows dropped.
+
+    Several outcomes must be missing on the same rows (an outcome and the exposures of
+    the randomisation inference): the rows are kept, coded and checked once, only the
+    outcome arrays differ."""
     needed = [*outcomes, time, group, *covariates]
     if unit is not None:
         needed.append(unit)

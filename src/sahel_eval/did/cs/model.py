@@ -228,8 +228,8 @@ def att_gt(
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     covariates = tuple(covariates)
 
-    data, n_dropped = _prepare(
-        df, outcome, unit, time, group, covariates, panel, weights, cluster, unbalanced
+    (data,), n_dropped = _prepare(
+        df, [outcome], unit, time, group, covariates, panel, weights, cluster, unbalanced
     )
     cohorts = _cohorts(data.unit_group, group, control)
     cells = _plan_cells(data.times, cohorts, base_period, anticipation)

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from sahel_eval.did.assignment import PlaceboRollouts, require_absorbing, unit_rollout
-from sahel_eval.did.cs.data import _prepare_outcomes
+from sahel_eval.did.cs.data import _prepare
 from sahel_eval.did.cs.model import _check_options
 from sahel_eval.did.cs.ri_pieces import RIPieces
 from sahel_eval.did.inference import TIE
@@ -213,7 +213,7 @@ def cs_randomization_inference(
     used = dict.fromkeys([outcome, unit, time, group, cluster, *covariates])
     data = _exposures(df[[c for c in used if c in df.columns]], outcome, time, group)
     require_absorbing(data, unit, group)
-    datas = _prepare_outcomes(
+    datas = _prepare(
         data,
         (outcome, _D_POST, _D_PRE),
         unit,

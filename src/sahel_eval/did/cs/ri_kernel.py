@@ -17,10 +17,9 @@ passes over the long differences instead of a gather and a sparse product per ro
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import numpy as np
+
+from sahel_eval.compiled import compiled
 
 
 def _role_cross(
@@ -89,13 +88,4 @@ def _role_cross(
             acc[q, 2] += d * d
 
 
-@functools.cache
-def role_cross_kernel() -> Callable[..., None]:
-    """:func:`_role_cross` compiled by numba (cached on disk beside this module).
-
-    Imported here, not at the top: numba's import and cache load cost about a second,
-    paid only by the processes that run the batched inference.
-    """
-    import numba
-
-    return numba.njit(cache=True, error_model="numpy")(_role_cross)
+role_cross_kernel = compiled(_role_cross)

@@ -21,11 +21,11 @@ are periods (pre first, post last).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from sahel_eval.compiled import compiled
 
 ESTIMATORS = ("sdid", "sc", "did")
 
@@ -308,16 +308,7 @@ def _fw_steps(
     return steps
 
 
-@functools.cache
-def _fw_kernel() -> Callable[..., np.ndarray]:
-    """:func:`_fw_steps` compiled by numba (cached on disk beside this module).
-
-    Imported here, not at the top: numba's import and cache load cost about a second,
-    paid only by the processes that fit synthetic DiD.
-    """
-    import numba
-
-    return numba.njit(cache=True, error_model="numpy")(_fw_steps)
+_fw_kernel = compiled(_fw_steps)
 
 
 def _solve(
