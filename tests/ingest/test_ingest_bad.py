@@ -15,7 +15,7 @@ import pytest
 
 from sahel_eval import ingest
 from sahel_eval.errors import InputError
-from sahel_eval.io.parquet import atomic_paths
+from sahel_eval.io.parquet import atomic_paths, write_parquet
 
 # Values of the fixtures in conftest.py (importlib mode cannot import it; builders come
 # through the `fx` fixture).
@@ -457,6 +457,24 @@ def test_failed_write_leaves_nothing(tmp_path: Path) -> None:
         tmp_a.write_bytes(b"partial")
         raise RuntimeError("disk full")
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_rerun_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    """A writer killed by SIGKILL leaves its temp file; the job that redoes it deletes it."""
+    target = tmp_path / "out" / "a.parquet"
+    target.parent.mkdir()
+    stale = target.parent / ".a.parquet.2jjt1qbv.tmp"
+    stale.write_bytes(b"partial")
+    # Not this target's temp files: another output's, and a user's file.
+    other = target.parent / ".a.parquet.x.k3mzq0ab.tmp"
+    other.write_bytes(b"other output")
+    mine = target.parent / ".a.parquet.notes.tmp"
+    mine.write_bytes(b"kept")
+    write_parquet(pd.DataFrame({"x": [1, 2]}), target)
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted(
+        ["a.parquet", other.name, mine.name]
+    )
+    assert pd.read_parquet(target)["x"].tolist() == [1, 2]
 
 
 def test_check_inputs_lists_every_failing_file(raw: dict, config: dict, fx: ModuleType) -> None:

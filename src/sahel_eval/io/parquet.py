@@ -1,7 +1,9 @@
 """Atomic, deterministic writers for interim outputs (parquet and JSON sidecars).
 
 Every output is written to a temporary file in the target directory and moved into
-place with ``os.replace``, so a failed run leaves either the old file or nothing.
+place with ``os.replace``, so a failed run leaves either the old file or nothing. A
+job killed outright (``kill -9``, a power cut) cannot delete its temporary file; the
+job that redoes it deletes it before writing.
 The same frame always gives the same bytes: no index is stored, the writer and its
 options are fixed, and JSON keys are sorted.
 """
@@ -9,8 +11,10 @@ options are fixed, and JSON keys are sorted.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +52,7 @@ def atomic_paths(*targets: str | Path) -> Iterator[list[Path]]:
         for target in targets:
             target = Path(target)
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(target)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             os.close(fd)
             temps.append(Path(name))
@@ -61,6 +66,21 @@ def atomic_paths(*targets: str | Path) -> Iterator[list[Path]]:
         for temp in temps:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temporary files a killed writer of ``target`` left beside it.
+
+    A SIGKILL skips the ``finally`` of :func:`atomic_paths`. Snakemake gives each output
+    to one job and reruns a killed job (``--rerun-incomplete``), so a temporary file of
+    this target found now is a dead writer's, never a live one's.
+    """
+    # mkstemp's name: "." + target name + "." + 8 random characters + ".tmp".
+    stale = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        if stale.fullmatch(path.name):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def parquet_bytes_table(frame: pd.DataFrame) -> pa.Table:
