@@ -23,15 +23,16 @@ import pandas as pd
 import pytest
 from diff_diff import SyntheticControl, SyntheticDiD
 from matplotlib.figure import Figure
+from sdid_reference import frank_wolfe
 
 from sahel_eval.did.sdid import SynthDIDResult, solver, synthdid
 from sahel_eval.did.sdid.panel import make_block
 from sahel_eval.did.sdid.solver import (
     att,
     fit_weights,
-    frank_wolfe,
     frank_wolfe_batch,
     solver_options,
+    sparsify,
     sum_normalize,
 )
 from sahel_eval.did.sdid.variance import placebo_assignments
@@ -433,6 +434,29 @@ def test_compiled_batch_steps_agree_with_the_single_problem_solver() -> None:
         np.testing.assert_allclose(x[r][real], one, rtol=0, atol=1e-12)
         assert x[r][~real].sum() == 0.0
     assert steps.max() > 2  # the stopping rule, not the two-step minimum, ended them
+
+
+def test_single_panel_fit_takes_the_oracle_steps(prop99: pd.DataFrame) -> None:
+    """A single panel goes through the compiled batch loop; R's loop in numpy
+    (tests/sdid_reference.py) takes the same steps, in both rounds of both weight
+    problems, to the same weights."""
+    block = make_block(prop99, *ARGS)
+    y, n0, t0 = block.y, block.n0, block.t0
+    opts = solver_options(y, n0, t0, "sdid")
+    w = fit_weights(y, n0, t0, opts)
+    pre, post = y[:n0, :t0], y[:n0, t0:].mean(axis=1)
+    a_l, b_l = pre - pre.mean(axis=0), post - post.mean()
+    a_o, b_o = pre.T - pre.T.mean(axis=0), y[n0:, :t0].mean(axis=0)
+    b_o = b_o - b_o.mean()
+    for a, b, zeta, k, weights, steps in (
+        (a_l, b_l, opts.zeta_lambda, t0, w.lam, w.iterations_lambda),
+        (a_o, b_o, opts.zeta_omega, n0, w.omega, w.iterations_omega),
+    ):
+        kw = {"min_decrease": opts.min_decrease}
+        x, t1 = frank_wolfe(a, b, zeta, init=np.full(k, 1.0 / k), max_iter=100, **kw)
+        x, t2 = frank_wolfe(a, b, zeta, init=sparsify(x)[0], max_iter=10_000, **kw)
+        assert steps == t1 + t2
+        np.testing.assert_allclose(weights, x, rtol=0, atol=1e-12)
 
 
 def _steps_one_loop_per_quantity(

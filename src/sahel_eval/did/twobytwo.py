@@ -294,9 +294,12 @@ def _placebo_pieces(
     post = x0[:, 2]
     d_actual = x0[:, j] * sw
     y = design.y * sw
+    # Each row's district as a code, once; -1 (no district) reads the appended False.
+    row_codes, districts = pd.factorize(row_cluster)
 
     def pieces(assign: pd.Series) -> np.ndarray:
-        t = row_cluster.map(assign).notna().to_numpy(dtype=float)
+        treated = np.append(assign.reindex(districts).notna().to_numpy(), False)
+        t = treated[row_codes].astype(float)
         x = x0.copy()
         x[:, treat_col] = t
         x[:, j] = t * post

@@ -117,65 +117,6 @@ def sum_normalize(x: np.ndarray) -> np.ndarray:
     return x / total if total != 0 else np.full(len(x), 1.0 / len(x))
 
 
-def frank_wolfe(
-    a: np.ndarray,
-    b: np.ndarray,
-    zeta: float,
-    *,
-    init: np.ndarray,
-    min_decrease: float,
-    max_iter: int,
-) -> tuple[np.ndarray, int]:
-    """Minimise ``ζ²‖x‖² + ‖A x − b‖²/n`` over the simplex (R ``sc.weight.fw``).
-
-    Each step is R's ``fw.step``: exact line search from ``x`` towards the vertex
-    with the smallest half-gradient ``A'(Ax − b) + nζ²x``. At least two steps; stop
-    when a step lowers the objective by at most ``min_decrease**2``, or after
-    ``max_iter`` steps.
-
-    Parameters
-    ----------
-    a, b
-        n × k design and n targets (already demeaned when there is an intercept).
-    zeta
-        Ridge penalty ζ.
-    init
-        Starting weights on the simplex.
-    min_decrease, max_iter
-        Stopping rule.
-
-    Returns
-    -------
-    tuple
-        Weights and the number of steps taken.
-    """
-    n = a.shape[0]
-    a_cols = np.ascontiguousarray(a.T)
-    x = np.array(init, dtype=float)
-    z2 = zeta**2
-    eta = n * z2
-    tol = min_decrease**2
-    ax = a @ x
-    err = ax - b  # kept for the next step's gradient: it changes only when x does
-    prev = cur = np.inf
-    t = 0
-    while t < max_iter and (t < 2 or prev - cur > tol):
-        t += 1
-        half_grad = err @ a + eta * x
-        i = int(half_grad.argmin())
-        d_x = -x
-        d_x[i] = 1.0 - x[i]
-        d_err = a_cols[i] - ax
-        den = float(d_err @ d_err + eta * (d_x @ d_x))
-        if den > 0:
-            step = -float(half_grad @ d_x) / den
-            x = x + min(1.0, max(0.0, step)) * d_x
-            ax = a @ x
-            err = ax - b
-        prev, cur = cur, z2 * float(x @ x) + float(err @ err) / n
-    return x, t
-
-
 def frank_wolfe_batch(
     a: np.ndarray,
     b: np.ndarray,
@@ -187,19 +128,25 @@ def frank_wolfe_batch(
     max_iter: int,
     columns: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`frank_wolfe` for a batch of problems of one shape (placebo replicates).
+    """Minimise ``ζ²‖x‖² + ‖A x − b‖²/n`` over the simplex for a batch of problems of one
+    shape (R ``sc.weight.fw``); a single panel is a batch of one.
 
-    Each problem keeps its own stopping rule. ``A x`` and the gradient are updated along
+    Each step is R's ``fw.step``: exact line search from ``x`` towards the vertex with
+    the smallest half-gradient ``A'(Ax − b) + nζ²x``. At least two steps; stop when a
+    step lowers the objective by at most ``min_decrease**2``, or after ``max_iter``
+    steps. Each problem keeps its own stopping rule. ``A x`` and the gradient are updated along
     each step instead of recomputed (``A'A`` is formed once), which changes nothing but
     rounding. The steps run in a compiled loop (:func:`_fw_kernel`), one sweep over the
     columns and one over the rows per step (:func:`_fw_steps`): a placebo problem takes
     up to 10,100 steps, and numpy's per-call overhead on every step was most of the
     synthetic DiD's time.
 
-    Arguments as :func:`frank_wolfe` with a leading batch axis (``a`` R × n × k, padding
-    rows zero), plus ``n_rows`` (R numbers of real rows, the divisor of the squared
-    error) and ``columns`` (R × k mask of real columns; ``None``: all real). Returns
-    R × k weights and R step counts.
+    ``a`` is R × n × k (padding rows zero; already demeaned when there is an intercept),
+    ``b`` R × n, ``init`` R × k starting weights on the simplex, ``n_rows`` the R numbers
+    of real rows (the divisor of the squared error), ``columns`` an R × k mask of real
+    columns (``None``: all real). Returns R × k weights and R step counts. The loop of
+    R's code, one problem in numpy, is kept as the tests' oracle
+    (``tests/sdid_reference.py``): same step counts, weights equal to rounding.
     """
     n_rep, _, k = a.shape
     x = np.array(init, dtype=float)
@@ -246,7 +193,7 @@ def _fw_steps(
     and ``ax`` in place and returns the step counts.
 
     A step is one sweep over the k columns and one over the n rows. Every sum keeps
-    :func:`frank_wolfe`'s terms in its order (no expanded squares, which would cancel
+    the oracle's terms in its order (no expanded squares, which would cancel
     when the weights sit near a vertex), so the results are bit for bit those of one
     loop per quantity. The column sweep applies the last step to ``x`` and ``g``, sums
     ‖x‖² and finds the next vertex i; ‖d_x‖² and the slope (d_x = e_i − x) are summed
@@ -322,15 +269,6 @@ def _solve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two rounds as in R: ``max_iter_pre_sparsify`` steps, sparsify, ``max_iter`` steps."""
     rounds = ((init, opts.max_iter_pre_sparsify), (None, opts.max_iter))
-    if a.shape[0] == 1 and columns is None:
-        x, total = init[0], 0
-        for start, max_iter in rounds:
-            x0 = x if start is not None else sparsify(x)[0]
-            x, t = frank_wolfe(
-                a[0], b[0], zeta, init=x0, min_decrease=opts.min_decrease, max_iter=max_iter
-            )
-            total += t
-        return x[None, :], np.array([total])
     x, total = init, np.zeros(a.shape[0], dtype=int)
     for start, max_iter in rounds:
         x, t = frank_wolfe_batch(
