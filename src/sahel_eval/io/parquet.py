@@ -14,7 +14,6 @@ import contextlib
 import glob
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,12 +74,11 @@ def _remove_stale_temps(target: Path) -> None:
     to one job and reruns a killed job (``--rerun-incomplete``), so a temporary file of
     this target found now is a dead writer's, never a live one's.
     """
-    # mkstemp's name: "." + target name + "." + 8 random characters + ".tmp".
-    stale = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        if stale.fullmatch(path.name):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+    # mkstemp's name: "." + target name + "." + 8 of [a-z0-9_] + ".tmp".
+    random_part = "[a-z0-9_]" * 8
+    for path in target.parent.glob(f".{glob.escape(target.name)}.{random_part}.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def parquet_bytes_table(frame: pd.DataFrame) -> pa.Table:

@@ -134,12 +134,12 @@ def frank_wolfe_batch(
     Each step is R's ``fw.step``: exact line search from ``x`` towards the vertex with
     the smallest half-gradient ``A'(Ax − b) + nζ²x``. At least two steps; stop when a
     step lowers the objective by at most ``min_decrease**2``, or after ``max_iter``
-    steps. Each problem keeps its own stopping rule. ``A x`` and the gradient are updated along
-    each step instead of recomputed (``A'A`` is formed once), which changes nothing but
-    rounding. The steps run in a compiled loop (:func:`_fw_kernel`), one sweep over the
-    columns and one over the rows per step (:func:`_fw_steps`): a placebo problem takes
-    up to 10,100 steps, and numpy's per-call overhead on every step was most of the
-    synthetic DiD's time.
+    steps. Each problem keeps its own stopping rule. ``A x`` and the gradient are
+    updated along each step instead of recomputed (``A'A`` is formed once), which
+    changes nothing but rounding. The steps run in a compiled loop (:func:`_fw_kernel`),
+    one sweep over the columns and one over the rows per step (:func:`_fw_steps`): a
+    placebo problem takes up to 10,100 steps, and numpy's per-call overhead on every
+    step was most of the synthetic DiD's time.
 
     ``a`` is R × n × k (padding rows zero; already demeaned when there is an intercept),
     ``b`` R × n, ``init`` R × k starting weights on the simplex, ``n_rows`` the R numbers
